@@ -1,0 +1,119 @@
+// Command drvsynth checks device and driver-class specs, synthesizes drivers
+// from them, and runs the tools built around those drivers.
+//
+// Usage:
+//
+//	drvsynth <command> [flags] [arguments]
+//
+// Run "drvsynth help" for the list of commands and "drvsynth <command> -h"
+// for the flags of one.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand. Each lives in its own file and adds itself to
+// commands from an init function, so the list in "drvsynth help" is the list
+// of files here.
+type command struct {
+	name  string
+	args  string // argument synopsis, e.g. "[-w] FILE..."
+	short string // one line for "drvsynth help"
+	long  string // paragraph for "drvsynth help <command>"
+	// run gets the flag set already carrying the command's flags (set by
+	// setFlags) and the arguments after the command name. It returns the
+	// process exit code.
+	setFlags func(fs *flag.FlagSet)
+	run      func(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("drvsynth: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// errUsage marks an error that should be followed by the command's usage.
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				commandUsage(c, stdout)
+				return 0
+			}
+			fmt.Fprintf(stderr, "drvsynth help: unknown command %q\n", args[1])
+			return 2
+		}
+		usage(stdout)
+		return 0
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "drvsynth: unknown command %q\nRun 'drvsynth help' for usage.\n", name)
+		return 2
+	}
+	fs := flag.NewFlagSet("drvsynth "+c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { commandUsage(c, stderr) }
+	if c.setFlags != nil {
+		c.setFlags(fs)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	return c.run(fs, fs.Args(), stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "drvsynth synthesizes device drivers from formal device and driver-class specs.\n\n")
+	fmt.Fprint(w, "Usage:\n\n\tdrvsynth <command> [flags] [arguments]\n\nThe commands are:\n\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "\t%-12s %s\n", n, commands[n].short)
+	}
+	fmt.Fprint(w, "\nUse \"drvsynth help <command>\" or \"drvsynth <command> -h\" for more about a command.\n")
+}
+
+func commandUsage(c *command, w io.Writer) {
+	fmt.Fprintf(w, "usage: drvsynth %s %s\n\n%s\n", c.name, c.args, strings.TrimSpace(c.long))
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	if c.setFlags != nil {
+		c.setFlags(fs)
+	}
+	var hasFlags bool
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprint(w, "\nFlags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
