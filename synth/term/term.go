@@ -1,0 +1,363 @@
+// Package term is the symbolic value domain of the synthesizer.
+//
+// Finite device state (flags, small counters, enums) always holds constants
+// and is enumerated by the solver. Wide data (a byte to send, a divisor, a
+// sector number) is never enumerated: it holds a term that says where the
+// value came from — a request parameter, a value the driver read, the value
+// a location had when the method started — sliced and concatenated the way
+// the device's registers cut it up.
+package term
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Kind of a term.
+type Kind uint8
+
+const (
+	Const   Kind = iota // Val
+	Param               // a request parameter or loop element, by Name
+	Read                // a value the driver read into variable Name
+	Entry               // the value location Name had when the method started
+	Unknown             // a value nobody can name (an input from the line)
+	Slice               // Args[0][Hi:Lo]
+	Concat              // Args, most significant first
+	Op                  // Name applied to Args: an arithmetic or match over params
+)
+
+// T is an immutable term. Build terms only with the constructors, which
+// normalize, so that equal values have equal keys.
+type T struct {
+	Kind  Kind
+	Width int // bits; 0 for unsized arithmetic results
+	Val   uint64
+	Name  string
+	Args  []*T
+	Hi    int
+	Lo    int
+	// Cases holds the arms of a match Op: pattern value -> result.
+	Cases []Case
+	key   string
+}
+
+// Case is one arm of a match term.
+type Case struct {
+	Pattern uint64
+	Label   string // the pattern's name in the spec, for generated code
+	Result  *T
+}
+
+// Key is a canonical encoding: two terms are equal iff their keys are.
+func (t *T) Key() string { return t.key }
+
+func (t *T) String() string { return t.key }
+
+func mask(w int) uint64 {
+	if w >= 64 || w <= 0 {
+		return ^uint64(0)
+	}
+	return 1<<uint(w) - 1
+}
+
+// C is the constant v truncated to w bits.
+func C(v uint64, w int) *T {
+	t := &T{Kind: Const, Width: w, Val: v & mask(w)}
+	t.key = strconv.FormatUint(t.Val, 10) + "'" + strconv.Itoa(w)
+	return t
+}
+
+// Bool is the one-bit constant for b.
+func Bool(b bool) *T {
+	if b {
+		return C(1, 1)
+	}
+	return C(0, 1)
+}
+
+// P is the request parameter name.
+func P(name string, w int) *T { return leaf(Param, "p:", name, w) }
+
+// R is the value held by driver variable name.
+func R(name string, w int) *T { return leaf(Read, "r:", name, w) }
+
+// E is the entry value of location name.
+func E(name string, w int) *T { return leaf(Entry, "e:", name, w) }
+
+// U is an unknown value named for where it came from.
+func U(name string, w int) *T { return leaf(Unknown, "u:", name, w) }
+
+func leaf(k Kind, prefix, name string, w int) *T {
+	return &T{Kind: k, Name: name, Width: w, key: prefix + name + "'" + strconv.Itoa(w)}
+}
+
+// IsConst reports whether t is a constant.
+func (t *T) IsConst() bool { return t.Kind == Const }
+
+// IsTrue reports whether t is a non-zero constant.
+func (t *T) IsTrue() bool { return t.Kind == Const && t.Val != 0 }
+
+// IsFalse reports whether t is the constant zero.
+func (t *T) IsFalse() bool { return t.Kind == Const && t.Val == 0 }
+
+// Sl is t[hi:lo].
+func Sl(t *T, hi, lo int) *T {
+	if t.Width > 0 && lo == 0 && hi == t.Width-1 {
+		return t
+	}
+	switch t.Kind {
+	case Const:
+		return C(t.Val>>uint(lo), hi-lo+1)
+	case Slice:
+		return Sl(t.Args[0], t.Lo+hi, t.Lo+lo)
+	case Concat:
+		// Pick the parts the slice covers, least significant last.
+		var parts []*T
+		top := 0
+		for _, a := range t.Args {
+			top += a.Width
+		}
+		for _, a := range t.Args {
+			top -= a.Width // a occupies [top+a.Width-1 : top]
+			aHi, aLo := top+a.Width-1, top
+			if aHi < lo || aLo > hi {
+				continue
+			}
+			h, l := min(hi, aHi)-aLo, max(lo, aLo)-aLo
+			parts = append(parts, Sl(a, h, l))
+		}
+		return Cat(parts...)
+	}
+	s := &T{Kind: Slice, Width: hi - lo + 1, Args: []*T{t}, Hi: hi, Lo: lo}
+	s.key = t.key + "[" + strconv.Itoa(hi) + ":" + strconv.Itoa(lo) + "]"
+	return s
+}
+
+// Cat concatenates parts, most significant first, merging adjacent slices
+// of one term and adjacent constants.
+func Cat(parts ...*T) *T {
+	var flat []*T
+	for _, p := range parts {
+		if p.Kind == Concat {
+			flat = append(flat, p.Args...)
+		} else {
+			flat = append(flat, p)
+		}
+	}
+	var out []*T
+	for _, p := range flat {
+		if n := len(out); n > 0 {
+			prev := out[n-1]
+			switch {
+			case prev.Kind == Const && p.Kind == Const && prev.Width+p.Width <= 64:
+				out[n-1] = C(prev.Val<<uint(p.Width)|p.Val, prev.Width+p.Width)
+				continue
+			case prev.Kind == Slice && p.Kind == Slice && prev.Args[0].key == p.Args[0].key && prev.Lo == p.Hi+1:
+				out[n-1] = Sl(prev.Args[0], prev.Hi, p.Lo)
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	w := 0
+	keys := make([]string, len(out))
+	for i, p := range out {
+		w += p.Width
+		keys[i] = p.key
+	}
+	return &T{Kind: Concat, Width: w, Args: out, key: "{" + strings.Join(keys, ",") + "}"}
+}
+
+// O is the operation name over args (an arithmetic operator or a builtin).
+// Constant operands fold.
+func O(name string, w int, args ...*T) *T {
+	allConst := true
+	for _, a := range args {
+		allConst = allConst && a.Kind == Const
+	}
+	if allConst {
+		if v, ok := fold(name, args); ok {
+			if w == 0 {
+				w = 64
+			}
+			return C(v, w)
+		}
+	}
+	keys := make([]string, len(args))
+	for i, a := range args {
+		keys[i] = a.key
+	}
+	return &T{Kind: Op, Name: name, Width: w, Args: args, key: name + "(" + strings.Join(keys, ",") + ")'" + strconv.Itoa(w)}
+}
+
+// Match is a match over scrutinee with the given arms.
+func Match(scrutinee *T, w int, cases []Case) *T {
+	if scrutinee.Kind == Const {
+		for _, c := range cases {
+			if c.Pattern == scrutinee.Val {
+				return c.Result
+			}
+		}
+	}
+	parts := make([]string, len(cases))
+	for i, c := range cases {
+		parts[i] = fmt.Sprintf("%d=>%s", c.Pattern, c.Result.key)
+	}
+	return &T{Kind: Op, Name: "match", Width: w, Args: []*T{scrutinee}, Cases: cases,
+		key: "match(" + scrutinee.key + "){" + strings.Join(parts, ",") + "}'" + strconv.Itoa(w)}
+}
+
+// Resize gives an unsized or differently sized term the width w (slicing or
+// zero-extending), so that it can be stored in a location of that width.
+func Resize(t *T, w int) *T {
+	switch {
+	case t.Width == w:
+		return t
+	case t.Kind == Const:
+		return C(t.Val, w)
+	case t.Width > w:
+		return Sl(t, w-1, 0)
+	case t.Width == 0 && t.Kind == Op:
+		r := *t
+		r.Width = w
+		r.key = t.key[:strings.LastIndexByte(t.key, '\'')] + "'" + strconv.Itoa(w)
+		return &r
+	default:
+		return Cat(C(0, w-t.Width), t)
+	}
+}
+
+func fold(name string, a []*T) (uint64, bool) {
+	b := func(x bool) uint64 {
+		if x {
+			return 1
+		}
+		return 0
+	}
+	if len(a) == 1 {
+		x := a[0].Val
+		switch name {
+		case "!":
+			return b(x == 0), true
+		case "~":
+			return ^x & mask(a[0].Width), true
+		case "-":
+			return -x, true
+		}
+		return 0, false
+	}
+	if len(a) != 2 {
+		return 0, false
+	}
+	x, y := a[0].Val, a[1].Val
+	switch name {
+	case "+":
+		return x + y, true
+	case "-":
+		return x - y, true
+	case "*":
+		return x * y, true
+	case "/":
+		if y == 0 {
+			return 0, false
+		}
+		return x / y, true
+	case "%":
+		if y == 0 {
+			return 0, false
+		}
+		return x % y, true
+	case "&":
+		return x & y, true
+	case "|":
+		return x | y, true
+	case "^":
+		return x ^ y, true
+	case "<<":
+		return x << y, true
+	case ">>":
+		return x >> y, true
+	case "==":
+		return b(x == y), true
+	case "!=":
+		return b(x != y), true
+	case "<":
+		return b(x < y), true
+	case "<=":
+		return b(x <= y), true
+	case ">":
+		return b(x > y), true
+	case ">=":
+		return b(x >= y), true
+	case "&&":
+		return b(x != 0 && y != 0), true
+	case "||":
+		return b(x != 0 || y != 0), true
+	}
+	return 0, false
+}
+
+// Mentions reports whether t contains a leaf of kind k (with the given name,
+// or any name when name is "").
+func (t *T) Mentions(k Kind, name string) bool {
+	if t.Kind == k && (name == "" || t.Name == name) {
+		return true
+	}
+	for _, a := range t.Args {
+		if a.Mentions(k, name) {
+			return true
+		}
+	}
+	for _, c := range t.Cases {
+		if c.Result.Mentions(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Subst replaces every leaf whose key is in m.
+func (t *T) Subst(m map[string]*T) *T {
+	if r, ok := m[t.key]; ok {
+		return r
+	}
+	switch t.Kind {
+	case Slice:
+		a := t.Args[0].Subst(m)
+		if a == t.Args[0] {
+			return t
+		}
+		return Sl(a, t.Hi, t.Lo)
+	case Concat:
+		parts := make([]*T, len(t.Args))
+		changed := false
+		for i, a := range t.Args {
+			parts[i] = a.Subst(m)
+			changed = changed || parts[i] != a
+		}
+		if !changed {
+			return t
+		}
+		return Cat(parts...)
+	case Op:
+		if t.Name == "match" {
+			s := t.Args[0].Subst(m)
+			cs := make([]Case, len(t.Cases))
+			for i, c := range t.Cases {
+				cs[i] = Case{c.Pattern, c.Label, c.Result.Subst(m)}
+			}
+			return Match(s, t.Width, cs)
+		}
+		args := make([]*T, len(t.Args))
+		for i, a := range t.Args {
+			args[i] = a.Subst(m)
+		}
+		return O(t.Name, t.Width, args...)
+	}
+	return t
+}
