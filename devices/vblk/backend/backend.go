@@ -1,0 +1,279 @@
+// Package backend is the device side of vblk, the "hypervisor" half that
+// runs in its own process: it validates and executes the requests latched by
+// the doorbell against a backing image, under one of three persistence
+// policies.
+//
+//   - sync: write-through; WRITE goes to the image, FLUSH and WRITE_FUA
+//     complete only after fdatasync.
+//   - buffered (RapiLog): WRITE, WRITE_FUA and FLUSH complete once the data
+//     is in this process's buffer, which the power-fail flush makes durable;
+//     a write-back goroutine drains it in order, coalescing adjacent extents.
+//     Dirty data never exceeds the power supply's bound: a write that would
+//     cross it waits (its completion is delayed, never failed).
+//   - unsafe: like buffered but with lazy write-back and nothing done on a
+//     power-fail notice — the speed ceiling, and the proof that the crash
+//     tests can fail.
+//
+// A request from a buggy or hostile driver gets an error code, never a crash:
+// every field is checked before it is used.
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/drvsynth/drvsynth/devices/vblk/power"
+	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+)
+
+// Policy is a persistence policy.
+type Policy int
+
+// The policies.
+const (
+	Sync Policy = iota
+	Buffered
+	Unsafe
+)
+
+func (p Policy) String() string {
+	switch p {
+	case Sync:
+		return "sync"
+	case Buffered:
+		return "buffered"
+	case Unsafe:
+		return "unsafe"
+	}
+	return fmt.Sprintf("policy(%d)", int(p))
+}
+
+// ParsePolicy reads "sync", "buffered" or "unsafe".
+func ParsePolicy(s string) (Policy, error) {
+	for _, p := range []Policy{Sync, Buffered, Unsafe} {
+		if p.String() == s {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown policy %q (want sync, buffered or unsafe)", s)
+}
+
+// Store is the backing image (power.File in production).
+type Store interface {
+	io.ReaderAt
+	io.WriterAt
+	Sync() error
+}
+
+// Config configures a Device.
+type Config struct {
+	Policy   Policy
+	Store    Store
+	Capacity uint64 // sectors
+	// Bound is the most dirty bytes the buffered policy may hold (the
+	// power supply's bound). Ignored by sync.
+	Bound int64
+	// UnsafeLimit caps the unsafe policy's buffer (memory, not
+	// durability). Default 256 MiB.
+	UnsafeLimit int64
+	// UnsafeInterval is how often the unsafe policy writes back. Default 1s.
+	UnsafeInterval time.Duration
+	Logf           func(format string, args ...any)
+}
+
+// Stats are counters for logs and tests.
+type Stats struct {
+	Requests     int64
+	Errors       int64
+	Dirty        int64         // bytes buffered now
+	MaxDirty     int64         // most bytes ever buffered at once
+	Throttled    int64         // writes that had to wait for the bound
+	ThrottleTime time.Duration // total time writes waited
+	WrittenBack  int64         // bytes written back
+	Batches      int64         // write-back batches
+	Runs         int64         // pwrites issued by write-back after coalescing
+}
+
+// Device executes requests. Handle is called by one goroutine (the
+// doorbell loop); PowerFail and Close may be called from others.
+type Device struct {
+	cfg Config
+	wb  *writeback // nil under sync
+
+	mu      sync.Mutex
+	stopped bool
+	stats   Stats
+}
+
+// New starts a device (and its write-back goroutine for buffered/unsafe).
+func New(cfg Config) (*Device, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("backend: no store")
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.UnsafeLimit == 0 {
+		cfg.UnsafeLimit = 256 << 20
+	}
+	if cfg.UnsafeInterval == 0 {
+		cfg.UnsafeInterval = time.Second
+	}
+	d := &Device{cfg: cfg}
+	switch cfg.Policy {
+	case Sync:
+	case Buffered:
+		if cfg.Bound < transport.DataSize {
+			return nil, fmt.Errorf("backend: dirty bound %d bytes is below one maximal request (%d): the supply cannot protect a buffer", cfg.Bound, transport.DataSize)
+		}
+		d.wb = newWriteback(cfg.Store, cfg.Bound, true, 0, cfg.Logf)
+	case Unsafe:
+		d.wb = newWriteback(cfg.Store, cfg.UnsafeLimit, false, cfg.UnsafeInterval, cfg.Logf)
+	default:
+		return nil, fmt.Errorf("backend: bad policy %d", cfg.Policy)
+	}
+	return d, nil
+}
+
+// Handle validates and executes one request. window is the DATA window: the
+// source of WRITE data, the destination of READ data.
+func (d *Device) Handle(req transport.Request, window []byte) transport.ErrCode {
+	code := d.handle(req, window)
+	d.mu.Lock()
+	d.stats.Requests++
+	if code != transport.ErrNone {
+		d.stats.Errors++
+	}
+	d.mu.Unlock()
+	return code
+}
+
+func (d *Device) handle(req transport.Request, window []byte) transport.ErrCode {
+	if !req.Enabled {
+		return transport.ErrDisabled
+	}
+	d.mu.Lock()
+	stopped := d.stopped
+	d.mu.Unlock()
+	if stopped {
+		return transport.ErrPowerFail
+	}
+	switch req.Cmd {
+	case transport.CmdRead, transport.CmdWrite, transport.CmdWriteFUA:
+	case transport.CmdFlush:
+		return d.flush()
+	default:
+		return transport.ErrBadCmd
+	}
+	if req.Count == 0 || req.Count > transport.MaxSectors {
+		return transport.ErrBadCount
+	}
+	if req.LBA >= d.cfg.Capacity || uint64(req.Count) > d.cfg.Capacity-req.LBA {
+		return transport.ErrRange
+	}
+	n := int(req.Count) * transport.SectorSize
+	if len(window) < n {
+		return transport.ErrBadCount
+	}
+	off := int64(req.LBA) * transport.SectorSize
+	switch req.Cmd {
+	case transport.CmdRead:
+		return d.read(req.LBA, off, window[:n])
+	case transport.CmdWrite:
+		return d.write(req.LBA, off, window[:n], false)
+	default:
+		return d.write(req.LBA, off, window[:n], true)
+	}
+}
+
+func (d *Device) read(lba uint64, off int64, dst []byte) transport.ErrCode {
+	if d.wb != nil {
+		return d.wb.read(lba, off, dst)
+	}
+	if _, err := d.cfg.Store.ReadAt(dst, off); err != nil {
+		// A short read means the image is shorter than its capacity
+		// (truncated behind our back).
+		return transport.ErrIO
+	}
+	return transport.ErrNone
+}
+
+func (d *Device) write(lba uint64, off int64, src []byte, fua bool) transport.ErrCode {
+	if d.wb != nil {
+		// Under buffered, FUA is satisfied by the protected buffer;
+		// under unsafe nothing is guaranteed anyway.
+		return d.wb.write(lba, src)
+	}
+	if _, err := d.cfg.Store.WriteAt(src, off); err != nil {
+		return errCode(err)
+	}
+	if fua {
+		if err := d.cfg.Store.Sync(); err != nil {
+			return errCode(err)
+		}
+	}
+	return transport.ErrNone
+}
+
+func (d *Device) flush() transport.ErrCode {
+	if d.wb != nil {
+		return transport.ErrNone
+	}
+	if err := d.cfg.Store.Sync(); err != nil {
+		return errCode(err)
+	}
+	return transport.ErrNone
+}
+
+// errPowerFail is the buffer saying "the power is gone".
+var errPowerFail = errors.New("backend: power failed")
+
+func errCode(err error) transport.ErrCode {
+	if errors.Is(err, errPowerFail) || errors.Is(err, power.ErrPowerLost) {
+		return transport.ErrPowerFail
+	}
+	return transport.ErrIO
+}
+
+// PowerFail is the power-fail notice: stop taking requests (they complete
+// with POWERFAIL) and, under buffered, write back everything buffered and
+// fdatasync it. It returns when that is done or has failed (the supply died
+// first); the error says which.
+func (d *Device) PowerFail() error {
+	d.mu.Lock()
+	d.stopped = true
+	d.mu.Unlock()
+	switch d.cfg.Policy {
+	case Buffered:
+		return d.wb.drain(true)
+	case Unsafe:
+		d.wb.stop() // the buffer dies with the power
+	}
+	return nil
+}
+
+// Close is an orderly shutdown: stop taking requests, write everything back
+// (under every policy) and fdatasync.
+func (d *Device) Close() error {
+	d.mu.Lock()
+	d.stopped = true
+	d.mu.Unlock()
+	if d.wb != nil {
+		return d.wb.drain(true)
+	}
+	return d.cfg.Store.Sync()
+}
+
+// Stats returns a snapshot of the counters.
+func (d *Device) Stats() Stats {
+	d.mu.Lock()
+	s := d.stats
+	d.mu.Unlock()
+	if d.wb != nil {
+		d.wb.addStats(&s)
+	}
+	return s
+}

@@ -1,0 +1,147 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/drvsynth/drvsynth/devices/vblk/power"
+	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+)
+
+// ServeConfig is what "drvsynth vblk serve" needs.
+type ServeConfig struct {
+	Image         string
+	Policy        Policy
+	Supply        power.Supply // Bandwidth 0: measure at start-up
+	Shm           string       // path of the shared region
+	CreateSectors uint64       // create/extend the image to this many sectors
+	Spin          time.Duration
+	Logf          func(format string, args ...any)
+	// Ready is called once the region is up and the device online.
+	Ready func(capacity uint64, bound int64)
+}
+
+// PrepareImage creates the image if needed and extends it to sectors.
+func PrepareImage(path string, sectors uint64) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if want := int64(sectors) * transport.SectorSize; st.Size() < want {
+		return f.Truncate(want)
+	}
+	return nil
+}
+
+// Serve runs a backend until ctx ends (orderly shutdown: everything written
+// back) or the power fails (the policy's power-fail action, then return).
+// p is the power supply; Serve fills in a measured bandwidth if p has none.
+func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if cfg.CreateSectors > 0 {
+		if err := PrepareImage(cfg.Image, cfg.CreateSectors); err != nil {
+			return err
+		}
+	}
+	if p.Bandwidth == 0 && cfg.Policy == Buffered {
+		bw, lat, err := power.MeasureFor(cfg.Image)
+		if err != nil {
+			return fmt.Errorf("measuring write bandwidth: %w", err)
+		}
+		p.Bandwidth, p.SyncLatency = bw, lat
+	}
+	if cfg.Policy == Buffered {
+		logf("vblk serve: power supply %v", p.Supply)
+	}
+	f, err := power.OpenFile(cfg.Image, p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return err
+	}
+	capacity := uint64(size) / transport.SectorSize
+	if size%transport.SectorSize != 0 {
+		logf("vblk serve: image %s is %d bytes, not a whole number of sectors; capacity %d sectors", cfg.Image, size, capacity)
+	}
+	dev, err := New(Config{Policy: cfg.Policy, Store: f, Capacity: capacity, Bound: p.Bound(), Logf: logf})
+	if err != nil {
+		return err
+	}
+	r, err := transport.Create(cfg.Shm)
+	if err != nil {
+		dev.Close()
+		return err
+	}
+	defer os.Remove(cfg.Shm)
+	defer r.Close()
+	if cfg.Spin != 0 {
+		r.Spin = cfg.Spin
+	}
+	r.SetIdentity(capacity)
+	r.SetOnline(true)
+	logf("vblk serve: %s, policy %v, %d sectors, region %s", cfg.Image, cfg.Policy, capacity, cfg.Shm)
+	if cfg.Ready != nil {
+		cfg.Ready(capacity, p.Bound())
+	}
+
+	stop := func() bool {
+		select {
+		case <-ctx.Done():
+			return true
+		case <-p.Notice():
+			return true
+		default:
+			return false
+		}
+	}
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		last := r.Doorbells()
+		for {
+			seq, err := r.WaitDoorbell(last, stop)
+			if err != nil {
+				return
+			}
+			last = seq
+			r.Complete(dev.Handle(r.Latched(), r.Window()))
+		}
+	}()
+
+	select {
+	case <-p.Notice():
+		// The power-fail path. The driver's process died with the cut;
+		// a request still in flight completes with POWERFAIL or never.
+		r.SetOnline(false)
+		noticeAt := time.Now()
+		err := dev.PowerFail()
+		end := time.Now()
+		deadline, _ := p.Deadline()
+		st := dev.Stats()
+		logf("vblk serve: power-fail flush (%v): %v after notice, %v before the deadline, %d bytes still dirty, max dirty %d of bound %d, err=%v",
+			cfg.Policy, end.Sub(noticeAt), deadline.Sub(end), st.Dirty, st.MaxDirty, p.Bound(), err)
+		<-loopDone
+		return err
+	case <-ctx.Done():
+		<-loopDone
+		r.SetOnline(false)
+		err := dev.Close()
+		st := dev.Stats()
+		logf("vblk serve: shut down: %d requests, %d errors, %d bytes written back in %d batches (%d pwrites), max dirty %d, %d throttled (%v)",
+			st.Requests, st.Errors, st.WrittenBack, st.Batches, st.Runs, st.MaxDirty, st.Throttled, st.ThrottleTime)
+		return err
+	}
+}

@@ -1,0 +1,252 @@
+// Package power models the power supply under a vblk backend: the hold-up
+// time a supply keeps the machine running after the mains fail, the delay
+// before the failure is detected, and the disk write bandwidth available in
+// between. It derives the RapiLog bound on buffered dirty data
+//
+//	max_dirty = bandwidth × (holdup − detect − margin − one fdatasync)
+//
+// injects cuts at any instant, and wraps the backing file so that every
+// write after the deadline is refused: the image then holds exactly what a
+// real cut would leave.
+package power
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Supply describes the power supply and the disk behind the backend.
+type Supply struct {
+	Holdup time.Duration // supply keeps running this long after the cut
+	Detect time.Duration // the cut is noticed this long after it happens
+	Margin time.Duration // safety margin kept unused
+	// Bandwidth is sustained write bandwidth to the backing file, bytes/s,
+	// including the fdatasync that makes it durable.
+	Bandwidth float64
+	// SyncLatency is the fixed cost of one fdatasync; the final one of a
+	// power-fail flush must also fit in the budget.
+	SyncLatency time.Duration
+}
+
+// Budget is the time available for the power-fail flush.
+func (s Supply) Budget() time.Duration {
+	return s.Holdup - s.Detect - s.Margin - s.SyncLatency
+}
+
+// Bound is the largest amount of dirty data, in bytes, that the flush can
+// write within Budget. Zero means buffering is impossible with this supply.
+func (s Supply) Bound() int64 {
+	b := s.Budget()
+	if b <= 0 || s.Bandwidth <= 0 {
+		return 0
+	}
+	return int64(s.Bandwidth * b.Seconds())
+}
+
+func (s Supply) String() string {
+	return fmt.Sprintf("holdup=%v detect=%v margin=%v bandwidth=%.1fMB/s fdatasync=%v budget=%v bound=%dKiB",
+		s.Holdup, s.Detect, s.Margin, s.Bandwidth/1e6, s.SyncLatency, s.Budget(), s.Bound()>>10)
+}
+
+// Measure writes size bytes in 64 KiB chunks to a scratch file in dir and
+// fdatasyncs them, and times a few small write+fdatasync pairs. It reports
+// the bandwidth of the whole (including the sync) and the median latency of
+// one small sync. The scratch file lives on the same file system as the
+// image so the numbers are the image's.
+func Measure(dir string, size int) (bandwidth float64, syncLatency time.Duration, err error) {
+	f, err := os.CreateTemp(dir, ".vblk-bw-*")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	for i := range chunk {
+		chunk[i] = byte(i * 7)
+	}
+	// One warm-up pass allocates the blocks, so the timed pass measures
+	// overwrites, which is what a write-back does to an image.
+	for pass := 0; pass < 2; pass++ {
+		start := time.Now()
+		for off := 0; off < size; off += len(chunk) {
+			if _, err := f.WriteAt(chunk, int64(off)); err != nil {
+				return 0, 0, err
+			}
+		}
+		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+			return 0, 0, err
+		}
+		bandwidth = float64(size) / time.Since(start).Seconds()
+	}
+	var lat []time.Duration
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		if _, err := f.WriteAt(chunk[:4096], int64(i)*4096); err != nil {
+			return 0, 0, err
+		}
+		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+			return 0, 0, err
+		}
+		lat = append(lat, time.Since(start))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return bandwidth, lat[len(lat)/2], nil
+}
+
+// MeasureFor measures on the file system of path (an image file).
+func MeasureFor(path string) (float64, time.Duration, error) {
+	return Measure(filepath.Dir(path), 16<<20)
+}
+
+// Power is the supply's state: powered until Cut, then a notice after
+// Detect, then dead at Holdup.
+type Power struct {
+	Supply
+	cutAt  atomic.Int64 // UnixNano of the cut, 0 while powered
+	once   sync.Once
+	notice chan struct{}
+}
+
+// New returns a powered supply.
+func New(s Supply) *Power {
+	return &Power{Supply: s, notice: make(chan struct{})}
+}
+
+// Cut cuts the mains now. Only the first call counts. The notice channel
+// closes Detect later; writes are refused from Holdup later on.
+func (p *Power) Cut() time.Time {
+	p.once.Do(func() {
+		now := time.Now()
+		p.cutAt.Store(now.UnixNano())
+		go func() {
+			// Spin rather than sleep: a timer here fires up to a
+			// millisecond late, which is the whole detection delay.
+			at := now.Add(p.Detect)
+			for time.Now().Before(at) {
+			}
+			close(p.notice)
+		}()
+	})
+	return time.Unix(0, p.cutAt.Load())
+}
+
+// Notice is closed once the cut has been detected.
+func (p *Power) Notice() <-chan struct{} { return p.notice }
+
+// CutAt reports when the cut happened, if it has.
+func (p *Power) CutAt() (time.Time, bool) {
+	c := p.cutAt.Load()
+	return time.Unix(0, c), c != 0
+}
+
+// Deadline is the instant the supply dies (cut + holdup), if cut.
+func (p *Power) Deadline() (time.Time, bool) {
+	c, ok := p.CutAt()
+	return c.Add(p.Holdup), ok
+}
+
+// Dead reports whether the supply is dead at t.
+func (p *Power) Dead(t time.Time) bool {
+	d, ok := p.Deadline()
+	return ok && !t.Before(d)
+}
+
+// ErrPowerLost is returned by every write and sync after the deadline.
+var ErrPowerLost = errors.New("power: backing store is unpowered")
+
+// File is a backing file behind a Power: reads always work (the image is
+// read back after the machine restarts), writes and syncs fail from the
+// deadline on. Writes are issued in chunks of at most ChunkSize and each
+// chunk checks the clock first, so a long write stops at the deadline like a
+// disk losing power mid-transfer stops at a sector boundary.
+type File struct {
+	f *os.File
+	p *Power
+
+	mu        sync.Mutex
+	lastStart time.Time // start of the latest write chunk that was issued
+	refused   int64
+}
+
+// ChunkSize is the largest single pwrite the File issues.
+const ChunkSize = 64 << 10
+
+// OpenFile opens the image at path for the backend.
+func OpenFile(path string, p *Power) (*File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &File{f: f, p: p}, nil
+}
+
+// ReadAt reads from the image.
+func (f *File) ReadAt(b []byte, off int64) (int, error) { return f.f.ReadAt(b, off) }
+
+// WriteAt writes to the image unless the supply is dead.
+func (f *File) WriteAt(b []byte, off int64) (int, error) {
+	done := 0
+	for done < len(b) {
+		n := min(len(b)-done, ChunkSize)
+		now := time.Now()
+		if f.p.Dead(now) {
+			f.mu.Lock()
+			f.refused++
+			f.mu.Unlock()
+			return done, ErrPowerLost
+		}
+		f.mu.Lock()
+		if now.After(f.lastStart) {
+			f.lastStart = now
+		}
+		f.mu.Unlock()
+		w, err := f.f.WriteAt(b[done:done+n], off+int64(done))
+		done += w
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// Sync is fdatasync, refused once the supply is dead.
+func (f *File) Sync() error {
+	if f.p.Dead(time.Now()) {
+		return ErrPowerLost
+	}
+	return unix.Fdatasync(int(f.f.Fd()))
+}
+
+// Size is the image's current size in bytes.
+func (f *File) Size() (int64, error) {
+	st, err := f.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// Close closes the image.
+func (f *File) Close() error { return f.f.Close() }
+
+// LastWriteStart is when the latest write chunk was issued.
+func (f *File) LastWriteStart() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastStart
+}
+
+// Refused counts writes refused because the supply was dead.
+func (f *File) Refused() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refused
+}

@@ -1,0 +1,104 @@
+// Package transport is the vblk device's register file as it lives in a
+// shared-memory region, and the small piece of device-side logic that runs
+// when the driver touches it (the "trap" of an MMIO exit).
+//
+// The region is one file mapped by both the driver process (through
+// os-interface/bus/shm) and the backend process (devices/vblk/backend):
+//
+//	0x00000 .. 0x00fff  register page, the driver-visible MMIO registers
+//	0x01000 .. 0x10fff  DATA window, 128 sectors of 512 bytes
+//	0x11000 .. 0x11fff  private control page: doorbell and IRQ futex words,
+//	                    the request latched at the doorbell, backend state.
+//	                    Not part of the bus's address space.
+//
+// Every register access is an atomic 32-bit load or store. STATUS and
+// ERRCODE are two views of one shared state word so that "clear BUSY and set
+// ERR with its code" is a single compare-and-swap; reading ERRCODE after
+// STATUS shows not-busy therefore never sees a stale code.
+package transport
+
+// Register offsets (bytes from the start of the MMIO region).
+const (
+	RegMagic   = 0x00 // ro, Magic
+	RegCapLo   = 0x04 // ro, capacity in sectors, low word
+	RegCapHi   = 0x08 // ro, capacity in sectors, high word
+	RegMaxSec  = 0x0C // ro, max sectors per request
+	RegCtrl    = 0x10 // rw, CtrlEnable
+	RegLBALo   = 0x14 // rw
+	RegLBAHi   = 0x18 // rw
+	RegCount   = 0x1C // rw, sectors, 1..MaxSectors
+	RegCmd     = 0x20 // wo, the doorbell
+	RegStatus  = 0x24 // ro, Status* bits
+	RegErrCode = 0x28 // ro, Err* codes
+
+	DataWindow = 0x1000 // start of the DATA window
+)
+
+// Device constants.
+const (
+	Magic        = 0x6B6C6276 // "vblk" little-endian
+	SectorSize   = 512
+	MaxSectors   = 128
+	DataSize     = MaxSectors * SectorSize
+	RegPageSize  = 0x1000
+	MMIOSize     = DataWindow + DataSize // the bus's address space
+	ctlPage      = MMIOSize              // private control page
+	RegionSize   = ctlPage + 0x1000      // size of the shared file
+	CtrlEnable   = 1 << 0
+	StatusBusy   = 1 << 0
+	StatusErr    = 1 << 1
+	StatusReady  = 1 << 2
+	statusMask   = StatusBusy | StatusErr | StatusReady
+	errCodeShift = 8
+)
+
+// Commands written to RegCmd.
+const (
+	CmdRead     = 1
+	CmdWrite    = 2
+	CmdFlush    = 3
+	CmdWriteFUA = 4
+)
+
+// ErrCode is the value of RegErrCode after a request failed.
+type ErrCode uint32
+
+// Error codes.
+const (
+	ErrNone      ErrCode = 0
+	ErrBadCmd    ErrCode = 1
+	ErrRange     ErrCode = 2
+	ErrBadCount  ErrCode = 3
+	ErrIO        ErrCode = 4
+	ErrDisabled  ErrCode = 5
+	ErrBusy      ErrCode = 6
+	ErrPowerFail ErrCode = 7
+)
+
+var errNames = [...]string{"NONE", "BADCMD", "RANGE", "BADCOUNT", "IO", "DISABLED", "BUSY", "POWERFAIL"}
+
+func (e ErrCode) String() string {
+	if int(e) < len(errNames) {
+		return errNames[e]
+	}
+	return "ERRCODE?"
+}
+
+// Offsets of the private control words (from the start of the region).
+const (
+	ctlDoorbell   = ctlPage + 0  // incremented by every accepted doorbell; backend futex-waits on it
+	ctlBackWait   = ctlPage + 4  // 1 while the backend sleeps in FUTEX_WAIT on ctlDoorbell
+	ctlIRQ        = ctlPage + 8  // interrupt line: 1 raised, 0 low; driver futex-waits on it
+	ctlDrvWait    = ctlPage + 12 // number of driver threads sleeping on ctlIRQ
+	ctlLatchCmd   = ctlPage + 16 // request latched at the doorbell
+	ctlLatchLBALo = ctlPage + 20
+	ctlLatchLBAHi = ctlPage + 24
+	ctlLatchCount = ctlPage + 28
+	ctlOnline     = ctlPage + 32 // 1 while the backend is powered with its image open
+	ctlState      = ctlPage + 36 // STATUS bits | ERRCODE<<8, the one state word
+	ctlLayout     = ctlPage + 40 // layoutVersion once the backend has formatted the region
+	ctlSpin       = ctlPage + 44 // spin budget (iterations) before a futex sleep, set by the backend
+)
+
+// layoutVersion changes whenever the layout above does.
+const layoutVersion = 0x76626C01
