@@ -21,6 +21,9 @@ type File struct {
 	Comments []*Comment `parser:""`
 	// Name is the path the file was read from, as given to Parse.
 	Name string `parser:""`
+	// Src is the text of the file, kept for diagnostics (source line and
+	// caret) and for positions the AST does not record.
+	Src []byte `parser:""`
 	// Tokens is the file's token stream, whitespace and comments included
 	// (participle fills a root field of this name). The formatter walks it
 	// to put comments back and to keep the spelling of numbers (0x60).

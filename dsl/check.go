@@ -1,8 +1,190 @@
 package dsl
 
-// Check runs the semantic checks on a device spec and its class.
-// (Placeholder until the checker lands: it accepts everything.)
-func Check(s *Spec) Diagnostics { return nil }
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// Check runs the semantic checks on a device spec and its class and
+// returns every finding, sorted by position. The class is checked too, so
+// a device never resolves against a broken class without saying so.
+func Check(s *Spec) Diagnostics {
+	c := newChecker()
+	if s == nil || s.Device == nil {
+		return nil
+	}
+	if s.Class != nil && s.Class.Class != nil {
+		c.checkClass(s.Class)
+	}
+	if s.Device.Device == nil {
+		c.src(s.Device)
+		c.errorf(s.Device.Pos, "expected a device spec (.dev), found a class")
+	} else {
+		c.checkDevice(s.Device)
+	}
+	c.diags.Sort()
+	return c.diags
+}
 
 // CheckClass runs the semantic checks on a class spec alone.
-func CheckClass(f *File) Diagnostics { return nil }
+func CheckClass(f *File) Diagnostics {
+	c := newChecker()
+	if f == nil {
+		return nil
+	}
+	if f.Class == nil {
+		c.src(f)
+		c.errorf(f.Pos, "expected a class spec (.osi), found a device")
+	} else {
+		c.checkClass(f)
+	}
+	c.diags.Sort()
+	return c.diags
+}
+
+// checker collects diagnostics while it walks one spec.
+type checker struct {
+	diags Diagnostics
+	srcs  map[string][]byte
+	cls   *ckClass
+	dev   *ckDevice
+}
+
+func newChecker() *checker { return &checker{srcs: map[string][]byte{}} }
+
+// src remembers a file's text so diagnostics in it carry the source line.
+func (c *checker) src(f *File) {
+	if f.Src != nil {
+		c.srcs[f.Pos.Filename] = f.Src
+		c.srcs[f.Name] = f.Src
+	}
+}
+
+func (c *checker) errorf(pos Pos, format string, args ...any) {
+	c.report(Error, pos, format, args...)
+}
+
+func (c *checker) warnf(pos Pos, format string, args ...any) {
+	c.report(Warning, pos, format, args...)
+}
+
+func (c *checker) report(sev Severity, pos Pos, format string, args ...any) {
+	c.diags = append(c.diags, &Diagnostic{
+		Pos:      pos,
+		Severity: sev,
+		Msg:      fmt.Sprintf(format, args...),
+		Src:      c.srcs[pos.Filename],
+	})
+}
+
+// where formats a position for "first declared at" notes.
+func where(p Pos) string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+
+// ckNames detects duplicate declarations within one namespace.
+type ckNames struct {
+	c    *checker
+	seen map[string]ckSeen
+}
+
+type ckSeen struct {
+	kind string
+	pos  Pos
+}
+
+func (c *checker) namespace() *ckNames { return &ckNames{c: c, seen: map[string]ckSeen{}} }
+
+// declare records a name; it reports and returns false on a duplicate.
+func (n *ckNames) declare(kind, name string, pos Pos) bool {
+	if prev, ok := n.seen[name]; ok {
+		if prev.kind == kind {
+			n.c.errorf(pos, "duplicate %s %s (first declared at %s)", kind, name, where(prev.pos))
+		} else {
+			n.c.errorf(pos, "duplicate name %s: already declared as %s at %s", name, prev.kind, where(prev.pos))
+		}
+		return false
+	}
+	n.seen[name] = ckSeen{kind, pos}
+	return true
+}
+
+// identAt returns the position of the n-th identifier or keyword token (0
+// is the first) at or after from. The AST records where a declaration
+// starts (at its keyword); diagnostics point at the name itself.
+func (c *checker) identAt(from Pos, n int) Pos {
+	src := c.srcs[from.Filename]
+	if from.Offset < 0 || from.Offset >= len(src) || from.Line == 0 {
+		return from
+	}
+	p := from
+	s := string(src[from.Offset:])
+	for len(s) > 0 {
+		span := 1
+		ch := s[0]
+		switch {
+		case ch == '/' && len(s) > 1 && s[1] == '/':
+			span = len(s)
+			for i := 0; i < len(s); i++ {
+				if s[i] == '\n' {
+					span = i
+					break
+				}
+			}
+		case ch == '"':
+			for span < len(s) && s[span] != '"' && s[span] != '\n' {
+				if s[span] == '\\' {
+					span++
+				}
+				span++
+			}
+			if span < len(s) {
+				span++
+			}
+		case ckIdentStart(ch) || (ch >= '0' && ch <= '9'):
+			for span < len(s) && (ckIdentStart(s[span]) || (s[span] >= '0' && s[span] <= '9')) {
+				span++
+			}
+			if ckIdentStart(ch) {
+				if n == 0 {
+					return p
+				}
+				n--
+			}
+		case ch >= utf8.RuneSelf:
+			_, span = utf8.DecodeRuneInString(s)
+		}
+		if span > len(s) {
+			span = len(s)
+		}
+		p.Advance(s[:span])
+		s = s[span:]
+	}
+	return from
+}
+
+// tokenAfter returns the position of the token following the first
+// occurrence of keyword word at or after from (the number after "width").
+func (c *checker) tokenAfter(from Pos, word string) Pos {
+	src := c.srcs[from.Filename]
+	for i := 0; i < 64; i++ {
+		p := c.identAt(from, i)
+		if p == from && i > 0 {
+			return from
+		}
+		if p.Offset >= 0 && p.Offset+len(word) <= len(src) && string(src[p.Offset:p.Offset+len(word)]) == word &&
+			(p.Offset+len(word) == len(src) || !ckIdentStart(src[p.Offset+len(word)])) {
+			q := p
+			q.Advance(word)
+			rest := src[q.Offset:]
+			for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r') {
+				q.Advance(string(rest[:1]))
+				rest = rest[1:]
+			}
+			return q
+		}
+	}
+	return from
+}
+
+func ckIdentStart(ch byte) bool {
+	return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+}

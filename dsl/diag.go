@@ -58,10 +58,13 @@ func sourceLine(src []byte, n int) (string, bool) {
 func visualColumn(src []byte, p Pos) int {
 	line, _ := sourceLine(src, p.Line)
 	col := 0
-	for i, r := range line {
+	// Columns count runes (as the lexer does), not bytes.
+	i := 0
+	for _, r := range line {
 		if i >= p.Column-1 {
 			break
 		}
+		i++
 		if r == '\t' {
 			col += 4
 		} else {

@@ -63,6 +63,7 @@ func Parse(name string, src []byte) (*File, error) {
 		return nil, Diagnostics{syntaxDiagnostic(name, src, err)}
 	}
 	f.Name = name
+	f.Src = src
 	f.Comments = collectComments(name, src)
 	return f, nil
 }
