@@ -5,11 +5,11 @@ package dsl
 
 // ckClass is what the checker knows about a class spec.
 type ckClass struct {
-	file    *File
-	name    string
-	types   map[string]*ckNamed
-	events  map[string]*ckSig
-	preds   map[string]*ckSig
+	file   *File
+	name   string
+	types  map[string]*ckNamed
+	events map[string]*ckSig
+	preds  map[string]*ckSig
 	// predOrder lists the predicates in declaration order, for messages.
 	predOrder []string
 	methods   map[string]*Method

@@ -29,11 +29,11 @@ const (
 // ckType is the type of an expression or a declaration.
 type ckType struct {
 	kind  ckKind
-	width int     // ckBits
-	data  bool    // ckBits: a data<N> (symbolic) value
-	val   uint64  // ckConst: the value (the largest one for a join)
+	width int         // ckBits
+	data  bool        // ckBits: a data<N> (symbolic) value
+	val   uint64      // ckConst: the value (the largest one for a join)
 	enum  *ckEnumType // ckEnum
-	elem  *ckType // ckSlice
+	elem  *ckType     // ckSlice
 }
 
 // ckEnumType is an enum type: a named type, a class type or a field's inline
