@@ -110,7 +110,13 @@ func (n *ckNames) declare(kind, name string, pos Pos) bool {
 // identAt returns the position of the n-th identifier or keyword token (0
 // is the first) at or after from. The AST records where a declaration
 // starts (at its keyword); diagnostics point at the name itself.
-func (c *checker) identAt(from Pos, n int) Pos {
+func (c *checker) identAt(from Pos, n int) Pos { return c.scanTokens(from, n, true) }
+
+// tokenAt returns the position of the n-th token of any kind at or after
+// from: in "ctl + 6" the offset is token 2.
+func (c *checker) tokenAt(from Pos, n int) Pos { return c.scanTokens(from, n, false) }
+
+func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 	src := c.srcs[from.Filename]
 	if from.Offset < 0 || from.Offset >= len(src) || from.Line == 0 {
 		return from
@@ -120,8 +126,12 @@ func (c *checker) identAt(from Pos, n int) Pos {
 	for len(s) > 0 {
 		span := 1
 		ch := s[0]
+		token := true
 		switch {
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+			token = false
 		case ch == '/' && len(s) > 1 && s[1] == '/':
+			token = false
 			span = len(s)
 			for i := 0; i < len(s); i++ {
 				if s[i] == '\n' {
@@ -143,17 +153,25 @@ func (c *checker) identAt(from Pos, n int) Pos {
 			for span < len(s) && (ckIdentStart(s[span]) || (s[span] >= '0' && s[span] <= '9')) {
 				span++
 			}
-			if ckIdentStart(ch) {
-				if n == 0 {
-					return p
-				}
-				n--
-			}
 		case ch >= utf8.RuneSelf:
 			_, span = utf8.DecodeRuneInString(s)
+		default:
+			// Two-character operators count as one token.
+			if len(s) > 1 {
+				switch s[:2] {
+				case "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "->", "=>":
+					span = 2
+				}
+			}
 		}
 		if span > len(s) {
 			span = len(s)
+		}
+		if token && (!identsOnly || ckIdentStart(ch)) {
+			if n == 0 {
+				return p
+			}
+			n--
 		}
 		p.Advance(s[:span])
 		s = s[span:]

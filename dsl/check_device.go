@@ -47,6 +47,7 @@ func (c *checker) checkDevice(f *File) {
 				continue
 			}
 			bus = it.Bus
+			dev.port = bus.Kind == "port"
 			if bus.Width != nil {
 				if !ckOneOf(*bus.Width, 8, 16, 32, 64) {
 					c.errorf(c.tokenAfter(bus.Pos, "width"), "bus width must be 8, 16, 32 or 64 bits, not %d", *bus.Width)
@@ -233,7 +234,7 @@ func (c *checker) layoutRegister(r *ckReg) {
 	if rd.Reset != nil && (*rd.Reset < 0 || !ckFits(uint64(*rd.Reset), r.width)) {
 		c.errorf(c.tokenAfter(rd.Pos, "reset"), "reset value %#x of register %s does not fit in %s", *rd.Reset, r.name, ckPlural(r.width, "bit"))
 	}
-	c.location(r, rd.At, r.width/8)
+	c.location(r, rd.At, c.accessBytes(r.width))
 
 	names := c.namespace()
 	var placed []*ckField
@@ -252,7 +253,7 @@ func (c *checker) layoutRegister(r *ckReg) {
 		case br.Low() > br.Hi:
 			c.errorf(br.Pos, "bit range %s of field %s is reversed: write [high:low]", bitsText(br), fd.Name)
 		case br.Hi >= r.width:
-			c.errorf(br.Pos, "field %s %s does not fit in the %s register %s", fd.Name, bitsText(br), ckPlural(r.width, "bit"), r.name)
+			c.errorf(br.Pos, "field %s %s does not fit in the %d-bit register %s", fd.Name, bitsText(br), r.width, r.name)
 		default:
 			valid = true
 			width = br.Width()
@@ -367,6 +368,15 @@ func (c *checker) handlerPlacement(r *ckReg, items []*RegItem) {
 	}
 }
 
+// accessBytes is how many addresses an access of width bits takes: one
+// port number on a port bus, its bytes on MMIO.
+func (c *checker) accessBytes(width int) int {
+	if c.dev.port || width < 8 {
+		return 1
+	}
+	return width / 8
+}
+
 // location checks that a register or stream lies in a declared region.
 func (c *checker) location(r *ckReg, at *Location, bytes int) {
 	if at == nil || at.Region == "" {
@@ -378,7 +388,7 @@ func (c *checker) location(r *ckReg, at *Location, bytes int) {
 		return
 	}
 	if reg.Size > 0 && at.Offset+bytes > reg.Size {
-		c.errorf(c.tokenAfter(at.Pos, "+"), "%s %s (bytes %d to %d) lies outside region %s (size %d)", r.kind(), r.name, at.Offset, at.Offset+bytes-1, at.Region, reg.Size)
+		c.errorf(c.tokenAt(at.Pos, 2), "%s %s (bytes %d to %d) lies outside region %s (size %d)", r.kind(), r.name, at.Offset, at.Offset+bytes-1, at.Region, reg.Size)
 	}
 }
 
@@ -390,7 +400,7 @@ func (c *checker) layoutStream(r *ckReg) {
 		c.errorf(c.tokenAfter(sd.Pos, "width"), "stream width must be 8, 16 or 32 bits, not %d", sd.Width)
 		r.width = 8
 	}
-	bytes := r.width / 8
+	bytes := c.accessBytes(r.width)
 	if sd.Kind == "window" {
 		if sd.Size == nil || *sd.Size <= 0 {
 			c.errorf(c.tokenAfter(sd.Pos, "width"), "window stream %s needs a size in bytes: window N", r.name)
@@ -406,11 +416,15 @@ func (c *checker) layoutStream(r *ckReg) {
 	c.handlerPlacement(r, items)
 }
 
-// span is the byte range a register or stream occupies.
-func (r *ckReg) span() (region string, lo, hi int) {
+// span is the byte range a register or stream occupies: on a port bus one
+// port number, on MMIO its width in bytes (a window: its size).
+func (r *ckReg) span(port bool) (region string, lo, hi int) {
 	at := r.at()
 	if at == nil {
 		return "", 0, -1
+	}
+	if port {
+		return at.Region, at.Offset, at.Offset
 	}
 	bytes := r.width / 8
 	if bytes == 0 {
@@ -442,9 +456,9 @@ func (r *ckReg) when() *Expr {
 // an access means.
 func (c *checker) overlaps(regs []*ckReg) {
 	for j, b := range regs {
-		rb, lob, hib := b.span()
+		rb, lob, hib := b.span(c.dev.port)
 		for _, a := range regs[:j] {
-			ra, loa, hia := a.span()
+			ra, loa, hia := a.span(c.dev.port)
 			if ra != rb || loa > hib || lob > hia || ckText(a.when()) != ckText(b.when()) {
 				continue
 			}
@@ -571,6 +585,7 @@ func (c *checker) assign(sc *ckScope, a *Assign) {
 			tt = sym.t
 		case symField:
 			f := sym.field
+			name = sym.name
 			switch {
 			case f.reg.access == "ro":
 				c.errorf(t.Pos, "cannot assign to %s: register %s is read-only, its fields are computed (give the field = expr over device state, and update the state)", name, f.reg.name)

@@ -96,6 +96,10 @@ func (c *checker) expect(sc *ckScope, e *Expr, want *ckType, context string) *ck
 		if why != "" {
 			msg += ": " + why
 		}
+		if w, ok := t.sized(); ok && want.kind == ckBits && w < want.width && t.kind != ckBool {
+			// Widening is never implicit; say how to write it.
+			msg += fmt.Sprintf(" (zero-extend it explicitly: {0[%d:0], %s})", want.width-w-1, ckText(e))
+		}
 		c.errorf(e.Pos, "%s", msg)
 	}
 	return t
@@ -354,16 +358,9 @@ func (c *checker) slice(sc *ckScope, e *Expr) *ckType {
 	switch x.kind {
 	case ckInvalid:
 		return ckInvalidType
-	case ckConst:
-		if e.Hi >= 64 {
-			return ckConstType(0)
-		}
-		v := x.val >> uint(e.Lo)
-		if w < 64 {
-			v &= 1<<uint(w) - 1
-		}
-		return ckConstType(v)
-	case ckInt:
+	case ckConst, ckInt:
+		// A slice has the width of its bit range, even of a number:
+		// {0[3:0], x} zero-extends x by four bits.
 		return ckBitsType(w, false)
 	}
 	xw, ok := x.sized()

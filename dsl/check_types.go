@@ -21,6 +21,7 @@ func (c *checker) resolveType(t *Type, name string, allowSlice, inClass bool) *c
 		}
 		elem := *t
 		elem.Slice = false
+		elem.Pos = c.tokenAt(t.Pos, 2) // past "[" "]"
 		et := c.resolveType(&elem, name, false, inClass)
 		if et.kind == ckInvalid {
 			return ckInvalidType
@@ -34,16 +35,16 @@ func (c *checker) resolveType(t *Type, name string, allowSlice, inClass bool) *c
 		n := *t.Uint
 		switch {
 		case n <= 0:
-			c.errorf(c.tokenAfter(t.Pos, "uint"), "uint<%d> has no bits", n)
+			c.errorf(c.tokenAt(t.Pos, 2), "uint<%d> has no bits", n)
 			return ckInvalidType
 		case n > maxEnumerated:
-			c.errorf(c.tokenAfter(t.Pos, "uint"), "uint<%d> is too wide to enumerate (at most %d bits): use data<%d> for a wide value", n, maxEnumerated, n)
+			c.errorf(c.tokenAt(t.Pos, 2), "uint<%d> is too wide to enumerate (at most %d bits): use data<%d> for a wide value", n, maxEnumerated, n)
 			return ckInvalidType
 		}
 		return ckBitsType(n, false)
 	case t.Data != nil:
 		if *t.Data <= 0 {
-			c.errorf(c.tokenAfter(t.Pos, "data"), "data<%d> has no bits", *t.Data)
+			c.errorf(c.tokenAt(t.Pos, 2), "data<%d> has no bits", *t.Data)
 			return ckInvalidType
 		}
 		return ckBitsType(*t.Data, true)
@@ -110,7 +111,11 @@ func (c *checker) enum(b *EnumBody, name string, fieldWidth int) *ckEnumType {
 			v = uint64(*m.Value)
 		}
 		if fieldWidth > 0 && !ckFits(v, fieldWidth) {
-			c.errorf(c.tokenAfter(m.Pos, "="), "enum value %d of %s does not fit in the %s field %s", v, m.Name, ckPlural(fieldWidth, "bit"), name)
+			pos := m.Pos
+			if m.Value != nil {
+				pos = c.tokenAt(m.Pos, 2) // the value after "="
+			}
+			c.errorf(pos, "enum value %d of %s does not fit in the %d-bit field %s", v, m.Name, fieldWidth, name)
 		}
 		if v > max {
 			max = v

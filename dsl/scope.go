@@ -45,6 +45,9 @@ const (
 type ckDevice struct {
 	file     *File
 	busWidth int
+	// port: the bus is port I/O, where an access of any width addresses
+	// one port number, so a 16-bit data port at 0 leaves port 1 free (ATA).
+	port bool
 	types    map[string]*ckNamed
 	consts   map[string]*ckConstSym
 	states   map[string]*ckState
