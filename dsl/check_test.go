@@ -2,8 +2,8 @@ package dsl
 
 import (
 	"fmt"
-	"strings"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -531,7 +531,10 @@ func TestCheckBinding(t *testing.T) {
 
 func TestCheckContracts(t *testing.T) {
 	dev := testDevice("")
-	cases := []struct{ name, cls string; msgs []string }{
+	cases := []struct {
+		name, cls string
+		msgs      []string
+	}{
 		{"unknown predicate", `class tclass {
 	predicate ready
 	predicate speed(m: bool, n: data<16>)

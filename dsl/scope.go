@@ -47,12 +47,12 @@ type ckDevice struct {
 	busWidth int
 	// port: the bus is port I/O, where an access of any width addresses
 	// one port number, so a 16-bit data port at 0 leaves port 1 free (ATA).
-	port bool
-	types    map[string]*ckNamed
-	consts   map[string]*ckConstSym
-	states   map[string]*ckState
-	regs     map[string]*ckReg // registers and streams
-	regions  map[string]*RegionDecl
+	port    bool
+	types   map[string]*ckNamed
+	consts  map[string]*ckConstSym
+	states  map[string]*ckState
+	regs    map[string]*ckReg // registers and streams
+	regions map[string]*RegionDecl
 	// members maps an enum member name to every enum in scope that has it:
 	// named device types, state and field enums, class enums.
 	members map[string][]*ckEnumType
