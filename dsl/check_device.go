@@ -160,7 +160,7 @@ func (c *checker) checkDevice(f *File) {
 		switch {
 		case it.Internal != nil:
 			in := it.Internal
-			sc := &ckScope{}
+			sc := &ckScope{action: "internal transition"}
 			if in.Guard != nil {
 				c.cond(sc, in.Guard, "guard of internal "+in.Name)
 			} else if in.Fair {
@@ -169,7 +169,7 @@ func (c *checker) checkDevice(f *File) {
 			c.stmts(sc, in.Body)
 		case it.Input != nil:
 			in := it.Input
-			sc := &ckScope{locals: c.params(in.Params, false, false)}
+			sc := &ckScope{locals: c.params(in.Params, false, false), action: "input"}
 			if in.Guard != nil {
 				c.cond(sc, in.Guard, "guard of input "+in.Name)
 			}
@@ -506,8 +506,12 @@ func (c *checker) registerBody(r *ckReg) {
 		}
 	}
 	for _, it := range r.reg.Body {
-		if it.Handler != nil {
-			c.stmts(sc, it.Handler.Body)
+		if h := it.Handler; h != nil {
+			hs := *sc
+			if h.On == "write" {
+				hs.writing = r
+			}
+			c.stmts(&hs, h.Body)
 		}
 	}
 }
@@ -538,6 +542,9 @@ func (c *checker) stmts(sc *ckScope, list []*Stmt) {
 	for _, st := range list {
 		switch {
 		case st.Require != nil:
+			if sc.action != "" {
+				c.warnf(st.Require.Pos, "require in an %s has no effect: require constrains what the driver does (register and stream accesses)", sc.action)
+			}
 			c.cond(sc, st.Require.Cond, "require condition")
 		case st.Emit != nil:
 			c.emit(sc, st.Emit)

@@ -30,6 +30,9 @@ func (c *checker) expr(sc *ckScope, e *Expr, want *ckType) *ckType {
 			}
 			return ckBoolType
 		}
+		if sym.kind == symField && sym.field.has("trigger") && sc.writing != sym.field.reg {
+			c.warnf(e.Pos, "%s is a trigger: it reads as 0 outside the on write handler of %s", sym.name, sym.field.reg.name)
+		}
 		if sym.kind == symReg && sym.reg.stream != nil {
 			c.errorf(e.Pos, "stream %s is not a value", sym.name)
 			return ckInvalidType

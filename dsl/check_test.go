@@ -628,12 +628,20 @@ func TestCheckStreams(t *testing.T) {
 	})
 }
 
-func TestCheckFairWithoutGuard(t *testing.T) {
+func TestCheckWarnings(t *testing.T) {
 	runCases(t, []ckCase{
 		{name: "warning", dev: `
 	state s: bool
 	internal $spin fair { s = !s }`, warn: true,
 			msgs: []string{"internal spin is fair and has no guard: always enabled: the device never stops"}},
+		{name: "require in an internal transition", dev: `
+	state s: bool
+	internal i when s { $require s  s = false }`, warn: true,
+			msgs: []string{"require in an internal transition has no effect"}},
+		{name: "trigger read elsewhere", dev: `
+	register C @ 0 : wo { field GO [0] trigger on write { require GO == 1 } }
+	register B @ 1 : rw when $C.GO == 1 { field X [7:0] }`, warn: true,
+			msgs: []string{"C.GO is a trigger: it reads as 0 outside the on write handler of C"}},
 		{name: "unfair is fine", dev: `
 	state s: bool
 	internal spin { s = !s }`, msgs: nil},

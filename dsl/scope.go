@@ -132,6 +132,12 @@ type ckScope struct {
 	// constOnly: only constants and enum members may be named (const
 	// values, state initial values).
 	constOnly bool
+	// writing is the register whose on write handler this is: its trigger
+	// fields hold the written value here and read as 0 everywhere else.
+	writing *ckReg
+	// action names the kind of block statements are in ("internal
+	// transition", "input"), where require does not apply.
+	action string
 }
 
 func (sc *ckScope) with(l *ckLocal) *ckScope {
