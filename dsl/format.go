@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -42,9 +41,9 @@ func Format(f *File) []byte {
 	return p.out.Bytes()
 }
 
-// maxWidth is the line width (tabs counted as 4) beyond which a bind
-// predicate's && chain or an enum is broken over several lines.
-const maxWidth = 100
+// maxWidth is the line width (tabs counted as 4) beyond which a long
+// expression is broken over several lines.
+const maxWidth = 120
 
 type printer struct {
 	out      bytes.Buffer
@@ -60,6 +59,8 @@ type printer struct {
 	space     bool // a space is pending before the next token
 	lastLine  int  // source line of the last token or comment printed
 	afterOpen bool // nothing but trailing comments since a block's "{"
+	depth     int  // continuation depth of the current line (0: first line)
+	flat      bool // never break lines (measuring one-line width)
 }
 
 var (
@@ -83,14 +84,38 @@ func newPrinter(f *File) *printer {
 // at the current indentation.
 func (p *printer) line() {
 	p.nl, p.nlIndent, p.nlItem = true, p.indent, true
+	p.depth = 0
 }
 
-// contLine breaks an expression: the next token goes on a continuation
-// line, one level deeper than the declaration it belongs to.
+// contLine breaks a line where a comment forces it: the next token goes on
+// a continuation line, one level deeper than the current one.
 func (p *printer) contLine() {
 	if !p.nl {
-		p.nl, p.nlIndent, p.nlItem = true, p.indent+1, false
+		p.nl, p.nlIndent, p.nlItem = true, p.indent+p.depth+1, false
 	}
+}
+
+// breakAt breaks a long expression: the next token starts a line at
+// continuation depth d.
+func (p *printer) breakAt(d int) {
+	p.depth = d
+	p.nl, p.nlIndent, p.nlItem = true, p.indent+d, false
+}
+
+// tooLong reports whether what print prints, on one line, would run past
+// maxWidth on the current line.
+func (p *printer) tooLong(print func(q *printer)) bool {
+	if p.flat {
+		return false
+	}
+	q := printer{flat: true}
+	print(&q)
+	return p.column()+q.out.Len() > maxWidth
+}
+
+// exprTooLong is tooLong for an expression.
+func (p *printer) exprTooLong(e *Expr) bool {
+	return p.tooLong(func(q *printer) { q.expr(e, 0) })
 }
 
 func (p *printer) sp() { p.space = true }
@@ -437,7 +462,7 @@ func (p *printer) typ(t *Type) {
 }
 
 // enum prints "enum { A = 0, B = 1 }" on one line, or one member per line
-// when a comment sits inside it or the line would be too long.
+// when a comment sits inside it.
 func (p *printer) enum(e *EnumBody) {
 	if !p.enumMultiline(e) {
 		p.kw("enum")
@@ -493,21 +518,7 @@ func (p *printer) enumMultiline(e *EnumBody) bool {
 			}
 		}
 	}
-	var q printer
-	q.enumOneLine(e)
-	return p.column()+q.out.Len() > maxWidth
-}
-
-func (p *printer) enumOneLine(e *EnumBody) {
-	p.out.WriteString("enum {")
-	for i, m := range e.Members {
-		if i > 0 {
-			p.out.WriteString(",")
-		}
-		p.out.WriteString(" ")
-		p.enumMember(m)
-	}
-	p.out.WriteString(" }")
+	return false
 }
 
 // column is the width of the current output line, tabs counted as 4.
@@ -664,34 +675,8 @@ func (p *printer) bind(b *BindDecl) {
 		p.sp()
 		p.punct("=")
 		p.sp()
-		p.predBody(pb.Body)
+		p.expr(pb.Body, 0)
 	})
-}
-
-// predBody prints a bind predicate's expression; a top-level && chain
-// that does not fit on the line goes one conjunct per continuation line.
-func (p *printer) predBody(e *Expr) {
-	var conj []*Expr
-	for x := e; ; x = x.X {
-		if x.Kind != BinaryExpr || x.Op != "&&" {
-			conj = append(conj, x)
-			break
-		}
-		conj = append(conj, x.Y)
-	}
-	if len(conj) < 2 || p.column()+len(exprString(e)) <= maxWidth {
-		p.expr(e, 0)
-		return
-	}
-	// conj holds the chain right to left; its leftmost element is an
-	// X operand (precedence 2), the others Y operands (3).
-	p.expr(conj[len(conj)-1], binaryPrec["&&"])
-	for i := len(conj) - 2; i >= 0; i-- {
-		p.contLine()
-		p.punct("&&")
-		p.sp()
-		p.expr(conj[i], binaryPrec["&&"]+1)
-	}
 }
 
 // ---------------------------------------------------------------- statements
@@ -715,7 +700,7 @@ func (p *printer) stmt(s *Stmt) {
 		p.kw("emit")
 		p.sp()
 		p.ident(s.Emit.Event)
-		p.args(s.Emit.Args)
+		p.list("(", ")", s.Emit.Args)
 	case s.If != nil:
 		p.kw("if")
 		p.sp()
@@ -741,17 +726,24 @@ func (p *printer) path(parts []string) {
 	}
 }
 
-// args prints "(a, b)".
-func (p *printer) args(args []*Expr) {
-	p.punct("(")
+// list prints "(a, b)" (or "{a, b}"); when it does not fit on the line,
+// one element per continuation line, the closer after the last one.
+func (p *printer) list(open, close string, args []*Expr) {
+	p.punct(open)
+	broken := len(args) > 0 && p.tooLong(func(q *printer) { q.list(open, close, args) })
+	outer := p.depth
 	for i, a := range args {
 		if i > 0 {
 			p.punct(",")
 			p.sp()
 		}
+		if broken {
+			p.breakAt(outer + 1)
+		}
 		p.expr(a, 0)
 	}
-	p.punct(")")
+	p.depth = outer
+	p.punct(close)
 }
 
 // ---------------------------------------------------------------- class
@@ -883,7 +875,7 @@ func (p *printer) expr(e *Expr, min int) {
 	}
 	if exprPrec(e) < min {
 		p.punct("(")
-		p.expr(e, 0)
+		p.flatExpr(e, 0)
 		p.punct(")")
 		return
 	}
@@ -904,31 +896,49 @@ func (p *printer) expr(e *Expr, min int) {
 		p.path(e.Path)
 	case CallExpr:
 		p.path(e.Path)
-		p.args(e.Args)
+		p.list("(", ")", e.Args)
 	case UnaryExpr:
 		p.punct(e.Op)
-		p.expr(e.X, precUnary)
+		p.flatExpr(e.X, precUnary)
 	case BinaryExpr:
+		if (e.Op == "&&" || e.Op == "||") && p.exprTooLong(e) {
+			p.chain(e)
+			return
+		}
 		// Left-associative: the left operand may bind as loosely as the
 		// operator itself, the right one must bind more tightly.
 		prec := binaryPrec[e.Op]
-		p.expr(e.X, operandMin(e, e.X, prec))
+		p.flatExpr(e.X, operandMin(e, e.X, prec))
 		p.sp()
 		p.punct(e.Op)
 		p.sp()
-		p.expr(e.Y, operandMin(e, e.Y, prec+1))
+		p.flatExpr(e.Y, operandMin(e, e.Y, prec+1))
 	case CondExpr:
+		// A ? : in the middle of another keeps its parentheses.
+		broken := p.exprTooLong(e)
+		outer := p.depth
 		p.expr(e.X, 1)
-		p.sp()
-		p.punct("?")
-		p.sp()
-		p.expr(e.Y, 0)
-		p.sp()
-		p.punct(":")
-		p.sp()
-		p.expr(e.Z, 0)
+		ymin := 0
+		if e.Y != nil && e.Y.Kind == CondExpr {
+			ymin = precPrimary
+		}
+		for _, part := range []struct {
+			op  string
+			x   *Expr
+			min int
+		}{{"?", e.Y, ymin}, {":", e.Z, 0}} {
+			if broken {
+				p.breakAt(outer + 1)
+			} else {
+				p.sp()
+			}
+			p.punct(part.op)
+			p.sp()
+			p.expr(part.x, part.min)
+		}
+		p.depth = outer
 	case SliceExpr:
-		p.expr(e.X, precPostfix)
+		p.flatExpr(e.X, precPostfix)
 		p.punct("[")
 		p.num(e.Hi)
 		if e.Lo != e.Hi {
@@ -940,37 +950,76 @@ func (p *printer) expr(e *Expr, min int) {
 		}
 		p.punct("]")
 	case ConcatExpr:
-		p.punct("{")
-		for i, a := range e.Args {
-			if i > 0 {
-				p.punct(",")
-				p.sp()
-			}
-			p.expr(a, 0)
-		}
-		p.punct("}")
+		p.list("{", "}", e.Args)
 	case MatchExpr:
+		// One line, or one case per line with the closing brace below
+		// "match".
+		broken := len(e.Cases) > 0 && p.exprTooLong(e)
+		outer := p.depth
 		p.kw("match")
 		p.sp()
-		p.expr(e.X, 1)
+		p.flatExpr(e.X, 1)
 		p.sp()
 		p.punct("{")
 		for i, c := range e.Cases {
-			if i > 0 {
-				p.punct(",")
+			if broken {
+				p.breakAt(outer + 1)
+			} else {
+				if i > 0 {
+					p.punct(",")
+				}
+				p.sp()
 			}
-			p.sp()
 			p.ident(c.Pattern)
 			p.sp()
 			p.punct("=>")
 			p.sp()
 			p.expr(c.Value, 0)
+			if broken {
+				p.punct(",")
+			}
 		}
-		if len(e.Cases) > 0 {
+		if broken {
+			p.breakAt(outer)
+		} else if len(e.Cases) > 0 {
 			p.sp()
 		}
 		p.punct("}")
+		p.depth = outer
 	}
+}
+
+// flatExpr prints e without breaking it over lines (but for comments):
+// only the outer structure of an expression is broken (its && or ||
+// chain, ? :, argument lists, match cases), never the inside of an
+// operand.
+func (p *printer) flatExpr(e *Expr, min int) {
+	saved := p.flat
+	p.flat = true
+	p.expr(e, min)
+	p.flat = saved
+}
+
+// chain prints a long a && b && c (or ||) with each operand after the
+// first on a continuation line that starts with the operator.
+func (p *printer) chain(e *Expr) {
+	var ops []*Expr // right to left
+	x := e
+	for ; x.Kind == BinaryExpr && x.Op == e.Op; x = x.X {
+		ops = append(ops, x.Y)
+	}
+	ops = append(ops, x)
+	prec := binaryPrec[e.Op]
+	outer := p.depth
+	first := ops[len(ops)-1]
+	p.expr(first, operandMin(e, first, prec))
+	for i := len(ops) - 2; i >= 0; i-- {
+		p.breakAt(outer + 1)
+		p.punct(e.Op)
+		p.sp()
+		p.expr(ops[i], operandMin(e, ops[i], prec+1))
+	}
+	p.depth = outer
 }
 
 // operandMin is the binding strength an operand of e must have: min by
@@ -981,11 +1030,4 @@ func operandMin(e, operand *Expr, min int) int {
 		return precPrimary
 	}
 	return min
-}
-
-// exprString is the one-line form of e, without comments.
-func exprString(e *Expr) string {
-	var q printer
-	q.expr(e, 0)
-	return strings.TrimSpace(q.out.String())
 }
