@@ -134,7 +134,7 @@ func (c *checker) call(sc *ckScope, e *Expr) *ckType {
 			c.expr(sc, a, nil)
 		}
 		switch {
-		case sc.contract:
+		case sc.contract && c.cls != nil:
 			c.errorf(e.Pos, "class %s has no predicate or event %s", c.cls.name, name)
 		case c.cls != nil && (c.cls.preds[name] != nil || c.cls.events[name] != nil):
 			c.errorf(e.Pos, "%s of class %s cannot be called here: class predicates and events are named only in method contracts (a device emits events with emit)", name, c.cls.name)

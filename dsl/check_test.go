@@ -259,6 +259,9 @@ func TestCheckUndefined(t *testing.T) {
 		{name: "qualified enum member", dev: `
 	register A @ 0 : rw { field M [1:0] enum { ONE = 1, TWO = 2 } }
 	register B @ 1 : rw when A.M == A.M.$THREE { field X [7:0] }`, msgs: []string{"THREE is not a member of A.M"}},
+		{name: "member of another enum", dev: `
+	register A @ 0 : rw { field M [1:0] enum { ONE = 1 } field N [3:2] enum { ONE = 2 } field P [5:4] enum { TWO } }
+	register B @ 1 : rw when A.P == $ONE { field X [7:0] }`, msgs: []string{"ONE is not a member of enum A.P"}},
 		{name: "ambiguous member", dev: `
 	register A @ 0 : rw { field M [1:0] enum { ONE = 1 } field N [3:2] enum { ONE = 2 } }
 	state s: bool = $ONE`, msgs: []string{"ambiguous enum member ONE (in A.M, A.N)"}},

@@ -183,7 +183,7 @@ func (c *checker) lookup(sc *ckScope, parts []string, pos Pos, want *ckType) *ck
 	}
 	sym := c.lookupQuiet(sc, parts, want)
 	if sym == nil {
-		c.reportUndefined(sc, parts, pos)
+		c.reportUndefined(sc, parts, pos, want)
 		return nil
 	}
 	if sc.constOnly && sym.kind != symConst && sym.kind != symMember {
@@ -284,10 +284,15 @@ func (c *checker) lookupQuiet(sc *ckScope, parts []string, want *ckType) *ckSym 
 
 // reportUndefined explains why a name did not resolve, at the part that
 // failed.
-func (c *checker) reportUndefined(sc *ckScope, parts []string, pos Pos) {
+func (c *checker) reportUndefined(sc *ckScope, parts []string, pos Pos, want *ckType) {
 	name := parts[0]
 	if len(parts) == 1 {
-		if es := c.members()[name]; len(es) > 1 {
+		es := c.members()[name]
+		if len(es) > 0 && want != nil && want.kind == ckEnum {
+			c.errorf(pos, "%s is not a member of %s", name, want)
+			return
+		}
+		if len(es) > 1 {
 			names := ""
 			for i, e := range es {
 				if i > 0 {
