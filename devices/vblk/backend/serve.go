@@ -91,6 +91,9 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		r.Spin = cfg.Spin
 	}
 	r.SetIdentity(capacity)
+	// Read the counter before the device goes online: a doorbell can ring
+	// as soon as READY is visible.
+	last := r.Doorbells()
 	r.SetOnline(true)
 	logf("vblk serve: %s, policy %v, %d sectors, region %s", cfg.Image, cfg.Policy, capacity, cfg.Shm)
 	if cfg.Ready != nil {
@@ -110,7 +113,6 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
-		last := r.Doorbells()
 		for {
 			seq, err := r.WaitDoorbell(last, stop)
 			if err != nil {
