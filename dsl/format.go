@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -242,14 +243,14 @@ func (p *printer) flushComments(offset int) {
 		if p.lastLine > 0 && c.Pos.Line == p.lastLine && p.out.Len() > 0 {
 			// It followed a token on the same line: keep it there. Whatever
 			// comes next must start a new line.
-			p.out.WriteString(" " + c.Text)
+			p.out.WriteString(" " + strings.TrimRight(c.Text, " \t\r"))
 			p.space = false
 			p.contLine()
 			continue
 		}
 		p.contLine() // a no-op between declarations
 		p.startOutput(c.Pos.Line)
-		p.out.WriteString(c.Text)
+		p.out.WriteString(strings.TrimRight(c.Text, " \t\r"))
 		p.lastLine = c.Pos.Line
 		p.afterOpen = false
 		p.nl = true // same indentation and kind of break as before

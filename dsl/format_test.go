@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/drvsynth/drvsynth/internal/textdiff"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -117,7 +118,9 @@ func TestBundledSpecsCanonical(t *testing.T) {
 		require.NoError(t, err)
 		f, err := Parse(path, src)
 		require.NoError(t, err)
-		assert.Equal(t, string(src), string(Format(f)), "%s is not canonical; run drvsynth fmt -w %s", path, path)
+		if diff := textdiff.Unified(path, "formatted", string(src), string(Format(f))); diff != "" {
+			t.Errorf("%s is not canonical (drvsynth fmt -w fixes it):\n%s", path, diff)
+		}
 	}
 }
 
@@ -277,4 +280,10 @@ func TestFormatWithoutSource(t *testing.T) {
 		}}},
 	}}
 	assert.Equal(t, "device d implements c {\n\tregister R @ 5 : ro width 8 reset 96 {\n\t\tfield F [0] = x == 3\n\t}\n}\n", string(Format(f)))
+}
+
+// Windows line ends and trailing blanks in comments do not survive.
+func TestFormatCRLF(t *testing.T) {
+	src := "class c { \r\n\t// note  \r\n\tpredicate ready\r\n}\r\n"
+	assert.Equal(t, "class c {\n\t// note\n\tpredicate ready\n}\n", formatString(t, src))
 }
