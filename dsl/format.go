@@ -12,9 +12,12 @@ import (
 
 // Format prints the canonical form of a parsed spec file: tab indentation,
 // one declaration per line, single spaces between tokens, numbers spelled
-// as in the source, the fewest parentheses that keep the expression tree,
-// long && chains of bind predicates one conjunct per line, single blank
-// lines kept where the source had blank lines, and every comment kept.
+// as in the source, the fewest parentheses that keep the expression tree
+// (plus two kinds kept for the reader: (a && b) || c and a ? (b ? c : d) : e),
+// expressions longer than maxWidth broken at their outer structure (an &&
+// or || chain one operand per line, ? and : on lines of their own, one
+// argument or match case per line), single blank lines kept where the
+// source had blank lines between declarations, and every comment kept.
 //
 // Comments are placed by walking the source token stream (File.Tokens)
 // alongside the printed tokens: a comment goes out just before the first
@@ -23,8 +26,9 @@ import (
 // other comment gets a line of its own. The language ignores line breaks,
 // so a comment may break a line anywhere.
 //
-// A File built by hand (no Tokens) formats too; its numbers come out in
-// decimal and its comments before the declarations they precede.
+// A File built by hand (no Tokens) formats too: its numbers come out in
+// decimal, and its comments before the first declaration whose Pos lies
+// after them (at the end when nodes carry no positions).
 func Format(f *File) []byte {
 	p := newPrinter(f)
 	p.line()
@@ -508,15 +512,18 @@ func (p *printer) enumMultiline(e *EnumBody) bool {
 		return false
 	}
 	// A comment between "enum" and its closing brace?
-	if start := p.tokenAt(e.Pos.Offset); start >= 0 && p.nc < len(p.comments) {
-		for i := start; i < len(p.toks); i++ {
-			if t := p.toks[i]; t.Type == tokPunct && t.Value == "}" {
-				c := p.comments[p.nc].Pos.Offset
-				if c > e.Pos.Offset && c < t.Pos.Offset {
-					return true
+	start := p.tokenAt(e.Pos.Offset)
+	if start < 0 {
+		return false
+	}
+	for i := start; i < len(p.toks); i++ {
+		if t := p.toks[i]; t.Type == tokPunct && t.Value == "}" {
+			for _, c := range p.comments[p.nc:] {
+				if c.Pos.Offset > e.Pos.Offset {
+					return c.Pos.Offset < t.Pos.Offset
 				}
-				break
 			}
+			return false
 		}
 	}
 	return false

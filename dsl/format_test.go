@@ -2,9 +2,11 @@ package dsl
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -286,4 +288,40 @@ func TestFormatWithoutSource(t *testing.T) {
 func TestFormatCRLF(t *testing.T) {
 	src := "class c { \r\n\t// note  \r\n\tpredicate ready\r\n}\r\n"
 	assert.Equal(t, "class c {\n\t// note\n\tpredicate ready\n}\n", formatString(t, src))
+}
+
+// Comments in every possible place: after every line, between all lines,
+// and after every single token (each token on its own line). Whatever the
+// placement, formatting keeps them all and is idempotent.
+func TestFormatCommentsEverywhere(t *testing.T) {
+	for _, path := range bundledSpecs(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			require.NoError(t, err)
+			lines := strings.Split(strings.TrimRight(string(src), "\n"), "\n")
+
+			var trailing, between strings.Builder
+			for i, l := range lines {
+				fmt.Fprintf(&trailing, "%s // t%d\n", l, i)
+				fmt.Fprintf(&between, "// b%d\n%s\n", i, l)
+			}
+			assertRoundTrip(t, path, []byte(trailing.String()))
+			assertRoundTrip(t, path, []byte(between.String()))
+
+			f, err := Parse(path, src)
+			require.NoError(t, err)
+			var perToken strings.Builder
+			for i, tok := range newPrinter(f).toks {
+				text := tok.Value
+				if tok.Type == tokString {
+					text = strconv.Quote(text)
+				}
+				fmt.Fprintf(&perToken, "%s // k%d\n", text, i)
+				if i%7 == 3 {
+					fmt.Fprintf(&perToken, "\n// own line %d\n\n", i)
+				}
+			}
+			assertRoundTrip(t, path, []byte(perToken.String()))
+		})
+	}
 }
