@@ -1,0 +1,319 @@
+package sqlitevfs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/ncruces/go-sqlite3/vfs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/drvsynth/drvsynth/os-interface/block"
+)
+
+// memDev is a block device with a volatile write cache: completed writes
+// are visible to reads but reach the durable medium only at Flush (or FUA).
+// crash applies an arbitrary subset of the pending sectors in arbitrary
+// order — the weakest device the block contract allows — and drops the rest.
+type memDev struct {
+	mu       sync.Mutex
+	durable  []byte
+	pending  map[uint64][]byte // sector -> contents, not yet durable
+	flushes  int
+	requests int
+	frozen   bool // after crash: the old process's writes go nowhere
+}
+
+func newMemDev(sectors int) *memDev {
+	return &memDev{durable: make([]byte, sectors*block.SectorSize), pending: map[uint64][]byte{}}
+}
+
+func (m *memDev) Init(context.Context) error { return nil }
+func (m *memDev) Capacity(context.Context) (uint64, error) {
+	return uint64(len(m.durable) / block.SectorSize), nil
+}
+func (m *memDev) MaxSectors() int { return 128 }
+
+func (m *memDev) ReadSectors(_ context.Context, lba uint64, buf []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests++
+	for i := 0; i < len(buf)/block.SectorSize; i++ {
+		s := lba + uint64(i)
+		if p, ok := m.pending[s]; ok {
+			copy(buf[i*block.SectorSize:], p)
+		} else {
+			copy(buf[i*block.SectorSize:(i+1)*block.SectorSize], m.durable[s*block.SectorSize:])
+		}
+	}
+	return nil
+}
+
+func (m *memDev) WriteSectors(_ context.Context, lba uint64, buf []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests++
+	if m.frozen {
+		return fmt.Errorf("device gone")
+	}
+	if int(lba)*block.SectorSize+len(buf) > len(m.durable) {
+		return fmt.Errorf("write past the end")
+	}
+	for i := 0; i < len(buf)/block.SectorSize; i++ {
+		m.pending[lba+uint64(i)] = append([]byte(nil), buf[i*block.SectorSize:(i+1)*block.SectorSize]...)
+	}
+	return nil
+}
+
+func (m *memDev) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) error {
+	if err := m.WriteSectors(ctx, lba, buf); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := 0; i < len(buf)/block.SectorSize; i++ {
+		s := lba + uint64(i)
+		copy(m.durable[s*block.SectorSize:], m.pending[s])
+		delete(m.pending, s)
+	}
+	return nil
+}
+
+func (m *memDev) Flush(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests++
+	if m.frozen {
+		return fmt.Errorf("device gone")
+	}
+	m.flushes++
+	for s, p := range m.pending {
+		copy(m.durable[s*block.SectorSize:], p)
+	}
+	clear(m.pending)
+	return nil
+}
+
+func (m *memDev) crash(rng *rand.Rand) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for s, p := range m.pending { // map order: arbitrary
+		if rng.IntN(2) == 0 {
+			copy(m.durable[s*block.SectorSize:], p)
+		}
+	}
+	clear(m.pending)
+	m.frozen = true
+}
+
+func (m *memDev) revive() {
+	m.mu.Lock()
+	m.frozen = false
+	m.mu.Unlock()
+}
+
+var ctx = context.Background()
+
+func TestFileRoundTrip(t *testing.T) {
+	dev := newMemDev(4096)
+	v, err := New(ctx, dev)
+	require.NoError(t, err)
+	f, _, err := v.Open("x.db", vfs.OPEN_MAIN_DB|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	ref := []byte{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 300; i++ {
+		off := rng.IntN(200000)
+		n := 1 + rng.IntN(9000)
+		p := make([]byte, n)
+		for j := range p {
+			p[j] = byte(rng.Uint32())
+		}
+		_, err := f.WriteAt(p, int64(off))
+		require.NoError(t, err)
+		if off+n > len(ref) {
+			ref = append(ref, make([]byte, off+n-len(ref))...)
+		}
+		copy(ref[off:], p)
+		if i%50 == 0 {
+			require.NoError(t, f.Sync(vfs.SYNC_FULL))
+		}
+	}
+	size, _ := f.Size()
+	assert.Equal(t, int64(len(ref)), size)
+	got := make([]byte, len(ref))
+	n, err := f.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, len(ref), n)
+	assert.True(t, bytes.Equal(ref, got))
+
+	// Short read past the end.
+	tail := make([]byte, 100)
+	n, err = f.ReadAt(tail, int64(len(ref)-10))
+	assert.Equal(t, 10, n)
+	assert.Equal(t, io.EOF, err)
+
+	// Truncate then grow: the regrown part reads as zeros.
+	require.NoError(t, f.Truncate(1000))
+	require.NoError(t, f.Truncate(5000))
+	got = make([]byte, 5000)
+	_, err = f.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, ref[:1000], got[:1000])
+	assert.Equal(t, make([]byte, 4000), got[1000:])
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+
+	// A fresh VFS on the same device sees the synced file.
+	v2, err := New(ctx, dev)
+	require.NoError(t, err)
+	f2, _, err := v2.Open("x.db", vfs.OPEN_MAIN_DB|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	size, _ = f2.Size()
+	assert.Equal(t, int64(5000), size)
+	got2 := make([]byte, 5000)
+	_, err = f2.ReadAt(got2, 0)
+	require.NoError(t, err)
+	assert.Equal(t, got, got2)
+
+	// Writes beyond the region are SQLITE_FULL, not corruption.
+	_, err = f2.WriteAt([]byte{1}, 1<<40)
+	assert.Error(t, err)
+}
+
+func TestSyncEndsInFlush(t *testing.T) {
+	dev := newMemDev(4096)
+	v, err := New(ctx, dev)
+	require.NoError(t, err)
+	f, _, err := v.Open("x.db-wal", vfs.OPEN_WAL|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	_, err = f.WriteAt(make([]byte, 4120), 32)
+	require.NoError(t, err)
+	before := dev.flushes
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+	assert.Equal(t, before+1, dev.flushes)
+	dev.mu.Lock()
+	assert.Empty(t, dev.pending, "everything written is durable after Sync")
+	dev.mu.Unlock()
+	// Unsynced writes are not durable: a crash may drop them.
+	_, err = f.WriteAt(bytes.Repeat([]byte{7}, 512), 8192)
+	require.NoError(t, err)
+	dev.crash(rand.New(rand.NewPCG(3, 4)))
+	dev.revive()
+	v2, err := New(ctx, dev)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4152), v2.files[slotWAL].size, "durable size is the synced one")
+}
+
+func TestDeleteAndAccess(t *testing.T) {
+	dev := newMemDev(4096)
+	v, err := New(ctx, dev)
+	require.NoError(t, err)
+	ok, _ := v.Access("x.db-journal", vfs.ACCESS_EXISTS)
+	assert.False(t, ok)
+	_, _, err = v.Open("x.db-journal", vfs.OPEN_MAIN_JOURNAL|vfs.OPEN_READWRITE)
+	assert.Error(t, err, "no create flag, no file")
+	f, _, err := v.Open("x.db-journal", vfs.OPEN_MAIN_JOURNAL|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte("hello"), 0)
+	require.NoError(t, err)
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+	ok, _ = v.Access("x.db-journal", vfs.ACCESS_EXISTS)
+	assert.True(t, ok)
+	require.NoError(t, v.Delete("x.db-journal", true))
+	v2, err := New(ctx, dev)
+	require.NoError(t, err)
+	ok, _ = v2.Access("x.db-journal", vfs.ACCESS_EXISTS)
+	assert.False(t, ok, "a delete is durable")
+}
+
+func TestDeviceCharacteristics(t *testing.T) {
+	v, err := New(ctx, newMemDev(4096))
+	require.NoError(t, err)
+	f, _, err := v.Open("x.db", vfs.OPEN_MAIN_DB|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	assert.Equal(t, vfs.IOCAP_POWERSAFE_OVERWRITE, f.DeviceCharacteristics())
+	assert.Equal(t, 512, f.SectorSize())
+}
+
+func TestForeignDeviceRefused(t *testing.T) {
+	dev := newMemDev(4096)
+	dev.durable[3] = 1
+	_, err := New(ctx, dev)
+	assert.Error(t, err)
+}
+
+// TestSQLiteCrashes commits transactions through SQLite on a device that
+// loses or reorders everything not flushed, crashes it at random points,
+// and checks that every committed row survives and the database is intact.
+func TestSQLiteCrashes(t *testing.T) {
+	dev := newMemDev(1 << 15)
+	rng := rand.New(rand.NewPCG(5, 6))
+	committed := 0
+	for round := 0; round < 20; round++ {
+		db, err := OpenDB(ctx, dev)
+		require.NoError(t, err)
+		require.NoError(t, db.Exec(`CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v BLOB)`))
+		var n int
+		st, _, err := db.Prepare(`SELECT count(*), coalesce(max(id),0) FROM t`)
+		require.NoError(t, err)
+		require.True(t, st.Step())
+		n = st.ColumnInt(0)
+		assert.Equal(t, committed, st.ColumnInt(1), "round %d: last committed id present", round)
+		require.NoError(t, st.Close())
+		assert.GreaterOrEqual(t, n, committed)
+		ic, _, err := db.Prepare(`PRAGMA integrity_check`)
+		require.NoError(t, err)
+		require.True(t, ic.Step())
+		assert.Equal(t, "ok", ic.ColumnText(0))
+		require.NoError(t, ic.Close())
+
+		ins, _, err := db.Prepare(`INSERT INTO t(id, v) VALUES(?, randomblob(200))`)
+		require.NoError(t, err)
+		k := 20 + rng.IntN(200)
+		for i := 0; i < k; i++ {
+			require.NoError(t, ins.BindInt(1, committed+1))
+			require.NoError(t, ins.Exec())
+			committed++
+		}
+		require.NoError(t, ins.Close())
+		// Leave a transaction half-written, then crash without closing.
+		require.NoError(t, db.Exec(`BEGIN; INSERT INTO t(v) VALUES(randomblob(5000));`))
+		dev.crash(rng)
+		// The connection is abandoned like a killed process's.
+		_ = db.Close()
+		dev.revive()
+	}
+}
+
+func TestSQLiteThroughVFS(t *testing.T) {
+	dev := newMemDev(1 << 14)
+	db, err := OpenDB(ctx, dev)
+	require.NoError(t, err)
+	var mode string
+	st, _, err := db.Prepare(`PRAGMA journal_mode`)
+	require.NoError(t, err)
+	require.True(t, st.Step())
+	mode = st.ColumnText(0)
+	require.NoError(t, st.Close())
+	assert.Equal(t, "wal", mode)
+	require.NoError(t, db.Exec(`CREATE TABLE t(x)`))
+	flushes := dev.flushes
+	for i := 0; i < 10; i++ {
+		require.NoError(t, db.Exec(`INSERT INTO t VALUES(randomblob(100))`))
+	}
+	assert.Equal(t, 10, dev.flushes-flushes, "one FLUSH per commit")
+	require.NoError(t, db.Close())
+	db, err = OpenDB(ctx, dev)
+	require.NoError(t, err)
+	st, _, err = db.Prepare(`SELECT count(*) FROM t`)
+	require.NoError(t, err)
+	require.True(t, st.Step())
+	assert.Equal(t, 10, st.ColumnInt(0))
+	require.NoError(t, st.Close())
+	require.NoError(t, db.Close())
+}
