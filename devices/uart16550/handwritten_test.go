@@ -403,3 +403,61 @@ func benchRead(b *testing.B, newPort func(bus.Bus) serial.Port) {
 
 func BenchmarkHandwrittenWrite(b *testing.B) { benchWrite(b, newHandwritten) }
 func BenchmarkHandwrittenRead(b *testing.B)  { benchRead(b, newHandwritten) }
+
+// checkRandomSessions runs many seeded sessions mixing writes, reads and
+// reconfigurations on models of varying speed, jitter and FIFO presence, and
+// checks every character went out with the settings in force when the
+// driver handed it over, every fed byte was read, and no violation occurred.
+func checkRandomSessions(t *testing.T, newPort func(bus.Bus) serial.Port, sessions int) {
+	for seed := range uint64(sessions) {
+		r := rand.New(rand.NewPCG(seed, 77))
+		// At least 3 ticks per character: a polled reader needs two accesses
+		// (LSR, RBR) per byte, and a line faster than that overruns any
+		// polled driver.
+		opt := uart16550.Options{Seed: seed, CharTicks: 3 + r.IntN(18), Jitter: r.IntN(6), NoFIFO: r.IntN(4) == 0}
+		f := framings[r.IntN(len(framings))]
+		bd := bauds[r.IntN(len(bauds))]
+		m, p := rig(t, newPort, opt, bd.baud, f)
+		// A lost byte would make Read wait forever: bound the session.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		var want []uart16550.Frame
+		for op := range 12 {
+			switch r.IntN(3) {
+			case 0: // write
+				data := randomBytes(seed*100+uint64(op), r.IntN(60))
+				require.NoError(t, p.Write(ctx, data), "seed %d", seed)
+				lc := m.LineControl()
+				for _, c := range data {
+					want = append(want, uart16550.Frame{Data: mask([]byte{c}, lc.WordLength)[0], Divisor: m.Divisor(), Line: lc})
+				}
+			case 1: // read what a peer sends at line rate
+				lc := m.LineControl()
+				data := mask(randomBytes(seed*100+uint64(op)+50, r.IntN(40)), lc.WordLength)
+				m.Feed(data...)
+				got := make([]byte, len(data))
+				require.NoError(t, p.Read(ctx, got), "seed %d", seed)
+				require.Equal(t, data, got, "seed %d op %d", seed, op)
+			case 2: // reconfigure
+				f = framings[r.IntN(len(framings))]
+				bd = bauds[r.IntN(len(bauds))]
+				require.NoError(t, p.Configure(ctx, bd.baud, f.bits, f.parity, f.stop))
+				require.Equal(t, bd.div, m.Divisor())
+				require.Equal(t, f.want, m.LineControl().String())
+			}
+		}
+		m.Drain()
+		got := m.TransmittedFrames()
+		if len(want) == 0 {
+			want = nil
+		}
+		if len(got) == 0 {
+			got = nil
+		}
+		require.Equal(t, want, got, "seed %d (%+v)", seed, opt)
+		require.Empty(t, m.Violations(), "seed %d (%+v)", seed, opt)
+		require.Zero(t, m.Overruns(), "seed %d", seed)
+		cancel()
+	}
+}
+
+func TestHandwrittenRandomSessions(t *testing.T) { checkRandomSessions(t, newHandwritten, 200) }
