@@ -361,7 +361,8 @@ func (m *Model) charTicks() int {
 
 func (m *Model) fifoMode() bool { return m.fcr&fcrFIFOE != 0 }
 
-func (m *Model) txCap() int {
+// capacity is the depth of THR/RBR: 16 with FIFOs, 1 in 16450 mode.
+func (m *Model) capacity() int {
 	if m.fifoMode() {
 		return fifoDepth
 	}
@@ -435,7 +436,7 @@ func (m *Model) receive(c rxChar) {
 		c.data = 0 // a break loads one all-zero character
 	}
 	m.rxIdle = 0
-	if len(m.rxq) >= m.txCap() {
+	if len(m.rxq) >= m.capacity() {
 		m.lsrErr |= lsrOE
 		m.overruns++
 		if m.fifoMode() {
@@ -808,7 +809,7 @@ func (m *Model) setDivisor(lo, hi uint8) {
 
 func (m *Model) writeTHR(v uint8) {
 	m.thri = false
-	if len(m.txq) < m.txCap() {
+	if len(m.txq) < m.capacity() {
 		m.txq = append(m.txq, v)
 		return
 	}
@@ -1087,4 +1088,12 @@ func TraceNamer() trace.Namer {
 		}
 		return read[a.Off]
 	})
+}
+
+// IdleTicks is the time that passed without bus accesses (Advance, Drain,
+// WaitIRQ).
+func (m *Model) IdleTicks() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.idleTicks
 }
