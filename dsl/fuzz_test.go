@@ -14,8 +14,11 @@ import (
 // positioned inside the file; and whatever parses must format to text that
 // parses back to the same tree and formats to itself.
 //
-//	go test ./dsl -run '^$' -fuzz FuzzParseCheckDevice -fuzztime 5m
-//	go test ./dsl -run '^$' -fuzz FuzzParseCheckClass -fuzztime 5m
+//	go test ./dsl -run '^$' -fuzz FuzzParseCheckDevice -fuzztime 5m -fuzzminimizetime 20x
+//	go test ./dsl -run '^$' -fuzz FuzzParseCheckClass -fuzztime 5m -fuzzminimizetime 20x
+//
+// (Parsing a 10 KB spec takes tens of milliseconds, so the default one
+// minute of minimizing each new input dominates a run; bound it.)
 
 const (
 	serialClassPath = "../os-interface/serial/serial.osi"
@@ -35,56 +38,59 @@ func addSeeds(f *testing.F, pattern string) {
 
 func FuzzParseCheckDevice(f *testing.F) {
 	addSeeds(f, "../devices/*/*.dev")
+	addSeeds(f, "testdata/format/*.in") // small ones, quick to mutate
 	classSrc, err := os.ReadFile(serialClassPath)
 	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, src []byte) {
-		dev := fuzzParse(t, "fuzz.dev", src)
-		if dev == nil {
-			return
-		}
-		// The checker gets fresh trees each time: it may annotate them.
-		class, err := Parse(serialClassPath, classSrc)
-		require.NoError(t, err)
-		srcs := map[string][]byte{"fuzz.dev": src, serialClassPath: classSrc}
-		if dev.Device != nil {
+		fuzzOne(t, "fuzz.dev", src, func(dev *File) {
+			srcs := map[string][]byte{"fuzz.dev": src, serialClassPath: classSrc}
+			if dev.Device == nil {
+				requirePositioned(t, srcs, CheckClass(dev))
+				return
+			}
+			// The class gets a fresh tree each time: the checker may
+			// annotate it.
+			class, err := Parse(serialClassPath, classSrc)
+			require.NoError(t, err)
 			requirePositioned(t, srcs, Check(&Spec{Device: dev, Class: class}))
-		} else {
-			requirePositioned(t, srcs, CheckClass(dev))
-		}
+		})
 	})
 }
 
 func FuzzParseCheckClass(f *testing.F) {
 	addSeeds(f, "../os-interface/*/*.osi")
+	addSeeds(f, "testdata/format/*.in")
 	devSrc, err := os.ReadFile(uartDevicePath)
 	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, src []byte) {
-		class := fuzzParse(t, "fuzz.osi", src)
-		if class == nil {
-			return
-		}
-		srcs := map[string][]byte{"fuzz.osi": src, uartDevicePath: devSrc}
-		requirePositioned(t, srcs, CheckClass(class))
-		if class.Class != nil {
-			dev, err := Parse(uartDevicePath, devSrc)
-			require.NoError(t, err)
-			requirePositioned(t, srcs, Check(&Spec{Device: dev, Class: class}))
-		}
+		fuzzOne(t, "fuzz.osi", src, func(class *File) {
+			srcs := map[string][]byte{"fuzz.osi": src, uartDevicePath: devSrc}
+			requirePositioned(t, srcs, CheckClass(class))
+			if class.Class != nil {
+				dev, err := Parse(uartDevicePath, devSrc)
+				require.NoError(t, err)
+				requirePositioned(t, srcs, Check(&Spec{Device: dev, Class: class}))
+			}
+		})
 	})
 }
 
-// fuzzParse parses src; on a syntax error it checks the error's position
-// and returns nil. On success it checks the formatter's contract and
-// returns a fresh tree.
-func fuzzParse(t *testing.T, name string, src []byte) *File {
+// fuzzOne parses src. A syntax error must be one positioned diagnostic.
+// A tree is checked (by check), then formatted: the output must parse
+// back to the same tree with the same comments and format to itself.
+// (The comparison after checking also catches a checker that changes the
+// tree.)
+func fuzzOne(t *testing.T, name string, src []byte, check func(*File)) {
 	f, err := Parse(name, src)
 	if err != nil {
 		ds, ok := err.(Diagnostics)
 		require.True(t, ok, "Parse returned %T, not Diagnostics: %v", err, err)
-		requirePositioned(t, map[string][]byte{name: src}, ds)
+		require.Len(t, ds, 1)
 		require.True(t, ds.HasErrors())
-		return nil
+		requirePositioned(t, map[string][]byte{name: src}, ds)
+		return
 	}
+	check(f)
 	out := Format(f)
 	g, err := Parse(name, out)
 	require.NoError(t, err, "formatted text does not parse; input:\n%q\noutput:\n%s", src, out)
@@ -92,8 +98,4 @@ func fuzzParse(t *testing.T, name string, src []byte) *File {
 	again := Format(g)
 	require.True(t, bytes.Equal(out, again), "Format is not idempotent; input:\n%q\nfirst:\n%s\nsecond:\n%s", src, out, again)
 	require.Equal(t, stripPositions(f), stripPositions(g), "formatting changed the tree; input:\n%q\noutput:\n%s", src, out)
-
-	f, err = Parse(name, src)
-	require.NoError(t, err)
-	return f
 }
