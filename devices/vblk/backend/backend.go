@@ -239,20 +239,21 @@ func errCode(err error) transport.ErrCode {
 }
 
 // PowerFail is the power-fail notice: stop taking requests (they complete
-// with POWERFAIL) and, under buffered, write back everything buffered and
-// fdatasync it. It returns when that is done or has failed (the supply died
-// first); the error says which.
-func (d *Device) PowerFail() error {
+// with POWERFAIL) and, under buffered, write everything buffered to the
+// image and fdatasync it. It returns the bytes it wrote and nil, ErrLateSync
+// (all writes issued in time, the final fdatasync was not done by the
+// deadline) or the error that refused a write (data lost).
+func (d *Device) PowerFail() (int64, error) {
 	d.mu.Lock()
 	d.stopped = true
 	d.mu.Unlock()
 	switch d.cfg.Policy {
 	case Buffered:
-		return d.wb.drain(true)
+		return d.wb.powerFlush()
 	case Unsafe:
 		d.wb.stop() // the buffer dies with the power
 	}
-	return nil
+	return 0, nil
 }
 
 // Close is an orderly shutdown: stop taking requests, write everything back

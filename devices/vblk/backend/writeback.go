@@ -35,6 +35,7 @@ type writeback struct {
 	interval time.Duration // >0: lazy write-back (unsafe)
 	logf     func(string, ...any)
 
+	wmu      sync.Mutex // held while write-back pwrites are in progress
 	mu       sync.Mutex
 	space    *sync.Cond // dirty went down
 	work     *sync.Cond // there may be something to write back
@@ -167,7 +168,9 @@ func (w *writeback) loop() {
 		}
 		batch := w.queue[:k]
 		w.mu.Unlock()
+		w.wmu.Lock()
 		runs, err := writeRuns(w.store, batch)
+		w.wmu.Unlock()
 		if err == nil && w.durable {
 			err = w.store.Sync()
 		}
@@ -252,6 +255,41 @@ func (w *writeback) drain(syncAfter bool) error {
 		err = w.store.Sync()
 	}
 	return err
+}
+
+// ErrLateSync means every buffered write was issued to the image before
+// the deadline but the fdatasync after them had not returned by then.
+var ErrLateSync = errors.New("backend: final fdatasync did not finish before the deadline")
+
+// powerFlush is the power-fail flush: stop taking writes, then write every
+// buffered extent in arrival order and fdatasync once. It does not wait for
+// a write-back fdatasync in flight (only for its pwrites, to keep the
+// order): the hold-up budget is for writing, not for queueing behind a slow
+// sync. Extents of the in-flight batch are simply written again.
+func (w *writeback) powerFlush() (flushed int64, err error) {
+	w.mu.Lock()
+	w.stopped = true
+	w.quit = true
+	w.space.Broadcast()
+	w.work.Broadcast()
+	q := append([]*extent(nil), w.queue...)
+	w.mu.Unlock()
+	for _, e := range q {
+		flushed += int64(len(e.data))
+	}
+	w.wmu.Lock()
+	_, err = writeRuns(w.store, q)
+	w.wmu.Unlock()
+	if err != nil {
+		return flushed, err
+	}
+	if err := w.store.Sync(); err != nil {
+		if errors.Is(err, power.ErrPowerLost) {
+			return flushed, ErrLateSync
+		}
+		return flushed, err
+	}
+	return flushed, nil
 }
 
 // stop ends the buffer without writing anything back.
