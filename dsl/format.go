@@ -160,11 +160,17 @@ func (p *printer) match(typ lexer.TokenType, text string) int {
 			p.next = i + 1
 			return i
 		}
-		if t.Type != tokPunct || (t.Value != "(" && t.Value != ")" && t.Value != ",") {
+		if !skippable(t) {
 			return -1
 		}
 	}
 	return -1
+}
+
+// skippable reports whether a source token may have no printed
+// counterpart: a redundant parenthesis or a trailing comma.
+func skippable(t lexer.Token) bool {
+	return t.Type == tokPunct && (t.Value == "(" || t.Value == ")" || t.Value == ",")
 }
 
 // emit prints one token, first flushing the comments that precede its
@@ -207,7 +213,7 @@ func (p *printer) peekType(typ lexer.TokenType) int {
 		if t.Type == typ {
 			return i
 		}
-		if t.Type != tokPunct || (t.Value != "(" && t.Value != ")" && t.Value != ",") {
+		if !skippable(t) {
 			return -1
 		}
 	}
