@@ -81,7 +81,11 @@ type Config struct {
 	UnsafeLimit int64
 	// UnsafeInterval is how often the unsafe policy writes back. Default 1s.
 	UnsafeInterval time.Duration
-	Logf           func(format string, args ...any)
+	// WriteBackAge: the buffered policy starts a write-back batch when its
+	// oldest extent is this old (default 20ms) or a quarter of Bound is
+	// dirty, whichever comes first.
+	WriteBackAge time.Duration
+	Logf         func(format string, args ...any)
 }
 
 // Stats are counters for logs and tests.
@@ -122,6 +126,9 @@ func New(cfg Config) (*Device, error) {
 	if cfg.UnsafeInterval == 0 {
 		cfg.UnsafeInterval = time.Second
 	}
+	if cfg.WriteBackAge == 0 {
+		cfg.WriteBackAge = 100 * time.Millisecond
+	}
 	d := &Device{cfg: cfg}
 	switch cfg.Policy {
 	case Sync:
@@ -129,9 +136,12 @@ func New(cfg Config) (*Device, error) {
 		if cfg.Bound < transport.DataSize {
 			return nil, fmt.Errorf("backend: dirty bound %d bytes is below one maximal request (%d): the supply cannot protect a buffer", cfg.Bound, transport.DataSize)
 		}
-		d.wb = newWriteback(cfg.Store, cfg.Bound, true, 0, cfg.Logf)
+		d.wb = newWriteback(cfg.Store, cfg.Bound, cfg.Bound/2, cfg.WriteBackAge, true, cfg.Logf)
 	case Unsafe:
-		d.wb = newWriteback(cfg.Store, cfg.UnsafeLimit, false, cfg.UnsafeInterval, cfg.Logf)
+		// Lazy, but not so lazy that the buffer grows into a garbage
+		// collector workload: write back (without syncing) every 8 MiB
+		// or UnsafeInterval.
+		d.wb = newWriteback(cfg.Store, cfg.UnsafeLimit, min(8<<20, cfg.UnsafeLimit/2), cfg.UnsafeInterval, false, cfg.Logf)
 	default:
 		return nil, fmt.Errorf("backend: bad policy %d", cfg.Policy)
 	}

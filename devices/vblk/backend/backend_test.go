@@ -392,7 +392,7 @@ func powerRig(t *testing.T, policy backend.Policy, s power.Supply) (*rig, *power
 }
 
 func TestPowerCutBufferedFlushesEverything(t *testing.T) {
-	s := power.Supply{Holdup: 50 * time.Millisecond, Detect: time.Millisecond, Margin: time.Millisecond, Bandwidth: 100e6}
+	s := power.Supply{Holdup: 500 * time.Millisecond, Detect: time.Millisecond, Margin: time.Millisecond, Bandwidth: 20e6}
 	g, p, f, img := powerRig(t, backend.Buffered, s)
 	want := map[uint64][]byte{}
 	for i := 0; i < 40; i++ {

@@ -32,6 +32,7 @@ type BenchConfig struct {
 	Margin    time.Duration
 	Bandwidth float64 // MB/s; 0 = measure once
 	SyncLat   time.Duration
+	Rounds    int // configurations take turns this many times (default 10)
 	Log       io.Writer
 }
 
@@ -64,7 +65,8 @@ func (r Report) Get(name string) Result {
 }
 
 // RunBench runs the same workload (Commits single-row autocommit INSERTs of
-// a 100-byte blob, WAL, synchronous=FULL unless stated) on: the vblk device
+// a 100-byte blob, WAL, synchronous=FULL unless stated), interleaved in
+// rounds, on: the vblk device
 // under sync, buffered and unsafe (backend in its own process, driver +
 // VFS + SQLite here), and SQLite on the plain file system with
 // synchronous=FULL (os-full) and OFF (os-off).
@@ -97,22 +99,57 @@ func RunBench(cfg BenchConfig) (Report, error) {
 		}
 	}
 	logf("supply: %s", rep.Supply)
+	if cfg.Rounds == 0 {
+		cfg.Rounds = 10
+	}
+	// Open every configuration first, then run them interleaved in rounds
+	// (rotating the order each round), so that whatever else the machine
+	// is doing falls on all of them alike.
+	var runs []*benchRun
+	defer func() {
+		for _, r := range runs {
+			r.close()
+		}
+	}()
 	for _, policy := range []string{"sync", "buffered", "unsafe"} {
-		r, err := benchVblk(cfg, policy)
+		r, err := openVblk(cfg, policy)
 		if err != nil {
 			return rep, fmt.Errorf("%s: %w", policy, err)
 		}
-		logf("%-9s %8.0f commits/s  p50 %7.1fµs  p99 %7.1fµs", r.Name, r.CommitsPerS, r.P50us, r.P99us)
-		rep.Configs = append(rep.Configs, r)
+		runs = append(runs, r)
 	}
 	for _, sync := range []string{"FULL", "OFF"} {
-		r, err := benchOS(cfg, sync)
+		r, err := openOS(cfg, sync)
 		if err != nil {
 			return rep, err
 		}
-		logf("%-9s %8.0f commits/s  p50 %7.1fµs  p99 %7.1fµs", r.Name, r.CommitsPerS, r.P50us, r.P99us)
-		rep.Configs = append(rep.Configs, r)
+		runs = append(runs, r)
 	}
+	for _, r := range runs {
+		if err := r.prepare(cfg.Warmup); err != nil {
+			return rep, fmt.Errorf("%s: %w", r.name, err)
+		}
+	}
+	per := max(1, cfg.Commits/cfg.Rounds)
+	for round := 0; round < cfg.Rounds; round++ {
+		for k := range runs {
+			r := runs[(k+round)%len(runs)]
+			if err := r.commits(per); err != nil {
+				return rep, fmt.Errorf("%s: %w", r.name, err)
+			}
+		}
+	}
+	for _, r := range runs {
+		res := r.result()
+		logf("%-9s %8.0f commits/s  p50 %7.1fµs  p99 %7.1fµs", res.Name, res.CommitsPerS, res.P50us, res.P99us)
+		rep.Configs = append(rep.Configs, res)
+	}
+	for _, r := range runs {
+		if err := r.close(); err != nil {
+			return rep, fmt.Errorf("%s: %w", r.name, err)
+		}
+	}
+	runs = nil
 	b, u, sy := rep.Get("buffered"), rep.Get("unsafe"), rep.Get("sync")
 	rep.Ratios = map[string]float64{
 		"buffered/unsafe":     b.CommitsPerS / u.CommitsPerS,
@@ -122,98 +159,131 @@ func RunBench(cfg BenchConfig) (Report, error) {
 	return rep, nil
 }
 
-func benchVblk(cfg BenchConfig, policy string) (Result, error) {
+// benchRun is one configuration: a connection and its latencies.
+type benchRun struct {
+	name    string
+	conn    *sqlite3.Conn
+	ins     *sqlite3.Stmt
+	id      int64
+	lat     []time.Duration
+	busy    time.Duration
+	closers []func() error
+}
+
+func (r *benchRun) prepare(warmup int) error {
+	if err := r.conn.Exec(Schema); err != nil {
+		return err
+	}
+	ins, _, err := r.conn.Prepare(Insert)
+	if err != nil {
+		return err
+	}
+	r.ins = ins
+	r.closers = append([]func() error{ins.Close}, r.closers...)
+	if err := r.commits(warmup); err != nil {
+		return err
+	}
+	r.lat, r.busy = r.lat[:0], 0
+	return nil
+}
+
+// commits times n commits.
+func (r *benchRun) commits(n int) error {
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		r.id++
+		t0 := time.Now()
+		if err := r.ins.BindInt64(1, r.id); err != nil {
+			return err
+		}
+		if err := r.ins.Exec(); err != nil {
+			return err
+		}
+		r.lat = append(r.lat, time.Since(t0))
+	}
+	r.busy += time.Since(start)
+	return nil
+}
+
+func (r *benchRun) result() Result {
+	lat := append([]time.Duration(nil), r.lat...)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Microsecond)
+	}
+	return Result{Name: r.name, CommitsPerS: float64(len(lat)) / r.busy.Seconds(), P50us: pct(0.50), P99us: pct(0.99),
+		Commits: len(lat), Seconds: r.busy.Seconds()}
+}
+
+// close releases everything in reverse order of acquisition; idempotent.
+func (r *benchRun) close() error {
+	var first error
+	for _, c := range r.closers {
+		if err := c(); err != nil && first == nil {
+			first = err
+		}
+	}
+	r.closers = nil
+	return first
+}
+
+func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 	image := filepath.Join(cfg.Dir, "bench-"+policy+".img")
 	os.Remove(image)
-	defer os.Remove(image)
 	opts := ServeOpts{Image: image, Policy: policy, Shm: shmPath(cfg.Dir, "bench-"+policy), Sectors: cfg.Sectors,
 		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat}
 	be, err := StartBackend(cfg.Launcher, opts)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	defer os.Remove(opts.Shm)
+	r := &benchRun{name: policy}
+	r.closers = append(r.closers, func() error {
+		err := be.Stop()
+		os.Remove(image)
+		os.Remove(opts.Shm)
+		return err
+	})
 	ctx := context.Background()
 	conn, err := attach.Open(ctx, opts.Shm)
 	if err != nil {
-		be.Kill()
-		return Result{}, err
+		r.close()
+		return nil, err
 	}
+	r.closers = append([]func() error{conn.Close}, r.closers...)
 	db, err := sqlitevfs.OpenDB(ctx, conn)
 	if err != nil {
-		be.Kill()
-		return Result{}, err
+		r.close()
+		return nil, err
 	}
-	r, err := workload(db.Conn, policy, cfg.Warmup, cfg.Commits)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	conn.Close()
-	if serr := be.Stop(); err == nil {
-		err = serr
-	}
-	return r, err
+	r.closers = append([]func() error{db.Close}, r.closers...)
+	r.conn = db.Conn
+	return r, nil
 }
 
-func benchOS(cfg BenchConfig, sync string) (Result, error) {
-	path := filepath.Join(cfg.Dir, "bench-os.db")
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-		os.Remove(path + suffix)
-	}
-	defer func() {
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			os.Remove(path + suffix)
-		}
-	}()
-	c, err := sqlite3.Open(path)
-	if err != nil {
-		return Result{}, err
-	}
-	defer c.Close()
-	if err := c.Exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + sync); err != nil {
-		return Result{}, err
-	}
+func openOS(cfg BenchConfig, sync string) (*benchRun, error) {
 	name := "os-full"
 	if sync == "OFF" {
 		name = "os-off"
 	}
-	return workload(c, name, cfg.Warmup, cfg.Commits)
-}
-
-// workload times n commits after warm-up ones.
-func workload(c *sqlite3.Conn, name string, warmup, n int) (Result, error) {
-	if err := c.Exec(Schema); err != nil {
-		return Result{}, err
+	path := filepath.Join(cfg.Dir, "bench-"+name+".db")
+	clean := func() error {
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			os.Remove(path + suffix)
+		}
+		return nil
 	}
-	ins, _, err := c.Prepare(Insert)
+	clean()
+	c, err := sqlite3.Open(path)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	defer ins.Close()
-	lat := make([]time.Duration, 0, n)
-	var id int64
-	var start time.Time
-	for i := 0; i < warmup+n; i++ {
-		if i == warmup {
-			start = time.Now()
-		}
-		id++
-		t0 := time.Now()
-		if err := ins.BindInt64(1, id); err != nil {
-			return Result{}, err
-		}
-		if err := ins.Exec(); err != nil {
-			return Result{}, err
-		}
-		if i >= warmup {
-			lat = append(lat, time.Since(t0))
-		}
+	r := &benchRun{name: name, conn: c, closers: []func() error{c.Close, clean}}
+	if err := c.Exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + sync); err != nil {
+		r.close()
+		return nil, err
 	}
-	total := time.Since(start)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) float64 {
-		return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Microsecond)
-	}
-	return Result{Name: name, CommitsPerS: float64(n) / total.Seconds(), P50us: pct(0.50), P99us: pct(0.99),
-		Commits: n, Seconds: total.Seconds()}, nil
+	return r, nil
 }

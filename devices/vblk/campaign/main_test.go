@@ -15,6 +15,9 @@ func TestMain(m *testing.M) {
 		if a := os.Getenv("VBLK_ARGS"); a != "" {
 			args = strings.Split(a, "\x1f")
 		}
+		if role == "echo-socket" {
+			os.Exit(echoSocket(args[0]))
+		}
 		os.Exit(RunRole(role, args, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

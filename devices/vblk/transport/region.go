@@ -32,7 +32,7 @@ type Region struct {
 }
 
 // DefaultSpin is the spin budget before sleeping in FUTEX_WAIT.
-const DefaultSpin = 50 * time.Microsecond
+const DefaultSpin = 20 * time.Microsecond
 
 // Create makes (or replaces) the shared file at path, maps it and resets the
 // register file. The backend calls it; drivers call Open.

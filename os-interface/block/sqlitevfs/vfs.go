@@ -17,11 +17,12 @@
 // unaligned: a WAL frame is a 24-byte header plus a page at an offset that
 // is not a multiple of 512). Sync writes the dirty sectors in runs with
 // WriteSectors, then — if the file's size or existence changed — the
-// metadata sector, then calls the driver's Flush. So a commit under
-// synchronous=FULL costs one write of its frames, at most one metadata
-// write, and one FLUSH. Only the file being synced has its size made
-// durable, so the metadata never claims bytes of another file that were not
-// synced. A partial-sector write is read-modify-write of the whole sector
+// metadata sector, then calls the driver's Flush; when everything to make
+// durable fits one request it uses WRITE_FUA instead of the FLUSH, so a
+// typical commit under synchronous=FULL is a single FUA request. Only the
+// file being synced has its size made durable, so the metadata never
+// claims bytes of another file that were not synced (the WAL excepted, see
+// Sync). A partial-sector write is read-modify-write of the whole sector
 // with the untouched bytes unchanged.
 //
 // # Device characteristics claimed
@@ -75,6 +76,7 @@ const (
 	nSlots     = 3
 	dirtyLimit = 4 << 20 // write dirty sectors out (without a flush) past this
 	cleanLimit = 256     // sectors kept after write-out for read-modify-write
+	walChunk   = 1 << 20 // WAL durable-size granularity, see Sync
 )
 
 // VFS maps one database onto one block device.
@@ -95,7 +97,11 @@ type fileState struct {
 	size, durSize     int64
 	dirty             map[uint64][]byte // file sector -> contents
 	clean             map[uint64][]byte
-	lock              vfs.LockLevel
+	// unflushed: sectors of this file were written to the device outside
+	// a Sync and no FLUSH has covered them yet.
+	unflushed bool
+	// walChunk: durable sizes are rounded up to this (WAL only, see Sync).
+	walChunk int64
 }
 
 // New reads (or, on a blank device, writes) the metadata sector.
@@ -140,7 +146,7 @@ func New(ctx context.Context, dev block.Device) (*VFS, error) {
 		for i := range nSlots {
 			v.files[i] = &fileState{start: starts[i], sectors: lens[i]}
 		}
-		if err := v.writeMeta(); err != nil {
+		if err := v.writeMeta(false); err != nil {
 			return nil, err
 		}
 		if err := dev.Flush(ctx); err != nil {
@@ -153,6 +159,7 @@ func New(ctx context.Context, dev block.Device) (*VFS, error) {
 		f.dirty = map[uint64][]byte{}
 		f.clean = map[uint64][]byte{}
 	}
+	v.files[slotWAL].walChunk = walChunk
 	return v, nil
 }
 
@@ -165,8 +172,9 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// writeMeta writes the durable view of all files (mu held).
-func (v *VFS) writeMeta() error {
+// writeMeta writes the durable view of all files (mu held), with FUA when
+// fua is set.
+func (v *VFS) writeMeta(fua bool) error {
 	meta := make([]byte, sector)
 	copy(meta, metaMagic)
 	binary.LittleEndian.PutUint32(meta[8:], 1)
@@ -180,6 +188,9 @@ func (v *VFS) writeMeta() error {
 		binary.LittleEndian.PutUint64(e[24:], uint64(f.durSize))
 	}
 	binary.LittleEndian.PutUint32(meta[sector-4:], crc32.ChecksumIEEE(meta[:sector-4]))
+	if fua {
+		return v.dev.WriteSectorsFUA(v.ctx, 0, meta)
+	}
 	return v.dev.WriteSectors(v.ctx, 0, meta)
 }
 
@@ -227,7 +238,7 @@ func (v *VFS) Delete(name string, syncDir bool) error {
 		return nil
 	}
 	f.durExists, f.durSize = false, 0
-	if err := v.writeMeta(); err != nil {
+	if err := v.writeMeta(false); err != nil {
 		return vfs.SystemError(err, sqlite3.IOERR_DELETE)
 	}
 	if err := v.dev.Flush(v.ctx); err != nil {
@@ -356,9 +367,10 @@ func (h *file) WriteAt(p []byte, off int64) (int, error) {
 	}
 	f.size = max(f.size, end)
 	if len(f.dirty)*sector > dirtyLimit {
-		if err := h.writeDirty(); err != nil {
+		if err := h.writeDirty(false); err != nil {
 			return 0, vfs.SystemError(err, sqlite3.IOERR_WRITE)
 		}
+		f.unflushed = true
 	}
 	return len(p), nil
 }
@@ -402,9 +414,29 @@ func (h *file) fill(from, to int64) error {
 	return nil
 }
 
+// dirtyRuns reports how many requests writeDirty will issue.
+func (h *file) dirtyRuns() int {
+	f := h.f
+	secs := make([]uint64, 0, len(f.dirty))
+	for s := range f.dirty {
+		secs = append(secs, s)
+	}
+	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+	runs, maxRun := 0, uint64(h.v.dev.MaxSectors())
+	for i := 0; i < len(secs); {
+		j := i + 1
+		for j < len(secs) && secs[j] == secs[j-1]+1 && uint64(j-i) < maxRun {
+			j++
+		}
+		runs++
+		i = j
+	}
+	return runs
+}
+
 // writeDirty writes the dirty sectors to the device in ascending runs
-// (mu held). It does not flush.
-func (h *file) writeDirty() error {
+// (mu held), with FUA when fua is set. It does not flush.
+func (h *file) writeDirty(fua bool) error {
 	v, f := h.v, h.f
 	if len(f.dirty) == 0 {
 		return nil
@@ -424,7 +456,11 @@ func (h *file) writeDirty() error {
 		for k := i; k < j; k++ {
 			copy(buf[(k-i)*sector:], f.dirty[secs[k]])
 		}
-		if err := v.dev.WriteSectors(v.ctx, f.start+secs[i], buf); err != nil {
+		write := v.dev.WriteSectors
+		if fua {
+			write = v.dev.WriteSectorsFUA
+		}
+		if err := write(v.ctx, f.start+secs[i], buf); err != nil {
 			return err
 		}
 		i = j
@@ -476,22 +512,48 @@ func (h *file) Truncate(size int64) error {
 }
 
 // Sync makes this file durable: its dirty sectors, then its size in the
-// metadata sector if that changed, then the driver's FLUSH.
+// metadata sector if that changed, then the driver's FLUSH. When the dirty
+// sectors form a single request and nothing of this file was written
+// outside a Sync since the last FLUSH, that request goes out as
+// WRITE_FUA instead and needs no FLUSH: a typical commit (one run of WAL
+// frames) is then one request.
+//
+// The WAL's durable size is rounded up to walChunk, so the metadata sector
+// is rewritten once per walChunk of WAL growth, not on every commit. That
+// is safe for the WAL only: after a crash SQLite reads WAL frames until the
+// first one whose salt or running checksum does not match, so bytes past
+// the last synced frame (zeros, or frames of an older WAL generation with
+// other salts) are ignored.
 func (h *file) Sync(flags vfs.SyncFlag) error {
 	v, f := h.v, h.f
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := h.writeDirty(); err != nil {
+	durSize := f.size
+	if f.walChunk > 0 {
+		durSize = min((f.size+f.walChunk-1)/f.walChunk*f.walChunk, int64(f.sectors*sector))
+		if durSize <= f.durSize {
+			durSize = f.durSize // never shrink: a shrink needs no durability
+		}
+	}
+	metaChanged := durSize != f.durSize || f.exists != f.durExists
+	fua := !f.unflushed && h.dirtyRuns() <= 1
+	if err := h.writeDirty(fua); err != nil {
 		return vfs.SystemError(err, sqlite3.IOERR_FSYNC)
 	}
-	if f.size != f.durSize || f.exists != f.durExists {
-		f.durSize, f.durExists = f.size, f.exists
-		if err := v.writeMeta(); err != nil {
+	if metaChanged {
+		f.durSize, f.durExists = durSize, f.exists
+		if err := v.writeMeta(fua); err != nil {
 			return vfs.SystemError(err, sqlite3.IOERR_FSYNC)
 		}
 	}
+	if fua {
+		return nil
+	}
 	if err := v.dev.Flush(v.ctx); err != nil {
 		return vfs.SystemError(err, sqlite3.IOERR_FSYNC)
+	}
+	for _, g := range v.files {
+		g.unflushed = false
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ type memDev struct {
 	durable  []byte
 	pending  map[uint64][]byte // sector -> contents, not yet durable
 	flushes  int
+	fuas     int
 	requests int
 	frozen   bool // after crash: the old process's writes go nowhere
 }
@@ -76,6 +77,7 @@ func (m *memDev) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.fuas++
 	for i := 0; i < len(buf)/block.SectorSize; i++ {
 		s := lba + uint64(i)
 		copy(m.durable[s*block.SectorSize:], m.pending[s])
@@ -186,16 +188,24 @@ func TestFileRoundTrip(t *testing.T) {
 }
 
 func TestSyncEndsInFlush(t *testing.T) {
-	dev := newMemDev(4096)
+	dev := newMemDev(1 << 15)
 	v, err := New(ctx, dev)
 	require.NoError(t, err)
 	f, _, err := v.Open("x.db-wal", vfs.OPEN_WAL|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
 	require.NoError(t, err)
 	_, err = f.WriteAt(make([]byte, 4120), 32)
 	require.NoError(t, err)
-	before := dev.flushes
+	before := dev.requests
 	require.NoError(t, f.Sync(vfs.SYNC_FULL))
-	assert.Equal(t, before+1, dev.flushes)
+	assert.Equal(t, before+2, dev.requests, "one FUA write of the frames, one FUA metadata write, no FLUSH")
+	// Grow past the first WAL chunk with many runs: FLUSH path.
+	for off := int64(0); off < 3<<20; off += 8192 {
+		_, err = f.WriteAt(make([]byte, 100), off)
+		require.NoError(t, err)
+	}
+	flushes := dev.flushes
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+	assert.Equal(t, flushes+1, dev.flushes)
 	dev.mu.Lock()
 	assert.Empty(t, dev.pending, "everything written is durable after Sync")
 	dev.mu.Unlock()
@@ -206,7 +216,7 @@ func TestSyncEndsInFlush(t *testing.T) {
 	dev.revive()
 	v2, err := New(ctx, dev)
 	require.NoError(t, err)
-	assert.Equal(t, int64(4152), v2.files[slotWAL].size, "durable size is the synced one")
+	assert.Equal(t, int64(3<<20), v2.files[slotWAL].size, "durable WAL size is the synced one, in whole chunks")
 }
 
 func TestDeleteAndAccess(t *testing.T) {
@@ -302,11 +312,13 @@ func TestSQLiteThroughVFS(t *testing.T) {
 	require.NoError(t, st.Close())
 	assert.Equal(t, "wal", mode)
 	require.NoError(t, db.Exec(`CREATE TABLE t(x)`))
-	flushes := dev.flushes
+	flushes, fuas, reqs := dev.flushes, dev.fuas, dev.requests
 	for i := 0; i < 10; i++ {
 		require.NoError(t, db.Exec(`INSERT INTO t VALUES(randomblob(100))`))
 	}
-	assert.Equal(t, 10, dev.flushes-flushes, "one FLUSH per commit")
+	assert.Equal(t, 0, dev.flushes-flushes, "no FLUSH needed")
+	assert.Equal(t, 10, dev.fuas-fuas, "one FUA write per commit")
+	assert.Equal(t, 10, dev.requests-reqs, "one request per commit")
 	require.NoError(t, db.Close())
 	db, err = OpenDB(ctx, dev)
 	require.NoError(t, err)
