@@ -22,8 +22,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/drvsynth/drvsynth/devices/vblk/power"
 	"github.com/drvsynth/drvsynth/devices/vblk/transport"
@@ -250,20 +253,37 @@ func errCode(err error) transport.ErrCode {
 
 // PowerFail is the power-fail notice: stop taking requests (they complete
 // with POWERFAIL) and, under buffered, write everything buffered to the
-// image and fdatasync it. It returns the bytes it wrote and nil, ErrLateSync
+// image and fdatasync it. It returns what the flush did and nil, ErrLateSync
 // (all writes issued in time, the final fdatasync was not done by the
 // deadline) or the error that refused a write (data lost).
-func (d *Device) PowerFail() (int64, error) {
+func (d *Device) PowerFail() (FlushStats, error) {
 	d.mu.Lock()
 	d.stopped = true
 	d.mu.Unlock()
 	switch d.cfg.Policy {
 	case Buffered:
+		// The flush is the one thing that must finish before the
+		// supply dies: run it on its own OS thread at real-time
+		// priority, as a hypervisor would (best effort: needs
+		// CAP_SYS_NICE).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		realtime()
 		return d.wb.powerFlush()
 	case Unsafe:
 		d.wb.stop() // the buffer dies with the power
 	}
-	return 0, nil
+	return FlushStats{}, nil
+}
+
+// realtime moves the calling OS thread to SCHED_FIFO, or failing that to
+// the highest nice level.
+func realtime() {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: 1 /* SCHED_FIFO */, Priority: 50}
+	if unix.SchedSetAttr(0, &attr, 0) == nil {
+		return
+	}
+	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, -20)
 }
 
 // Close is an orderly shutdown: stop taking requests, write everything back

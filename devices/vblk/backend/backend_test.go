@@ -404,7 +404,7 @@ func TestPowerCutBufferedFlushesEverything(t *testing.T) {
 	<-p.Notice()
 	flushed, err := g.dev.PowerFail()
 	require.NoError(t, err)
-	assert.Positive(t, flushed)
+	assert.Positive(t, flushed.Bytes)
 	deadline, _ := p.Deadline()
 	assert.True(t, time.Now().Before(deadline), "flush finished before the deadline")
 	// After the notice the device takes no more requests.

@@ -143,12 +143,12 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		// a request still in flight completes with POWERFAIL or never.
 		r.SetOnline(false)
 		noticeAt := time.Now()
-		flushed, err := dev.PowerFail()
+		fs, err := dev.PowerFail()
 		end := time.Now()
 		deadline, _ := p.Deadline()
 		st := dev.Stats()
-		logf("vblk serve: power-fail flush (%v): wrote %d bytes in %v after the notice, %v before the deadline; max dirty %d of bound %d; %v",
-			cfg.Policy, flushed, end.Sub(noticeAt), deadline.Sub(end), st.MaxDirty, p.Bound(), errOr(err, "ok"))
+		logf("vblk serve: power-fail flush (%v): %d bytes; waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; max dirty %d of bound %d; %v",
+			cfg.Policy, fs.Bytes, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), st.MaxDirty, p.Bound(), errOr(err, "ok"))
 		<-loopDone
 		if errors.Is(err, ErrLateSync) {
 			// The model's medium is the image: what was written before

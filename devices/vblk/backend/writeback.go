@@ -11,9 +11,10 @@ import (
 
 // extent is one acknowledged write, kept until written back.
 type extent struct {
-	lba  uint64
-	data []byte
-	at   time.Time // when it was acknowledged
+	lba     uint64
+	data    []byte
+	at      time.Time // when it was acknowledged
+	written bool      // pwritten by the write-back (guarded by wmu)
 }
 
 // sref names sector i of an extent: the newest buffered copy of a sector.
@@ -174,6 +175,11 @@ func (w *writeback) loop() {
 		w.mu.Unlock()
 		w.wmu.Lock()
 		runs, err := writeRuns(w.store, batch)
+		if err == nil {
+			for _, e := range batch {
+				e.written = true
+			}
+		}
 		w.wmu.Unlock()
 		if err == nil && w.durable {
 			err = w.store.Sync()
@@ -291,11 +297,12 @@ func (w *writeback) drain(syncAfter bool) error {
 var ErrLateSync = errors.New("backend: final fdatasync did not finish before the deadline")
 
 // powerFlush is the power-fail flush: stop taking writes, then write every
-// buffered extent in arrival order and fdatasync once. It does not wait for
-// a write-back fdatasync in flight (only for its pwrites, to keep the
-// order): the hold-up budget is for writing, not for queueing behind a slow
-// sync. Extents of the in-flight batch are simply written again.
-func (w *writeback) powerFlush() (flushed int64, err error) {
+// buffered extent that the write-back has not already written, in arrival
+// order, and fdatasync once. It does not wait for a write-back fdatasync in
+// flight (only for its pwrites, which keeps the order): the hold-up budget
+// is for writing, not for queueing behind a slow sync.
+func (w *writeback) powerFlush() (fs FlushStats, err error) {
+	start := time.Now()
 	w.mu.Lock()
 	w.stopped = true
 	w.quit = true
@@ -303,22 +310,39 @@ func (w *writeback) powerFlush() (flushed int64, err error) {
 	w.work.Broadcast()
 	q := append([]*extent(nil), w.queue...)
 	w.mu.Unlock()
-	for _, e := range q {
-		flushed += int64(len(e.data))
-	}
 	w.wmu.Lock()
-	_, err = writeRuns(w.store, q)
+	fs.Waited = time.Since(start)
+	// The write-back takes batches from the head of the queue, so the
+	// extents it has written are a prefix; write the rest.
+	i := 0
+	for i < len(q) && q[i].written {
+		i++
+	}
+	for _, e := range q[i:] {
+		fs.Bytes += int64(len(e.data))
+	}
+	t := time.Now()
+	_, err = writeRuns(w.store, q[i:])
 	w.wmu.Unlock()
+	fs.Write = time.Since(t)
 	if err != nil {
-		return flushed, err
+		return fs, err
 	}
-	if err := w.store.Sync(); err != nil {
-		if errors.Is(err, power.ErrPowerLost) {
-			return flushed, ErrLateSync
-		}
-		return flushed, err
+	t = time.Now()
+	err = w.store.Sync()
+	fs.Sync = time.Since(t)
+	if errors.Is(err, power.ErrPowerLost) {
+		return fs, ErrLateSync
 	}
-	return flushed, nil
+	return fs, err
+}
+
+// FlushStats describe one power-fail flush.
+type FlushStats struct {
+	Bytes  int64         // written by the flush itself
+	Waited time.Duration // waiting for write-back pwrites in flight
+	Write  time.Duration // the flush's pwrites
+	Sync   time.Duration // the final fdatasync
 }
 
 // stop ends the buffer without writing anything back.

@@ -17,7 +17,7 @@ import (
 )
 
 func measure(dir string) (float64, time.Duration, error) {
-	return power.Measure(dir, 16<<20)
+	return power.MeasureConservative(dir, 16<<20, 3)
 }
 
 // BenchConfig configures the commit benchmark.

@@ -14,7 +14,7 @@ var long = flag.Bool("long", false, "run the full crash campaigns (1000 cuts, 10
 func crash(t *testing.T, policy string, cuts, kills int) CrashResult {
 	t.Helper()
 	cfg := CrashConfig{Launcher: selfLauncher, Dir: t.TempDir(), Policy: policy, Cuts: cuts, Kills: kills,
-		Holdup: 10 * time.Millisecond, Detect: time.Millisecond, Margin: time.Millisecond, Seed: uint64(time.Now().UnixNano())}
+		Holdup: 16 * time.Millisecond, Detect: time.Millisecond, Margin: 2 * time.Millisecond, Seed: uint64(time.Now().UnixNano())}
 	if testing.Verbose() {
 		cfg.Log = tlog{t}
 	}

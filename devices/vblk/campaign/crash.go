@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/drvsynth/drvsynth/devices/vblk/attach"
@@ -145,6 +146,8 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 				// The check below judges what that cost.
 				res.FlushFailures++
 				logf("%4d cut: backend: %v", i, err)
+			} else if line := flushLine(be.Log()); line != "" {
+				logf("%4d %s", i, line)
 			}
 			if be, err = StartBackend(cfg.Launcher, opts); err != nil {
 				return res, err
@@ -268,4 +271,14 @@ func check(shm, acks string) checkResult {
 		}
 	}
 	return r
+}
+
+// flushLine picks the power-fail flush report out of a backend's log.
+func flushLine(log string) string {
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "power-fail flush") {
+			return strings.TrimPrefix(l, "vblk serve: ")
+		}
+	}
+	return ""
 }

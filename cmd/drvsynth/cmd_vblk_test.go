@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain lets the test binary stand in for drvsynth when the vblk
+// commands start their child processes (os.Executable is this binary).
+func TestMain(m *testing.M) {
+	if os.Getenv("DRVSYNTH_CHILD") == "1" {
+		args := os.Args[1:]
+		for len(args) > 0 && strings.HasPrefix(args[0], "-test.") {
+			args = args[1:]
+		}
+		os.Exit(run(args, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestBenchVblkJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts backends")
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"bench", "vblk", "-json", "-commits", "200", "-rounds", "2", "-bandwidth", "500", "-dir", t.TempDir()}, &out, &errb)
+	require.Equal(t, 0, code, errb.String())
+	var rep struct {
+		Configs []struct {
+			Name        string  `json:"name"`
+			CommitsPerS float64 `json:"commits_per_s"`
+			P50us       float64 `json:"p50_us"`
+			P99us       float64 `json:"p99_us"`
+		} `json:"configs"`
+		Ratios map[string]float64 `json:"ratios"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), out.String())
+	var names []string
+	for _, c := range rep.Configs {
+		names = append(names, c.Name)
+		assert.Positive(t, c.CommitsPerS, c.Name)
+		assert.Positive(t, c.P50us, c.Name)
+		assert.GreaterOrEqual(t, c.P99us, c.P50us, c.Name)
+	}
+	assert.Equal(t, []string{"sync", "buffered", "unsafe", "os-full", "os-off"}, names)
+	assert.Contains(t, rep.Ratios, "buffered/unsafe")
+	assert.Contains(t, rep.Ratios, "buffered/sync")
+}
+
+func TestVblkCrashtestSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts backends")
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"vblk", "crashtest", "-policy", "buffered,unsafe", "-cuts", "3", "-kills", "1", "-bandwidth", "500", "-dir", t.TempDir()}, &out, &errb)
+	assert.Equal(t, 0, code, out.String()+errb.String())
+	assert.Contains(t, out.String(), "PASS: no acknowledged commit lost")
+	assert.Contains(t, out.String(), "EXPECTED LOSS")
+}
+
+func TestVblkUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 2, run([]string{"vblk"}, &out, &errb))
+	assert.Equal(t, 2, run([]string{"vblk", "nope"}, &out, &errb))
+	assert.Equal(t, 2, run([]string{"vblk", "serve"}, &out, &errb), "serve without -image")
+	assert.Equal(t, 2, run([]string{"bench", "nope"}, &out, &errb))
+}
