@@ -35,7 +35,10 @@ type CrashConfig struct {
 	// the worker was started (so some land during its start-up).
 	MinRun, MaxRun time.Duration
 	Seed           uint64
-	Log            io.Writer // progress, one line per event; nil for none
+	// Rotate starts a fresh image every Rotate events (default 100), so
+	// the database, and the check that reads all of it, stay small.
+	Rotate int
+	Log    io.Writer // progress, one line per event; nil for none
 }
 
 // CrashResult counts what a campaign saw.
@@ -70,6 +73,9 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	res := CrashResult{Policy: cfg.Policy}
 	if cfg.Sectors == 0 {
 		cfg.Sectors = 1 << 19 // 256 MiB, sparse
+	}
+	if cfg.Rotate == 0 {
+		cfg.Rotate = 100
 	}
 	if cfg.MaxRun == 0 {
 		cfg.MinRun, cfg.MaxRun = 30*time.Millisecond, 200*time.Millisecond
@@ -173,12 +179,17 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 			res.FirstLoss = fmt.Sprintf("event %d (%s after %v): %d of %d acknowledged commits missing, integrity_check %v %v",
 				i, kind, run, c.missing, c.acked, c.intact, errString(c.err))
 		}
-		if bad {
-			// Start over on a fresh image so the next events measure
-			// the policy, not the damage already done.
-			be.Kill()
+		if bad || (i+1)%cfg.Rotate == 0 {
+			// Start over on a fresh image: after a loss so the next
+			// events measure the policy, not the damage already done;
+			// otherwise to keep the database small.
+			if bad {
+				be.Kill()
+				res.Resets++
+			} else if err := be.Stop(); err != nil {
+				return res, err
+			}
 			fresh()
-			res.Resets++
 			ackedBefore = 0
 			if be, err = StartBackend(cfg.Launcher, opts); err != nil {
 				return res, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -28,7 +29,10 @@ func BenchmarkRoundTrip(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				defer be.Kill()
+				defer func() {
+					be.Kill()
+					os.Remove(o.Shm)
+				}()
 				ctx := context.Background()
 				conn, err := attach.Open(ctx, o.Shm)
 				if err != nil {
