@@ -26,8 +26,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/drvsynth/drvsynth/devices/vblk/power"
 	"github.com/drvsynth/drvsynth/devices/vblk/transport"
 )
@@ -268,22 +266,12 @@ func (d *Device) PowerFail() (FlushStats, error) {
 		// CAP_SYS_NICE).
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		realtime()
+		power.Realtime()
 		return d.wb.powerFlush()
 	case Unsafe:
 		d.wb.stop() // the buffer dies with the power
 	}
 	return FlushStats{}, nil
-}
-
-// realtime moves the calling OS thread to SCHED_FIFO, or failing that to
-// the highest nice level.
-func realtime() {
-	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: 1 /* SCHED_FIFO */, Priority: 50}
-	if unix.SchedSetAttr(0, &attr, 0) == nil {
-		return
-	}
-	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, -20)
 }
 
 // Close is an orderly shutdown: stop taking requests, write everything back

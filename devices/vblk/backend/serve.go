@@ -147,8 +147,14 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		end := time.Now()
 		deadline, _ := p.Deadline()
 		st := dev.Stats()
-		logf("vblk serve: power-fail flush (%v): %d bytes; waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; max dirty %d of bound %d; %v",
-			cfg.Policy, fs.Bytes, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), st.MaxDirty, p.Bound(), errOr(err, "ok"))
+		wall := ""
+		if wd, _ := p.WallDeadline(); end.After(wd) {
+			// Reported so that a campaign can count what stall
+			// exclusion changed.
+			wall = fmt.Sprintf(" wall-late %v;", end.Sub(wd))
+		}
+		logf("vblk serve: power-fail flush (%v): %d bytes; waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s max dirty %d of bound %d; %v",
+			cfg.Policy, fs.Bytes, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, st.MaxDirty, p.Bound(), errOr(err, "ok"))
 		<-loopDone
 		if errors.Is(err, ErrLateSync) {
 			// The model's medium is the image: what was written before

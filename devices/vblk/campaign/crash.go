@@ -35,6 +35,8 @@ type CrashConfig struct {
 	// the worker was started (so some land during its start-up).
 	MinRun, MaxRun time.Duration
 	Seed           uint64
+	// Strict judges the hold-up in wall-clock time, host stalls included.
+	Strict bool
 	// Rotate starts a fresh image every Rotate events (default 100), so
 	// the database, and the check that reads all of it, stay small.
 	Rotate int
@@ -54,16 +56,19 @@ type CrashResult struct {
 	// FlushFailures counts cuts after which the backend reported that a
 	// write of its power-fail flush was refused (the deadline passed).
 	FlushFailures int
-	Duration      time.Duration
-	FirstLoss     string // description of the first loss seen
+	// WallLate counts cuts whose flush finished in time only because host
+	// stalls were excluded from the hold-up (see power.Supply.ExcludeStalls).
+	WallLate  int
+	Duration  time.Duration
+	FirstLoss string // description of the first loss seen
 }
 
 // Passed reports zero losses and zero corruption.
 func (r CrashResult) Passed() bool { return r.Lost == 0 && r.Corrupt == 0 && r.LossEvents == 0 }
 
 func (r CrashResult) String() string {
-	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d resets=%d flush-failures=%d in %v",
-		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Resets, r.FlushFailures, r.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d resets=%d flush-failures=%d wall-late=%d in %v",
+		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Resets, r.FlushFailures, r.WallLate, r.Duration.Round(time.Millisecond))
 }
 
 // RunCrash runs the campaign. Under unsafe a loss is expected: the image is
@@ -96,7 +101,7 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	image := filepath.Join(cfg.Dir, "crash.img")
 	acks := filepath.Join(cfg.Dir, "crash.acks")
 	opts := ServeOpts{Image: image, Policy: cfg.Policy, Shm: shmPath(cfg.Dir, "crash"), Sectors: cfg.Sectors,
-		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat}
+		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat, Strict: cfg.Strict}
 	fresh := func() {
 		os.Remove(image)
 		os.Remove(acks)
@@ -153,6 +158,9 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 				res.FlushFailures++
 				logf("%4d cut: backend: %v", i, err)
 			} else if line := flushLine(be.Log()); line != "" {
+				if strings.Contains(line, "wall-late") {
+					res.WallLate++
+				}
 				logf("%4d %s", i, line)
 			}
 			if be, err = StartBackend(cfg.Launcher, opts); err != nil {

@@ -50,10 +50,14 @@ type ServeOpts struct {
 	Margin    time.Duration
 	Bandwidth float64 // MB/s; 0 = let the backend measure
 	SyncLat   time.Duration
+	Strict    bool // wall-clock hold-up (-exclude-stalls=false)
 }
 
 func (o ServeOpts) args() []string {
 	a := []string{"-image", o.Image, "-policy", o.Policy, "-shm", o.Shm}
+	if o.Strict {
+		a = append(a, "-exclude-stalls=false")
+	}
 	if o.Sectors > 0 {
 		a = append(a, "-create-sectors", fmt.Sprint(o.Sectors))
 	}

@@ -53,6 +53,7 @@ func ServeFlags(fs *flag.FlagSet) func() (backend.ServeConfig, power.Supply, err
 	shmPath := fs.String("shm", "/dev/shm/drvsynth-vblk", "shared-memory region file")
 	create := fs.Uint64("create-sectors", 0, "create or extend the image to this many 512-byte sectors")
 	spin := fs.Duration("spin", 0, "spin before sleeping on the doorbell futex (0: default)")
+	stalls := fs.Bool("exclude-stalls", true, "measure hold-up in time the machine ran: after a cut, clock gaps >1ms seen by a real-time watcher thread (vCPU descheduled by the host) move the notice and the deadline")
 	return func() (backend.ServeConfig, power.Supply, error) {
 		if *image == "" {
 			return backend.ServeConfig{}, power.Supply{}, errors.New("-image is required")
@@ -61,7 +62,7 @@ func ServeFlags(fs *flag.FlagSet) func() (backend.ServeConfig, power.Supply, err
 		if err != nil {
 			return backend.ServeConfig{}, power.Supply{}, err
 		}
-		s := power.Supply{Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw * 1e6, SyncLatency: *syncLat}
+		s := power.Supply{Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw * 1e6, SyncLatency: *syncLat, ExcludeStalls: *stalls}
 		if s.Bandwidth > 0 && s.SyncLatency == 0 {
 			if _, lat, err := power.Measure(dirOf(*image), 1<<20); err == nil {
 				s.SyncLatency = lat

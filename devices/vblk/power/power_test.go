@@ -74,3 +74,16 @@ func TestMeasure(t *testing.T) {
 	entries, _ := os.ReadDir(t.TempDir())
 	assert.Empty(t, entries)
 }
+
+func TestExcludeStallsKeepsTheTimeline(t *testing.T) {
+	p := New(Supply{Holdup: 5 * time.Millisecond, Detect: time.Millisecond, ExcludeStalls: true})
+	at := p.Cut()
+	<-p.Notice()
+	for !p.Dead(time.Now()) {
+	}
+	d, _ := p.Deadline()
+	wd, _ := p.WallDeadline()
+	assert.Equal(t, at.Add(5*time.Millisecond), wd)
+	assert.Equal(t, wd.Add(p.Stalled()), d, "the deadline moves by exactly the stalls seen")
+	assert.True(t, p.Dead(d))
+}
