@@ -1,0 +1,259 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// Violation is a require that an action would break.
+type Violation struct {
+	Require *dsl.Require
+}
+
+func (v *Violation) String() string {
+	msg := ""
+	if v.Require.Message != nil {
+		msg = ": " + *v.Require.Message
+	}
+	return fmt.Sprintf("%s: require%s", posString(v.Require.Pos), msg)
+}
+
+// Exec runs statements on s (which it modifies). It stops at the first
+// require that does not hold for certain and returns it.
+func (m *Model) Exec(ss []*dsl.Stmt, s *State, env *Env) (*Violation, error) {
+	for _, st := range ss {
+		switch {
+		case st.Require != nil:
+			c, err := m.Eval(st.Require.Cond, s, env)
+			if err != nil {
+				return nil, err
+			}
+			// A require the solver cannot prove true is as good as broken:
+			// the driver must know the action is safe.
+			if !c.IsTrue() {
+				return &Violation{st.Require}, nil
+			}
+		case st.Assign != nil:
+			if err := m.assign(st.Assign, s, env); err != nil {
+				return nil, err
+			}
+		case st.Emit != nil:
+			ev := Event{Name: st.Emit.Event}
+			decl := m.Events[st.Emit.Event]
+			for i, a := range st.Emit.Args {
+				v, err := m.Eval(a, s, env)
+				if err != nil {
+					return nil, err
+				}
+				if decl != nil && i < len(decl.Params) && decl.Params[i].Type.Data != nil {
+					v = term.Resize(v, *decl.Params[i].Type.Data)
+				}
+				ev.Args = append(ev.Args, v)
+			}
+			s.Emit(ev)
+		case st.If != nil:
+			c, err := m.Eval(st.If.Cond, s, env)
+			if err != nil {
+				return nil, err
+			}
+			if !c.IsConst() {
+				return nil, fmt.Errorf("%s: the device's choice depends on data the synthesizer does not enumerate (%s)", posString(st.If.Pos), c)
+			}
+			body := st.If.Else
+			if c.IsTrue() {
+				body = st.If.Then
+			}
+			if v, err := m.Exec(body, s, env); v != nil || err != nil {
+				return v, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (m *Model) assign(a *dsl.Assign, s *State, env *Env) error {
+	name := a.Target.Parts
+	idx := -1
+	if len(name) == 1 {
+		idx = m.Var(name[0])
+		if idx < 0 && env != nil && env.Reg != nil {
+			idx = m.Var(env.Reg.Name + "." + name[0])
+		}
+	} else {
+		idx = m.Var(name[0] + "." + name[1])
+	}
+	if idx < 0 {
+		return fmt.Errorf("%s: cannot assign to %v", posString(a.Pos), a.Target.Parts)
+	}
+	v := m.Vars[idx]
+	val, err := m.EvalExpected(a.Value, s, env, v.Enum)
+	if err != nil {
+		return err
+	}
+	if v.Width == 1 {
+		val = truthIfBool(val, 1)
+	}
+	s.Set(idx, term.Resize(val, v.Width))
+	return nil
+}
+
+// Visible reports whether a register or stream bank condition holds in s:
+// true, false, or an error when it depends on data.
+func (m *Model) Visible(bank *dsl.Expr, s *State) (bool, error) {
+	if bank == nil {
+		return true, nil
+	}
+	c, err := m.Eval(bank, s, nil)
+	if err != nil {
+		return false, err
+	}
+	if !c.IsConst() {
+		return false, fmt.Errorf("%s: bank condition depends on data", posString(bank.Pos))
+	}
+	return c.IsTrue(), nil
+}
+
+// ReadReg performs a driver read of r in s: the value of every field (in
+// r.Fields order) as read, and the state after the read's side effects.
+func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error) {
+	vals := make([]*term.T, len(r.Fields))
+	env := &Env{Reg: r, Locals: map[string]*term.T{}}
+	for i, f := range r.Fields {
+		v, err := m.FieldValue(f, s)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		vals[i] = v
+		env.Locals[f.Name] = v
+	}
+	next := s.Clone()
+	for _, f := range r.Fields {
+		if !f.RC {
+			continue
+		}
+		if f.Stored {
+			next.Set(f.Var, term.C(0, f.Width))
+		} else if f.Value != nil && f.Value.Kind == dsl.NameExpr {
+			if i := m.Var(f.Value.Name()); i >= 0 {
+				next.Set(i, term.C(0, m.Vars[i].Width))
+			}
+		}
+	}
+	viol, err := m.Exec(r.OnRead, next, env)
+	return vals, next, viol, err
+}
+
+// WriteReg performs a driver write of r with one value per field (in
+// r.Fields order). The handler runs first: in it, a bare field name is the
+// value being written and REG.FIELD the value before the write. Then the
+// stored fields take their new values.
+func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, error) {
+	next := s.Clone()
+	env := &Env{Reg: r, Locals: map[string]*term.T{}}
+	for i, f := range r.Fields {
+		env.Locals[f.Name] = term.Resize(vals[i], f.Width)
+	}
+	viol, err := m.Exec(r.OnWrite, next, env)
+	if viol != nil || err != nil {
+		return next, viol, err
+	}
+	for _, f := range r.Fields {
+		v := env.Locals[f.Name]
+		switch {
+		case !f.Stored:
+		case f.W1C:
+			// Writing 1 clears the bit; writing 0 leaves it.
+			if !v.IsConst() {
+				return nil, nil, fmt.Errorf("w1c field %s written with a non-constant", f.Qual())
+			}
+			old := next.Vals[f.Var]
+			if old.IsConst() {
+				next.Set(f.Var, term.C(old.Val&^v.Val, f.Width))
+			} else if v.Val != 0 {
+				next.Set(f.Var, term.C(0, f.Width))
+			}
+		default:
+			next.Set(f.Var, v)
+		}
+	}
+	return next, nil, nil
+}
+
+// StreamIO moves buf through stream port p (read when read is true).
+func (m *Model) StreamIO(s *State, p *Stream, read bool, buf *term.T) (*State, *Violation, error) {
+	next := s.Clone()
+	env := &Env{Locals: map[string]*term.T{"buf": buf}}
+	body := p.OnWrite
+	if read {
+		body = p.OnRead
+	}
+	viol, err := m.Exec(body, next, env)
+	return next, viol, err
+}
+
+// Enabled reports whether a transition's guard holds in s.
+func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
+	if t.Guard == nil {
+		return true, nil
+	}
+	c, err := m.Eval(t.Guard, s, nil)
+	if err != nil {
+		return false, err
+	}
+	if !c.IsConst() {
+		return false, fmt.Errorf("%s: guard of %s depends on data", posString(t.Pos), t.Name)
+	}
+	return c.IsTrue(), nil
+}
+
+// Fire takes transition t in s. An input's parameters get the given values
+// (nil: values nobody can name).
+func (m *Model) Fire(t *Transition, s *State, args []*term.T) (*State, error) {
+	next := s.Clone()
+	env := &Env{Locals: map[string]*term.T{}}
+	for i, p := range t.Params {
+		w := 64
+		if p.Type.Data != nil {
+			w = *p.Type.Data
+		} else if p.Type.Uint != nil {
+			w = *p.Type.Uint
+		}
+		v := term.U(t.Name+"."+p.Name, w)
+		if i < len(args) && args[i] != nil {
+			v = args[i]
+		}
+		env.Locals[p.Name] = v
+	}
+	viol, err := m.Exec(t.Body, next, env)
+	if err != nil {
+		return nil, err
+	}
+	if viol != nil {
+		// A device transition that breaks its own require is a spec bug.
+		return nil, fmt.Errorf("%s: device transition %s breaks %s", posString(t.Pos), t.Name, viol)
+	}
+	return next, nil
+}
+
+// IRQLevel is the interrupt line in s.
+func (m *Model) IRQLevel(s *State) (bool, error) {
+	if m.IRQ == nil {
+		return false, nil
+	}
+	c, err := m.Eval(m.IRQ, s, nil)
+	if err != nil {
+		return false, err
+	}
+	return c.IsTrue(), nil
+}
+
+// FaultHolds reports whether fault f's condition holds in s for certain.
+func (m *Model) FaultHolds(f *Fault, s *State) (bool, error) {
+	c, err := m.Eval(f.Cond, s, nil)
+	if err != nil {
+		return false, err
+	}
+	return c.IsTrue(), nil
+}

@@ -1,0 +1,118 @@
+package model
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// Event is a class event the device emitted, with its arguments.
+type Event struct {
+	Name string
+	Args []*term.T
+}
+
+func (e Event) key() string {
+	parts := make([]string, len(e.Args))
+	for i, a := range e.Args {
+		parts[i] = a.Key()
+	}
+	return e.Name + "(" + strings.Join(parts, ",") + ")"
+}
+
+// State is one possible state of the device: a value for every variable,
+// and the class events emitted since the current method started.
+type State struct {
+	Vals   []*term.T
+	Events []Event
+	key    string
+}
+
+// Reset is the state the device is in after reset.
+func (m *Model) Reset() *State {
+	s := &State{Vals: make([]*term.T, len(m.Vars))}
+	for i, v := range m.Vars {
+		s.Vals[i] = v.Reset
+	}
+	return s
+}
+
+// Clone copies s for modification.
+func (s *State) Clone() *State {
+	c := &State{Vals: append([]*term.T(nil), s.Vals...), Events: append([]Event(nil), s.Events...)}
+	return c
+}
+
+// Set assigns variable i.
+func (s *State) Set(i int, v *term.T) {
+	s.Vals[i] = v
+	s.key = ""
+}
+
+// Emit records an event; a second identical event is not recorded twice,
+// because contracts ask whether an event happened, not how often.
+func (s *State) Emit(e Event) {
+	k := e.key()
+	for _, old := range s.Events {
+		if old.key() == k {
+			return
+		}
+	}
+	s.Events = append(s.Events, e)
+	sort.Slice(s.Events, func(i, j int) bool { return s.Events[i].key() < s.Events[j].key() })
+	s.key = ""
+}
+
+// ClearEvents forgets the events, as at the start of a method.
+func (s *State) ClearEvents() {
+	s.Events = nil
+	s.key = ""
+}
+
+// Key is a canonical encoding of the state.
+func (s *State) Key() string {
+	if s.key == "" {
+		var b strings.Builder
+		for _, v := range s.Vals {
+			b.WriteString(v.Key())
+			b.WriteByte(';')
+		}
+		for _, e := range s.Events {
+			b.WriteString(e.key())
+			b.WriteByte(';')
+		}
+		s.key = b.String()
+	}
+	return s.key
+}
+
+// FiniteKey encodes only the finite variables: the part of a state the idle
+// invariant keeps.
+func (m *Model) FiniteKey(s *State) string {
+	var b strings.Builder
+	for i, v := range m.Vars {
+		if v.Finite {
+			b.WriteString(s.Vals[i].Key())
+			b.WriteByte(';')
+		}
+	}
+	return b.String()
+}
+
+// Subst rewrites every value and event argument of s.
+func (s *State) Subst(sub map[string]*term.T) *State {
+	c := s.Clone()
+	for i, v := range c.Vals {
+		c.Vals[i] = v.Subst(sub)
+	}
+	for i, e := range c.Events {
+		args := make([]*term.T, len(e.Args))
+		for j, a := range e.Args {
+			args[j] = a.Subst(sub)
+		}
+		c.Events[i] = Event{e.Name, args}
+	}
+	c.key = ""
+	return c
+}

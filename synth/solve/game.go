@@ -1,0 +1,681 @@
+package solve
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// Limits of one game. A method needing more is almost always a spec that
+// cannot make progress; the counterexample says why.
+const (
+	maxNodes = 40000
+	maxDepth = 24
+	inf      = math.MaxInt32
+)
+
+// ActKind is the kind of a driver move.
+type ActKind int
+
+const (
+	ActRead ActKind = iota
+	ActWrite
+	ActStreamRead
+	ActStreamWrite
+)
+
+// Cand is one candidate value for a field in a write, with the reason the
+// synthesizer considered it (for the generated comment).
+type Cand struct {
+	T    *term.T
+	Why  string
+	Keep bool
+	// Strict: the contract holds only if the field has this value.
+	Strict bool
+}
+
+// Action is one driver move.
+type Action struct {
+	Kind    ActKind
+	Reg     *model.Reg
+	Observe []int   // read: the indexes of the fields the driver looks at
+	ReadVar string  // read: the variable the value goes into
+	Vals    []*Cand // write: one per field of Reg, in Reg.Fields order
+	Stream  *model.Stream
+	Buf     string // stream: the slice parameter moved
+}
+
+func (a *Action) String() string {
+	switch a.Kind {
+	case ActRead:
+		names := make([]string, len(a.Observe))
+		for i, f := range a.Observe {
+			names[i] = a.Reg.Fields[f].Name
+		}
+		return fmt.Sprintf("read %s (looking at %s)", a.Reg.Name, strings.Join(names, ", "))
+	case ActWrite:
+		parts := make([]string, len(a.Vals))
+		for i, c := range a.Vals {
+			parts[i] = a.Reg.Fields[i].Name + "=" + c.T.String()
+		}
+		return fmt.Sprintf("write %s {%s}", a.Reg.Name, strings.Join(parts, " "))
+	case ActStreamRead:
+		return fmt.Sprintf("read stream %s into %s", a.Stream.Name, a.Buf)
+	default:
+		return fmt.Sprintf("write stream %s from %s", a.Stream.Name, a.Buf)
+	}
+}
+
+// Outcome is one result of an action: for a read, the values seen in the
+// observed fields.
+type Outcome struct {
+	Obs  []uint64 // values of Action.Observe fields, in order
+	Next *Node
+	Loop bool // the driver is back where it was: poll again
+}
+
+// LoopKind says why a poll loop ends.
+type LoopKind int
+
+const (
+	NoLoop    LoopKind = iota
+	FairLoop           // a fair device transition ends it
+	InputLoop          // it waits for the outside world
+)
+
+// Edge is an action from a node and its outcomes.
+type Edge struct {
+	Act      *Action
+	Outs     []*Outcome
+	Loop     LoopKind
+	LoopWhy  []*model.Transition // the transitions that end the loop
+}
+
+// Node is a belief in the game graph.
+type Node struct {
+	ID    int
+	B     *Belief
+	Edges []*Edge
+	// Goal: the contract holds in every state; Results binds out parameters.
+	Goal    bool
+	Results map[string]*term.T
+	// Fault: every state shows this device fault; the method reports it.
+	Fault *model.Fault
+	Rank     int
+	Best     *Edge
+	depth    int
+	done     bool
+	err      error
+	failedAt int // no strategy within this budget
+}
+
+type game struct {
+	m      *model.Model
+	cl     *closer
+	goal   *goal
+	nodes  map[string]*Node
+	list   []*Node
+	consts map[string][]uint64 // REG.FIELD -> constants the spec compares it with
+}
+
+func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
+	return &game{m: m, cl: cl, goal: g, nodes: map[string]*Node{}, consts: consts}
+}
+
+func (gm *game) node(b *Belief, depth int) *Node {
+	if n, ok := gm.nodes[b.Key()]; ok {
+		return n
+	}
+	n := &Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1}
+	gm.nodes[b.Key()] = n
+	gm.list = append(gm.list, n)
+	return n
+}
+
+// solve finds the least worst-case number of bus accesses from start to
+// the goal by iterative deepening: an AND-OR depth-first search bounded by
+// a budget that grows one access at a time. The first budget that admits
+// a strategy is its optimal worst-case cost.
+func (gm *game) solve(start *Node) error {
+	for budget := gm.lowerBound(start); budget <= maxDepth; budget++ {
+		if gm.search(start, budget, map[*Node]bool{}) != inf {
+			return nil
+		}
+		if len(gm.list) > maxNodes {
+			return fmt.Errorf("the game grew past %d beliefs", maxNodes)
+		}
+	}
+	return nil
+}
+
+// search returns the least worst-case cost, at most budget, of reaching
+// the goal from n, or inf. Outcomes that return to a belief on the current
+// path are cycles the driver cannot rely on, except a poll that the fair
+// progress rule allows.
+func (gm *game) search(n *Node, budget int, onPath map[*Node]bool) int {
+	if n.Rank == inf && !n.done && (budget <= n.failedAt || gm.lowerBound(n) > budget) {
+		return inf // pruned before paying for the expansion
+	}
+	if !n.done {
+		n.done = true
+		if n.err = gm.expand(n); n.err != nil {
+			return inf
+		}
+	}
+	switch {
+	case n.Goal, n.Fault != nil:
+		n.Rank = 0
+		return 0
+	case n.Rank != inf:
+		if n.Rank <= budget {
+			return n.Rank
+		}
+		return inf
+	case budget <= n.failedAt || gm.lowerBound(n) > budget || len(gm.list) > maxNodes:
+		return inf
+	}
+	onPath[n] = true
+	defer delete(onPath, n)
+	best := inf
+	for _, e := range n.Edges {
+		limit := min(budget, best-1) - 1 // what the outcomes may cost
+		if limit < 0 {
+			break
+		}
+		worst, ok := 0, true
+		for _, o := range e.Outs {
+			if o.Loop {
+				continue
+			}
+			if onPath[o.Next] {
+				ok = false
+				break
+			}
+			r := gm.search(o.Next, limit, onPath)
+			if r == inf {
+				ok = false
+				break
+			}
+			worst = max(worst, r)
+		}
+		if ok && 1+worst < best {
+			best, n.Best = 1+worst, e
+		}
+	}
+	if best == inf {
+		n.failedAt = max(n.failedAt, budget)
+		return inf
+	}
+	n.Rank = best
+	return best
+}
+
+// lowerBound is an admissible estimate of the accesses still needed: every
+// register holding a field that the contract pins to a value it does not
+// yet have must be written at least once, and an event the contract wants
+// needs at least one access to happen.
+func (gm *game) lowerBound(n *Node) int {
+	regs := map[*model.Reg]bool{}
+	for qual, cands := range gm.goal.feedField {
+		f := gm.m.FieldByQual(qual)
+		if f == nil || !f.Stored {
+			continue
+		}
+		for _, c := range cands {
+			if !c.Strict {
+				continue
+			}
+			for _, s := range n.B.States {
+				if s.Vals[f.Var].Key() != c.T.Key() {
+					regs[f.Reg] = true
+					break
+				}
+			}
+		}
+	}
+	h := len(regs)
+	if h == 0 && gm.goal.wantsEvent && !n.Goal {
+		h = 1
+	}
+	return h
+}
+
+func (gm *game) expand(n *Node) error {
+	ok, results, err := gm.goal.holds(gm.m, n.B)
+	if err != nil {
+		return err
+	}
+	if ok {
+		n.Goal, n.Results = true, results
+		return nil
+	}
+	for _, f := range gm.m.Faults {
+		all := true
+		for _, s := range n.B.States {
+			h, err := gm.m.FaultHolds(f, s)
+			if err != nil {
+				return err
+			}
+			all = all && h
+		}
+		if all {
+			n.Fault = f
+			return nil
+		}
+	}
+	for _, r := range gm.m.Regs {
+		vis, err := gm.visibleInAll(r.Bank, n.B)
+		if err != nil {
+			return err
+		}
+		if !vis {
+			continue
+		}
+		if r.Read {
+			if err := gm.expandReads(n, r); err != nil {
+				return err
+			}
+		}
+		if r.Write {
+			if err := gm.expandWrites(n, r); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range gm.m.Streams {
+		vis, err := gm.visibleInAll(p.Bank, n.B)
+		if err != nil || !vis {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if p.Read && gm.goal.bufOut != "" {
+			if err := gm.expandStream(n, p, true, gm.goal.bufOut); err != nil {
+				return err
+			}
+		}
+		if p.Write && gm.goal.bufIn != "" {
+			if err := gm.expandStream(n, p, false, gm.goal.bufIn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (gm *game) visibleInAll(bank *dsl.Expr, b *Belief) (bool, error) {
+	for _, s := range b.States {
+		ok, err := gm.m.Visible(bank, s)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// readVarName picks the variable a read goes into: the register's name,
+// numbered when an earlier read's value is still in use.
+func readVarName(b *Belief, reg string) string {
+	name := "v" + reg
+	for i := 2; strings.Contains(b.Key(), "r:"+name+"'"); i++ {
+		name = "v" + reg + strconv.Itoa(i)
+	}
+	return name
+}
+
+// observeSets lists which fields a read may look at: each finite field on
+// its own, each pair, and all of them. Looking at fewer fields keeps poll
+// loops tight (wait for THRE without caring whether a byte arrived).
+func observeSets(finite []int) [][]int {
+	var out [][]int
+	for _, f := range finite {
+		out = append(out, []int{f})
+	}
+	for i := 0; i < len(finite); i++ {
+		for j := i + 1; j < len(finite); j++ {
+			out = append(out, []int{finite[i], finite[j]})
+		}
+	}
+	if len(finite) > 2 {
+		out = append(out, finite)
+	}
+	if len(finite) > 3 {
+		// Pairs only pay off on small status registers; on wide ones they
+		// multiply the game for nothing.
+		out = append(out[:len(finite)], finite)
+	}
+	if len(finite) == 0 {
+		out = append(out, nil)
+	}
+	return out
+}
+
+func (gm *game) expandReads(n *Node, r *model.Reg) error {
+	type after struct {
+		vals []*term.T
+		next *model.State
+	}
+	res := make([]after, len(n.B.States))
+	for i, s := range n.B.States {
+		vals, next, viol, err := gm.m.ReadReg(s, r)
+		if err != nil {
+			return err
+		}
+		if viol != nil {
+			return nil // reading here may break a require
+		}
+		res[i] = after{vals, next}
+	}
+	if gm.goal.emitsForeign(afterStates(res, func(a after) *model.State { return a.next })) {
+		return nil
+	}
+	// Fields whose value is a constant in every state can split the belief;
+	// the others carry data the driver learns.
+	// A constant that is the same everywhere tells the driver nothing.
+	var finite, data []int
+	for fi := range r.Fields {
+		isConst, varies := true, false
+		for _, a := range res {
+			isConst = isConst && a.vals[fi].IsConst()
+			varies = varies || a.vals[fi].Key() != res[0].vals[fi].Key()
+		}
+		switch {
+		case isConst && varies:
+			finite = append(finite, fi)
+		case !isConst:
+			data = append(data, fi)
+		}
+	}
+	varName := readVarName(n.B, r.Name)
+	rv := term.R(varName, r.Width)
+	learned := copyLearned(n.B.Learned)
+	nexts := make([]*model.State, len(res))
+	for i, a := range res {
+		sub := map[string]*term.T{}
+		st := a.next
+		for _, fi := range data {
+			f := r.Fields[fi]
+			learn(a.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub)
+			if len(sub) > 0 {
+				st = st.Subst(sub)
+				for k, v := range learned {
+					learned[k] = v.Subst(sub)
+				}
+				for k, v := range sub {
+					if strings.HasPrefix(k, "e:") {
+						if _, seen := learned[k]; !seen {
+							learned[k] = v
+						}
+					}
+				}
+				sub = map[string]*term.T{}
+			}
+		}
+		nexts[i] = st
+	}
+	learnsSomething := false
+	for _, fi := range data {
+		for _, a := range res {
+			learnsSomething = learnsSomething || gm.worthLearning(a.vals[fi])
+		}
+	}
+	hasEffect := len(r.OnRead) > 0 || learnsSomething
+	for _, f := range r.Fields {
+		hasEffect = hasEffect || f.RC
+	}
+	for _, obs := range observeSets(finite) {
+		groups := map[string][]*model.State{}
+		var order []string
+		obsVals := map[string][]uint64{}
+		for i, a := range res {
+			vals := make([]uint64, len(obs))
+			parts := make([]string, len(obs))
+			for j, fi := range obs {
+				vals[j] = a.vals[fi].Val
+				parts[j] = strconv.FormatUint(vals[j], 10)
+			}
+			k := strings.Join(parts, ",")
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+				obsVals[k] = vals
+			}
+			groups[k] = append(groups[k], nexts[i])
+		}
+		if len(order) == 1 && !hasEffect {
+			continue // learns nothing, changes nothing
+		}
+		e := &Edge{Act: &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName}}
+		loopObs, looped := "", false
+		for _, k := range order {
+			closed, err := gm.cl.close(groups[k])
+			if err != nil {
+				return err
+			}
+			b := gm.cl.newBelief(closed, learned)
+			if b.Key() == n.B.Key() {
+				if looped {
+					// Two outcomes both lead back: treat as no progress.
+					e = nil
+					break
+				}
+				loopObs, looped = k, true
+				e.Outs = append(e.Outs, &Outcome{Obs: obsVals[k], Next: n, Loop: true})
+				continue
+			}
+			e.Outs = append(e.Outs, &Outcome{Obs: obsVals[k], Next: gm.node(b, n.depth+1)})
+		}
+		if e == nil {
+			continue
+		}
+		if looped {
+			if len(e.Outs) == 1 {
+				continue // a read that always comes back to the same belief
+			}
+			e.Loop, e.LoopWhy, _ = gm.loopKind(r, obs, obsVals[loopObs], groups[loopObs])
+			if e.Loop == NoLoop {
+				continue
+			}
+		}
+		n.Edges = append(n.Edges, e)
+	}
+	return nil
+}
+
+// worthLearning reports whether reading value t tells the driver something
+// the goal may need: the entry value of a relevant variable, or a value
+// that came from outside.
+func (gm *game) worthLearning(t *term.T) bool {
+	switch t.Kind {
+	case term.Unknown:
+		return true
+	case term.Entry:
+		vi := gm.m.Var(t.Name)
+		return vi < 0 || gm.goal.relevant[vi]
+	}
+	for _, a := range t.Args {
+		if gm.worthLearning(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func afterStates[T any](xs []T, f func(T) *model.State) []*model.State {
+	out := make([]*model.State, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// learn records that value t (what a field read as) is now held in the
+// driver's variable slice r.
+func learn(t, r *term.T, sub map[string]*term.T) {
+	switch t.Kind {
+	case term.Entry, term.Unknown:
+		sub[t.Key()] = r
+	case term.Slice:
+		leaf := t.Args[0]
+		if leaf.Kind != term.Entry && leaf.Kind != term.Unknown {
+			return
+		}
+		var parts []*term.T
+		if t.Hi+1 < leaf.Width {
+			parts = append(parts, term.Sl(leaf, leaf.Width-1, t.Hi+1))
+		}
+		parts = append(parts, r)
+		if t.Lo > 0 {
+			parts = append(parts, term.Sl(leaf, t.Lo-1, 0))
+		}
+		sub[leaf.Key()] = term.Cat(parts...)
+	case term.Concat:
+		top := t.Width
+		for _, p := range t.Args {
+			top -= p.Width
+			learn(p, term.Sl(r, top+p.Width-1, top), sub)
+		}
+	}
+}
+
+func copyLearned(m map[string]*term.T) map[string]*term.T {
+	c := make(map[string]*term.T, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// loopKind applies the fair-progress rule to a poll: the driver may read
+// again on outcome loopVals only if every state showing it will stop
+// showing it — by a fair device transition, or by an input it waits for.
+func (gm *game) loopKind(r *model.Reg, obs []int, loopVals []uint64, states []*model.State) (LoopKind, []*model.Transition, error) {
+	shows := func(s *model.State) (bool, error) {
+		for j, fi := range obs {
+			v, err := gm.m.FieldValue(r.Fields[fi], s)
+			if err != nil {
+				return false, err
+			}
+			if !v.IsConst() || v.Val != loopVals[j] {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	why := map[*model.Transition]bool{}
+	memo := map[string]int{} // 1 leaves for sure, 2 may stay, 3 in progress
+	var leaves func(s *model.State) (bool, error)
+	leaves = func(s *model.State) (bool, error) {
+		still, err := shows(s)
+		if err != nil || !still {
+			return !still, err
+		}
+		switch memo[s.Key()] {
+		case 1:
+			return true, nil
+		case 2, 3:
+			return false, nil
+		}
+		memo[s.Key()] = 3
+		moves, err := deviceMoves(gm.m, s)
+		if err != nil {
+			return false, err
+		}
+		fair := 0
+		for _, mv := range moves {
+			if mv.input || !mv.t.Fair {
+				continue
+			}
+			fair++
+			ok, err := leaves(mv.next)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				memo[s.Key()] = 2
+				return false, nil
+			}
+			why[mv.t] = true
+		}
+		if fair == 0 {
+			memo[s.Key()] = 2
+			return false, nil
+		}
+		memo[s.Key()] = 1
+		return true, nil
+	}
+	kind := FairLoop
+	for _, s := range states {
+		ok, err := leaves(s)
+		if err != nil {
+			return NoLoop, nil, err
+		}
+		if ok {
+			continue
+		}
+		// No fair way out: the only hope is the outside world.
+		moves, err := deviceMoves(gm.m, s)
+		if err != nil {
+			return NoLoop, nil, err
+		}
+		out := false
+		for _, mv := range moves {
+			if mv.input {
+				if still, err := shows(mv.next); err == nil && !still {
+					out = true
+					why[mv.t] = true
+				}
+			}
+		}
+		if !out {
+			return NoLoop, nil, nil
+		}
+		kind = InputLoop
+	}
+	var ts []*model.Transition
+	for t := range why {
+		ts = append(ts, t)
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
+	return kind, ts, nil
+}
+
+func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) error {
+	bufTerm := term.P(buf, 0)
+	var nexts []*model.State
+	for _, s := range n.B.States {
+		next, viol, err := gm.m.StreamIO(s, p, read, bufTerm)
+		if err != nil {
+			return err
+		}
+		if viol != nil {
+			return nil
+		}
+		nexts = append(nexts, next)
+	}
+	if gm.goal.emitsForeign(nexts) {
+		return nil
+	}
+	closed, err := gm.cl.close(nexts)
+	if err != nil {
+		return err
+	}
+	b := gm.cl.newBelief(closed, n.B.Learned)
+	if b.Key() == n.B.Key() {
+		return nil
+	}
+	kind := ActStreamWrite
+	if read {
+		kind = ActStreamRead
+	}
+	n.Edges = append(n.Edges, &Edge{Act: &Action{Kind: kind, Stream: p, Buf: buf},
+		Outs: []*Outcome{{Next: gm.node(b, n.depth+1)}}})
+	return nil
+}
+

@@ -1,0 +1,246 @@
+package solve
+
+import (
+	"fmt"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// goal is what a method (or one element of a for-each method) must reach.
+type goal struct {
+	ensures []*dsl.Expr
+	// params maps each request parameter (and the loop element) to its term;
+	// outs lists those the method fills, which the goal binds.
+	params map[string]*term.T
+	enums  map[string]*model.Enum
+	outs   map[string]bool
+	// idle, when set, is the idle invariant: the finite part of every end
+	// state must be in it.
+	idle map[string]bool
+	// frames are data variables the method must leave as it found them:
+	// class state it does not promise to change.
+	frames []int
+	bufIn  string
+	bufOut string
+	// feeds are values the goal wants in fields and variables: the
+	// candidates the synthesizer tries when writing them.
+	feedField  map[string][]*Cand
+	feedVar    map[int][]*Cand
+	wantsEvent bool
+	// relevant marks variables whose value can matter to the goal.
+	relevant []bool
+	// events are the class events the contract names. A move that makes
+	// the device emit any other event is illegal: Configure must not send a
+	// byte, Write must not swallow one that arrived.
+	events map[string]bool
+}
+
+// emitsForeign reports whether any state has an event the contract does
+// not name.
+func (g *goal) emitsForeign(states []*model.State) bool {
+	for _, s := range states {
+		for _, e := range s.Events {
+			if !g.events[e.Name] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// outSentinel stands for an out parameter until the goal binds it.
+func outSentinel(name string) *term.T { return term.U("out."+name, 0) }
+
+// holds checks the goal in every state of b; all states must agree on the
+// values bound to out parameters, and those values must be ones the driver
+// holds.
+func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error) {
+	var results map[string]*term.T
+	for _, s := range b.States {
+		if g.idle != nil && !g.idle[m.FiniteKey(s)] {
+			return false, nil, nil
+		}
+		for _, vi := range g.frames {
+			want := term.E(m.Vars[vi].Name, m.Vars[vi].Width)
+			if l, ok := b.Learned[want.Key()]; ok {
+				want = l
+			}
+			if s.Vals[vi].Key() != want.Key() {
+				return false, nil, nil
+			}
+		}
+		bound := map[string]*term.T{}
+		for _, e := range g.ensures {
+			ok, err := g.eval(m, e, s, bound)
+			if err != nil {
+				return false, nil, err
+			}
+			if !ok {
+				return false, nil, nil
+			}
+		}
+		if results == nil {
+			results = bound
+		} else {
+			for k, v := range bound {
+				if results[k] == nil || results[k].Key() != v.Key() {
+					return false, nil, nil
+				}
+			}
+		}
+	}
+	for k := range g.outs {
+		if _, isBuf := g.params[k]; isBuf && (k == g.bufOut) {
+			continue
+		}
+		if v, ok := results[k]; ok && !available(v) {
+			return false, nil, nil
+		}
+	}
+	return true, results, nil
+}
+
+// eval decides one contract expression in one state.
+func (g *goal) eval(m *model.Model, e *dsl.Expr, s *model.State, bound map[string]*term.T) (bool, error) {
+	switch {
+	case e.Kind == dsl.BinaryExpr && e.Op == "&&":
+		l, err := g.eval(m, e.X, s, bound)
+		if err != nil || !l {
+			return false, err
+		}
+		return g.eval(m, e.Y, s, bound)
+	case e.Kind == dsl.CallExpr:
+		if ev := m.Events[e.Name()]; ev != nil {
+			return g.evalEvent(m, e, s, bound)
+		}
+		return g.evalPred(m, e, s, bound)
+	case e.Kind == dsl.NameExpr && len(e.Path) == 1 && m.Preds[e.Path[0]] != nil:
+		return g.evalPred(m, &dsl.Expr{Pos: e.Pos, Kind: dsl.CallExpr, Path: e.Path}, s, bound)
+	}
+	v, err := m.Eval(e, s, g.env(nil))
+	if err != nil {
+		return false, err
+	}
+	return v.IsTrue(), nil
+}
+
+func (g *goal) env(extra map[string]*term.T) *model.Env {
+	env := &model.Env{Locals: map[string]*term.T{}, Enums: g.enums}
+	for k, v := range g.params {
+		env.Locals[k] = v
+	}
+	for k := range g.outs {
+		if k != g.bufOut {
+			env.Locals[k] = outSentinel(k)
+		}
+	}
+	for k, v := range extra {
+		env.Locals[k] = v
+	}
+	return env
+}
+
+func (g *goal) evalEvent(m *model.Model, e *dsl.Expr, s *model.State, bound map[string]*term.T) (bool, error) {
+	want := make([]*term.T, len(e.Args))
+	for i, a := range e.Args {
+		v, err := m.Eval(a, nil, g.env(nil))
+		if err != nil {
+			return false, err
+		}
+		want[i] = v
+	}
+	for _, ev := range s.Events {
+		if ev.Name != e.Name() || len(ev.Args) != len(want) {
+			continue
+		}
+		ok := true
+		binds := map[string]*term.T{}
+		for i, w := range want {
+			if w.Kind == term.Unknown && len(w.Name) > 4 && w.Name[:4] == "out." {
+				binds[w.Name[4:]] = ev.Args[i]
+				continue
+			}
+			got := ev.Args[i]
+			if w.Width != got.Width && got.Width > 0 {
+				w = term.Resize(w, got.Width)
+			}
+			if w.Key() != got.Key() {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			for k, v := range binds {
+				bound[k] = v
+			}
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// evalPred evaluates a class predicate through the device's binding. An
+// out parameter compared with == gets bound to the other side.
+func (g *goal) evalPred(m *model.Model, e *dsl.Expr, s *model.State, bound map[string]*term.T) (bool, error) {
+	pb := m.Bindings[e.Name()]
+	if pb == nil {
+		return false, fmt.Errorf("%s: class predicate %s has no binding in the device", posString(e.Pos), e.Name())
+	}
+	env, err := g.bindingEnv(m, pb, e)
+	if err != nil {
+		return false, err
+	}
+	return g.evalBody(m, pb.Body, s, env, bound)
+}
+
+func (g *goal) bindingEnv(m *model.Model, pb *dsl.PredBinding, call *dsl.Expr) (*model.Env, error) {
+	env := &model.Env{Locals: map[string]*term.T{}, Enums: map[string]*model.Enum{}}
+	decl := m.Preds[pb.Name]
+	for i, p := range pb.Params {
+		if i >= len(call.Args) {
+			return nil, fmt.Errorf("%s: %s needs %d arguments", posString(call.Pos), pb.Name, len(pb.Params))
+		}
+		v, err := m.Eval(call.Args[i], nil, g.env(nil))
+		if err != nil {
+			return nil, err
+		}
+		env.Locals[p.Name] = v
+		if decl != nil && i < len(decl.Params) && decl.Params[i].Type.Named != "" {
+			env.Enums[p.Name] = m.Enum(decl.Params[i].Type.Named)
+		}
+	}
+	return env, nil
+}
+
+func (g *goal) evalBody(m *model.Model, e *dsl.Expr, s *model.State, env *model.Env, bound map[string]*term.T) (bool, error) {
+	if e.Kind == dsl.BinaryExpr && e.Op == "&&" {
+		l, err := g.evalBody(m, e.X, s, env, bound)
+		if err != nil || !l {
+			return false, err
+		}
+		return g.evalBody(m, e.Y, s, env, bound)
+	}
+	if e.Kind == dsl.BinaryExpr && e.Op == "==" {
+		for _, side := range [][2]*dsl.Expr{{e.X, e.Y}, {e.Y, e.X}} {
+			if side[0].Kind == dsl.NameExpr && len(side[0].Path) == 1 {
+				if t, ok := env.Locals[side[0].Path[0]]; ok && t.Kind == term.Unknown && len(t.Name) > 4 && t.Name[:4] == "out." {
+					v, err := m.Eval(side[1], s, env)
+					if err != nil {
+						return false, err
+					}
+					bound[t.Name[4:]] = v
+					return true, nil
+				}
+			}
+		}
+	}
+	v, err := m.Eval(e, s, env)
+	if err != nil {
+		return false, err
+	}
+	return v.IsTrue(), nil
+}
+
+func posString(p dsl.Pos) string { return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column) }

@@ -1,0 +1,61 @@
+package solve
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Dump prints a strategy as an indented tree, for reviews and for
+// "drvsynth synth -v".
+func (st *Strategy) Dump() string {
+	var b strings.Builder
+	for i, s := range st.Starts {
+		if st.Elem != nil {
+			fmt.Fprintf(&b, "element start %d (%d states):\n", i, len(s.B.States))
+		}
+		st.dumpNode(&b, s, 1, map[*Node]bool{})
+	}
+	return b.String()
+}
+
+func (st *Strategy) dumpNode(b *strings.Builder, n *Node, depth int, onPath map[*Node]bool) {
+	ind := strings.Repeat("  ", depth)
+	switch {
+	case n.Goal:
+		fmt.Fprintf(b, "%sreturn", ind)
+		for k, v := range n.Results {
+			fmt.Fprintf(b, " %s=%s", k, v)
+		}
+		if idx, ok := st.Next[n]; ok {
+			fmt.Fprintf(b, " (next element from start %d)", idx)
+		}
+		b.WriteByte('\n')
+		return
+	case n.Fault != nil:
+		fmt.Fprintf(b, "%sfail %s\n", ind, n.Fault.Name)
+		return
+	case n.Best == nil:
+		fmt.Fprintf(b, "%s<no strategy>\n", ind)
+		return
+	case onPath[n]:
+		fmt.Fprintf(b, "%s<cycle>\n", ind)
+		return
+	}
+	onPath[n] = true
+	defer delete(onPath, n)
+	e := n.Best
+	fmt.Fprintf(b, "%s%s\n", ind, e.Act)
+	for _, o := range e.Outs {
+		if len(e.Outs) > 1 || o.Loop {
+			fmt.Fprintf(b, "%s  if %v:", ind, o.Obs)
+			if o.Loop {
+				fmt.Fprintf(b, " poll again (%d)\n", e.Loop)
+				continue
+			}
+			b.WriteByte('\n')
+			st.dumpNode(b, o.Next, depth+2, onPath)
+			continue
+		}
+		st.dumpNode(b, o.Next, depth, onPath)
+	}
+}

@@ -1,0 +1,613 @@
+package solve
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// InitMethod is the class method that starts from reset; every other
+// method starts from the idle invariant.
+const InitMethod = "Init"
+
+// Result is the synthesized driver: a strategy per class method.
+type Result struct {
+	Model   *model.Model
+	Methods []*Strategy
+	// IdleStates is the number of finite state valuations in the idle
+	// invariant.
+	IdleStates int
+}
+
+// Strategy is the solution of one method's game.
+type Strategy struct {
+	Method *dsl.Method
+	// Elem is set for a method whose contract is a for-each: the strategy
+	// then solves one element at a time, and Starts are the beliefs the
+	// driver can be in between elements.
+	Elem   *dsl.ForEach
+	Starts []*Node
+	// Next maps a goal node of an element to the index in Starts of the
+	// belief the next element starts from.
+	Next     map[*Node]int
+	Requires []*dsl.Expr
+	Stats    Stats
+}
+
+// Stats describes the size of a method's game.
+type Stats struct {
+	Beliefs int
+	Edges   int
+	Rank    int // worst-case bus accesses of the strategy from its first start
+	Time    time.Duration
+}
+
+// Unrealizable is returned when a method has no winning strategy.
+type Unrealizable struct {
+	Method *dsl.Method
+	Trace  string
+}
+
+func (u *Unrealizable) Error() string {
+	return fmt.Sprintf("%s: method %s cannot be implemented on this device:\n%s", posString(u.Method.Pos), u.Method.Name, u.Trace)
+}
+
+// Synthesize solves every method of the class against the device.
+func Synthesize(m *model.Model) (*Result, error) {
+	consts := specConsts(m)
+	cl := newCloser(m)
+	var initM *dsl.Method
+	var others []*dsl.Method
+	for _, meth := range m.Methods {
+		if meth.Name == InitMethod {
+			initM = meth
+		} else {
+			others = append(others, meth)
+		}
+	}
+	idle := map[string]*model.State{}
+	addIdle := func(st *Strategy) {
+		for _, n := range st.goalNodes() {
+			for _, s := range n.B.States {
+				k := m.FiniteKey(s)
+				if _, ok := idle[k]; !ok {
+					idle[k] = entryState(m, s)
+				}
+			}
+		}
+	}
+	var initStrat *Strategy
+	if initM != nil {
+		st, err := solveMethod(m, cl, initM, consts, nil, true)
+		if err != nil {
+			return nil, err
+		}
+		initStrat = st
+		addIdle(st)
+	} else {
+		s := m.Reset()
+		idle[m.FiniteKey(s)] = entryState(m, s)
+	}
+	// The idle invariant: grow it by the ends of any method that cannot
+	// finish inside it, and by where streaming methods stop, until every
+	// method can start anywhere in it.
+	var final []*Strategy
+	for round := 0; ; round++ {
+		if round > 50 {
+			return nil, fmt.Errorf("the idle invariant did not converge")
+		}
+		final = final[:0]
+		changed := false
+		for _, meth := range others {
+			st, err := solveMethod(m, cl, meth, consts, idle, false)
+			relaxed := false
+			if err != nil {
+				tracef("%s cannot end in the idle invariant: %v", meth.Name, err)
+				if st, err = solveMethod(m, cl, meth, consts, idle, true); err != nil {
+					return nil, err
+				}
+				relaxed = true
+			}
+			if relaxed || st.Elem != nil {
+				before := len(idle)
+				addIdle(st)
+				changed = changed || len(idle) != before
+			}
+			final = append(final, st)
+		}
+		if !changed {
+			break
+		}
+	}
+	res := &Result{Model: m, IdleStates: len(idle)}
+	if initStrat != nil {
+		res.Methods = append(res.Methods, initStrat)
+	}
+	res.Methods = append(res.Methods, final...)
+	// Present methods in class order.
+	order := map[*dsl.Method]int{}
+	for i, meth := range m.Methods {
+		order[meth] = i
+	}
+	sort.Slice(res.Methods, func(i, j int) bool { return order[res.Methods[i].Method] < order[res.Methods[j].Method] })
+	return res, nil
+}
+
+// entryState is the idle representative of s: its finite part, with every
+// data variable holding "whatever it held when the method started".
+func entryState(m *model.Model, s *model.State) *model.State {
+	c := s.Clone()
+	c.ClearEvents()
+	for i, v := range m.Vars {
+		if !v.Finite {
+			c.Set(i, term.E(v.Name, v.Width))
+		}
+	}
+	return c
+}
+
+// solveMethod solves one method. With idle nil the method starts from
+// reset; otherwise from the idle invariant, and, unless relax is set, it
+// must also end inside it.
+func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, relax bool) (*Strategy, error) {
+	start := time.Now()
+	g, elem, requires, err := methodGoal(m, meth, idle == nil)
+	if err != nil {
+		return nil, err
+	}
+	// A streaming method may stop after any element, so its elements are
+	// not held to the idle invariant; where it stops joins the invariant.
+	if idle != nil && !relax && elem == nil {
+		g.idle = map[string]bool{}
+		for k := range idle {
+			g.idle[k] = true
+		}
+	}
+	if err := g.deriveFeeds(m); err != nil {
+		return nil, err
+	}
+	g.relevant = relevantVars(m, g)
+	var states []*model.State
+	if idle == nil {
+		states = []*model.State{m.Reset()}
+	} else {
+		keys := make([]string, 0, len(idle))
+		for k := range idle {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			states = append(states, idle[k])
+		}
+	}
+	closed, err := cl.close(states)
+	if err != nil {
+		return nil, err
+	}
+	gm := newGame(m, cl, g, consts)
+	st := &Strategy{Method: meth, Elem: elem, Requires: requires, Next: map[*Node]int{}}
+	st.Starts = append(st.Starts, gm.node(cl.newBelief(closed, map[string]*term.T{}), 0))
+	for i := 0; i < len(st.Starts); i++ {
+		if err := gm.solve(st.Starts[i]); err != nil {
+			return nil, fmt.Errorf("%s: method %s: %v", posString(meth.Pos), meth.Name, err)
+		}
+		for _, n := range gm.list {
+			if n.err != nil {
+				return nil, fmt.Errorf("%s: method %s: %v", posString(meth.Pos), meth.Name, n.err)
+			}
+		}
+		if st.Starts[i].Rank == inf {
+			tracef("%s relax=%v idle=%d: unrealizable after %d beliefs, %v", meth.Name, relax, len(idle), len(gm.list), time.Since(start))
+			return nil, &Unrealizable{Method: meth, Trace: counterexample(gm, st.Starts[i], g)}
+		}
+		if elem == nil {
+			continue
+		}
+		// Between two elements the driver keeps what it knows about the
+		// device (a transmit FIFO it just found empty), but not the values
+		// of the element it just handled.
+		for _, leaf := range reachableGoals(st.Starts[i]) {
+			if _, ok := st.Next[leaf]; ok {
+				continue
+			}
+			nb := boundary(m, cl, leaf.B, elem.Var)
+			idx := -1
+			for j, s := range st.Starts {
+				if s.B.Key() == nb.Key() {
+					idx = j
+				}
+			}
+			if idx < 0 {
+				if len(st.Starts) >= 64 {
+					return nil, fmt.Errorf("%s: method %s: more than 64 beliefs between elements", posString(meth.Pos), meth.Name)
+				}
+				idx = len(st.Starts)
+				st.Starts = append(st.Starts, gm.node(nb, 0))
+			}
+			st.Next[leaf] = idx
+		}
+	}
+	st.Stats = Stats{Beliefs: len(gm.list), Rank: st.Starts[0].Rank, Time: time.Since(start)}
+	tracef("%s relax=%v idle=%d: %d starts, %d beliefs, rank %d, %v", meth.Name, relax, len(idle), len(st.Starts), len(gm.list), st.Stats.Rank, st.Stats.Time)
+	for _, n := range gm.list {
+		st.Stats.Edges += len(n.Edges)
+	}
+	return st, nil
+}
+
+// boundary turns the end belief of one element into the start belief of the
+// next: events are forgotten, and values that name the finished element or
+// variables of its code become unknown.
+func boundary(m *model.Model, cl *closer, b *Belief, elemVar string) *Belief {
+	var states []*model.State
+	for _, s := range b.States {
+		c := s.Clone()
+		c.ClearEvents()
+		for i, v := range c.Vals {
+			if v.Mentions(term.Param, elemVar) || v.Mentions(term.Read, "") {
+				c.Set(i, term.U("previous."+m.Vars[i].Name, m.Vars[i].Width))
+			}
+		}
+		states = append(states, c)
+	}
+	learned := map[string]*term.T{}
+	for k, v := range b.Learned {
+		if !v.Mentions(term.Read, "") {
+			learned[k] = v
+		}
+	}
+	return cl.newBelief(states, learned)
+}
+
+// reachableGoals lists the goal nodes the strategy from n can end in.
+func reachableGoals(n *Node) []*Node {
+	var out []*Node
+	seen := map[*Node]bool{}
+	var walk func(*Node)
+	walk = func(x *Node) {
+		if seen[x] {
+			return
+		}
+		seen[x] = true
+		if x.Goal {
+			out = append(out, x)
+			return
+		}
+		if x.Best == nil {
+			return
+		}
+		for _, o := range x.Best.Outs {
+			if !o.Loop {
+				walk(o.Next)
+			}
+		}
+	}
+	walk(n)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// goalNodes lists every goal node any start of the strategy can reach.
+func (st *Strategy) goalNodes() []*Node {
+	var out []*Node
+	for _, s := range st.Starts {
+		out = append(out, reachableGoals(s)...)
+	}
+	return out
+}
+
+// methodGoal builds the goal of a method from its contract.
+func methodGoal(m *model.Model, meth *dsl.Method, fromReset bool) (*goal, *dsl.ForEach, []*dsl.Expr, error) {
+	g := &goal{params: map[string]*term.T{}, enums: map[string]*model.Enum{}, outs: map[string]bool{}}
+	var requires []*dsl.Expr
+	var elem *dsl.ForEach
+	for _, p := range append(append([]*dsl.Param(nil), meth.Params...), meth.Results...) {
+		isResult := false
+		for _, r := range meth.Results {
+			isResult = isResult || r == p
+		}
+		switch {
+		case p.Type.Slice:
+			if p.Out {
+				g.bufOut = p.Name
+			} else {
+				g.bufIn = p.Name
+			}
+			g.params[p.Name] = term.P(p.Name, 0)
+		case p.Out || isResult:
+			g.outs[p.Name] = true
+		default:
+			t, en := paramTerm(m, p)
+			g.params[p.Name] = t
+			if en != nil {
+				g.enums[p.Name] = en
+			}
+		}
+	}
+	for _, c := range meth.Clauses {
+		switch {
+		case c.Requires != nil:
+			requires = append(requires, c.Requires)
+		case c.Ensures != nil:
+			g.ensures = append(g.ensures, c.Ensures)
+		case c.For != nil:
+			if elem != nil {
+				return nil, nil, nil, fmt.Errorf("%s: one for-each per method", posString(c.Pos))
+			}
+			elem = c.For
+			var over *dsl.Param
+			for _, p := range meth.Params {
+				if p.Name == c.For.Over.Name {
+					over = p
+				}
+			}
+			if over == nil || !over.Type.Slice {
+				return nil, nil, nil, fmt.Errorf("%s: for-each over %s, which is not a slice parameter", posString(c.Pos), c.For.Over.Name)
+			}
+			// The element is what the game is about, not the buffer.
+			g.bufIn, g.bufOut = "", ""
+			if over.Out {
+				g.outs[c.For.Var] = true
+			} else {
+				w := 8
+				if over.Type.Data != nil {
+					w = *over.Type.Data
+				}
+				g.params[c.For.Var] = term.P(c.For.Var, w)
+			}
+			for _, cc := range c.For.Clauses {
+				if cc.Ensures != nil {
+					g.ensures = append(g.ensures, cc.Ensures)
+				}
+				if cc.Requires != nil {
+					requires = append(requires, cc.Requires)
+				}
+			}
+		}
+	}
+	if !fromReset {
+		g.frames = frames(m, g.ensures)
+	}
+	return g, elem, requires, nil
+}
+
+func paramTerm(m *model.Model, p *dsl.Param) (*term.T, *model.Enum) {
+	switch {
+	case p.Type.Data != nil:
+		return term.P(p.Name, *p.Type.Data), nil
+	case p.Type.Uint != nil:
+		return term.P(p.Name, *p.Type.Uint), nil
+	case p.Type.Bool:
+		return term.P(p.Name, 1), nil
+	case p.Type.Named != "":
+		if en := m.Enum(p.Type.Named); en != nil {
+			return term.P(p.Name, en.Width), en
+		}
+	}
+	return term.P(p.Name, 64), nil
+}
+
+// frames lists the data variables that carry class state the method does
+// not promise to change: the locations named by the bindings of predicates
+// its contract does not mention.
+func frames(m *model.Model, ensures []*dsl.Expr) []int {
+	mentioned := map[string]bool{}
+	for _, e := range ensures {
+		collectCalls(e, mentioned)
+	}
+	set := map[int]bool{}
+	for name, pb := range m.Bindings {
+		if mentioned[name] {
+			continue
+		}
+		names := map[string]bool{}
+		collectAllNames(pb.Body, names)
+		for n := range names {
+			if i := m.Var(n); i >= 0 && !m.Vars[i].Finite {
+				set[i] = true
+			}
+		}
+	}
+	var out []int
+	for i := range set {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func collectCalls(e *dsl.Expr, out map[string]bool) {
+	if e == nil {
+		return
+	}
+	if e.Kind == dsl.CallExpr || e.Kind == dsl.NameExpr {
+		out[e.Name()] = true
+	}
+	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+		collectCalls(x, out)
+	}
+	for _, a := range e.Args {
+		collectCalls(a, out)
+	}
+}
+
+func collectAllNames(e *dsl.Expr, out map[string]bool) {
+	if e == nil {
+		return
+	}
+	if e.Kind == dsl.NameExpr {
+		out[strings.Join(e.Path, ".")] = true
+	}
+	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+		collectAllNames(x, out)
+	}
+	for _, a := range e.Args {
+		collectAllNames(a, out)
+	}
+	for _, c := range e.Cases {
+		collectAllNames(c.Value, out)
+	}
+}
+
+// counterexample explains why start has no winning strategy: it follows
+// the device's spoiling answers to the driver's most promising moves.
+func counterexample(gm *game, start *Node, g *goal) string {
+	var b strings.Builder
+	seen := map[*Node]bool{}
+	n := start
+	for step := 1; n != nil && !seen[n] && step < 30; step++ {
+		seen[n] = true
+		if len(n.Edges) == 0 {
+			fmt.Fprintf(&b, "  %d. no driver move is possible here:\n", step)
+			b.WriteString(explainStuck(gm, n, g))
+			return b.String()
+		}
+		// The move whose losing outcome goes deepest is the driver's best try.
+		var bestE *Edge
+		var bestO *Outcome
+		bestDepth := -1
+		for _, e := range n.Edges {
+			for _, o := range e.Outs {
+				if o.Loop || o.Next.Rank != inf || seen[o.Next] {
+					continue
+				}
+				if d := depthOf(o.Next, map[*Node]bool{}); d > bestDepth {
+					bestDepth, bestE, bestO = d, e, o
+				}
+			}
+		}
+		if bestE == nil {
+			fmt.Fprintf(&b, "  %d. every move here leads back to a belief already seen, or loops without fair progress:\n", step)
+			b.WriteString(explainStuck(gm, n, g))
+			return b.String()
+		}
+		fmt.Fprintf(&b, "  %d. driver: %s (%s)\n", step, bestE.Act, actPos(bestE.Act))
+		if len(bestO.Obs) > 0 {
+			fmt.Fprintf(&b, "     device: shows %v\n", bestO.Obs)
+		}
+		n = bestO.Next
+	}
+	if n != nil {
+		b.WriteString(explainStuck(gm, n, g))
+	}
+	return b.String()
+}
+
+func depthOf(n *Node, seen map[*Node]bool) int {
+	if seen[n] {
+		return 0
+	}
+	seen[n] = true
+	d := 0
+	for _, e := range n.Edges {
+		for _, o := range e.Outs {
+			if !o.Loop {
+				d = max(d, 1+depthOf(o.Next, seen))
+			}
+		}
+		if d > 50 {
+			break
+		}
+	}
+	return d
+}
+
+func actPos(a *Action) string {
+	switch a.Kind {
+	case ActRead, ActWrite:
+		return posString(a.Reg.Decl.Pos)
+	default:
+		return posString(a.Stream.Decl.Pos)
+	}
+}
+
+// explainStuck says which parts of the goal fail in a belief, and which
+// requires forbid the writes that might have helped.
+func explainStuck(gm *game, n *Node, g *goal) string {
+	var b strings.Builder
+	for _, e := range g.ensures {
+		for _, s := range n.B.States {
+			ok, err := g.eval(gm.m, e, s, map[string]*term.T{})
+			if err == nil && !ok {
+				fmt.Fprintf(&b, "     the contract clause at %s does not hold in a state the device may be in\n", posString(e.Pos))
+				break
+			}
+		}
+	}
+	for _, r := range gm.m.Regs {
+		if !r.Write {
+			continue
+		}
+		for _, s := range n.B.States {
+			if vis, _ := gm.m.Visible(r.Bank, s); !vis {
+				fmt.Fprintf(&b, "     %s (%s) is not reachable: its bank condition %s may be false\n", r.Name, posString(r.Decl.Pos), "at "+posString(r.Bank.Pos))
+				break
+			}
+		}
+	}
+	if g.idle != nil {
+		fmt.Fprintf(&b, "     (the method must also end in a state other methods can start from)\n")
+	}
+	return b.String()
+}
+
+// relevantVars marks the variables whose value can matter to this goal:
+// everything the device's behaviour looks at, what the goal feeds or
+// frames, and data that events or class bindings carry. Moves that touch
+// nothing else are noise and are not explored.
+func relevantVars(m *model.Model, g *goal) []bool {
+	rel := make([]bool, len(m.Vars))
+	mention := map[string]bool{}
+	for _, pb := range m.Bindings {
+		collectAllNames(pb.Body, mention)
+	}
+	var stmts func(ss []*dsl.Stmt, r *model.Reg)
+	stmts = func(ss []*dsl.Stmt, r *model.Reg) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Emit == nil {
+				return
+			}
+			for _, a := range s.Emit.Args {
+				names := map[string]bool{}
+				collectAllNames(a, names)
+				for n := range names {
+					mention[n] = true
+					if r != nil {
+						mention[r.Name+"."+n] = true
+					}
+				}
+			}
+		})
+	}
+	for _, r := range m.Regs {
+		stmts(r.OnRead, r)
+		stmts(r.OnWrite, r)
+	}
+	for _, p := range m.Streams {
+		stmts(p.OnRead, nil)
+		stmts(p.OnWrite, nil)
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		stmts(t.Body, nil)
+	}
+	for i, v := range m.Vars {
+		rel[i] = v.Finite || mention[v.Name] || g.framed(i) || len(g.feedVar[i]) > 0 ||
+			(v.Field != nil && len(g.feedField[v.Field.Qual()]) > 0)
+	}
+	return rel
+}
+
+var traceOn = os.Getenv("DRVSYNTH_TRACE") != ""
+
+// tracef prints solver progress when DRVSYNTH_TRACE is set.
+func tracef(format string, args ...any) {
+	if traceOn {
+		fmt.Fprintf(os.Stderr, "solve: "+format+"\n", args...)
+	}
+}

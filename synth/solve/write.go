@@ -1,0 +1,529 @@
+package solve
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// maxWritesPerRegister bounds the candidate combinations of one register.
+const maxWritesPerRegister = 256
+
+// candidates lists the values the driver may write into field f in belief
+// b, most natural first:
+//   - a value the goal wants there (a slice of a request parameter, a
+//     class enum mapped through the binding, an event argument);
+//   - for a field the device's behaviour looks at: every constant the spec
+//     compares it with, its enum members, 0 and 1;
+//   - "keep": the value it holds, when the driver knows it (read-modify-write);
+//   - for a data field nobody cares about: its reset value.
+func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
+	var out []*Cand
+	seen := map[string]bool{}
+	add := func(c *Cand) {
+		c.T = term.Resize(c.T, f.Width)
+		if !seen[c.T.Key()] {
+			seen[c.T.Key()] = true
+			out = append(out, c)
+		}
+	}
+	// What the field holds now, if the same known value in every state.
+	var cur *term.T
+	if f.Stored {
+		cur = b.States[0].Vals[f.Var]
+		for _, s := range b.States[1:] {
+			if s.Vals[f.Var].Key() != cur.Key() {
+				cur = nil
+				break
+			}
+		}
+		if cur != nil && !available(cur) {
+			cur = nil
+		}
+	}
+	for _, c := range gm.goal.feedField[f.Qual()] {
+		add(c)
+	}
+	if f.Stored {
+		for _, c := range gm.goal.feedVar[f.Var] {
+			add(c)
+		}
+	}
+	finite := f.Trigger || (f.Stored && gm.m.Vars[f.Var].Finite)
+	if f.W1C {
+		// Writing 0 keeps a write-1-to-clear bit; 1 clears it.
+		add(&Cand{T: term.C(0, f.Width), Why: "0 leaves the write-1-to-clear bit alone", Keep: true})
+		add(&Cand{T: term.C(1, f.Width), Why: "1 clears it"})
+		return out
+	}
+	if finite {
+		if cur != nil {
+			add(&Cand{T: cur, Why: "keeps its value", Keep: true})
+		}
+		for _, v := range gm.finiteValues(f) {
+			add(&Cand{T: term.C(v, f.Width)})
+		}
+		return out
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if cur != nil {
+		add(&Cand{T: cur, Why: "keeps its value", Keep: true})
+		return out
+	}
+	if f.Stored && gm.goal.framed(f.Var) {
+		return nil // must not change, and the driver does not know it
+	}
+	add(&Cand{T: term.C(f.Reset, f.Width), Why: "reset value"})
+	return out
+}
+
+func (g *goal) framed(v int) bool {
+	for _, x := range g.frames {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// finiteValues lists the constants worth writing into a field the device
+// looks at.
+func (gm *game) finiteValues(f *model.Field) []uint64 {
+	set := map[uint64]bool{0: true}
+	if f.Width == 1 || f.Trigger {
+		set[1] = true
+	}
+	if f.Enum != nil {
+		for _, m := range f.Enum.Members {
+			set[m.Value] = true
+		}
+	}
+	for _, v := range gm.consts[f.Qual()] {
+		set[v] = true
+	}
+	set[f.Reset] = true
+	var out []uint64
+	for v := range set {
+		if f.Width >= 64 || v < 1<<uint(f.Width) {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func (gm *game) expandWrites(n *Node, r *model.Reg) error {
+	per := make([][]*Cand, len(r.Fields))
+	total := 1
+	for i, f := range r.Fields {
+		per[i] = gm.candidates(f, n.B)
+		if len(per[i]) == 0 {
+			return nil
+		}
+		total *= len(per[i])
+	}
+	if total > maxWritesPerRegister {
+		// Keep each field's first choice and vary one field at a time.
+		total = 0
+	}
+	var combos [][]*Cand
+	if total > 0 {
+		combos = [][]*Cand{nil}
+		for _, cs := range per {
+			var next [][]*Cand
+			for _, prefix := range combos {
+				for _, c := range cs {
+					next = append(next, append(append([]*Cand(nil), prefix...), c))
+				}
+			}
+			combos = next
+		}
+	} else {
+		base := make([]*Cand, len(per))
+		for i, cs := range per {
+			base[i] = cs[0]
+		}
+		combos = append(combos, base)
+		for i, cs := range per {
+			for _, c := range cs[1:] {
+				v := append([]*Cand(nil), base...)
+				v[i] = c
+				combos = append(combos, v)
+			}
+		}
+	}
+	for _, vals := range combos {
+		terms := make([]*term.T, len(vals))
+		for i, c := range vals {
+			terms[i] = c.T
+		}
+		var nexts []*model.State
+		legal := true
+		for _, s := range n.B.States {
+			next, viol, err := gm.m.WriteReg(s, r, terms)
+			if err != nil {
+				return err
+			}
+			if viol != nil {
+				legal = false
+				break
+			}
+			nexts = append(nexts, next)
+		}
+		if !legal || gm.goal.emitsForeign(nexts) || !gm.changesRelevant(n.B.States, nexts) {
+			continue
+		}
+		closed, err := gm.cl.close(nexts)
+		if err != nil {
+			return err
+		}
+		b := gm.cl.newBelief(closed, n.B.Learned)
+		if b.Key() == n.B.Key() {
+			continue
+		}
+		n.Edges = append(n.Edges, &Edge{Act: &Action{Kind: ActWrite, Reg: r, Vals: vals},
+			Outs: []*Outcome{{Next: gm.node(b, n.depth+1)}}})
+	}
+	return nil
+}
+
+// deriveFeeds fills g.feedField and g.feedVar from the goal: the values
+// each location must end up holding for the contract to hold.
+func (g *goal) deriveFeeds(m *model.Model) error {
+	g.feedField = map[string][]*Cand{}
+	g.feedVar = map[int][]*Cand{}
+	g.events = map[string]bool{}
+	for _, e := range g.ensures {
+		names := map[string]bool{}
+		collectCalls(e, names)
+		for n := range names {
+			if m.Events[n] != nil {
+				g.events[n] = true
+			}
+		}
+	}
+	for _, e := range g.ensures {
+		if err := g.feedsOf(m, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *goal) feedsOf(m *model.Model, e *dsl.Expr) error {
+	switch {
+	case e.Kind == dsl.BinaryExpr && e.Op == "&&":
+		if err := g.feedsOf(m, e.X); err != nil {
+			return err
+		}
+		return g.feedsOf(m, e.Y)
+	case e.Kind == dsl.CallExpr && m.Events[e.Name()] != nil:
+		g.wantsEvent = true
+		return g.eventFeeds(m, e)
+	case (e.Kind == dsl.CallExpr || e.Kind == dsl.NameExpr) && m.Bindings[e.Name()] != nil:
+		pb := m.Bindings[e.Name()]
+		call := e
+		if e.Kind == dsl.NameExpr {
+			call = &dsl.Expr{Pos: e.Pos, Kind: dsl.CallExpr, Path: e.Path}
+		}
+		env, err := g.bindingEnv(m, pb, call)
+		if err != nil {
+			return err
+		}
+		g.equalityFeeds(m, pb.Body, env, fmt.Sprintf("%s (%s:%d)", pb.Name, pb.Pos.Filename, pb.Pos.Line))
+	}
+	return nil
+}
+
+// equalityFeeds walks a && chain of LOCATION == VALUE and records the value
+// (sliced to fit) for each location.
+func (g *goal) equalityFeeds(m *model.Model, e *dsl.Expr, env *model.Env, why string) {
+	if e.Kind == dsl.BinaryExpr && e.Op == "&&" {
+		g.equalityFeeds(m, e.X, env, why)
+		g.equalityFeeds(m, e.Y, env, why)
+		return
+	}
+	if e.Kind != dsl.BinaryExpr || e.Op != "==" {
+		return
+	}
+	for _, side := range [][2]*dsl.Expr{{e.X, e.Y}, {e.Y, e.X}} {
+		locs := locationsOf(m, side[0])
+		if locs == nil {
+			continue
+		}
+		val, err := m.EvalExpected(side[1], nil, env, m.EnumOf(side[0], nil))
+		if err != nil || val.Mentions(term.Unknown, "") {
+			continue
+		}
+		width := 0
+		for _, l := range locs {
+			width += l.width
+		}
+		val = term.Resize(val, width)
+		top := width
+		for _, l := range locs {
+			top -= l.width
+			c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: "the goal " + why + " wants it", Strict: true}
+			if l.field != nil {
+				g.feedField[l.field.Qual()] = append(g.feedField[l.field.Qual()], c)
+			} else {
+				g.feedVar[l.v] = append(g.feedVar[l.v], c)
+			}
+		}
+		return
+	}
+}
+
+type loc struct {
+	field *model.Field
+	v     int
+	width int
+}
+
+// locationsOf reads e as a location — a field, a state variable, or a
+// concatenation of them — most significant first; nil if it is not one.
+func locationsOf(m *model.Model, e *dsl.Expr) []loc {
+	switch e.Kind {
+	case dsl.NameExpr:
+		if len(e.Path) == 2 {
+			if r := m.Reg(e.Path[0]); r != nil {
+				for _, f := range r.Fields {
+					if f.Name == e.Path[1] {
+						return []loc{{field: f, width: f.Width}}
+					}
+				}
+			}
+		}
+		if i := m.Var(e.Name()); i >= 0 && m.Vars[i].Field == nil {
+			return []loc{{v: i, width: m.Vars[i].Width}}
+		}
+	case dsl.ConcatExpr:
+		var out []loc
+		for _, a := range e.Args {
+			l := locationsOf(m, a)
+			if l == nil {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
+	}
+	return nil
+}
+
+// eventFeeds finds where the device emits the goal's event and maps the
+// goal's arguments onto the fields that feed it.
+func (g *goal) eventFeeds(m *model.Model, call *dsl.Expr) error {
+	want := make([]*term.T, len(call.Args))
+	for i, a := range call.Args {
+		v, err := m.Eval(a, nil, g.env(nil))
+		if err != nil {
+			return err
+		}
+		want[i] = v
+	}
+	why := fmt.Sprintf("the contract's %s (%s:%d)", call.Name(), call.Pos.Filename, call.Pos.Line)
+	// assigned[v] lists the field expressions written into state variable v
+	// by write handlers, so an event emitted later from v still feeds them.
+	assigned := map[string][]fieldExpr{}
+	for _, r := range m.Regs {
+		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
+			if s.Assign != nil && len(s.Assign.Target.Parts) == 1 {
+				assigned[s.Assign.Target.Parts[0]] = append(assigned[s.Assign.Target.Parts[0]], fieldExpr{r, s.Assign.Value})
+			}
+		})
+	}
+	visit := func(r *model.Reg, ss []*dsl.Stmt) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Emit == nil || s.Emit.Event != call.Name() {
+				return
+			}
+			for i, a := range s.Emit.Args {
+				if i >= len(want) || want[i].Kind == term.Unknown || !available(want[i]) {
+					continue
+				}
+				g.mapArg(m, r, a, want[i], why, assigned)
+			}
+		})
+	}
+	for _, r := range m.Regs {
+		visit(r, r.OnWrite)
+	}
+	for _, p := range m.Streams {
+		visit(nil, p.OnWrite)
+		visit(nil, p.OnRead)
+	}
+	for _, t := range m.Internals {
+		visit(nil, t.Body)
+	}
+	return nil
+}
+
+type fieldExpr struct {
+	reg *model.Reg
+	e   *dsl.Expr
+}
+
+func (g *goal) mapArg(m *model.Model, r *model.Reg, a *dsl.Expr, want *term.T, why string, assigned map[string][]fieldExpr) {
+	var locs []loc
+	if r != nil && a.Kind == dsl.NameExpr && len(a.Path) == 1 {
+		for _, f := range r.Fields {
+			if f.Name == a.Path[0] {
+				locs = []loc{{field: f, width: f.Width}}
+			}
+		}
+	}
+	if locs == nil {
+		locs = locationsOf(m, a)
+	}
+	if locs == nil {
+		return
+	}
+	width := 0
+	for _, l := range locs {
+		width += l.width
+	}
+	val := term.Resize(want, width)
+	top := width
+	for _, l := range locs {
+		top -= l.width
+		c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: why + " needs it"}
+		switch {
+		case l.field != nil:
+			g.feedField[l.field.Qual()] = append(g.feedField[l.field.Qual()], c)
+		default:
+			g.feedVar[l.v] = append(g.feedVar[l.v], c)
+			for _, fe := range assigned[m.Vars[l.v].Name] {
+				g.mapArg(m, fe.reg, fe.e, c.T, why, nil)
+			}
+		}
+	}
+}
+
+func walkStmts(ss []*dsl.Stmt, f func(*dsl.Stmt)) {
+	for _, s := range ss {
+		f(s)
+		if s.If != nil {
+			walkStmts(s.If.Then, f)
+			walkStmts(s.If.Else, f)
+		}
+	}
+}
+
+// specConsts collects, for every field, the constants the spec compares it
+// with or assigns to it anywhere: the values worth trying when writing it.
+func specConsts(m *model.Model) map[string][]uint64 {
+	out := map[string][]uint64{}
+	add := func(name string, e *dsl.Expr, enum *model.Enum) {
+		v, err := m.EvalExpected(e, nil, nil, enum)
+		if err == nil && v.IsConst() {
+			out[name] = append(out[name], v.Val)
+		}
+	}
+	var expr func(e *dsl.Expr, local *model.Reg)
+	expr = func(e *dsl.Expr, local *model.Reg) {
+		if e == nil {
+			return
+		}
+		if e.Kind == dsl.BinaryExpr {
+			switch e.Op {
+			case "==", "!=", "<", "<=", ">", ">=":
+				for _, side := range [][2]*dsl.Expr{{e.X, e.Y}, {e.Y, e.X}} {
+					if name := fieldName(m, side[0], local); name != "" {
+						add(name, side[1], m.EnumOf(side[0], localEnv(local)))
+					}
+				}
+			}
+		}
+		for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+			expr(x, local)
+		}
+		for _, a := range e.Args {
+			expr(a, local)
+		}
+	}
+	var stmts func(ss []*dsl.Stmt, local *model.Reg)
+	stmts = func(ss []*dsl.Stmt, local *model.Reg) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			switch {
+			case s.Require != nil:
+				expr(s.Require.Cond, local)
+			case s.If != nil:
+				expr(s.If.Cond, local)
+			case s.Assign != nil:
+				expr(s.Assign.Value, local)
+			}
+		})
+	}
+	for _, r := range m.Regs {
+		expr(r.Bank, nil)
+		for _, f := range r.Fields {
+			expr(f.Value, nil)
+		}
+		stmts(r.OnRead, r)
+		stmts(r.OnWrite, r)
+	}
+	for _, p := range m.Streams {
+		expr(p.Bank, nil)
+		stmts(p.OnRead, nil)
+		stmts(p.OnWrite, nil)
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		expr(t.Guard, nil)
+		stmts(t.Body, nil)
+	}
+	expr(m.IRQ, nil)
+	for _, f := range m.Faults {
+		expr(f.Cond, nil)
+	}
+	for _, pb := range m.Bindings {
+		expr(pb.Body, nil)
+	}
+	return out
+}
+
+func localEnv(r *model.Reg) *model.Env {
+	if r == nil {
+		return nil
+	}
+	return &model.Env{Reg: r}
+}
+
+func fieldName(m *model.Model, e *dsl.Expr, local *model.Reg) string {
+	if e.Kind != dsl.NameExpr {
+		return ""
+	}
+	if len(e.Path) == 2 && m.Reg(e.Path[0]) != nil {
+		return e.Name()
+	}
+	if len(e.Path) == 1 && local != nil {
+		for _, f := range local.Fields {
+			if f.Name == e.Path[0] {
+				return local.Name + "." + f.Name
+			}
+		}
+	}
+	return ""
+}
+
+// changesRelevant reports whether a move changed anything the goal can
+// care about: a relevant variable or the events.
+func (gm *game) changesRelevant(before, after []*model.State) bool {
+	for i, s := range before {
+		a := after[i]
+		if len(a.Events) != len(s.Events) {
+			return true
+		}
+		for vi, v := range s.Vals {
+			if gm.goal.relevant[vi] && v.Key() != a.Vals[vi].Key() {
+				return true
+			}
+		}
+	}
+	return false
+}
