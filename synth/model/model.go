@@ -84,16 +84,16 @@ func (e *Enum) Value(name string) (uint64, bool) {
 
 // Reg is a register.
 type Reg struct {
-	Decl   *dsl.RegisterDecl
-	Name   string
-	Region int
-	Offset uint32
-	Width  int
-	Read   bool
-	Write  bool
-	Bank   *dsl.Expr
-	Fields []*Field
-	Reset  uint64
+	Decl    *dsl.RegisterDecl
+	Name    string
+	Region  int
+	Offset  uint32
+	Width   int
+	Read    bool
+	Write   bool
+	Bank    *dsl.Expr
+	Fields  []*Field
+	Reset   uint64
 	OnRead  []*dsl.Stmt
 	OnWrite []*dsl.Stmt
 }

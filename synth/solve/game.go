@@ -91,10 +91,10 @@ const (
 
 // Edge is an action from a node and its outcomes.
 type Edge struct {
-	Act      *Action
-	Outs     []*Outcome
-	Loop     LoopKind
-	LoopWhy  []*model.Transition // the transitions that end the loop
+	Act     *Action
+	Outs    []*Outcome
+	Loop    LoopKind
+	LoopWhy []*model.Transition // the transitions that end the loop
 }
 
 // Node is a belief in the game graph.
@@ -106,7 +106,7 @@ type Node struct {
 	Goal    bool
 	Results map[string]*term.T
 	// Fault: every state shows this device fault; the method reports it.
-	Fault *model.Fault
+	Fault    *model.Fault
 	Rank     int
 	Best     *Edge
 	depth    int
@@ -678,4 +678,3 @@ func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) er
 		Outs: []*Outcome{{Next: gm.node(b, n.depth+1)}}})
 	return nil
 }
-
