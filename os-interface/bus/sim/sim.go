@@ -415,12 +415,12 @@ func (d *Device) fail(err error) {
 	}
 }
 
-func (d *Device) violate(k Kind, pos dsl.Pos, msg, what string) {
-	d.viols = append(d.viols, Violation{Kind: k, Pos: pos, Msg: msg, What: what, Access: d.access})
-	d.logf("violation: %s: %s", msg, what)
+func (d *Device) violate(k Kind, pos dsl.Pos, msg string, what func() string) {
+	d.viols = append(d.viols, Violation{Kind: k, Pos: pos, Msg: msg, What: what(), Access: d.access})
+	d.logf("violation: %s: %s", msg, d.viols[len(d.viols)-1].What)
 }
 
-func (d *Device) violateRequire(v *model.Violation, what string) {
+func (d *Device) violateRequire(v *model.Violation, what func() string) {
 	msg := "require"
 	if v.Require.Message != nil {
 		msg = *v.Require.Message
@@ -559,11 +559,11 @@ func (d *Device) progress() bool {
 func (d *Device) pause() {
 	d.mu.Lock()
 	d.logf("pause")
-	before := d.st.Key()
+	before := d.st
 	moved := false
 	for i := 0; i < d.opts.MaxSteps && d.progress(); i++ {
 		moved = true
-		if d.st.Key() != before {
+		if d.changed(before) {
 			break
 		}
 	}
@@ -599,6 +599,17 @@ func (d *Device) waitIRQ(ctx context.Context) error {
 	}
 }
 
+// changed reports whether the state differs from before (values only;
+// both are all constants).
+func (d *Device) changed(before *model.State) bool {
+	for i, v := range d.st.Vals {
+		if v.Val != before.Vals[i].Val {
+			return true
+		}
+	}
+	return false
+}
+
 func ones(width int) uint64 { return 1<<(8*uint(width)) - 1 }
 
 // visible picks, among regs at one location, the one whose bank condition
@@ -631,11 +642,11 @@ func (d *Device) read(region int, off uint32, width int) uint64 {
 	}
 	r := d.visible(d.readRegs[loc{region, off}])
 	if r == nil {
-		d.violate(Unmapped, dsl.Pos{}, "no readable register is visible here", fmt.Sprintf("read%d @%#x", 8*width, off))
+		d.violate(Unmapped, dsl.Pos{}, "no readable register is visible here", func() string { return fmt.Sprintf("read%d @%#x", 8*width, off) })
 		d.settle()
 		return ones(width)
 	}
-	what := fmt.Sprintf("read %s @%#x", r.Name, off)
+	what := func() string { return fmt.Sprintf("read %s @%#x", r.Name, off) }
 	vals, next, viol, err := d.m.ReadReg(d.st, r)
 	if err != nil {
 		d.fail(err)
@@ -652,7 +663,9 @@ func (d *Device) read(region int, off uint32, width int) uint64 {
 	if r.Width != 8*width {
 		d.violate(Width, dsl.Pos{}, fmt.Sprintf("%s is %d bits wide", r.Name, r.Width), what)
 	}
-	d.logf("%s = %#x", what, v)
+	if d.opts.Log {
+		d.logf("%s = %#x", what(), v)
+	}
 	if viol != nil {
 		d.violateRequire(viol, what)
 	} else {
@@ -671,12 +684,14 @@ func (d *Device) write(region int, off uint32, width int, v uint64) {
 	}
 	r := d.visible(d.writeRegs[loc{region, off}])
 	if r == nil {
-		d.violate(Unmapped, dsl.Pos{}, "no writable register is visible here", fmt.Sprintf("write%d @%#x = %#x", 8*width, off, v))
+		d.violate(Unmapped, dsl.Pos{}, "no writable register is visible here", func() string { return fmt.Sprintf("write%d @%#x = %#x", 8*width, off, v) })
 		d.settle()
 		return
 	}
-	what := fmt.Sprintf("write %s @%#x = %#x", r.Name, off, v)
-	d.logf("%s", what)
+	what := func() string { return fmt.Sprintf("write %s @%#x = %#x", r.Name, off, v) }
+	if d.opts.Log {
+		d.logf("%s", what())
+	}
 	if r.Width != 8*width {
 		// Dropped: a narrower write would clobber the other bytes' fields.
 		d.violate(Width, dsl.Pos{}, fmt.Sprintf("%s is %d bits wide", r.Name, r.Width), what)
@@ -749,13 +764,15 @@ func (d *Device) streamIO(region int, off uint32, width int, buf []byte, read bo
 	}
 	p := d.stream(region, off, read)
 	if p == nil {
-		d.violate(Unmapped, dsl.Pos{}, "no stream port is visible here", fmt.Sprintf("%s stream @%#x (%d bytes)", dir, off, len(buf)))
+		d.violate(Unmapped, dsl.Pos{}, "no stream port is visible here", func() string { return fmt.Sprintf("%s stream @%#x (%d bytes)", dir, off, len(buf)) })
 		floating(buf)
 		d.settle()
 		return
 	}
-	what := fmt.Sprintf("%s stream %s @%#x (%d bytes)", dir, p.Name, off, len(buf))
-	d.logf("%s", what)
+	what := func() string { return fmt.Sprintf("%s stream %s @%#x (%d bytes)", dir, p.Name, off, len(buf)) }
+	if d.opts.Log {
+		d.logf("%s", what())
+	}
 	chunk := len(buf)
 	if !p.Window && p.Size > 0 {
 		chunk = p.Size

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -163,33 +164,67 @@ func transfer(d *Device, u *uartDriver, fifo bool, out, in []byte) error {
 	return nil
 }
 
+// runSeed runs the transfer under one random schedule and checks
+// everything the device recorded.
+func runSeed(m *model.Model, seed uint64, fifo bool, out, in []byte) (polls, steps, accesses int, err error) {
+	d, err := NewFromModel(m, Options{Seed: seed})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	u := &uartDriver{b: d.Bus()}
+	if err := transfer(d, u, fifo, out, in); err != nil {
+		return 0, 0, 0, err
+	}
+	if err := d.Err(); err != nil {
+		return 0, 0, 0, err
+	}
+	if v := d.Violations(); len(v) > 0 {
+		return 0, 0, 0, fmt.Errorf("%d violations, first %s", len(v), v[0])
+	}
+	// The line is configured as written.
+	for name, want := range map[string]uint64{"DLL.DIVL": 1, "DLM.DIVH": 0, "LCR.WLS": 3, "LCR.DLAB": 0, "FCR.FIFOE": map[bool]uint64{false: 0, true: 1}[fifo]} {
+		got, err := d.Value(name)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if got != want {
+			return 0, 0, 0, fmt.Errorf("%s = %d, want %d", name, got, want)
+		}
+	}
+	return u.maxPolls, d.Steps(), d.Accesses(), nil
+}
+
 func TestUARTRandomSchedules(t *testing.T) {
 	m := loadUART(t)
 	const seeds = 1000
 	out, in := payload(100), payload(8)
+	workers := runtime.GOMAXPROCS(0)
 	for _, fifo := range []bool{false, true} {
 		start := time.Now()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
 		maxPolls, steps, accesses := 0, 0, 0
-		for seed := uint64(0); seed < seeds; seed++ {
-			d, err := NewFromModel(m, Options{Seed: seed})
-			require.NoError(t, err)
-			u := &uartDriver{b: d.Bus()}
-			require.NoError(t, transfer(d, u, fifo, out, in), "seed %d", seed)
-			require.NoError(t, d.Err(), "seed %d", seed)
-			require.Empty(t, d.Violations(), "seed %d", seed)
-			// The line is configured as written.
-			for name, want := range map[string]uint64{"DLL.DIVL": 1, "DLM.DIVH": 0, "LCR.WLS": 3, "LCR.DLAB": 0} {
-				got, err := d.Value(name)
-				require.NoError(t, err)
-				require.Equal(t, want, got, "%s, seed %d", name, seed)
-			}
-			maxPolls = max(maxPolls, u.maxPolls)
-			steps += d.Steps()
-			accesses += d.Accesses()
+		var errs []error
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for seed := uint64(w); seed < seeds; seed += uint64(workers) {
+					p, s, a, err := runSeed(m, seed, fifo, out, in)
+					mu.Lock()
+					if err != nil {
+						errs = append(errs, fmt.Errorf("seed %d: %w", seed, err))
+					}
+					maxPolls, steps, accesses = max(maxPolls, p), steps+s, accesses+a
+					mu.Unlock()
+				}
+			}()
 		}
+		wg.Wait()
+		require.Empty(t, errs)
 		el := time.Since(start)
-		t.Logf("fifo=%v: %d schedules of a %d-byte send + %d-byte receive in %v (%v each); %d accesses, %d device steps; longest poll %d reads",
-			fifo, seeds, len(out), len(in), el, el/seeds, accesses, steps, maxPolls)
+		t.Logf("fifo=%v: %d schedules of a %d-byte send + %d-byte receive in %v on %d workers; %d accesses, %d device steps; longest poll %d reads",
+			fifo, seeds, len(out), len(in), el, workers, accesses, steps, maxPolls)
 		// Pause runs the device until it changes: waiting for THRE takes
 		// at most the shift-out and the load.
 		assert.LessOrEqual(t, maxPolls, 3)
