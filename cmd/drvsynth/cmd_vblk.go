@@ -87,7 +87,7 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
 	dir := fs.String("dir", "", "work directory (default: a temporary one)")
 	verbose := fs.Bool("v", false, "print one line per event")
-	strict := fs.Bool("strict", false, "judge the hold-up in wall-clock time, host vCPU stalls included (see vblk serve -exclude-stalls)")
+	stalls := fs.Bool("exclude-stalls", false, "pass -exclude-stalls to the backends (see vblk serve -h)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -105,7 +105,7 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 	failed := false
 	for _, p := range splitComma(*policies) {
 		cfg := campaign.CrashConfig{Launcher: selfLauncher, Dir: work, Policy: p, Cuts: *cuts, Kills: *kills,
-			Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw, MinRun: *minRun, MaxRun: *maxRun, Seed: *seed, Strict: *strict}
+			Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw, MinRun: *minRun, MaxRun: *maxRun, Seed: *seed, ExcludeStalls: *stalls}
 		if p == "unsafe" {
 			// Unsafe is run to show that the campaign detects losses;
 			// a third of the cuts is plenty.

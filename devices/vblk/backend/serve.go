@@ -108,6 +108,23 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 	// Read the counter before the device goes online: a doorbell can ring
 	// as soon as READY is visible.
 	last := r.Doorbells()
+	// The power-fail path runs on the thread that detects the cut (see
+	// power.Power.OnNotice). The driver's process died with the cut; a
+	// request still in flight completes with POWERFAIL or never.
+	var pf struct {
+		fs            FlushStats
+		err           error
+		noticeAt, end time.Time
+		done          bool
+	}
+	powerFail := func() {
+		r.SetOnline(false)
+		pf.noticeAt = time.Now()
+		pf.fs, pf.err = dev.PowerFail()
+		pf.end = time.Now()
+		pf.done = true
+	}
+	p.OnNotice = powerFail
 	r.SetOnline(true)
 	logf("vblk serve: %s, policy %v, %d sectors, region %s", cfg.Image, cfg.Policy, capacity, cfg.Shm)
 	if cfg.Ready != nil {
@@ -139,12 +156,10 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 
 	select {
 	case <-p.Notice():
-		// The power-fail path. The driver's process died with the cut;
-		// a request still in flight completes with POWERFAIL or never.
-		r.SetOnline(false)
-		noticeAt := time.Now()
-		fs, err := dev.PowerFail()
-		end := time.Now()
+		if !pf.done { // cut before the hook was installed
+			powerFail()
+		}
+		fs, err, noticeAt, end := pf.fs, pf.err, pf.noticeAt, pf.end
 		deadline, _ := p.Deadline()
 		st := dev.Stats()
 		wall := ""

@@ -35,8 +35,8 @@ type CrashConfig struct {
 	// the worker was started (so some land during its start-up).
 	MinRun, MaxRun time.Duration
 	Seed           uint64
-	// Strict judges the hold-up in wall-clock time, host stalls included.
-	Strict bool
+	// ExcludeStalls passes -exclude-stalls to the backends.
+	ExcludeStalls bool
 	// Rotate starts a fresh image every Rotate events (default 100), so
 	// the database, and the check that reads all of it, stay small.
 	Rotate int
@@ -101,7 +101,7 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	image := filepath.Join(cfg.Dir, "crash.img")
 	acks := filepath.Join(cfg.Dir, "crash.acks")
 	opts := ServeOpts{Image: image, Policy: cfg.Policy, Shm: shmPath(cfg.Dir, "crash"), Sectors: cfg.Sectors,
-		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat, Strict: cfg.Strict}
+		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat, ExcludeStalls: cfg.ExcludeStalls}
 	fresh := func() {
 		os.Remove(image)
 		os.Remove(acks)

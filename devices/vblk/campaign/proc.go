@@ -41,22 +41,22 @@ func (s *syncBuffer) String() string {
 
 // ServeOpts are the backend's command-line options.
 type ServeOpts struct {
-	Image     string
-	Policy    string
-	Shm       string
-	Sectors   uint64
-	Holdup    time.Duration
-	Detect    time.Duration
-	Margin    time.Duration
-	Bandwidth float64 // MB/s; 0 = let the backend measure
-	SyncLat   time.Duration
-	Strict    bool // wall-clock hold-up (-exclude-stalls=false)
+	Image         string
+	Policy        string
+	Shm           string
+	Sectors       uint64
+	Holdup        time.Duration
+	Detect        time.Duration
+	Margin        time.Duration
+	Bandwidth     float64 // MB/s; 0 = let the backend measure
+	SyncLat       time.Duration
+	ExcludeStalls bool // -exclude-stalls
 }
 
 func (o ServeOpts) args() []string {
 	a := []string{"-image", o.Image, "-policy", o.Policy, "-shm", o.Shm}
-	if o.Strict {
-		a = append(a, "-exclude-stalls=false")
+	if o.ExcludeStalls {
+		a = append(a, "-exclude-stalls")
 	}
 	if o.Sectors > 0 {
 		a = append(a, "-create-sectors", fmt.Sprint(o.Sectors))

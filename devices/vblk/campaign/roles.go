@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drvsynth/drvsynth/devices/vblk/attach"
 	"github.com/drvsynth/drvsynth/devices/vblk/backend"
 	"github.com/drvsynth/drvsynth/devices/vblk/power"
@@ -53,7 +55,7 @@ func ServeFlags(fs *flag.FlagSet) func() (backend.ServeConfig, power.Supply, err
 	shmPath := fs.String("shm", "/dev/shm/drvsynth-vblk", "shared-memory region file")
 	create := fs.Uint64("create-sectors", 0, "create or extend the image to this many 512-byte sectors")
 	spin := fs.Duration("spin", 0, "spin before sleeping on the doorbell futex (0: default)")
-	stalls := fs.Bool("exclude-stalls", true, "measure hold-up in time the machine ran: after a cut, clock gaps >1ms seen by a real-time watcher thread (vCPU descheduled by the host) move the notice and the deadline")
+	stalls := fs.Bool("exclude-stalls", false, "measure hold-up in time the machine ran: after a cut, clock gaps >1ms seen by a spinning real-time watcher thread (vCPU descheduled by the host) move the notice and the deadline (costs a CPU during the hold-up)")
 	return func() (backend.ServeConfig, power.Supply, error) {
 		if *image == "" {
 			return backend.ServeConfig{}, power.Supply{}, errors.New("-image is required")
@@ -101,6 +103,10 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 
 // Serve runs a configured backend with the signal wiring of ServeMain.
 func Serve(cfg backend.ServeConfig, supply power.Supply, stdout, stderr io.Writer) int {
+	// The device model runs above the database, as a hypervisor's device
+	// backend would: threads created from here on inherit nice -10 (best
+	// effort, needs CAP_SYS_NICE).
+	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, -10)
 	p := power.New(supply)
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
