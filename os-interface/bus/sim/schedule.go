@@ -76,10 +76,10 @@ func (r *Replay) Choose(n int, canStop bool) int {
 
 // explorer is the Schedule of one Explore run: it replays a prefix of
 // choices, then takes option 0 and records every choice point up to the
-// bound, so that the search can move to the next sequence.
+// depth bound, so that the search can move to the next sequence.
 type explorer struct {
 	prefix  []int
-	bound   int
+	depth   int // 0: no limit
 	choices []int
 	arity   []int
 	broken  bool // the scenario did not replay the same way
@@ -87,7 +87,7 @@ type explorer struct {
 
 func (e *explorer) Choose(n int, canStop bool) int {
 	i := len(e.choices)
-	if i >= e.bound {
+	if e.depth > 0 && i >= e.depth {
 		return 0
 	}
 	c := 0
@@ -103,13 +103,30 @@ func (e *explorer) Choose(n int, canStop bool) int {
 	return c
 }
 
+// Bound limits an exhaustive search. Choice 0 at every point is the lazy
+// default (the device does nothing more after an access; a wait takes the
+// first enabled transition); every other choice is a deviation.
+type Bound struct {
+	// Depth enumerates the first Depth choice points of a run; past them
+	// the device is lazy. 0: every choice point.
+	Depth int
+	// Deviations allows at most this many non-default choices per
+	// schedule, anywhere in the run (context bounding: most schedule bugs
+	// need only a few unusual device moves). 0: no limit.
+	Deviations int
+	// MaxSchedules stops the search after this many runs (0: no limit).
+	MaxSchedules int
+}
+
 // ExploreStats describes an exhaustive search.
 type ExploreStats struct {
 	// Schedules is the number of choice sequences run.
 	Schedules int
-	// Truncated counts the runs that reached the bound: past it the device
-	// only moves lazily, so longer schedules were not explored.
+	// Truncated counts the runs that reached the depth bound: past it the
+	// device only moved lazily.
 	Truncated int
+	// Complete is false when MaxSchedules ended the search early.
+	Complete bool
 }
 
 // ScheduleError is a schedule under which the scenario failed. Replaying
@@ -125,17 +142,31 @@ func (e *ScheduleError) Error() string {
 
 func (e *ScheduleError) Unwrap() error { return e.Err }
 
-// Explore runs scenario once for every sequence of the device's choices up
-// to bound choice points (depth-first), each time on a fresh device. A run
-// fails when scenario returns an error, the driver broke a rule, or the
-// simulator hit an error; Explore stops at the first failure and returns it
-// as a *ScheduleError. The scenario must be deterministic apart from the
-// device's choices (opts.Schedule is replaced; opts.Seed still seeds data).
-func Explore(m *model.Model, opts Options, bound int, scenario func(*Device) error) (ExploreStats, error) {
-	var stats ExploreStats
+// Explore runs scenario once for every sequence of the device's choices at
+// its first depth choice points (depth-first), each time on a fresh device.
+// It is ExploreBounded with Bound{Depth: depth}.
+func Explore(m *model.Model, opts Options, depth int, scenario func(*Device) error) (ExploreStats, error) {
+	return ExploreBounded(m, opts, Bound{Depth: depth}, scenario)
+}
+
+// ExploreBounded runs scenario once for every schedule within bound, each
+// time on a fresh device. A run fails when scenario returns an error, the
+// driver broke a rule, or the simulator hit an error; the search stops at
+// the first failure and returns it as a *ScheduleError. The scenario must
+// be deterministic apart from the device's choices (opts.Schedule is
+// replaced; opts.Seed still seeds data).
+func ExploreBounded(m *model.Model, opts Options, bound Bound, scenario func(*Device) error) (ExploreStats, error) {
+	if bound.Depth <= 0 && bound.Deviations <= 0 {
+		return ExploreStats{}, fmt.Errorf("sim: an exhaustive search needs a depth or a deviation bound")
+	}
+	stats := ExploreStats{Complete: true}
 	var prefix []int
 	for {
-		ex := &explorer{prefix: prefix, bound: bound}
+		if bound.MaxSchedules > 0 && stats.Schedules >= bound.MaxSchedules {
+			stats.Complete = false
+			return stats, nil
+		}
+		ex := &explorer{prefix: prefix, depth: bound.Depth}
 		o := opts
 		o.Schedule = ex
 		d, err := NewFromModel(m, o)
@@ -158,13 +189,23 @@ func Explore(m *model.Model, opts Options, bound int, scenario func(*Device) err
 		if err != nil {
 			return stats, &ScheduleError{Choices: ex.choices, Err: err}
 		}
-		if len(ex.choices) >= bound {
+		if bound.Depth > 0 && len(ex.choices) >= bound.Depth {
 			stats.Truncated++
 		}
-		// Next sequence: bump the deepest choice that has options left.
+		// Next sequence: bump the deepest choice that has options left and
+		// stays within the deviation bound; later choices restart at 0.
+		dev := make([]int, len(ex.choices)+1) // deviations before i
+		for i, c := range ex.choices {
+			dev[i+1] = dev[i]
+			if c != 0 {
+				dev[i+1]++
+			}
+		}
 		i := len(ex.choices) - 1
-		for i >= 0 && ex.choices[i]+1 >= ex.arity[i] {
-			i--
+		for ; i >= 0; i-- {
+			if ex.choices[i]+1 < ex.arity[i] && (bound.Deviations <= 0 || dev[i]+1 <= bound.Deviations) {
+				break
+			}
 		}
 		if i < 0 {
 			return stats, nil

@@ -465,3 +465,28 @@ func BenchmarkUARTTransfer100(b *testing.B) {
 		}
 	}
 }
+
+// Context bounding: every schedule of a whole 8-byte send and a receive
+// with at most two unusual device moves anywhere.
+func TestUARTExploreDeviations(t *testing.T) {
+	m := loadUART(t)
+	for _, k := range []int{1, 2} {
+		stats, err := ExploreBounded(m, Options{}, Bound{Deviations: k}, func(d *Device) error {
+			return transfer(d, &uartDriver{b: d.Bus()}, true, payload(8), []byte("z"))
+		})
+		require.NoError(t, err)
+		assert.True(t, stats.Complete)
+		assert.Zero(t, stats.Truncated)
+		t.Logf("deviations<=%d: %d schedules", k, stats.Schedules)
+		assert.Greater(t, stats.Schedules, 8*k)
+	}
+	// MaxSchedules cuts the search short.
+	stats, err := ExploreBounded(m, Options{}, Bound{Deviations: 3, MaxSchedules: 10}, func(d *Device) error {
+		return transfer(d, &uartDriver{b: d.Bus()}, true, payload(8), nil)
+	})
+	require.NoError(t, err)
+	assert.False(t, stats.Complete)
+	assert.Equal(t, 10, stats.Schedules)
+	_, err = ExploreBounded(m, Options{}, Bound{}, func(*Device) error { return nil })
+	assert.Error(t, err)
+}
