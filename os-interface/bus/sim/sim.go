@@ -573,10 +573,15 @@ func (d *Device) pause() {
 	}
 }
 
+// irqPatience is how many steps WaitIRQ lets the device take without the
+// line rising before it concludes that only the outside world can raise it
+// (a device that cycles forever through fair transitions).
+const irqPatience = 4096
+
 // waitIRQ runs the device until the interrupt line is high; when nothing
-// can happen it sleeps until input arrives or ctx ends.
+// (more) can happen it sleeps until input arrives or ctx ends.
 func (d *Device) waitIRQ(ctx context.Context) error {
-	for {
+	for steps := 0; ; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -585,10 +590,12 @@ func (d *Device) waitIRQ(ctx context.Context) error {
 			d.mu.Unlock()
 			return nil
 		}
-		if d.progress() {
+		if steps < irqPatience && d.progress() {
 			d.mu.Unlock()
+			steps++
 			continue
 		}
+		steps = 0
 		wake := d.wake
 		d.mu.Unlock()
 		select {
