@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"sort"
 	"strings"
 
@@ -70,19 +71,23 @@ func (s *State) ClearEvents() {
 	s.key = ""
 }
 
-// Key is a canonical encoding of the state.
+// Key is a canonical encoding of the state: two states are equal iff their
+// keys are. It is compact (terms are hash-consed, so a value is its ID),
+// not readable.
 func (s *State) Key() string {
 	if s.key == "" {
-		var b strings.Builder
+		b := make([]byte, 0, 4*len(s.Vals)+16*len(s.Events))
 		for _, v := range s.Vals {
-			b.WriteString(v.Key())
-			b.WriteByte(';')
+			b = binary.LittleEndian.AppendUint32(b, v.ID())
 		}
 		for _, e := range s.Events {
-			b.WriteString(e.key())
-			b.WriteByte(';')
+			b = append(b, e.Name...)
+			b = append(b, 0)
+			for _, a := range e.Args {
+				b = binary.LittleEndian.AppendUint32(b, a.ID())
+			}
 		}
-		s.key = b.String()
+		s.key = string(b)
 	}
 	return s.key
 }
@@ -98,6 +103,18 @@ func (m *Model) FiniteKey(s *State) string {
 		}
 	}
 	return b.String()
+}
+
+// FiniteSig is a compact encoding of the finite variables: equal for two
+// states iff their FiniteKeys are.
+func (m *Model) FiniteSig(s *State) string {
+	b := make([]byte, 0, 4*len(s.Vals))
+	for i, v := range m.Vars {
+		if v.Finite {
+			b = binary.LittleEndian.AppendUint32(b, s.Vals[i].ID())
+		}
+	}
+	return string(b)
 }
 
 // Subst rewrites every value and event argument of s.

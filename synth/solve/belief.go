@@ -4,10 +4,13 @@
 package solve
 
 import (
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/drvsynth/drvsynth/dsl"
 
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -26,82 +29,151 @@ type Belief struct {
 	// be checked after the value was read back.
 	Learned map[string]*term.T
 	key     string
-}
-
-// newBelief builds a belief from states, which must have been interned by
-// c (closures are), so that the belief's key is a short list of state ids.
-func (c *closer) newBelief(states []*model.State, learned map[string]*term.T) *Belief {
-	ids := make([]int, 0, len(states))
-	seen := map[int]bool{}
-	for _, s := range states {
-		id := c.id(s)
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	sort.Ints(ids)
-	uniq := make([]*model.State, len(ids))
-	var sb strings.Builder
-	for i, id := range ids {
-		uniq[i] = c.states[id]
-		sb.WriteString(strconv.Itoa(id))
-		sb.WriteByte(',')
-	}
-	b := &Belief{States: uniq, Learned: learned}
-	sb.WriteByte('|')
-	lk := make([]string, 0, len(learned))
-	for k, v := range learned {
-		lk = append(lk, k+"="+v.Key())
-	}
-	sort.Strings(lk)
-	sb.WriteString(strings.Join(lk, ","))
-	b.key = sb.String()
-	return b
+	ids     []int32 // the closer's numbers of States, in the same order
 }
 
 // Key is a canonical encoding of the belief.
 func (b *Belief) Key() string { return b.key }
 
-// closer computes closures under the device's own moves, remembering the
-// closure of every single state: beliefs overlap heavily, so most states are
-// closed many times.
+// closer interns device states and computes closures under the device's own
+// moves, remembering everything per state: beliefs overlap heavily, so the
+// same state is closed, read and written many times, in every round of the
+// idle fixpoint and in every method.
 type closer struct {
-	m      *model.Model
-	cache  map[string][]*model.State
-	ids    map[string]int
-	states []*model.State
+	m    *model.Model
+	ids  map[string]int32
+	recs []*srec
+	// bnext numbers states in the order beliefs first mention them, which
+	// is the order a belief lists its states in.
+	bnext int32
+	// mark and gen implement set unions without maps.
+	mark []uint32
+	gen  uint32
+	// writes caches the successor of a state under a register write.
+	writes map[wkey]wres
+}
+
+// srec is what the closer knows about one state.
+type srec struct {
+	s       *model.State
+	bid     int32   // -1 until a belief mentions it
+	closure []int32 // nil until computed
+	moves   []move  // nil until computed
+	movesOK bool
+	reads   []*readRes // per register index, nil until computed
+	vis     []int8     // per register index: 0 unknown, 1 visible, 2 not
+	faults  []int8     // per fault: 0 unknown, 1 holds, 2 not
+}
+
+// readRes is a driver read of one register in one state.
+type readRes struct {
+	vals []*term.T
+	next int32
+	viol bool
+}
+
+type wkey struct {
+	st   int32
+	reg  int32
+	vals string // IDs of the written terms
+}
+
+type wres struct {
+	next int32
+	viol bool
 }
 
 func newCloser(m *model.Model) *closer {
-	return &closer{m: m, cache: map[string][]*model.State{}, ids: map[string]int{}}
+	return &closer{m: m, ids: map[string]int32{}, writes: map[wkey]wres{}}
 }
 
-// id interns a state.
-func (c *closer) id(s *model.State) int {
+// intern numbers a state.
+func (c *closer) intern(s *model.State) int32 {
 	k := s.Key()
 	if id, ok := c.ids[k]; ok {
 		return id
 	}
-	id := len(c.states)
+	id := int32(len(c.recs))
 	c.ids[k] = id
-	c.states = append(c.states, s)
+	c.recs = append(c.recs, &srec{s: s, bid: -1})
+	c.mark = append(c.mark, 0)
 	return id
+}
+
+// nextGen starts a new union.
+func (c *closer) nextGen() uint32 {
+	c.gen++
+	if c.gen == 0 {
+		clear(c.mark)
+		c.gen = 1
+	}
+	return c.gen
+}
+
+// newBelief builds a belief from states.
+func (c *closer) newBelief(states []*model.State, learned map[string]*term.T) *Belief {
+	ids := make([]int32, len(states))
+	for i, s := range states {
+		ids[i] = c.intern(s)
+	}
+	return c.newBeliefIDs(ids, learned)
+}
+
+// newBeliefIDs builds a belief from interned states. Its key is the sorted
+// list of their numbers and what the driver learned.
+func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
+	g := c.nextGen()
+	ids := make([]int32, 0, len(in))
+	for _, id := range in {
+		if c.mark[id] == g {
+			continue
+		}
+		c.mark[id] = g
+		r := c.recs[id]
+		if r.bid < 0 {
+			r.bid = c.bnext
+			c.bnext++
+		}
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return c.recs[ids[i]].bid < c.recs[ids[j]].bid })
+	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids}
+	for i, id := range ids {
+		b.States[i] = c.recs[id].s
+	}
+	sorted := append([]int32(nil), ids...)
+	slices.Sort(sorted)
+	kb := make([]byte, 0, 4*len(sorted)+1)
+	for _, id := range sorted {
+		kb = binary.LittleEndian.AppendUint32(kb, uint32(id))
+	}
+	kb = append(kb, '|')
+	if len(learned) > 0 {
+		lk := make([]string, 0, len(learned))
+		for k, v := range learned {
+			lk = append(lk, k+"="+v.Key())
+		}
+		sort.Strings(lk)
+		kb = append(kb, strings.Join(lk, ",")...)
+	}
+	b.key = string(kb)
+	return b
 }
 
 // close adds every state the device can reach by itself: internal
 // transitions, fair or not, and inputs from the outside world.
-func (c *closer) close(states []*model.State) ([]*model.State, error) {
-	seen := map[string]bool{}
-	var out []*model.State
-	for _, s := range states {
-		cl, err := c.closeOne(s)
-		if err != nil {
+func (c *closer) close(states []int32) ([]int32, error) {
+	for _, id := range states {
+		if _, err := c.closeOne(id); err != nil {
 			return nil, err
 		}
-		for _, x := range cl {
-			if !seen[x.Key()] {
-				seen[x.Key()] = true
+	}
+	g := c.nextGen()
+	var out []int32
+	for _, id := range states {
+		for _, x := range c.recs[id].closure {
+			if c.mark[x] != g {
+				c.mark[x] = g
 				out = append(out, x)
 			}
 		}
@@ -112,23 +184,23 @@ func (c *closer) close(states []*model.State) ([]*model.State, error) {
 	return out, nil
 }
 
-func (c *closer) closeOne(s *model.State) ([]*model.State, error) {
-	if cl, ok := c.cache[s.Key()]; ok {
+func (c *closer) closeOne(id int32) ([]int32, error) {
+	if cl := c.recs[id].closure; cl != nil {
 		return cl, nil
 	}
-	seen := map[string]bool{s.Key(): true}
-	out := []*model.State{s}
-	work := []*model.State{s}
+	seen := map[int32]bool{id: true}
+	out := []int32{id}
+	work := []int32{id}
 	for len(work) > 0 {
 		x := work[len(work)-1]
 		work = work[:len(work)-1]
-		succ, err := deviceMoves(c.m, x)
+		succ, err := c.moves(x)
 		if err != nil {
 			return nil, err
 		}
 		for _, n := range succ {
-			if !seen[n.next.Key()] {
-				seen[n.next.Key()] = true
+			if !seen[n.next] {
+				seen[n.next] = true
 				out = append(out, n.next)
 				work = append(work, n.next)
 				if len(out) > maxBeliefStates {
@@ -137,19 +209,119 @@ func (c *closer) closeOne(s *model.State) ([]*model.State, error) {
 			}
 		}
 	}
-	c.cache[s.Key()] = out
+	c.recs[id].closure = out
 	return out, nil
+}
+
+// moves lists what the device may do by itself in state id.
+func (c *closer) moves(id int32) ([]move, error) {
+	r := c.recs[id]
+	if r.movesOK {
+		return r.moves, nil
+	}
+	mv, err := deviceMoves(c, r.s)
+	if err != nil {
+		return nil, err
+	}
+	r.moves, r.movesOK = mv, true
+	return mv, nil
+}
+
+// read is a driver read of register ri in state id.
+func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
+	r := c.recs[id]
+	if r.reads == nil {
+		r.reads = make([]*readRes, len(c.m.Regs))
+	}
+	if rr := r.reads[ri]; rr != nil {
+		return rr, nil
+	}
+	vals, next, viol, err := c.m.ReadReg(r.s, reg)
+	if err != nil {
+		return nil, err
+	}
+	rr := &readRes{vals: vals, viol: viol != nil, next: -1}
+	if viol == nil {
+		rr.next = c.intern(next)
+	}
+	c.recs[id].reads[ri] = rr
+	return rr, nil
+}
+
+// write is a driver write of register ri with vals in state id: the
+// successor, or a violated require.
+func (c *closer) write(id int32, ri int, reg *model.Reg, vals []*term.T) (wres, error) {
+	kb := make([]byte, 0, 4*len(vals))
+	for _, v := range vals {
+		kb = binary.LittleEndian.AppendUint32(kb, v.ID())
+	}
+	k := wkey{st: id, reg: int32(ri), vals: string(kb)}
+	if w, ok := c.writes[k]; ok {
+		return w, nil
+	}
+	next, viol, err := c.m.WriteReg(c.recs[id].s, reg, vals)
+	if err != nil {
+		return wres{}, err
+	}
+	w := wres{viol: viol != nil, next: -1}
+	if viol == nil {
+		w.next = c.intern(next)
+	}
+	c.writes[k] = w
+	return w, nil
+}
+
+// visible reports whether the bank condition of register ri (bank) holds
+// in state id.
+func (c *closer) visible(id int32, ri int, bank *dsl.Expr) (bool, error) {
+	r := c.recs[id]
+	if r.vis == nil {
+		r.vis = make([]int8, len(c.m.Regs))
+	}
+	if v := r.vis[ri]; v != 0 {
+		return v == 1, nil
+	}
+	ok, err := c.m.Visible(bank, r.s)
+	if err != nil {
+		return false, err
+	}
+	r.vis[ri] = 2
+	if ok {
+		r.vis[ri] = 1
+	}
+	return ok, nil
+}
+
+// fault reports whether fault fi holds in state id.
+func (c *closer) fault(id int32, fi int) (bool, error) {
+	r := c.recs[id]
+	if r.faults == nil {
+		r.faults = make([]int8, len(c.m.Faults))
+	}
+	if v := r.faults[fi]; v != 0 {
+		return v == 1, nil
+	}
+	ok, err := c.m.FaultHolds(c.m.Faults[fi], r.s)
+	if err != nil {
+		return false, err
+	}
+	r.faults[fi] = 2
+	if ok {
+		r.faults[fi] = 1
+	}
+	return ok, nil
 }
 
 type move struct {
 	t     *model.Transition
 	input bool
-	next  *model.State
+	next  int32
 }
 
 // deviceMoves lists what the device may do by itself in s.
-func deviceMoves(m *model.Model, s *model.State) ([]move, error) {
-	var out []move
+func deviceMoves(c *closer, s *model.State) ([]move, error) {
+	m := c.m
+	out := []move{}
 	for _, t := range m.Internals {
 		ok, err := m.Enabled(t, s)
 		if err != nil {
@@ -163,7 +335,7 @@ func deviceMoves(m *model.Model, s *model.State) ([]move, error) {
 			return nil, err
 		}
 		if n.Key() != s.Key() {
-			out = append(out, move{t: t, next: n})
+			out = append(out, move{t: t, next: c.intern(n)})
 		}
 	}
 	for _, t := range m.Inputs {
@@ -179,7 +351,7 @@ func deviceMoves(m *model.Model, s *model.State) ([]move, error) {
 			return nil, err
 		}
 		if n.Key() != s.Key() {
-			out = append(out, move{t: t, input: true, next: n})
+			out = append(out, move{t: t, input: true, next: c.intern(n)})
 		}
 	}
 	return out, nil

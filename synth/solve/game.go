@@ -232,7 +232,7 @@ func (gm *game) lowerBound(n *Node) int {
 				continue
 			}
 			for _, s := range n.B.States {
-				if s.Vals[f.Var].Key() != c.T.Key() {
+				if s.Vals[f.Var] != c.T {
 					regs[f.Reg] = true
 					break
 				}
@@ -255,35 +255,45 @@ func (gm *game) expand(n *Node) error {
 		n.Goal, n.Results = true, results
 		return nil
 	}
-	for _, f := range gm.m.Faults {
+	for fi, f := range gm.m.Faults {
 		all := true
-		for _, s := range n.B.States {
-			h, err := gm.m.FaultHolds(f, s)
+		for _, id := range n.B.ids {
+			h, err := gm.cl.fault(id, fi)
 			if err != nil {
 				return err
 			}
-			all = all && h
+			if !h {
+				all = false
+				break
+			}
 		}
 		if all {
 			n.Fault = f
 			return nil
 		}
 	}
-	for _, r := range gm.m.Regs {
-		vis, err := gm.visibleInAll(r.Bank, n.B)
-		if err != nil {
-			return err
+	for ri, r := range gm.m.Regs {
+		vis := true
+		for _, id := range n.B.ids {
+			ok, err := gm.cl.visible(id, ri, r.Bank)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				vis = false
+				break
+			}
 		}
 		if !vis {
 			continue
 		}
 		if r.Read {
-			if err := gm.expandReads(n, r); err != nil {
+			if err := gm.expandReads(n, ri, r); err != nil {
 				return err
 			}
 		}
 		if r.Write {
-			if err := gm.expandWrites(n, r); err != nil {
+			if err := gm.expandWrites(n, ri, r); err != nil {
 				return err
 			}
 		}
@@ -357,24 +367,22 @@ func observeSets(finite []int) [][]int {
 	return out
 }
 
-func (gm *game) expandReads(n *Node, r *model.Reg) error {
-	type after struct {
-		vals []*term.T
-		next *model.State
-	}
-	res := make([]after, len(n.B.States))
-	for i, s := range n.B.States {
-		vals, next, viol, err := gm.m.ReadReg(s, r)
+func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
+	res := make([]*readRes, len(n.B.ids))
+	for i, id := range n.B.ids {
+		rr, err := gm.cl.read(id, ri, r)
 		if err != nil {
 			return err
 		}
-		if viol != nil {
+		if rr.viol {
 			return nil // reading here may break a require
 		}
-		res[i] = after{vals, next}
+		res[i] = rr
 	}
-	if gm.goal.emitsForeign(afterStates(res, func(a after) *model.State { return a.next })) {
-		return nil
+	for _, a := range res {
+		if gm.goal.emitsForeign1(gm.cl.recs[a.next].s) {
+			return nil
+		}
 	}
 	// Fields whose value is a constant in every state can split the belief;
 	// the others carry data the driver learns.
@@ -384,7 +392,7 @@ func (gm *game) expandReads(n *Node, r *model.Reg) error {
 		isConst, varies := true, false
 		for _, a := range res {
 			isConst = isConst && a.vals[fi].IsConst()
-			varies = varies || a.vals[fi].Key() != res[0].vals[fi].Key()
+			varies = varies || a.vals[fi] != res[0].vals[fi]
 		}
 		switch {
 		case isConst && varies:
@@ -396,10 +404,14 @@ func (gm *game) expandReads(n *Node, r *model.Reg) error {
 	varName := readVarName(n.B, r.Name)
 	rv := term.R(varName, r.Width)
 	learned := copyLearned(n.B.Learned)
-	nexts := make([]*model.State, len(res))
+	nexts := make([]int32, len(res))
 	for i, a := range res {
+		nexts[i] = a.next
+		if len(data) == 0 {
+			continue
+		}
 		sub := map[string]*term.T{}
-		st := a.next
+		st := gm.cl.recs[a.next].s
 		for _, fi := range data {
 			f := r.Fields[fi]
 			learn(a.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub)
@@ -418,7 +430,7 @@ func (gm *game) expandReads(n *Node, r *model.Reg) error {
 				sub = map[string]*term.T{}
 			}
 		}
-		nexts[i] = st
+		nexts[i] = gm.cl.intern(st)
 	}
 	learnsSomething := false
 	for _, fi := range data {
@@ -431,34 +443,44 @@ func (gm *game) expandReads(n *Node, r *model.Reg) error {
 		hasEffect = hasEffect || f.RC
 	}
 	for _, obs := range observeSets(finite) {
-		groups := map[string][]*model.State{}
-		var order []string
-		obsVals := map[string][]uint64{}
+		// Group the states by the values the observed fields show, in the
+		// order the values first appear.
+		var order [][]uint64
+		var groups [][]int32
 		for i, a := range res {
-			vals := make([]uint64, len(obs))
-			parts := make([]string, len(obs))
-			for j, fi := range obs {
-				vals[j] = a.vals[fi].Val
-				parts[j] = strconv.FormatUint(vals[j], 10)
+			gi := -1
+			for j, vals := range order {
+				same := true
+				for x, fi := range obs {
+					same = same && vals[x] == a.vals[fi].Val
+				}
+				if same {
+					gi = j
+					break
+				}
 			}
-			k := strings.Join(parts, ",")
-			if _, ok := groups[k]; !ok {
-				order = append(order, k)
-				obsVals[k] = vals
+			if gi < 0 {
+				vals := make([]uint64, len(obs))
+				for x, fi := range obs {
+					vals[x] = a.vals[fi].Val
+				}
+				gi = len(order)
+				order = append(order, vals)
+				groups = append(groups, nil)
 			}
-			groups[k] = append(groups[k], nexts[i])
+			groups[gi] = append(groups[gi], nexts[i])
 		}
 		if len(order) == 1 && !hasEffect {
 			continue // learns nothing, changes nothing
 		}
 		e := &Edge{Act: &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName}}
-		loopObs, looped := "", false
-		for _, k := range order {
+		loopObs, looped := -1, false
+		for k := range order {
 			closed, err := gm.cl.close(groups[k])
 			if err != nil {
 				return err
 			}
-			b := gm.cl.newBelief(closed, learned)
+			b := gm.cl.newBeliefIDs(closed, learned)
 			if b.Key() == n.B.Key() {
 				if looped {
 					// Two outcomes both lead back: treat as no progress.
@@ -466,10 +488,10 @@ func (gm *game) expandReads(n *Node, r *model.Reg) error {
 					break
 				}
 				loopObs, looped = k, true
-				e.Outs = append(e.Outs, &Outcome{Obs: obsVals[k], Next: n, Loop: true})
+				e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: n, Loop: true})
 				continue
 			}
-			e.Outs = append(e.Outs, &Outcome{Obs: obsVals[k], Next: gm.node(b, n.depth+1)})
+			e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: gm.node(b, n.depth+1)})
 		}
 		if e == nil {
 			continue
@@ -478,7 +500,7 @@ func (gm *game) expandReads(n *Node, r *model.Reg) error {
 			if len(e.Outs) == 1 {
 				continue // a read that always comes back to the same belief
 			}
-			e.Loop, e.LoopWhy, _ = gm.loopKind(r, obs, obsVals[loopObs], groups[loopObs])
+			e.Loop, e.LoopWhy, _ = gm.loopKind(r, obs, order[loopObs], groups[loopObs])
 			if e.Loop == NoLoop {
 				continue
 			}
@@ -555,8 +577,9 @@ func copyLearned(m map[string]*term.T) map[string]*term.T {
 // loopKind applies the fair-progress rule to a poll: the driver may read
 // again on outcome loopVals only if every state showing it will stop
 // showing it — by a fair device transition, or by an input it waits for.
-func (gm *game) loopKind(r *model.Reg, obs []int, loopVals []uint64, states []*model.State) (LoopKind, []*model.Transition, error) {
-	shows := func(s *model.State) (bool, error) {
+func (gm *game) loopKind(r *model.Reg, obs []int, loopVals []uint64, states []int32) (LoopKind, []*model.Transition, error) {
+	shows := func(id int32) (bool, error) {
+		s := gm.cl.recs[id].s
 		for j, fi := range obs {
 			v, err := gm.m.FieldValue(r.Fields[fi], s)
 			if err != nil {
@@ -569,21 +592,21 @@ func (gm *game) loopKind(r *model.Reg, obs []int, loopVals []uint64, states []*m
 		return true, nil
 	}
 	why := map[*model.Transition]bool{}
-	memo := map[string]int{} // 1 leaves for sure, 2 may stay, 3 in progress
-	var leaves func(s *model.State) (bool, error)
-	leaves = func(s *model.State) (bool, error) {
-		still, err := shows(s)
+	memo := map[int32]int{} // 1 leaves for sure, 2 may stay, 3 in progress
+	var leaves func(id int32) (bool, error)
+	leaves = func(id int32) (bool, error) {
+		still, err := shows(id)
 		if err != nil || !still {
 			return !still, err
 		}
-		switch memo[s.Key()] {
+		switch memo[id] {
 		case 1:
 			return true, nil
 		case 2, 3:
 			return false, nil
 		}
-		memo[s.Key()] = 3
-		moves, err := deviceMoves(gm.m, s)
+		memo[id] = 3
+		moves, err := gm.cl.moves(id)
 		if err != nil {
 			return false, err
 		}
@@ -598,16 +621,16 @@ func (gm *game) loopKind(r *model.Reg, obs []int, loopVals []uint64, states []*m
 				return false, err
 			}
 			if !ok {
-				memo[s.Key()] = 2
+				memo[id] = 2
 				return false, nil
 			}
 			why[mv.t] = true
 		}
 		if fair == 0 {
-			memo[s.Key()] = 2
+			memo[id] = 2
 			return false, nil
 		}
-		memo[s.Key()] = 1
+		memo[id] = 1
 		return true, nil
 	}
 	kind := FairLoop
@@ -620,7 +643,7 @@ func (gm *game) loopKind(r *model.Reg, obs []int, loopVals []uint64, states []*m
 			continue
 		}
 		// No fair way out: the only hope is the outside world.
-		moves, err := deviceMoves(gm.m, s)
+		moves, err := gm.cl.moves(s)
 		if err != nil {
 			return NoLoop, nil, err
 		}
@@ -662,11 +685,15 @@ func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) er
 	if gm.goal.emitsForeign(nexts) {
 		return nil
 	}
-	closed, err := gm.cl.close(nexts)
+	ids := make([]int32, len(nexts))
+	for i, s := range nexts {
+		ids[i] = gm.cl.intern(s)
+	}
+	closed, err := gm.cl.close(ids)
 	if err != nil {
 		return err
 	}
-	b := gm.cl.newBelief(closed, n.B.Learned)
+	b := gm.cl.newBeliefIDs(closed, n.B.Learned)
 	if b.Key() == n.B.Key() {
 		return nil
 	}

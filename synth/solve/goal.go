@@ -50,6 +50,16 @@ func (g *goal) emitsForeign(states []*model.State) bool {
 	return false
 }
 
+// emitsForeign1 is emitsForeign for one state.
+func (g *goal) emitsForeign1(s *model.State) bool {
+	for _, e := range s.Events {
+		if !g.events[e.Name] {
+			return true
+		}
+	}
+	return false
+}
+
 // outSentinel stands for an out parameter until the goal binds it.
 func outSentinel(name string) *term.T { return term.U("out."+name, 0) }
 
@@ -59,7 +69,7 @@ func outSentinel(name string) *term.T { return term.U("out."+name, 0) }
 func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error) {
 	var results map[string]*term.T
 	for _, s := range b.States {
-		if g.idle != nil && !g.idle[m.FiniteKey(s)] {
+		if g.idle != nil && !g.idle[m.FiniteSig(s)] {
 			return false, nil, nil
 		}
 		for _, vi := range g.frames {
@@ -67,7 +77,7 @@ func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error
 			if l, ok := b.Learned[want.Key()]; ok {
 				want = l
 			}
-			if s.Vals[vi].Key() != want.Key() {
+			if s.Vals[vi] != want {
 				return false, nil, nil
 			}
 		}
@@ -85,7 +95,7 @@ func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error
 			results = bound
 		} else {
 			for k, v := range bound {
-				if results[k] == nil || results[k].Key() != v.Key() {
+				if results[k] == nil || results[k] != v {
 					return false, nil, nil
 				}
 			}
@@ -166,7 +176,7 @@ func (g *goal) evalEvent(m *model.Model, e *dsl.Expr, s *model.State, bound map[
 			if w.Width != got.Width && got.Width > 0 {
 				w = term.Resize(w, got.Width)
 			}
-			if w.Key() != got.Key() {
+			if w != got {
 				ok = false
 				break
 			}

@@ -165,8 +165,8 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 	// not held to the idle invariant; where it stops joins the invariant.
 	if idle != nil && !relax && elem == nil {
 		g.idle = map[string]bool{}
-		for k := range idle {
-			g.idle[k] = true
+		for _, s := range idle {
+			g.idle[m.FiniteSig(s)] = true
 		}
 	}
 	if err := g.deriveFeeds(m); err != nil {
@@ -186,13 +186,17 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			states = append(states, idle[k])
 		}
 	}
-	closed, err := cl.close(states)
+	ids := make([]int32, len(states))
+	for i, s := range states {
+		ids[i] = cl.intern(s)
+	}
+	closed, err := cl.close(ids)
 	if err != nil {
 		return nil, err
 	}
 	gm := newGame(m, cl, g, consts)
 	st := &Strategy{Method: meth, Elem: elem, Requires: requires, Next: map[*Node]int{}}
-	st.Starts = append(st.Starts, gm.node(cl.newBelief(closed, map[string]*term.T{}), 0))
+	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
 	for i := 0; i < len(st.Starts); i++ {
 		if err := gm.solve(st.Starts[i]); err != nil {
 			return nil, fmt.Errorf("%s: method %s: %v", posString(meth.Pos), meth.Name, err)

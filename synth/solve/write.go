@@ -2,6 +2,7 @@ package solve
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 
 	"github.com/drvsynth/drvsynth/dsl"
@@ -35,7 +36,7 @@ func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
 	if f.Stored {
 		cur = b.States[0].Vals[f.Var]
 		for _, s := range b.States[1:] {
-			if s.Vals[f.Var].Key() != cur.Key() {
+			if s.Vals[f.Var] != cur {
 				cur = nil
 				break
 			}
@@ -117,7 +118,7 @@ func (gm *game) finiteValues(f *model.Field) []uint64 {
 	return out
 }
 
-func (gm *game) expandWrites(n *Node, r *model.Reg) error {
+func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 	per := make([][]*Cand, len(r.Fields))
 	total := 1
 	for i, f := range r.Fields {
@@ -162,27 +163,34 @@ func (gm *game) expandWrites(n *Node, r *model.Reg) error {
 		for i, c := range vals {
 			terms[i] = c.T
 		}
-		var nexts []*model.State
+		nexts := make([]int32, 0, len(n.B.ids))
 		legal := true
-		for _, s := range n.B.States {
-			next, viol, err := gm.m.WriteReg(s, r, terms)
+		for _, id := range n.B.ids {
+			w, err := gm.cl.write(id, ri, r, terms)
 			if err != nil {
 				return err
 			}
-			if viol != nil {
+			if w.viol {
 				legal = false
 				break
 			}
-			nexts = append(nexts, next)
+			nexts = append(nexts, w.next)
 		}
-		if !legal || gm.goal.emitsForeign(nexts) || !gm.changesRelevant(n.B.States, nexts) {
+		if !legal || !gm.changesRelevant(n.B.ids, nexts) {
+			continue
+		}
+		foreign := false
+		for _, id := range nexts {
+			foreign = foreign || gm.goal.emitsForeign1(gm.cl.recs[id].s)
+		}
+		if foreign {
 			continue
 		}
 		closed, err := gm.cl.close(nexts)
 		if err != nil {
 			return err
 		}
-		b := gm.cl.newBelief(closed, n.B.Learned)
+		b := gm.cl.newBeliefIDs(closed, n.B.Learned)
 		if b.Key() == n.B.Key() {
 			continue
 		}
@@ -235,7 +243,7 @@ func (g *goal) feedsOf(m *model.Model, e *dsl.Expr) error {
 		if err != nil {
 			return err
 		}
-		g.equalityFeeds(m, pb.Body, env, fmt.Sprintf("%s (%s:%d)", pb.Name, pb.Pos.Filename, pb.Pos.Line))
+		g.equalityFeeds(m, pb.Body, env, fmt.Sprintf("%s (%s:%d)", pb.Name, filepath.Base(pb.Pos.Filename), pb.Pos.Line))
 	}
 	return nil
 }
@@ -268,7 +276,7 @@ func (g *goal) equalityFeeds(m *model.Model, e *dsl.Expr, env *model.Env, why st
 		top := width
 		for _, l := range locs {
 			top -= l.width
-			c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: "the goal " + why + " wants it", Strict: true}
+			c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: "from " + why, Strict: true}
 			if l.field != nil {
 				g.feedField[l.field.Qual()] = append(g.feedField[l.field.Qual()], c)
 			} else {
@@ -327,7 +335,7 @@ func (g *goal) eventFeeds(m *model.Model, call *dsl.Expr) error {
 		}
 		want[i] = v
 	}
-	why := fmt.Sprintf("the contract's %s (%s:%d)", call.Name(), call.Pos.Filename, call.Pos.Line)
+	why := fmt.Sprintf("the contract's %s (%s:%d)", call.Name(), filepath.Base(call.Pos.Filename), call.Pos.Line)
 	// assigned[v] lists the field expressions written into state variable v
 	// by write handlers, so an event emitted later from v still feeds them.
 	assigned := map[string][]fieldExpr{}
@@ -392,7 +400,7 @@ func (g *goal) mapArg(m *model.Model, r *model.Reg, a *dsl.Expr, want *term.T, w
 	top := width
 	for _, l := range locs {
 		top -= l.width
-		c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: why + " needs it"}
+		c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: why}
 		switch {
 		case l.field != nil:
 			g.feedField[l.field.Qual()] = append(g.feedField[l.field.Qual()], c)
@@ -513,14 +521,17 @@ func fieldName(m *model.Model, e *dsl.Expr, local *model.Reg) string {
 
 // changesRelevant reports whether a move changed anything the goal can
 // care about: a relevant variable or the events.
-func (gm *game) changesRelevant(before, after []*model.State) bool {
-	for i, s := range before {
-		a := after[i]
+func (gm *game) changesRelevant(before, after []int32) bool {
+	for i, id := range before {
+		if after[i] == id {
+			continue
+		}
+		s, a := gm.cl.recs[id].s, gm.cl.recs[after[i]].s
 		if len(a.Events) != len(s.Events) {
 			return true
 		}
 		for vi, v := range s.Vals {
-			if gm.goal.relevant[vi] && v.Key() != a.Vals[vi].Key() {
+			if gm.goal.relevant[vi] && v != a.Vals[vi] {
 				return true
 			}
 		}

@@ -9,9 +9,12 @@
 package term
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Kind of a term.
@@ -29,7 +32,8 @@ const (
 )
 
 // T is an immutable term. Build terms only with the constructors, which
-// normalize, so that equal values have equal keys.
+// normalize and hash-cons: equal values have equal keys, and are the same
+// pointer, so comparing two terms is comparing two pointers.
 type T struct {
 	Kind  Kind
 	Width int // bits; 0 for unsized arithmetic results
@@ -41,6 +45,8 @@ type T struct {
 	// Cases holds the arms of a match Op: pattern value -> result.
 	Cases []Case
 	key   string
+	id    uint32
+	kinds uint8 // bit k set: a leaf of Kind k occurs in the term
 }
 
 // Case is one arm of a match term.
@@ -53,6 +59,84 @@ type Case struct {
 // Key is a canonical encoding: two terms are equal iff their keys are.
 func (t *T) Key() string { return t.key }
 
+// ID is a number unique to the term's value within this process: two terms
+// are equal iff their IDs are (iff they are the same pointer). Solvers use
+// it to build compact keys of states.
+func (t *T) ID() uint32 { return t.id }
+
+// Hash-consing. Every term is built once; the table maps its structure
+// (kind, scalars, and the identities of its already interned arguments) to
+// the one pointer that stands for it. Terms are few (they come from the
+// spec's expressions and the request parameters), so the table is never
+// pruned; constants that name concrete data (a simulator's values) are
+// bounded by the values a run uses.
+type ikey struct {
+	kind   Kind
+	width  int
+	val    uint64
+	name   string
+	hi, lo int
+	a0, a1 *T
+	more   string // packed IDs of further arguments, and of match arms
+}
+
+var (
+	internMu sync.Mutex
+	table    = map[ikey]*T{}
+	nextID   uint32
+	// small holds the constants below 256 of every width up to 64, the
+	// overwhelming majority, without a lock.
+	small [65][256]atomic.Pointer[T]
+)
+
+func lookup(k ikey) *T {
+	internMu.Lock()
+	t := table[k]
+	internMu.Unlock()
+	return t
+}
+
+// intern stores t under k unless another goroutine got there first.
+func intern(k ikey, t *T) *T {
+	internMu.Lock()
+	defer internMu.Unlock()
+	if old := table[k]; old != nil {
+		return old
+	}
+	nextID++
+	t.id = nextID
+	if t.Kind >= Param && t.Kind <= Unknown {
+		t.kinds = 1 << t.Kind
+	}
+	for _, a := range t.Args {
+		t.kinds |= a.kinds
+	}
+	for _, c := range t.Cases {
+		t.kinds |= c.Result.kinds
+	}
+	table[k] = t
+	return t
+}
+
+// argKey fills the argument part of an intern key.
+func argKey(k *ikey, args []*T) {
+	switch len(args) {
+	default:
+		b := make([]byte, 0, 4*(len(args)-2))
+		for _, a := range args[2:] {
+			b = binary.LittleEndian.AppendUint32(b, a.id)
+		}
+		k.more = string(b)
+		fallthrough
+	case 2:
+		k.a1 = args[1]
+		fallthrough
+	case 1:
+		k.a0 = args[0]
+	case 0:
+	}
+}
+
 func (t *T) String() string { return t.key }
 
 func mask(w int) uint64 {
@@ -64,9 +148,26 @@ func mask(w int) uint64 {
 
 // C is the constant v truncated to w bits.
 func C(v uint64, w int) *T {
-	t := &T{Kind: Const, Width: w, Val: v & mask(w)}
-	t.key = strconv.FormatUint(t.Val, 10) + "'" + strconv.Itoa(w)
-	return t
+	v &= mask(w)
+	if w >= 0 && w <= 64 && v < 256 {
+		if t := small[w][v].Load(); t != nil {
+			return t
+		}
+		t := mkConst(v, w)
+		small[w][v].Store(t)
+		return t
+	}
+	return mkConst(v, w)
+}
+
+func mkConst(v uint64, w int) *T {
+	k := ikey{kind: Const, width: w, val: v}
+	if t := lookup(k); t != nil {
+		return t
+	}
+	t := &T{Kind: Const, Width: w, Val: v}
+	t.key = strconv.FormatUint(v, 10) + "'" + strconv.Itoa(w)
+	return intern(k, t)
 }
 
 // Bool is the one-bit constant for b.
@@ -90,7 +191,11 @@ func E(name string, w int) *T { return leaf(Entry, "e:", name, w) }
 func U(name string, w int) *T { return leaf(Unknown, "u:", name, w) }
 
 func leaf(k Kind, prefix, name string, w int) *T {
-	return &T{Kind: k, Name: name, Width: w, key: prefix + name + "'" + strconv.Itoa(w)}
+	ik := ikey{kind: k, name: name, width: w}
+	if t := lookup(ik); t != nil {
+		return t
+	}
+	return intern(ik, &T{Kind: k, Name: name, Width: w, key: prefix + name + "'" + strconv.Itoa(w)})
 }
 
 // IsConst reports whether t is a constant.
@@ -130,9 +235,13 @@ func Sl(t *T, hi, lo int) *T {
 		}
 		return Cat(parts...)
 	}
+	k := ikey{kind: Slice, width: hi - lo + 1, hi: hi, lo: lo, a0: t}
+	if s := lookup(k); s != nil {
+		return s
+	}
 	s := &T{Kind: Slice, Width: hi - lo + 1, Args: []*T{t}, Hi: hi, Lo: lo}
 	s.key = t.key + "[" + strconv.Itoa(hi) + ":" + strconv.Itoa(lo) + "]"
-	return s
+	return intern(k, s)
 }
 
 // Cat concatenates parts, most significant first, merging adjacent slices
@@ -154,7 +263,7 @@ func Cat(parts ...*T) *T {
 			case prev.Kind == Const && p.Kind == Const && prev.Width+p.Width <= 64:
 				out[n-1] = C(prev.Val<<uint(p.Width)|p.Val, prev.Width+p.Width)
 				continue
-			case prev.Kind == Slice && p.Kind == Slice && prev.Args[0].key == p.Args[0].key && prev.Lo == p.Hi+1:
+			case prev.Kind == Slice && p.Kind == Slice && prev.Args[0] == p.Args[0] && prev.Lo == p.Hi+1:
 				out[n-1] = Sl(prev.Args[0], prev.Hi, p.Lo)
 				continue
 			}
@@ -165,12 +274,19 @@ func Cat(parts ...*T) *T {
 		return out[0]
 	}
 	w := 0
+	for _, p := range out {
+		w += p.Width
+	}
+	k := ikey{kind: Concat, width: w}
+	argKey(&k, out)
+	if t := lookup(k); t != nil {
+		return t
+	}
 	keys := make([]string, len(out))
 	for i, p := range out {
-		w += p.Width
 		keys[i] = p.key
 	}
-	return &T{Kind: Concat, Width: w, Args: out, key: "{" + strings.Join(keys, ",") + "}"}
+	return intern(k, &T{Kind: Concat, Width: w, Args: out, key: "{" + strings.Join(keys, ",") + "}"})
 }
 
 // O is the operation name over args (an arithmetic operator or a builtin).
@@ -188,11 +304,17 @@ func O(name string, w int, args ...*T) *T {
 			return C(v, w)
 		}
 	}
+	k := ikey{kind: Op, name: name, width: w}
+	argKey(&k, args)
+	if t := lookup(k); t != nil {
+		return t
+	}
 	keys := make([]string, len(args))
 	for i, a := range args {
 		keys[i] = a.key
 	}
-	return &T{Kind: Op, Name: name, Width: w, Args: args, key: name + "(" + strings.Join(keys, ",") + ")'" + strconv.Itoa(w)}
+	args = append([]*T(nil), args...) // the caller may reuse its slice
+	return intern(k, &T{Kind: Op, Name: name, Width: w, Args: args, key: name + "(" + strings.Join(keys, ",") + ")'" + strconv.Itoa(w)})
 }
 
 // Match is a match over scrutinee with the given arms.
@@ -204,12 +326,24 @@ func Match(scrutinee *T, w int, cases []Case) *T {
 			}
 		}
 	}
+	// Arms are keyed like the key string: by pattern and result (a label
+	// is only the pattern's spelling).
+	b := make([]byte, 0, 12*len(cases))
+	for _, c := range cases {
+		b = binary.LittleEndian.AppendUint64(b, c.Pattern)
+		b = binary.LittleEndian.AppendUint32(b, c.Result.id)
+	}
+	k := ikey{kind: Op, name: "match", width: w, hi: -1, a0: scrutinee, more: string(b)}
+	if t := lookup(k); t != nil {
+		return t
+	}
 	parts := make([]string, len(cases))
 	for i, c := range cases {
 		parts[i] = fmt.Sprintf("%d=>%s", c.Pattern, c.Result.key)
 	}
-	return &T{Kind: Op, Name: "match", Width: w, Args: []*T{scrutinee}, Cases: cases,
-		key: "match(" + scrutinee.key + "){" + strings.Join(parts, ",") + "}'" + strconv.Itoa(w)}
+	cases = append([]Case(nil), cases...)
+	return intern(k, &T{Kind: Op, Name: "match", Width: w, Args: []*T{scrutinee}, Cases: cases,
+		key: "match(" + scrutinee.key + "){" + strings.Join(parts, ",") + "}'" + strconv.Itoa(w)})
 }
 
 // Resize gives an unsized or differently sized term the width w (slicing or
@@ -222,11 +356,10 @@ func Resize(t *T, w int) *T {
 		return C(t.Val, w)
 	case t.Width > w:
 		return Sl(t, w-1, 0)
+	case t.Width == 0 && t.Kind == Op && t.Name == "match" && t.Cases != nil:
+		return Match(t.Args[0], w, t.Cases)
 	case t.Width == 0 && t.Kind == Op:
-		r := *t
-		r.Width = w
-		r.key = t.key[:strings.LastIndexByte(t.key, '\'')] + "'" + strconv.Itoa(w)
-		return &r
+		return O(t.Name, w, t.Args...)
 	default:
 		return Cat(C(0, w-t.Width), t)
 	}
@@ -305,6 +438,9 @@ func fold(name string, a []*T) (uint64, bool) {
 // Mentions reports whether t contains a leaf of kind k (with the given name,
 // or any name when name is "").
 func (t *T) Mentions(k Kind, name string) bool {
+	if k >= Param && k <= Unknown && t.kinds&(1<<k) == 0 {
+		return false
+	}
 	if t.Kind == k && (name == "" || t.Name == name) {
 		return true
 	}
@@ -323,6 +459,9 @@ func (t *T) Mentions(k Kind, name string) bool {
 
 // Subst replaces every leaf whose key is in m.
 func (t *T) Subst(m map[string]*T) *T {
+	if t.kinds == 0 || len(m) == 0 {
+		return t // no leaves to replace
+	}
 	if r, ok := m[t.key]; ok {
 		return r
 	}
