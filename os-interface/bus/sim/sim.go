@@ -4,11 +4,31 @@
 // synthesizer solves against (synth/model), with every value a constant:
 // a driver's register reads and writes are decoded to the register visible
 // at that offset (bank conditions included), packed and unpacked field by
-// field, and run through the register's handlers. Everything the spec
-// leaves open is resolved by a Schedule: after each driver access the
-// device may take internal transitions, chosen by a seeded PRNG (Random) or
-// enumerated exhaustively up to a bound (Explore). Inputs from the outside
-// world (a byte arriving) come only from the test (Device.Input).
+// field (Lo/Width; bits outside every field read as the register's reset
+// bits and are ignored on writes), and run through the register's handlers.
+//
+// Nondeterminism. Everything the spec leaves open goes through a Schedule:
+//   - after each driver access, the device may take internal transitions:
+//     at each point the schedule stops or picks one enabled transition
+//     (at most Options.MaxSteps);
+//   - Pause (bus.Poller) means time passes: the device takes enabled
+//     transitions until its state changes, so a poll loop waiting for a
+//     fair transition always ends;
+//   - WaitIRQ (bus.Interrupts) runs the device until the line is high, and
+//     sleeps for input or the context when nothing can happen.
+//
+// Fair transitions are always candidates; unfair ones only with
+// Options.Unfair. Random (the default, seeded) picks uniformly and stops
+// with probability 1/2, so no enabled fair transition is starved; Lazy
+// moves only when the driver waits; Explore/ExploreBounded enumerate every
+// choice sequence up to a depth or a number of deviations from the lazy
+// default, re-running the scenario each time, and Replay reproduces a
+// failing sequence.
+//
+// Inputs (a byte arriving) come only from the test: Device.Input queues
+// one with concrete parameters; queued inputs fire in order, each as soon
+// as its guard holds. Data variables the spec does not initialise get a
+// value from the PRNG (Options.Init fixes them).
 //
 // What the simulator records, so tests can assert on it:
 //   - every class event the device emitted, with concrete arguments and,
@@ -18,11 +38,23 @@
 //     visible, an access of the wrong width;
 //   - the first error of the spec or the simulator itself (Err): a device
 //     transition breaking its own require, a value that is not constant.
+//     After it the device no longer changes.
 //
 // A driver access that breaks a require is recorded and dropped: the device
 // state stays as it was before the access (a read still returns what the
-// register showed). Reads where nothing is mapped return all ones, like a
-// floating bus; such writes are ignored.
+// register showed; a stream read returns all ones). Reads where nothing is
+// mapped return all ones, like a floating bus; such writes are ignored.
+//
+// Streams: a fifo port with a size (ATA DATA, 512) runs its handler once
+// per size bytes of the buffer, and the device may step between two chunks
+// as between two accesses; a window port runs it once per call. A stream
+// read's bytes come from Options.Fill (default: the PRNG) before the
+// handler runs; `buf` in handlers stands for them, and an event argument
+// that is buf carries them in Event.Bytes.
+//
+// Events of one action appear in the order the model keeps them (sorted,
+// duplicates merged: the model records whether an event happened, not how
+// often); events of different actions appear in the order of the actions.
 //
 // Out of scope: data variables wider than 64 bits (New fails), byte-lane
 // accesses inside a wider MMIO register (an access must hit a register's
