@@ -196,7 +196,10 @@ func runSeed(m *model.Model, seed uint64, fifo bool, out, in []byte) (polls, ste
 
 func TestUARTRandomSchedules(t *testing.T) {
 	m := loadUART(t)
-	const seeds = 1000
+	seeds := uint64(1000)
+	if testing.Short() {
+		seeds = 100
+	}
 	out, in := payload(100), payload(8)
 	workers := runtime.GOMAXPROCS(0)
 	for _, fifo := range []bool{false, true} {
