@@ -143,9 +143,10 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		}
 		// The database process dies at the instant of the event; on a
 		// power cut the backend gets its notice at the same instant.
+		t0 := time.Now()
 		_ = w.Process.Kill()
 		if cut {
-			_ = be.Cut()
+			_ = be.Cut(t0)
 		}
 		<-wdone
 		kind := "kill"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -115,8 +116,15 @@ func StartBackend(l Launcher, o ServeOpts) (*Backend, error) {
 	return b, nil
 }
 
-// Cut injects a power cut (SIGUSR1).
-func (b *Backend) Cut() error { return b.cmd.Process.Signal(syscall.SIGUSR1) }
+// Cut injects a power cut (SIGUSR1) as of t0: the instant is written next
+// to the region first, so the signal's delivery time counts against the
+// hold-up.
+func (b *Backend) Cut(t0 time.Time) error {
+	if err := os.WriteFile(b.Shm+".cut", []byte(strconv.FormatInt(t0.UnixNano(), 10)), 0o600); err != nil {
+		return err
+	}
+	return b.cmd.Process.Signal(syscall.SIGUSR1)
+}
 
 // Wait waits for the backend to exit.
 func (b *Backend) Wait(timeout time.Duration) error {

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -110,11 +111,21 @@ func Serve(cfg backend.ServeConfig, supply power.Supply, stdout, stderr io.Write
 	p := power.New(supply)
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
+	p.Arm()
 	cut := make(chan os.Signal, 1)
 	signal.Notify(cut, syscall.SIGUSR1)
 	go func() {
 		<-cut
-		p.Cut()
+		// A harness that killed the database process first left the
+		// instant of the cut next to the region (see Backend.Cut).
+		t0 := time.Now()
+		if b, err := os.ReadFile(cfg.Shm + ".cut"); err == nil {
+			if ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && ns > 0 {
+				t0 = time.Unix(0, ns)
+			}
+			os.Remove(cfg.Shm + ".cut")
+		}
+		p.CutFrom(t0)
 	}()
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	cfg.Ready = func(capacity uint64, bound int64) {

@@ -151,6 +151,7 @@ type Power struct {
 	watching atomic.Bool
 	once     sync.Once
 	notice   chan struct{}
+	armed    chan struct{} // set by Arm
 	// OnNotice, if set before the cut, runs at the notice on the thread
 	// that detected it (SCHED_FIFO), before Notice is closed: the
 	// power-fail path then never waits for the Go scheduler to wake a
@@ -166,30 +167,66 @@ func New(s Supply) *Power {
 // Cut cuts the mains now. Only the first call counts. The notice channel
 // closes Detect later; writes are refused from Holdup later on (both moved
 // by stalls when ExcludeStalls is set).
-func (p *Power) Cut() time.Time {
+func (p *Power) Cut() time.Time { return p.CutFrom(time.Now()) }
+
+// CutFrom cuts the mains as of t0 (at most now): a harness that cut the
+// database process first passes the instant it did so, so the time the
+// signal took to reach the backend counts against the hold-up.
+func (p *Power) CutFrom(t0 time.Time) time.Time {
 	p.once.Do(func() {
-		now := time.Now()
-		if p.ExcludeStalls {
-			p.lastObs.Store(now.UnixNano())
-			p.watching.Store(true)
-			go p.watch(now)
+		if now := time.Now(); t0.After(now) {
+			t0 = now
 		}
-		p.cutAt.Store(now.UnixNano())
+		if p.ExcludeStalls {
+			p.lastObs.Store(t0.UnixNano())
+			p.watching.Store(true)
+			go p.watch(t0)
+		}
+		p.cutAt.Store(t0.UnixNano())
+		if p.armed != nil {
+			close(p.armed) // wake the detector thread started by Arm
+			return
+		}
 		go func() {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			Realtime()
-			// Spin rather than sleep: a timer here fires up to a
-			// millisecond late, which is the whole detection delay.
-			for time.Now().Before(now.Add(p.Detect + p.Stalled())) {
-			}
-			if p.OnNotice != nil {
-				p.OnNotice()
-			}
-			close(p.notice)
+			p.detect(t0)
 		}()
 	})
 	return time.Unix(0, p.cutAt.Load())
+}
+
+// Arm starts the detector thread ahead of the cut: a goroutine locked to
+// its own OS thread at real-time priority, blocked until Cut. Waking a
+// blocked real-time thread is immediate; starting a goroutine at the cut
+// would wait for the Go scheduler and the CPU scheduler first.
+func (p *Power) Arm() {
+	p.armed = make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		Realtime()
+		close(ready)
+		<-p.armed
+		c, _ := p.CutAt()
+		p.detect(c)
+	}()
+	<-ready
+}
+
+// detect spins until the detection delay has passed, then runs OnNotice
+// and closes Notice.
+func (p *Power) detect(t0 time.Time) {
+	// Spin rather than sleep: a timer here fires up to a millisecond
+	// late, which is the whole detection delay.
+	for time.Now().Before(t0.Add(p.Detect + p.Stalled())) {
+	}
+	if p.OnNotice != nil {
+		p.OnNotice()
+	}
+	close(p.notice)
 }
 
 // watch is the stall watcher (see Supply.ExcludeStalls). It runs until the
