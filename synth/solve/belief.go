@@ -29,6 +29,7 @@ type Belief struct {
 	// be checked after the value was read back.
 	Learned map[string]*term.T
 	key     string
+	lkey    string  // the Learned part of key
 	ids     []int32 // the closer's numbers of States, in the same order
 }
 
@@ -143,21 +144,43 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	}
 	sorted := append([]int32(nil), ids...)
 	slices.Sort(sorted)
-	kb := make([]byte, 0, 4*len(sorted)+1)
-	for _, id := range sorted {
-		kb = binary.LittleEndian.AppendUint32(kb, uint32(id))
-	}
-	kb = append(kb, '|')
 	if len(learned) > 0 {
 		lk := make([]string, 0, len(learned))
 		for k, v := range learned {
 			lk = append(lk, k+"="+v.Key())
 		}
 		sort.Strings(lk)
-		kb = append(kb, strings.Join(lk, ",")...)
+		b.lkey = strings.Join(lk, ",")
 	}
+	kb := make([]byte, 0, 4*len(sorted)+4+len(b.lkey))
+	kb = binary.LittleEndian.AppendUint32(kb, uint32(len(sorted)))
+	for _, id := range sorted {
+		kb = binary.LittleEndian.AppendUint32(kb, uint32(id))
+	}
+	kb = append(kb, b.lkey...)
 	b.key = string(kb)
 	return b
+}
+
+// within reports whether belief a is a subset of belief b with the same
+// learned values.
+func (c *closer) within(a, b *Belief) bool {
+	if len(a.ids) > len(b.ids) {
+		return false
+	}
+	if a.lkey != b.lkey {
+		return false
+	}
+	g := c.nextGen()
+	for _, id := range b.ids {
+		c.mark[id] = g
+	}
+	for _, id := range a.ids {
+		if c.mark[id] != g {
+			return false
+		}
+	}
+	return true
 }
 
 // close adds every state the device can reach by itself: internal

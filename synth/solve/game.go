@@ -144,7 +144,7 @@ func (gm *game) node(b *Belief, depth int) *Node {
 // a strategy is its optimal worst-case cost.
 func (gm *game) solve(start *Node) error {
 	for budget := gm.lowerBound(start); budget <= maxDepth; budget++ {
-		if gm.search(start, budget, map[*Node]bool{}) != inf {
+		if gm.search(start, budget) != inf {
 			return nil
 		}
 		if len(gm.list) > maxNodes {
@@ -155,10 +155,14 @@ func (gm *game) solve(start *Node) error {
 }
 
 // search returns the least worst-case cost, at most budget, of reaching
-// the goal from n, or inf. Outcomes that return to a belief on the current
-// path are cycles the driver cannot rely on, except a poll that the fair
-// progress rule allows.
-func (gm *game) search(n *Node, budget int, onPath map[*Node]bool) int {
+// the goal from n, or inf. Every move costs one access and the budget
+// shrinks with each, so the search needs no cycle check: a strategy that
+// came back to a belief it passed would cost more than one that did not.
+// (A poll loop, which the fair progress rule allows, is an outcome marked
+// Loop and costs nothing more.) Because no result depends on the path that
+// reached a node, both results are memoized exactly: Rank is the optimum,
+// failedAt the largest budget known to be too small.
+func (gm *game) search(n *Node, budget int) int {
 	if n.Rank == inf && !n.done && (budget <= n.failedAt || gm.lowerBound(n) > budget) {
 		return inf // pruned before paying for the expansion
 	}
@@ -180,8 +184,6 @@ func (gm *game) search(n *Node, budget int, onPath map[*Node]bool) int {
 	case budget <= n.failedAt || gm.lowerBound(n) > budget || len(gm.list) > maxNodes:
 		return inf
 	}
-	onPath[n] = true
-	defer delete(onPath, n)
 	best := inf
 	for _, e := range n.Edges {
 		limit := min(budget, best-1) - 1 // what the outcomes may cost
@@ -193,11 +195,7 @@ func (gm *game) search(n *Node, budget int, onPath map[*Node]bool) int {
 			if o.Loop {
 				continue
 			}
-			if onPath[o.Next] {
-				ok = false
-				break
-			}
-			r := gm.search(o.Next, limit, onPath)
+			r := gm.search(o.Next, limit)
 			if r == inf {
 				ok = false
 				break
@@ -334,7 +332,7 @@ func (gm *game) visibleInAll(bank *dsl.Expr, b *Belief) (bool, error) {
 // numbered when an earlier read's value is still in use.
 func readVarName(b *Belief, reg string) string {
 	name := "v" + reg
-	for i := 2; strings.Contains(b.Key(), "r:"+name+"'"); i++ {
+	for i := 2; strings.Contains(b.lkey, "r:"+name+"'"); i++ {
 		name = "v" + reg + strconv.Itoa(i)
 	}
 	return name
@@ -473,7 +471,9 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		if len(order) == 1 && !hasEffect {
 			continue // learns nothing, changes nothing
 		}
-		e := &Edge{Act: &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName}}
+		act := &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName}
+		e := &Edge{Act: act}
+		var subs []int // outcomes whose belief lies inside n's
 		loopObs, looped := -1, false
 		for k := range order {
 			closed, err := gm.cl.close(groups[k])
@@ -491,6 +491,9 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 				e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: n, Loop: true})
 				continue
 			}
+			if gm.cl.within(b, n.B) {
+				subs = append(subs, k)
+			}
 			e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: gm.node(b, n.depth+1)})
 		}
 		if e == nil {
@@ -504,8 +507,32 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			if e.Loop == NoLoop {
 				continue
 			}
+			n.Edges = append(n.Edges, e)
+			continue
 		}
 		n.Edges = append(n.Edges, e)
+		// A poll may also come back to a belief inside n's: the device is
+		// in a state n's strategy already handles, so the driver may simply
+		// read again (the read cleared a flag it had no use for, say). Each
+		// such outcome gives the edge a variant that loops on it, under the
+		// same fair-progress rule.
+		if len(e.Outs) < 2 {
+			continue
+		}
+		for _, k := range subs {
+			kind, why, err := gm.loopKind(r, obs, order[k], groups[k])
+			if err != nil || kind == NoLoop {
+				continue
+			}
+			v := &Edge{Act: act, Loop: kind, LoopWhy: why}
+			for j, o := range e.Outs {
+				if j == k {
+					o = &Outcome{Obs: o.Obs, Next: n, Loop: true}
+				}
+				v.Outs = append(v.Outs, o)
+			}
+			n.Edges = append(n.Edges, v)
+		}
 	}
 	return nil
 }

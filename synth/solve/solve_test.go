@@ -26,3 +26,18 @@ func TestUARTDump(t *testing.T) {
 		t.Logf("== %s (beliefs %d, edges %d, rank %d, %v)\n%s", st.Method.Name, st.Stats.Beliefs, st.Stats.Edges, st.Stats.Rank, st.Stats.Time, st.Dump())
 	}
 }
+
+// TestUARTRanks pins the worst-case bus accesses of every UART method, so a
+// change to the solver that makes a strategy worse (or a search artifact
+// that hides a better one) is caught. Configure polls TEMT, then writes LCR
+// (DLAB set), DLL, DLM and LCR again; Write and Read poll LSR and move one
+// byte.
+func TestUARTRanks(t *testing.T) {
+	res := synthFile(t, "../../devices/uart16550/uart16550.dev")
+	ranks := map[string]int{}
+	for _, st := range res.Methods {
+		ranks[st.Method.Name] = st.Stats.Rank
+		require.Equal(t, st.Starts[0].Rank, st.Stats.Rank, st.Method.Name)
+	}
+	require.Equal(t, map[string]int{"Init": 1, "Configure": 5, "Write": 2, "Read": 2}, ranks)
+}
