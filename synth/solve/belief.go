@@ -71,6 +71,44 @@ type readRes struct {
 	vals []*term.T
 	next int32
 	viol bool
+	// learnt caches, per driver variable, the state after the driver
+	// learned the data fields' values into it.
+	learnt map[*term.T]*learnRes
+}
+
+// learnRes is the state after a read in which the values of data fields
+// became known as slices of the read variable, and the substitutions
+// (applied in order) that turned the values into those slices.
+type learnRes struct {
+	next int32
+	subs []map[string]*term.T
+}
+
+// learnRead applies what a read (rr, of register r, into variable rv)
+// teaches about the data fields to the state after the read.
+func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *learnRes {
+	if lr := rr.learnt[rv]; lr != nil {
+		return lr
+	}
+	lr := &learnRes{next: rr.next}
+	st := c.recs[rr.next].s
+	for _, fi := range data {
+		f := r.Fields[fi]
+		sub := map[string]*term.T{}
+		learn(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub)
+		if len(sub) > 0 {
+			st = st.Subst(sub)
+			lr.subs = append(lr.subs, sub)
+		}
+	}
+	if len(lr.subs) > 0 {
+		lr.next = c.intern(st)
+	}
+	if rr.learnt == nil {
+		rr.learnt = map[*term.T]*learnRes{}
+	}
+	rr.learnt[rv] = lr
+	return lr
 }
 
 type wkey struct {

@@ -408,27 +408,22 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		if len(data) == 0 {
 			continue
 		}
-		sub := map[string]*term.T{}
-		st := gm.cl.recs[a.next].s
-		for _, fi := range data {
-			f := r.Fields[fi]
-			learn(a.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub)
-			if len(sub) > 0 {
-				st = st.Subst(sub)
-				for k, v := range learned {
+		lr := gm.cl.learnRead(a, r, data, rv)
+		for _, sub := range lr.subs {
+			for k, v := range learned {
+				if v.Mentions(term.Entry, "") || v.Mentions(term.Unknown, "") {
 					learned[k] = v.Subst(sub)
 				}
-				for k, v := range sub {
-					if strings.HasPrefix(k, "e:") {
-						if _, seen := learned[k]; !seen {
-							learned[k] = v
-						}
+			}
+			for k, v := range sub {
+				if strings.HasPrefix(k, "e:") {
+					if _, seen := learned[k]; !seen {
+						learned[k] = v
 					}
 				}
-				sub = map[string]*term.T{}
 			}
 		}
-		nexts[i] = gm.cl.intern(st)
+		nexts[i] = lr.next
 	}
 	learnsSomething := false
 	for _, fi := range data {
