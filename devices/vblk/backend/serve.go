@@ -125,6 +125,7 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		pf.done = true
 	}
 	p.OnNotice = powerFail
+	p.ArmWith(r.WaitPowerCut)
 	r.SetOnline(true)
 	logf("vblk serve: %s, policy %v, %d sectors, region %s", cfg.Image, cfg.Policy, capacity, cfg.Shm)
 	if cfg.Ready != nil {

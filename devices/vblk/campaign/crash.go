@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drvsynth/drvsynth/devices/vblk/attach"
+	"github.com/drvsynth/drvsynth/devices/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block/sqlitevfs"
 )
 
@@ -143,10 +144,19 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		}
 		// The database process dies at the instant of the event; on a
 		// power cut the backend gets its notice at the same instant.
+		var rg *transport.Region
+		if cut {
+			// Mapped before the instant, so the cut costs one store and
+			// one futex wake.
+			if rg, err = transport.Open(opts.Shm); err != nil {
+				return res, err
+			}
+		}
 		t0 := time.Now()
 		_ = w.Process.Kill()
 		if cut {
-			_ = be.Cut(t0)
+			rg.PowerCut(t0)
+			rg.Close()
 		}
 		<-wdone
 		kind := "kill"

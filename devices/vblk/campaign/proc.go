@@ -7,11 +7,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/drvsynth/drvsynth/devices/vblk/transport"
 )
 
 // Backend is a running "serve" child.
@@ -116,14 +117,15 @@ func StartBackend(l Launcher, o ServeOpts) (*Backend, error) {
 	return b, nil
 }
 
-// Cut injects a power cut (SIGUSR1) as of t0: the instant is written next
-// to the region first, so the signal's delivery time counts against the
-// hold-up.
+// Cut cuts the power as of t0 by dropping the power-fail line in the
+// backend's region (see transport.Region.PowerCut).
 func (b *Backend) Cut(t0 time.Time) error {
-	if err := os.WriteFile(b.Shm+".cut", []byte(strconv.FormatInt(t0.UnixNano(), 10)), 0o600); err != nil {
+	r, err := transport.Open(b.Shm)
+	if err != nil {
 		return err
 	}
-	return b.cmd.Process.Signal(syscall.SIGUSR1)
+	r.PowerCut(t0)
+	return r.Close()
 }
 
 // Wait waits for the backend to exit.

@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/drvsynth/drvsynth/devices/vblk/attach"
 	"github.com/drvsynth/drvsynth/devices/vblk/backend"
 	"github.com/drvsynth/drvsynth/devices/vblk/power"
+	"github.com/drvsynth/drvsynth/devices/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block/sqlitevfs"
 )
 
@@ -111,21 +111,19 @@ func Serve(cfg backend.ServeConfig, supply power.Supply, stdout, stderr io.Write
 	p := power.New(supply)
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
-	p.Arm()
 	cut := make(chan os.Signal, 1)
 	signal.Notify(cut, syscall.SIGUSR1)
 	go func() {
 		<-cut
-		// A harness that killed the database process first left the
-		// instant of the cut next to the region (see Backend.Cut).
+		// Drop the region's power-fail line, as a harness does: the
+		// backend's real-time detector thread is waiting on it.
 		t0 := time.Now()
-		if b, err := os.ReadFile(cfg.Shm + ".cut"); err == nil {
-			if ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && ns > 0 {
-				t0 = time.Unix(0, ns)
-			}
-			os.Remove(cfg.Shm + ".cut")
+		if r, err := transport.Open(cfg.Shm); err == nil {
+			r.PowerCut(t0)
+			r.Close()
+		} else {
+			p.CutFrom(t0)
 		}
-		p.CutFrom(t0)
 	}()
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	cfg.Ready = func(capacity uint64, bound int64) {

@@ -151,7 +151,6 @@ type Power struct {
 	watching atomic.Bool
 	once     sync.Once
 	notice   chan struct{}
-	armed    chan struct{} // set by Arm
 	// OnNotice, if set before the cut, runs at the notice on the thread
 	// that detected it (SCHED_FIFO), before Notice is closed: the
 	// power-fail path then never waits for the Go scheduler to wake a
@@ -171,9 +170,24 @@ func (p *Power) Cut() time.Time { return p.CutFrom(time.Now()) }
 
 // CutFrom cuts the mains as of t0 (at most now): a harness that cut the
 // database process first passes the instant it did so, so the time the
-// signal took to reach the backend counts against the hold-up.
+// news took to reach the backend counts against the hold-up.
 func (p *Power) CutFrom(t0 time.Time) time.Time {
+	if p.record(t0) {
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			Realtime()
+			p.detect(time.Unix(0, p.cutAt.Load()))
+		}()
+	}
+	return time.Unix(0, p.cutAt.Load())
+}
+
+// record stores the cut once; it reports whether this call did.
+func (p *Power) record(t0 time.Time) bool {
+	did := false
 	p.once.Do(func() {
+		did = true
 		if now := time.Now(); t0.After(now) {
 			t0 = now
 		}
@@ -183,35 +197,27 @@ func (p *Power) CutFrom(t0 time.Time) time.Time {
 			go p.watch(t0)
 		}
 		p.cutAt.Store(t0.UnixNano())
-		if p.armed != nil {
-			close(p.armed) // wake the detector thread started by Arm
-			return
-		}
-		go func() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			Realtime()
-			p.detect(t0)
-		}()
 	})
-	return time.Unix(0, p.cutAt.Load())
+	return did
 }
 
-// Arm starts the detector thread ahead of the cut: a goroutine locked to
-// its own OS thread at real-time priority, blocked until Cut. Waking a
-// blocked real-time thread is immediate; starting a goroutine at the cut
-// would wait for the Go scheduler and the CPU scheduler first.
-func (p *Power) Arm() {
-	p.armed = make(chan struct{})
+// ArmWith starts the detector ahead of the cut: a goroutine locked to its
+// own OS thread at real-time priority that blocks in wait (for vblk, a
+// futex on the region's power-fail word) and handles the cut the moment
+// wait returns its instant. Waking a blocked real-time thread is
+// immediate; a signal handler or a goroutine started at the cut would wait
+// for the Go scheduler and the CPU scheduler first.
+func (p *Power) ArmWith(wait func() time.Time) {
 	ready := make(chan struct{})
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		Realtime()
 		close(ready)
-		<-p.armed
-		c, _ := p.CutAt()
-		p.detect(c)
+		t0 := wait()
+		if p.record(t0) {
+			p.detect(time.Unix(0, p.cutAt.Load()))
+		}
 	}()
 	<-ready
 }

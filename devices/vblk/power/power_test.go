@@ -81,6 +81,8 @@ func TestExcludeStallsKeepsTheTimeline(t *testing.T) {
 	<-p.Notice()
 	for !p.Dead(time.Now()) {
 	}
+	for p.watching.Load() { // let the watcher finish before reading
+	}
 	d, _ := p.Deadline()
 	wd, _ := p.WallDeadline()
 	assert.Equal(t, at.Add(5*time.Millisecond), wd)

@@ -12,7 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const ctlLatchCtrl = ctlPage + 48 // CTRL as it was when the doorbell rang
+const (
+	ctlLatchCtrl = ctlPage + 48 // CTRL as it was when the doorbell rang
+	ctlPowerFlag = ctlPage + 52 // 1 once the power has been cut (futex word)
+	ctlPowerCut  = ctlPage + 56 // UnixNano of the cut (64-bit)
+)
 
 // Region is the shared-memory image of one vblk device. Both processes map
 // the same file; all cross-process synchronisation goes through atomic
@@ -359,4 +363,25 @@ func futexWait(addr *uint32, val uint32, d time.Duration) {
 // futexWake wakes every waiter on addr.
 func futexWake(addr *uint32) {
 	_, _, _ = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, uintptr(1<<30), 0, 0, 0)
+}
+
+// ---- the power-fail line ----------------------------------------------------
+
+// PowerCut signals a power cut at t0 to the backend, like the power-good
+// line of a supply dropping: the backend's detector thread sleeps on this
+// word and wakes at once (it runs at real-time priority). A harness calls
+// it from its own mapping of the region right after killing the database
+// process; "vblk serve" calls it on SIGUSR1.
+func (r *Region) PowerCut(t0 time.Time) {
+	atomic.StoreInt64((*int64)(unsafe.Pointer(&r.mem[ctlPowerCut])), t0.UnixNano())
+	atomic.StoreUint32(r.word(ctlPowerFlag), 1)
+	futexWake(r.word(ctlPowerFlag))
+}
+
+// WaitPowerCut blocks until PowerCut and returns its instant.
+func (r *Region) WaitPowerCut() time.Time {
+	for atomic.LoadUint32(r.word(ctlPowerFlag)) == 0 {
+		futexWait(r.word(ctlPowerFlag), 0, time.Second)
+	}
+	return time.Unix(0, atomic.LoadInt64((*int64)(unsafe.Pointer(&r.mem[ctlPowerCut]))))
 }

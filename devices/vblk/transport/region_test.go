@@ -99,3 +99,24 @@ func TestOpenRefusesForeignFiles(t *testing.T) {
 	_, err := Open(filepath.Join(t.TempDir(), "missing"))
 	assert.Error(t, err)
 }
+
+func TestPowerFailLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "region")
+	back, err := Create(path)
+	require.NoError(t, err)
+	defer back.Close()
+	harness, err := Open(path)
+	require.NoError(t, err)
+	defer harness.Close()
+	got := make(chan time.Time)
+	go func() { got <- back.WaitPowerCut() }()
+	time.Sleep(2 * time.Millisecond)
+	t0 := time.Now().Add(-time.Millisecond)
+	harness.PowerCut(t0)
+	select {
+	case at := <-got:
+		assert.Equal(t, t0.UnixNano(), at.UnixNano())
+	case <-time.After(time.Second):
+		t.Fatal("the power-fail line did not wake the waiter")
+	}
+}
