@@ -50,20 +50,20 @@ type closer struct {
 	// mark and gen implement set unions without maps.
 	mark []uint32
 	gen  uint32
-	// writes caches the successor of a state under a register write.
-	writes map[wkey]wres
+	// wacts numbers the register writes (register and values) seen so far.
+	wacts map[wkey]int32
 }
 
 // srec is what the closer knows about one state.
 type srec struct {
 	s       *model.State
 	bid     int32   // -1 until a belief mentions it
-	closure []int32 // nil until computed
 	moves   []move  // nil until computed
 	movesOK bool
 	reads   []*readRes // per register index, nil until computed
 	vis     []int8     // per register index: 0 unknown, 1 visible, 2 not
 	faults  []int8     // per fault: 0 unknown, 1 holds, 2 not
+	writes  map[int32]wres
 }
 
 // readRes is a driver read of one register in one state.
@@ -112,7 +112,6 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 }
 
 type wkey struct {
-	st   int32
 	reg  int32
 	vals string // IDs of the written terms
 }
@@ -123,7 +122,7 @@ type wres struct {
 }
 
 func newCloser(m *model.Model) *closer {
-	return &closer{m: m, ids: map[string]int32{}, writes: map[wkey]wres{}}
+	return &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}}
 }
 
 // intern numbers a state.
@@ -222,55 +221,39 @@ func (c *closer) within(a, b *Belief) bool {
 }
 
 // close adds every state the device can reach by itself: internal
-// transitions, fair or not, and inputs from the outside world.
+// transitions, fair or not, and inputs from the outside world. The result
+// lists the given states first, then, depth first, what each adds (a
+// state reached from an earlier one is not explored again: everything it
+// reaches is already in).
 func (c *closer) close(states []int32) ([]int32, error) {
-	for _, id := range states {
-		if _, err := c.closeOne(id); err != nil {
-			return nil, err
-		}
-	}
 	g := c.nextGen()
-	var out []int32
+	var out, work []int32
 	for _, id := range states {
-		for _, x := range c.recs[id].closure {
-			if c.mark[x] != g {
-				c.mark[x] = g
-				out = append(out, x)
+		if c.mark[id] == g {
+			continue
+		}
+		c.mark[id] = g
+		out = append(out, id)
+		work = append(work[:0], id)
+		for len(work) > 0 {
+			x := work[len(work)-1]
+			work = work[:len(work)-1]
+			succ, err := c.moves(x)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range succ {
+				if c.mark[n.next] != g {
+					c.mark[n.next] = g
+					out = append(out, n.next)
+					work = append(work, n.next)
+				}
 			}
 		}
 		if len(out) > maxBeliefStates {
 			return nil, fmt.Errorf("a belief grew past %d states: the device's own moves are too nondeterministic to enumerate", maxBeliefStates)
 		}
 	}
-	return out, nil
-}
-
-func (c *closer) closeOne(id int32) ([]int32, error) {
-	if cl := c.recs[id].closure; cl != nil {
-		return cl, nil
-	}
-	seen := map[int32]bool{id: true}
-	out := []int32{id}
-	work := []int32{id}
-	for len(work) > 0 {
-		x := work[len(work)-1]
-		work = work[:len(work)-1]
-		succ, err := c.moves(x)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range succ {
-			if !seen[n.next] {
-				seen[n.next] = true
-				out = append(out, n.next)
-				work = append(work, n.next)
-				if len(out) > maxBeliefStates {
-					return nil, fmt.Errorf("a belief grew past %d states: the device's own moves are too nondeterministic to enumerate", maxBeliefStates)
-				}
-			}
-		}
-	}
-	c.recs[id].closure = out
 	return out, nil
 }
 
@@ -309,18 +292,29 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	return rr, nil
 }
 
-// write is a driver write of register ri with vals in state id: the
-// successor, or a violated require.
-func (c *closer) write(id int32, ri int, reg *model.Reg, vals []*term.T) (wres, error) {
+// writeAct numbers the write of vals into register ri.
+func (c *closer) writeAct(ri int, vals []*term.T) int32 {
 	kb := make([]byte, 0, 4*len(vals))
 	for _, v := range vals {
 		kb = binary.LittleEndian.AppendUint32(kb, v.ID())
 	}
-	k := wkey{st: id, reg: int32(ri), vals: string(kb)}
-	if w, ok := c.writes[k]; ok {
+	k := wkey{reg: int32(ri), vals: string(kb)}
+	a, ok := c.wacts[k]
+	if !ok {
+		a = int32(len(c.wacts))
+		c.wacts[k] = a
+	}
+	return a
+}
+
+// write is a driver write (act, numbered by writeAct) of register reg with
+// vals in state id: the successor, or a violated require.
+func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wres, error) {
+	r := c.recs[id]
+	if w, ok := r.writes[act]; ok {
 		return w, nil
 	}
-	next, viol, err := c.m.WriteReg(c.recs[id].s, reg, vals)
+	next, viol, err := c.m.WriteReg(r.s, reg, vals)
 	if err != nil {
 		return wres{}, err
 	}
@@ -328,7 +322,10 @@ func (c *closer) write(id int32, ri int, reg *model.Reg, vals []*term.T) (wres, 
 	if viol == nil {
 		w.next = c.intern(next)
 	}
-	c.writes[k] = w
+	if r.writes == nil {
+		r.writes = map[int32]wres{}
+	}
+	r.writes[act] = w
 	return w, nil
 }
 

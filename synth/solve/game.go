@@ -122,6 +122,8 @@ type game struct {
 	nodes  map[string]*Node
 	list   []*Node
 	consts map[string][]uint64 // REG.FIELD -> constants the spec compares it with
+	// expanded counts the beliefs whose moves were computed.
+	expanded int
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -168,6 +170,7 @@ func (gm *game) search(n *Node, budget int) int {
 	}
 	if !n.done {
 		n.done = true
+		gm.expanded++
 		if n.err = gm.expand(n); n.err != nil {
 			return inf
 		}
@@ -399,6 +402,19 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			data = append(data, fi)
 		}
 	}
+	learnsSomething := false
+	for _, fi := range data {
+		for _, a := range res {
+			learnsSomething = learnsSomething || gm.worthLearning(a.vals[fi])
+		}
+	}
+	hasEffect := len(r.OnRead) > 0 || learnsSomething
+	for _, f := range r.Fields {
+		hasEffect = hasEffect || f.RC
+	}
+	if len(finite) == 0 && !hasEffect {
+		return nil // one outcome that learns nothing and changes nothing
+	}
 	varName := readVarName(n.B, r.Name)
 	rv := term.R(varName, r.Width)
 	learned := copyLearned(n.B.Learned)
@@ -424,16 +440,6 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			}
 		}
 		nexts[i] = lr.next
-	}
-	learnsSomething := false
-	for _, fi := range data {
-		for _, a := range res {
-			learnsSomething = learnsSomething || gm.worthLearning(a.vals[fi])
-		}
-	}
-	hasEffect := len(r.OnRead) > 0 || learnsSomething
-	for _, f := range r.Fields {
-		hasEffect = hasEffect || f.RC
 	}
 	for _, obs := range observeSets(finite) {
 		// Group the states by the values the observed fields show, in the

@@ -238,7 +238,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		}
 	}
 	st.Stats = Stats{Beliefs: len(gm.list), Rank: st.Starts[0].Rank, Time: time.Since(start)}
-	tracef("%s relax=%v idle=%d: %d starts, %d beliefs, rank %d, %v", meth.Name, relax, len(idle), len(st.Starts), len(gm.list), st.Stats.Rank, st.Stats.Time)
+	tracef("%s relax=%v idle=%d: %d starts, %d beliefs (%d expanded), %d states, %d writes, rank %d, %v", meth.Name, relax, len(idle), len(st.Starts), len(gm.list), gm.expanded, len(cl.recs), len(cl.wacts), st.Stats.Rank, st.Stats.Time)
 	for _, n := range gm.list {
 		st.Stats.Edges += len(n.Edges)
 	}

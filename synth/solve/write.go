@@ -165,8 +165,9 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		}
 		nexts := make([]int32, 0, len(n.B.ids))
 		legal := true
+		act := gm.cl.writeAct(ri, terms)
 		for _, id := range n.B.ids {
-			w, err := gm.cl.write(id, ri, r, terms)
+			w, err := gm.cl.write(id, act, r, terms)
 			if err != nil {
 				return err
 			}
