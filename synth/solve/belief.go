@@ -57,8 +57,8 @@ type closer struct {
 // srec is what the closer knows about one state.
 type srec struct {
 	s       *model.State
-	bid     int32   // -1 until a belief mentions it
-	moves   []move  // nil until computed
+	bid     int32  // -1 until a belief mentions it
+	moves   []move // nil until computed
 	movesOK bool
 	reads   []*readRes // per register index, nil until computed
 	vis     []int8     // per register index: 0 unknown, 1 visible, 2 not
