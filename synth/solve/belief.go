@@ -52,6 +52,10 @@ type closer struct {
 	gen  uint32
 	// wacts numbers the register writes (register and values) seen so far.
 	wacts map[wkey]int32
+	// dead are variables nothing reads, and deadVal the one value each
+	// holds in place of any value the driver cannot name.
+	dead    []int
+	deadVal []*term.T
 }
 
 // srec is what the closer knows about one state.
@@ -64,6 +68,7 @@ type srec struct {
 	vis     []int8     // per register index: 0 unknown, 1 visible, 2 not
 	faults  []int8     // per fault: 0 unknown, 1 holds, 2 not
 	writes  map[int32]wres
+	fvals   [][]*term.T // per register index: what its fields read as
 }
 
 // readRes is a driver read of one register in one state.
@@ -122,11 +127,24 @@ type wres struct {
 }
 
 func newCloser(m *model.Model) *closer {
-	return &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}}
+	c := &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}, dead: deadVars(m)}
+	for _, i := range c.dead {
+		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
+	}
+	return c
 }
 
 // intern numbers a state.
 func (c *closer) intern(s *model.State) int32 {
+	cloned := false
+	for j, i := range c.dead {
+		if v := s.Vals[i]; v != c.deadVal[j] && !available(v) {
+			if !cloned {
+				s, cloned = s.Clone(), true
+			}
+			s.Set(i, c.deadVal[j])
+		}
+	}
 	k := s.Key()
 	if id, ok := c.ids[k]; ok {
 		return id
@@ -329,6 +347,28 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	return w, nil
 }
 
+// fieldVals is what the fields of register ri read as in state id (without
+// performing the read).
+func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) {
+	r := c.recs[id]
+	if r.fvals == nil {
+		r.fvals = make([][]*term.T, len(c.m.Regs))
+	}
+	if v := r.fvals[ri]; v != nil {
+		return v, nil
+	}
+	v := make([]*term.T, len(reg.Fields))
+	for i, f := range reg.Fields {
+		x, err := c.m.FieldValue(f, r.s)
+		if err != nil {
+			return nil, err
+		}
+		v[i] = x
+	}
+	r.fvals[ri] = v
+	return v, nil
+}
+
 // visible reports whether the bank condition of register ri (bank) holds
 // in state id.
 func (c *closer) visible(id int32, ri int, bank *dsl.Expr) (bool, error) {
@@ -419,4 +459,65 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 // constants, request parameters and values the driver read.
 func available(t *term.T) bool {
 	return !t.Mentions(term.Entry, "") && !t.Mentions(term.Unknown, "")
+}
+
+// deadVars lists the data variables nothing ever reads: stored fields of
+// write-only registers that no expression of the spec names (in their own
+// register's write handler a bare field name is the value being written,
+// not the stored one). What such a variable holds cannot matter, but a
+// value the driver could not name anyway (an entry value, an unknown)
+// would still split states that are the same device; the closer folds all
+// of those into one. Values the driver can name are kept, because writes
+// offer them as "keep" candidates.
+func deadVars(m *model.Model) []int {
+	named := map[string]bool{}
+	expr := func(e *dsl.Expr) { collectAllNames(e, named) }
+	stmts := func(ss []*dsl.Stmt) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			switch {
+			case s.Require != nil:
+				expr(s.Require.Cond)
+			case s.If != nil:
+				expr(s.If.Cond)
+			case s.Assign != nil:
+				expr(s.Assign.Value)
+			case s.Emit != nil:
+				for _, a := range s.Emit.Args {
+					expr(a)
+				}
+			}
+		})
+	}
+	for _, r := range m.Regs {
+		expr(r.Bank)
+		for _, f := range r.Fields {
+			expr(f.Value)
+		}
+		stmts(r.OnRead)
+		stmts(r.OnWrite)
+	}
+	for _, p := range m.Streams {
+		expr(p.Bank)
+		stmts(p.OnRead)
+		stmts(p.OnWrite)
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		expr(t.Guard)
+		stmts(t.Body)
+	}
+	expr(m.IRQ)
+	for _, f := range m.Faults {
+		expr(f.Cond)
+	}
+	for _, pb := range m.Bindings {
+		expr(pb.Body)
+	}
+	var out []int
+	for i, v := range m.Vars {
+		if v.Finite || v.Field == nil || v.Field.Reg.Read || named[v.Name] {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
 }

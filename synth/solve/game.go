@@ -504,7 +504,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			if len(e.Outs) == 1 {
 				continue // a read that always comes back to the same belief
 			}
-			e.Loop, e.LoopWhy, _ = gm.loopKind(r, obs, order[loopObs], groups[loopObs])
+			e.Loop, e.LoopWhy, _ = gm.loopKind(ri, r, obs, order[loopObs], groups[loopObs])
 			if e.Loop == NoLoop {
 				continue
 			}
@@ -521,7 +521,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			continue
 		}
 		for _, k := range subs {
-			kind, why, err := gm.loopKind(r, obs, order[k], groups[k])
+			kind, why, err := gm.loopKind(ri, r, obs, order[k], groups[k])
 			if err != nil || kind == NoLoop {
 				continue
 			}
@@ -605,14 +605,14 @@ func copyLearned(m map[string]*term.T) map[string]*term.T {
 // loopKind applies the fair-progress rule to a poll: the driver may read
 // again on outcome loopVals only if every state showing it will stop
 // showing it — by a fair device transition, or by an input it waits for.
-func (gm *game) loopKind(r *model.Reg, obs []int, loopVals []uint64, states []int32) (LoopKind, []*model.Transition, error) {
+func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, states []int32) (LoopKind, []*model.Transition, error) {
 	shows := func(id int32) (bool, error) {
-		s := gm.cl.recs[id].s
+		vals, err := gm.cl.fieldVals(id, ri, r)
+		if err != nil {
+			return false, err
+		}
 		for j, fi := range obs {
-			v, err := gm.m.FieldValue(r.Fields[fi], s)
-			if err != nil {
-				return false, err
-			}
+			v := vals[fi]
 			if !v.IsConst() || v.Val != loopVals[j] {
 				return false, nil
 			}

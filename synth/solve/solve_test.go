@@ -41,3 +41,22 @@ func TestUARTRanks(t *testing.T) {
 	}
 	require.Equal(t, map[string]int{"Init": 1, "Configure": 5, "Write": 2, "Read": 2}, ranks)
 }
+
+// BenchmarkSynthesizeUART measures the whole UART synthesis: every method,
+// the idle fixpoint included. It reports the beliefs of all games.
+func BenchmarkSynthesizeUART(b *testing.B) {
+	spec, diags := dsl.LoadDevice("../../devices/uart16550/uart16550.dev")
+	require.False(b, diags.HasErrors(), "%v", diags)
+	m, err := model.Lower(spec)
+	require.NoError(b, err)
+	beliefs := 0
+	for b.Loop() {
+		res, err := Synthesize(m)
+		require.NoError(b, err)
+		beliefs = 0
+		for _, st := range res.Methods {
+			beliefs += st.Stats.Beliefs
+		}
+	}
+	b.ReportMetric(float64(beliefs), "beliefs")
+}
