@@ -113,6 +113,7 @@ type Node struct {
 	done     bool
 	err      error
 	failedAt int // no strategy within this budget
+	h        int // lowerBound, once known (-1 before)
 }
 
 type game struct {
@@ -124,6 +125,7 @@ type game struct {
 	consts map[string][]uint64 // REG.FIELD -> constants the spec compares it with
 	// expanded counts the beliefs whose moves were computed.
 	expanded int
+	bi       *boundInfo
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -134,7 +136,7 @@ func (gm *game) node(b *Belief, depth int) *Node {
 	if n, ok := gm.nodes[b.Key()]; ok {
 		return n
 	}
-	n := &Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1}
+	n := &Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1, h: -1}
 	gm.nodes[b.Key()] = n
 	gm.list = append(gm.list, n)
 	return n
@@ -217,34 +219,266 @@ func (gm *game) search(n *Node, budget int) int {
 	return best
 }
 
-// lowerBound is an admissible estimate of the accesses still needed: every
-// register holding a field that the contract pins to a value it does not
-// yet have must be written at least once, and an event the contract wants
-// needs at least one access to happen.
+// lowerBound is an admissible estimate of the accesses still needed,
+// computed once per belief:
+//   - every register holding a field that the contract pins to a value it
+//     does not yet have must be written at least once;
+//   - an event the contract wants that some state has not emitted needs an
+//     access that makes the device emit it: one more (one for all such
+//     events, as one access may emit several), unless it can be a write
+//     to one of those registers or the device emits it by itself;
+//   - and if none of these accesses can be the next one (its register is
+//     hidden behind its bank, or it would break a require), the next access
+//     is yet another one.
 func (gm *game) lowerBound(n *Node) int {
-	regs := map[*model.Reg]bool{}
-	for qual, cands := range gm.goal.feedField {
+	if n.h >= 0 {
+		return n.h
+	}
+	b := gm.bounds()
+	need := map[int]bool{} // registers to write
+	for _, sf := range b.strict {
+		for _, s := range n.B.States {
+			if s.Vals[sf.v] != sf.t {
+				need[sf.ri] = true
+				break
+			}
+		}
+	}
+	h := len(need)
+	// nextOK: some access counted in h may be the next move.
+	nextOK := false
+	for ri := range need {
+		if gm.writeAvailable(n, ri, false) {
+			nextOK = true
+			break
+		}
+	}
+	// An event some state lacks needs an access. It is an extra one when
+	// no needed register write can emit it (the device may also emit it
+	// by itself after some access: then it only needs some access).
+	missing, extra := false, false
+	for _, ev := range gm.goal.wantEvents {
+		lacks := false
+		for _, s := range n.B.States {
+			if !hasEvent(s, ev) {
+				lacks = true
+				break
+			}
+		}
+		if !lacks {
+			continue
+		}
+		missing = true
+		em := b.emitters[ev]
+		if em == nil || em.device {
+			continue
+		}
+		shared := false
+		for _, a := range em.accs {
+			shared = shared || (a.write && need[a.ri])
+		}
+		if shared {
+			continue
+		}
+		extra = true
+		if em.stream {
+			nextOK = true
+		}
+		for _, a := range em.accs {
+			if !nextOK && gm.accessAvailable(n, a) {
+				nextOK = true
+			}
+		}
+	}
+	switch {
+	case extra:
+		h++
+	case missing && h == 0:
+		h, nextOK = 1, true
+	}
+	if h > 0 && !nextOK {
+		h++
+	}
+	n.h = h
+	return h
+}
+
+func hasEvent(s *model.State, name string) bool {
+	for _, e := range s.Events {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// access is a read or write of register ri.
+type access struct {
+	ri    int
+	write bool
+}
+
+// emitters says what can make the device emit an event.
+type emitters struct {
+	accs   []access
+	device bool // an internal transition or an input
+	stream bool // a stream transfer
+}
+
+// boundInfo is what lowerBound precomputes per game.
+type boundInfo struct {
+	strict []struct {
+		v, ri int
+		t     *term.T
+	}
+	emitters map[string]*emitters
+	// freeReq[ri]: whether the requires of ri's write handler do not look
+	// at the values written, so one trial write tells whether any is legal.
+	freeReq []bool
+}
+
+func (gm *game) bounds() *boundInfo {
+	if gm.bi != nil {
+		return gm.bi
+	}
+	b := &boundInfo{emitters: map[string]*emitters{}, freeReq: make([]bool, len(gm.m.Regs))}
+	regIndex := map[*model.Reg]int{}
+	for ri, r := range gm.m.Regs {
+		regIndex[r] = ri
+	}
+	quals := make([]string, 0, len(gm.goal.feedField))
+	for q := range gm.goal.feedField {
+		quals = append(quals, q)
+	}
+	sort.Strings(quals)
+	for _, qual := range quals {
 		f := gm.m.FieldByQual(qual)
 		if f == nil || !f.Stored {
 			continue
 		}
-		for _, c := range cands {
-			if !c.Strict {
-				continue
-			}
-			for _, s := range n.B.States {
-				if s.Vals[f.Var] != c.T {
-					regs[f.Reg] = true
-					break
-				}
+		for _, c := range gm.goal.feedField[qual] {
+			if c.Strict {
+				b.strict = append(b.strict, struct {
+					v, ri int
+					t     *term.T
+				}{f.Var, regIndex[f.Reg], c.T})
 			}
 		}
 	}
-	h := len(regs)
-	if h == 0 && gm.goal.wantsEvent && !n.Goal {
-		h = 1
+	em := func(name string) *emitters {
+		if b.emitters[name] == nil {
+			b.emitters[name] = &emitters{}
+		}
+		return b.emitters[name]
 	}
-	return h
+	emits := func(ss []*dsl.Stmt, f func(*emitters)) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Emit != nil {
+				f(em(s.Emit.Event))
+			}
+		})
+	}
+	for ri, r := range gm.m.Regs {
+		emits(r.OnRead, func(e *emitters) { e.accs = append(e.accs, access{ri, false}) })
+		emits(r.OnWrite, func(e *emitters) { e.accs = append(e.accs, access{ri, true}) })
+		local := map[string]bool{}
+		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
+			switch {
+			case s.Require != nil:
+				collectNames(s.Require.Cond, local)
+			case s.If != nil:
+				collectNames(s.If.Cond, local)
+			}
+		})
+		b.freeReq[ri] = true
+		for _, f := range r.Fields {
+			if local[f.Name] {
+				b.freeReq[ri] = false
+			}
+		}
+	}
+	for _, p := range gm.m.Streams {
+		emits(p.OnRead, func(e *emitters) { e.stream = true })
+		emits(p.OnWrite, func(e *emitters) { e.stream = true })
+	}
+	for _, t := range append(append([]*model.Transition(nil), gm.m.Internals...), gm.m.Inputs...) {
+		emits(t.Body, func(e *emitters) { e.device = true })
+	}
+	gm.bi = b
+	return b
+}
+
+// collectNames records the bare (one-part) names in e.
+func collectNames(e *dsl.Expr, out map[string]bool) {
+	if e == nil {
+		return
+	}
+	if e.Kind == dsl.NameExpr && len(e.Path) == 1 {
+		out[e.Path[0]] = true
+	}
+	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+		collectNames(x, out)
+	}
+	for _, a := range e.Args {
+		collectNames(a, out)
+	}
+	for _, c := range e.Cases {
+		collectNames(c.Value, out)
+	}
+}
+
+// accessAvailable reports whether access a may be the driver's next move
+// in n: its register is visible, and it breaks no require for certain.
+func (gm *game) accessAvailable(n *Node, a access) bool {
+	if a.write {
+		return gm.writeAvailable(n, a.ri, true)
+	}
+	r := gm.m.Regs[a.ri]
+	for _, id := range n.B.ids {
+		if ok, err := gm.cl.visible(id, a.ri, r.Bank); err != nil || !ok {
+			return err != nil // on an error, claim nothing
+		}
+	}
+	for _, id := range n.B.ids {
+		rr, err := gm.cl.read(id, a.ri, r)
+		if err != nil {
+			return true
+		}
+		if rr.viol {
+			return false
+		}
+	}
+	return true
+}
+
+// writeAvailable reports whether some write of register ri may be the next
+// move in n. With tryReq, a handler whose requires do not depend on the
+// written values is tried once (with the reset values).
+func (gm *game) writeAvailable(n *Node, ri int, tryReq bool) bool {
+	r := gm.m.Regs[ri]
+	for _, id := range n.B.ids {
+		if ok, err := gm.cl.visible(id, ri, r.Bank); err != nil || !ok {
+			return err != nil
+		}
+	}
+	if !tryReq || !gm.bounds().freeReq[ri] {
+		return true
+	}
+	vals := make([]*term.T, len(r.Fields))
+	for i, f := range r.Fields {
+		vals[i] = term.C(f.Reset, f.Width)
+	}
+	act := gm.cl.writeAct(ri, vals)
+	for _, id := range n.B.ids {
+		w, err := gm.cl.write(id, act, r, vals)
+		if err != nil {
+			return true
+		}
+		if w.viol {
+			return false
+		}
+	}
+	return true
 }
 
 func (gm *game) expand(n *Node) error {
@@ -375,15 +609,12 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		if err != nil {
 			return err
 		}
-		if rr.viol {
-			return nil // reading here may break a require
-		}
-		res[i] = rr
-	}
-	for _, a := range res {
-		if gm.goal.emitsForeign1(gm.cl.recs[a.next].s) {
+		// A read that may break a require, or make the device emit an
+		// event the contract does not name, is not a move here.
+		if rr.viol || gm.goal.emitsForeign1(gm.cl.recs[rr.next].s) {
 			return nil
 		}
+		res[i] = rr
 	}
 	// Fields whose value is a constant in every state can split the belief;
 	// the others carry data the driver learns.

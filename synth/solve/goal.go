@@ -29,6 +29,7 @@ type goal struct {
 	feedField  map[string][]*Cand
 	feedVar    map[int][]*Cand
 	wantsEvent bool
+	wantEvents []string // the events the contract asks for
 	// relevant marks variables whose value can matter to the goal.
 	relevant []bool
 	// events are the class events the contract names. A move that makes

@@ -171,20 +171,16 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 			if err != nil {
 				return err
 			}
-			if w.viol {
+			// One state that breaks a require, or makes the device emit
+			// an event the contract does not name, rules the write out:
+			// no need to look at the others.
+			if w.viol || gm.goal.emitsForeign1(gm.cl.recs[w.next].s) {
 				legal = false
 				break
 			}
 			nexts = append(nexts, w.next)
 		}
 		if !legal || !gm.changesRelevant(n.B.ids, nexts) {
-			continue
-		}
-		foreign := false
-		for _, id := range nexts {
-			foreign = foreign || gm.goal.emitsForeign1(gm.cl.recs[id].s)
-		}
-		if foreign {
 			continue
 		}
 		closed, err := gm.cl.close(nexts)
@@ -233,6 +229,7 @@ func (g *goal) feedsOf(m *model.Model, e *dsl.Expr) error {
 		return g.feedsOf(m, e.Y)
 	case e.Kind == dsl.CallExpr && m.Events[e.Name()] != nil:
 		g.wantsEvent = true
+		g.wantEvents = append(g.wantEvents, e.Name())
 		return g.eventFeeds(m, e)
 	case (e.Kind == dsl.CallExpr || e.Kind == dsl.NameExpr) && m.Bindings[e.Name()] != nil:
 		pb := m.Bindings[e.Name()]
@@ -401,7 +398,7 @@ func (g *goal) mapArg(m *model.Model, r *model.Reg, a *dsl.Expr, want *term.T, w
 	top := width
 	for _, l := range locs {
 		top -= l.width
-		c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: why}
+		c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: why, Strict: true}
 		switch {
 		case l.field != nil:
 			g.feedField[l.field.Qual()] = append(g.feedField[l.field.Qual()], c)
