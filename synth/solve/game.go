@@ -244,7 +244,7 @@ func (gm *game) lowerBound(n *Node) int {
 			}
 		}
 	}
-	h := len(need)
+	h := len(need) + gm.bankAccesses(n, need)
 	// nextOK: some access counted in h may be the next move.
 	nextOK := false
 	for ri := range need {
@@ -335,13 +335,14 @@ type boundInfo struct {
 	// freeReq[ri]: whether the requires of ri's write handler do not look
 	// at the values written, so one trial write tells whether any is legal.
 	freeReq []bool
+	banks   []*bankInfo
 }
 
 func (gm *game) bounds() *boundInfo {
 	if gm.bi != nil {
 		return gm.bi
 	}
-	b := &boundInfo{emitters: map[string]*emitters{}, freeReq: make([]bool, len(gm.m.Regs))}
+	b := &boundInfo{emitters: map[string]*emitters{}, freeReq: make([]bool, len(gm.m.Regs)), banks: banksOf(gm.m)}
 	regIndex := map[*model.Reg]int{}
 	for ri, r := range gm.m.Regs {
 		regIndex[r] = ri
@@ -406,6 +407,134 @@ func (gm *game) bounds() *boundInfo {
 	}
 	gm.bi = b
 	return b
+}
+
+// bankAccesses counts the writes that banked registers the contract needs
+// written cost beyond need itself: a register hidden in some state needs a
+// write that shows it first, and one that hides it again afterwards when
+// every idle state hides it. Only banks over fields that nothing but their
+// own register's writes change are counted; a bank register that is itself
+// in need covers one of those writes.
+func (gm *game) bankAccesses(n *Node, need map[int]bool) int {
+	b := gm.bounds()
+	type acc struct{ open, close, covered bool }
+	per := map[string]*acc{} // by the bank's registers
+	for ri := range need {
+		bk := b.banks[ri]
+		if bk == nil {
+			continue
+		}
+		a := per[bk.key]
+		if a == nil {
+			a = &acc{}
+			for _, x := range bk.regs {
+				a.covered = a.covered || need[x]
+			}
+			per[bk.key] = a
+		}
+		r := gm.m.Regs[ri]
+		for _, id := range n.B.ids {
+			if ok, err := gm.cl.visible(id, ri, r.Bank); err == nil && !ok {
+				a.open = true
+				break
+			}
+		}
+		if bk.closes == nil {
+			c := gm.goal.idle != nil && len(gm.goal.idleStates) > 0
+			for _, s := range gm.goal.idleStates {
+				if ok, err := gm.m.Visible(r.Bank, s); err != nil || ok {
+					c = false
+					break
+				}
+			}
+			bk.closes = &c
+		}
+		a.close = a.close || *bk.closes
+	}
+	extra := 0
+	for _, a := range per {
+		k := 0
+		if a.open {
+			k++
+		}
+		if a.close {
+			k++
+		}
+		if a.covered && k > 0 {
+			k--
+		}
+		extra += k
+	}
+	return extra
+}
+
+// bankInfo describes the bank condition of a register for bankAccesses.
+type bankInfo struct {
+	key    string // the bank's registers, to share the count among them
+	regs   []int
+	closes *bool // every idle state hides the register (computed lazily)
+}
+
+// banksOf finds, per register, the registers whose fields its bank reads,
+// when nothing else changes those fields.
+func banksOf(m *model.Model) []*bankInfo {
+	assigned := map[string]bool{} // variables some handler or transition assigns
+	mark := func(ss []*dsl.Stmt, local *model.Reg) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Assign == nil {
+				return
+			}
+			name := strings.Join(s.Assign.Target.Parts, ".")
+			assigned[name] = true
+			if local != nil && len(s.Assign.Target.Parts) == 1 {
+				assigned[local.Name+"."+name] = true
+			}
+		})
+	}
+	for _, r := range m.Regs {
+		mark(r.OnRead, r)
+		mark(r.OnWrite, r)
+	}
+	for _, p := range m.Streams {
+		mark(p.OnRead, nil)
+		mark(p.OnWrite, nil)
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		mark(t.Body, nil)
+	}
+	out := make([]*bankInfo, len(m.Regs))
+	for ri, r := range m.Regs {
+		if r.Bank == nil {
+			continue
+		}
+		names := map[string]bool{}
+		collectAllNames(r.Bank, names)
+		set := map[int]bool{}
+		ok := true
+		for name := range names {
+			f := m.FieldByQual(name)
+			if f == nil || !f.Stored || assigned[name] {
+				ok = false
+				break
+			}
+			for xi, x := range m.Regs {
+				if x == f.Reg {
+					set[xi] = true
+				}
+			}
+		}
+		if !ok || len(set) == 0 {
+			continue
+		}
+		bk := &bankInfo{}
+		for xi := range set {
+			bk.regs = append(bk.regs, xi)
+		}
+		sort.Ints(bk.regs)
+		bk.key = fmt.Sprint(bk.regs)
+		out[ri] = bk
+	}
+	return out
 }
 
 // collectNames records the bare (one-part) names in e.

@@ -18,7 +18,8 @@ type goal struct {
 	outs   map[string]bool
 	// idle, when set, is the idle invariant: the finite part of every end
 	// state must be in it.
-	idle map[string]bool
+	idle       map[string]bool
+	idleStates []*model.State
 	// frames are data variables the method must leave as it found them:
 	// class state it does not promise to change.
 	frames []int

@@ -167,6 +167,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		g.idle = map[string]bool{}
 		for _, s := range idle {
 			g.idle[m.FiniteSig(s)] = true
+			g.idleStates = append(g.idleStates, s)
 		}
 	}
 	if err := g.deriveFeeds(m); err != nil {
