@@ -130,7 +130,8 @@ func (c *checker) checkDevice(f *File) {
 		}
 	}
 	for _, s := range states {
-		s.t = c.resolveType(s.decl.Type, s.decl.Name, false, false)
+		// A state variable may hold a buffer: the contents of a data window.
+		s.t = c.resolveType(s.decl.Type, s.decl.Name, true, false)
 		if s.t.kind == ckEnum && s.decl.Type.Enum != nil {
 			addMembers(dev.members, s.t.enum)
 		}

@@ -121,6 +121,24 @@ func (c *checker) cond(sc *ckScope, e *Expr, what string) {
 
 func (c *checker) call(sc *ckScope, e *Expr) *ckType {
 	name := e.Name()
+	if name == "len" && len(e.Path) == 1 {
+		// len(buf): the length in bytes of a buffer, an unsized integer.
+		if len(e.Args) != 1 {
+			c.errorf(e.Pos, "len takes one buffer")
+			return ckInvalidType
+		}
+		// The length of an out buffer is known before the method fills it:
+		// the caller allocated it.
+		requires := sc.requires
+		sc.requires = false
+		t := c.expr(sc, e.Args[0], nil)
+		sc.requires = requires
+		if t.kind != ckInvalid && t.kind != ckSlice && t.kind != ckBuf {
+			c.errorf(e.Args[0].Pos, "len of %s: only buffers have a length", t)
+			return ckInvalidType
+		}
+		return ckIntType
+	}
 	var sig *ckSig
 	if sc.contract && c.cls != nil && len(e.Path) == 1 {
 		if p, ok := c.cls.preds[name]; ok {

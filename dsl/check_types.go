@@ -9,14 +9,15 @@ import "fmt"
 const maxEnumerated = 16
 
 // resolveType turns a declared type into a checker type. name labels an
-// inline enum in messages; allowSlice is true only for class parameters.
+// inline enum in messages; allowSlice is true for class parameters and
+// device state (a buffer a data window holds).
 func (c *checker) resolveType(t *Type, name string, allowSlice, inClass bool) *ckType {
 	if t == nil {
 		return ckInvalidType
 	}
 	if t.Slice {
 		if !allowSlice {
-			c.errorf(t.Pos, "slice types are only allowed for class method, event and predicate parameters")
+			c.errorf(t.Pos, "slice types are only allowed for class parameters and device state")
 			return ckInvalidType
 		}
 		elem := *t

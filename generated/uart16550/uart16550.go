@@ -139,7 +139,7 @@ func (d *Driver) Init(ctx context.Context) (err error) {
 }
 
 // Configure implements the serial class method of the same name (serial.osi:21).
-// Worst case: 6 bus accesses, not counting repeated polls.
+// Worst case: 5 bus accesses, not counting repeated polls.
 func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBits, parity serial.Parity, stop serial.StopBits) (err error) {
 	// The contract requires baud > 0 (serial.osi:22).
 	if !(baud > 0) {
@@ -147,56 +147,27 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vLSR uint64 // values read from the device
-	// Read LSR (uart16550.dev:105); DR decide what follows.
-	vLSR = uint64(d.bus.Read8(RegLSR))
-	switch {
-	case LSR_DR.Get(vLSR) == 0:
-		// Poll LSR (uart16550.dev:105) while TEMT == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
-		for {
-			vLSR = uint64(d.bus.Read8(RegLSR))
-			if !(LSR_TEMT.Get(vLSR) == 0) {
-				break
-			}
-			if err := w.Device(); err != nil {
-				return err
-			}
+	// Poll LSR (uart16550.dev:105) while TEMT == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
+	for {
+		vLSR = uint64(d.bus.Read8(RegLSR))
+		if !(LSR_TEMT.Get(vLSR) == 0) {
+			break
 		}
-		w.Done()
-		// Write LCR (uart16550.dev:84): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
-		d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))|LCR_DLAB.Put(1)))
-		// Write DLL (uart16550.dev:39): DIVL: from line (uart16550.dev:151).
-		d.bus.Write8(RegDLL, uint8(DLL_DIVL.Put(((BAUD_CLOCK / uint64(baud)) & 0xff))))
-		// Write DLM (uart16550.dev:46): DIVH: from line (uart16550.dev:151).
-		d.bus.Write8(RegDLM, uint8(DLM_DIVH.Put(((BAUD_CLOCK / uint64(baud)) >> 8))))
-		// Write LCR (uart16550.dev:84): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
-		d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))))
-		// The contract holds.
-		return nil
-	case LSR_DR.Get(vLSR) == 1:
-		// Poll LSR (uart16550.dev:105) while TEMT == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
-		for {
-			vLSR = uint64(d.bus.Read8(RegLSR))
-			if !(LSR_TEMT.Get(vLSR) == 0) {
-				break
-			}
-			if err := w.Device(); err != nil {
-				return err
-			}
+		if err := w.Device(); err != nil {
+			return err
 		}
-		w.Done()
-		// Write LCR (uart16550.dev:84): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
-		d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))|LCR_DLAB.Put(1)))
-		// Write DLL (uart16550.dev:39): DIVL: from line (uart16550.dev:151).
-		d.bus.Write8(RegDLL, uint8(DLL_DIVL.Put(((BAUD_CLOCK / uint64(baud)) & 0xff))))
-		// Write DLM (uart16550.dev:46): DIVH: from line (uart16550.dev:151).
-		d.bus.Write8(RegDLM, uint8(DLM_DIVH.Put(((BAUD_CLOCK / uint64(baud)) >> 8))))
-		// Write LCR (uart16550.dev:84): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
-		d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))))
-		// The contract holds.
-		return nil
-	default:
-		return fmt.Errorf("%w: LSR = %#x", driver.ErrUnexpected, vLSR)
 	}
+	w.Done()
+	// Write LCR (uart16550.dev:84): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
+	d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))|LCR_DLAB.Put(1)))
+	// Write DLL (uart16550.dev:39): DIVL: from line (uart16550.dev:151).
+	d.bus.Write8(RegDLL, uint8(DLL_DIVL.Put(((BAUD_CLOCK / uint64(baud)) & 0xff))))
+	// Write DLM (uart16550.dev:46): DIVH: from line (uart16550.dev:151).
+	d.bus.Write8(RegDLM, uint8(DLM_DIVH.Put(((BAUD_CLOCK / uint64(baud)) >> 8))))
+	// Write LCR (uart16550.dev:84): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
+	d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))))
+	// The contract holds.
+	return nil
 }
 
 // Write implements the serial class method of the same name (serial.osi:26).
@@ -214,19 +185,17 @@ func (d *Driver) Write(ctx context.Context, buf []byte) (err error) {
 }
 
 // writeElement handles one element of Write, starting from what the driver knows
-// (state) and returning what it knows afterwards. Worst case per element: 3 bus
+// (state) and returning what it knows afterwards. Worst case per element: 2 bus
 // accesses, not counting repeated polls.
 func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) {
-	var vIIR uint64 // values read from the device
+	var vLSR uint64 // values read from the device
 	switch state {
 	case 0:
 		// Whatever idle state the device is in.
-		// Write IER (uart16550.dev:53): ETBEI=1.
-		d.bus.Write8(RegIER, uint8(IER_ETBEI.Put(1)))
-		// Poll IIR (uart16550.dev:60) while NOPEND == 1: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
+		// Poll LSR (uart16550.dev:105) while THRE == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
 		for {
-			vIIR = uint64(d.bus.Read8(RegIIR))
-			if !(IIR_NOPEND.Get(vIIR) == 1) {
+			vLSR = uint64(d.bus.Read8(RegLSR))
+			if !(LSR_THRE.Get(vLSR) == 0) {
 				break
 			}
 			if err := w.Device(); err != nil {
@@ -239,101 +208,101 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 		// This element is done; the next starts from state 1.
 		return 1, nil
 	case 1:
-		// Known: tx_count ∈ {0, 1}; IER.ETBEI ∈ {1}.
+		// Known: tx_count ∈ {0, 1}.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 2.
 		return 2, nil
 	case 2:
-		// Known: tx_count ∈ {0, 1, 2}; IER.ETBEI ∈ {1}.
+		// Known: tx_count ∈ {0, 1, 2}.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 3.
 		return 3, nil
 	case 3:
-		// Known: tx_count ∈ {0, 1, 2, 3}; IER.ETBEI ∈ {1}.
+		// Known: tx_count ∈ {0, 1, 2, 3}.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 4.
 		return 4, nil
 	case 4:
-		// Known: tx_count ∈ {0, 1, 2, 3, 4}; IER.ETBEI ∈ {1}.
+		// Known: tx_count ∈ {0, 1, 2, 3, 4}.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 5.
 		return 5, nil
 	case 5:
-		// Known: tx_count ∈ {0, 1, 2, 3, 4, 5}; IER.ETBEI ∈ {1}.
+		// Known: tx_count ∈ {0, 1, 2, 3, 4, 5}.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 6.
 		return 6, nil
 	case 6:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 7.
 		return 7, nil
 	case 7:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 8.
 		return 8, nil
 	case 8:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 9.
 		return 9, nil
 	case 9:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 10.
 		return 10, nil
 	case 10:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 11.
 		return 11, nil
 	case 11:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 12.
 		return 12, nil
 	case 12:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 13.
 		return 13, nil
 	case 13:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 14.
 		return 14, nil
 	case 14:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 15.
 		return 15, nil
 	case 15:
-		// Known: IER.ETBEI ∈ {1}.
+		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 16.
 		return 16, nil
 	case 16:
-		// Known: IER.ETBEI ∈ {1}.
-		// Poll IIR (uart16550.dev:60) while NOPEND == 1: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
+		// The device is as after the previous element.
+		// Poll LSR (uart16550.dev:105) while THRE == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
 		for {
-			vIIR = uint64(d.bus.Read8(RegIIR))
-			if !(IIR_NOPEND.Get(vIIR) == 1) {
+			vLSR = uint64(d.bus.Read8(RegLSR))
+			if !(LSR_THRE.Get(vLSR) == 0) {
 				break
 			}
 			if err := w.Device(); err != nil {
@@ -364,69 +333,45 @@ func (d *Driver) Read(ctx context.Context, buf []byte) (err error) {
 }
 
 // readElement handles one element of Read, starting from what the driver knows
-// (state) and returning what it knows afterwards. Worst case per element: 3 bus
+// (state) and returning what it knows afterwards. Worst case per element: 2 bus
 // accesses, not counting repeated polls.
 func (d *Driver) readElement(w *driver.Waiter, state int) (int, byte, error) {
 	var vLSR, vRBR uint64 // values read from the device
 	switch state {
 	case 0:
 		// Whatever idle state the device is in.
-		// Read LSR (uart16550.dev:105); DR decide what follows.
-		vLSR = uint64(d.bus.Read8(RegLSR))
-		switch {
-		case LSR_DR.Get(vLSR) == 0:
-			// Poll LSR (uart16550.dev:105) while DR == 0: this waits for receive (uart16550.dev:140) from outside; only ctx ends it.
-			for {
-				vLSR = uint64(d.bus.Read8(RegLSR))
-				if !(LSR_DR.Get(vLSR) == 0) {
-					break
-				}
-				if err := w.Input(); err != nil {
-					return 0, 0, err
-				}
+		// Poll LSR (uart16550.dev:105) while DR == 0: this waits for receive (uart16550.dev:140) from outside; only ctx ends it.
+		for {
+			vLSR = uint64(d.bus.Read8(RegLSR))
+			if !(LSR_DR.Get(vLSR) == 0) {
+				break
 			}
-			w.Done()
-			// Read RBR (uart16550.dev:21).
-			vRBR = uint64(d.bus.Read8(RegRBR))
-			// This element is done; the next starts from state 1.
-			return 1, byte(vRBR), nil
-		case LSR_DR.Get(vLSR) == 1:
-			// Read RBR (uart16550.dev:21).
-			vRBR = uint64(d.bus.Read8(RegRBR))
-			// This element is done; the next starts from state 1.
-			return 1, byte(vRBR), nil
-		default:
-			return 0, 0, fmt.Errorf("%w: LSR = %#x", driver.ErrUnexpected, vLSR)
+			if err := w.Input(); err != nil {
+				return 0, 0, err
+			}
 		}
+		w.Done()
+		// Read RBR (uart16550.dev:21).
+		vRBR = uint64(d.bus.Read8(RegRBR))
+		// This element is done; the next starts from state 1.
+		return 1, byte(vRBR), nil
 	case 1:
 		// The device is as after the previous element.
-		// Read LSR (uart16550.dev:105); DR decide what follows.
-		vLSR = uint64(d.bus.Read8(RegLSR))
-		switch {
-		case LSR_DR.Get(vLSR) == 1:
-			// Read RBR (uart16550.dev:21).
-			vRBR = uint64(d.bus.Read8(RegRBR))
-			// This element is done; the next starts from state 1.
-			return 1, byte(vRBR), nil
-		case LSR_DR.Get(vLSR) == 0:
-			// Poll LSR (uart16550.dev:105) while DR == 0: this waits for receive (uart16550.dev:140) from outside; only ctx ends it.
-			for {
-				vLSR = uint64(d.bus.Read8(RegLSR))
-				if !(LSR_DR.Get(vLSR) == 0) {
-					break
-				}
-				if err := w.Input(); err != nil {
-					return 0, 0, err
-				}
+		// Poll LSR (uart16550.dev:105) while DR == 0: this waits for receive (uart16550.dev:140) from outside; only ctx ends it.
+		for {
+			vLSR = uint64(d.bus.Read8(RegLSR))
+			if !(LSR_DR.Get(vLSR) == 0) {
+				break
 			}
-			w.Done()
-			// Read RBR (uart16550.dev:21).
-			vRBR = uint64(d.bus.Read8(RegRBR))
-			// This element is done; the next starts from state 1.
-			return 1, byte(vRBR), nil
-		default:
-			return 0, 0, fmt.Errorf("%w: LSR = %#x", driver.ErrUnexpected, vLSR)
+			if err := w.Input(); err != nil {
+				return 0, 0, err
+			}
 		}
+		w.Done()
+		// Read RBR (uart16550.dev:21).
+		vRBR = uint64(d.bus.Read8(RegRBR))
+		// This element is done; the next starts from state 1.
+		return 1, byte(vRBR), nil
 	}
 	return 0, 0, fmt.Errorf("%w: no element state %d", driver.ErrUnexpected, state)
 }

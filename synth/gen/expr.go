@@ -60,6 +60,9 @@ func (g *gen) expr(t *term.T, field *model.Field) (*jen.Statement, error) {
 		if t.Name == "match" {
 			return g.matchCall(t, field)
 		}
+		if t.Name == "len" && t.Args[0].Kind == term.Param {
+			return jen.Uint64().Parens(jen.Len(jen.Id(t.Args[0].Name))), nil
+		}
 		return g.arith(t)
 	}
 	return nil, fmt.Errorf("value %s is not known to the driver", t)
@@ -76,6 +79,9 @@ func (g *gen) arith(t *term.T) (*jen.Statement, error) {
 		if a.Kind == term.Const {
 			xs[i] = g.namedConst(a.Val)
 			continue
+		}
+		if a.Kind == term.Param && a.Width == 0 {
+			return nil, fmt.Errorf("buffer %s used as a number", a.Name)
 		}
 		x, err := g.expr(a, nil)
 		if err != nil {

@@ -62,7 +62,7 @@ func (g *gen) method(f *jen.File, st *solve.Strategy) error {
 		}
 		body = append(body,
 			jen.Comment(fmt.Sprintf("The contract requires %s (%s).", dsl.FormatExpr(req), g.at(req.Pos))),
-			jen.If(jen.Op("!").Parens(cond)).Block(jen.Return(g.zeroResults(meth, jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+meth.Name+" requires "+dsl.FormatExpr(req)), jen.Qual(driverPkg, "ErrInvalidArgument"))))),
+			jen.If(jen.Op("!").Parens(cond)).Block(jen.Return(g.zeroResults(meth, jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+meth.Name+" requires "+strings.ReplaceAll(dsl.FormatExpr(req), "%", "%%")), jen.Qual(driverPkg, "ErrInvalidArgument"))))),
 		)
 	}
 	newWaiter := jen.Id("w").Op(":=").Qual(driverPkg, "NewWaiter").Call(jen.Id("ctx"), jen.Id("d").Dot(g.busOf(0)), jen.Id("d").Dot("timeout"))

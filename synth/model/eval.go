@@ -131,6 +131,14 @@ func (m *Model) EvalExpected(e *dsl.Expr, s *State, env *Env, want *Enum) (*term
 	case dsl.MatchExpr:
 		return m.evalMatch(e, s, env, want)
 	case dsl.CallExpr:
+		if e.Name() == "len" && len(e.Args) == 1 {
+			// The byte length of a buffer: known to the driver, opaque here.
+			x, err := m.EvalExpected(e.Args[0], s, env, nil)
+			if err != nil {
+				return nil, err
+			}
+			return term.O("len", 0, x), nil
+		}
 		return nil, fmt.Errorf("%s: %s(...) is not a value here", posString(e.Pos), e.Name())
 	}
 	return nil, fmt.Errorf("%s: unsupported expression", posString(e.Pos))

@@ -47,7 +47,7 @@ func (m *Model) Exec(ss []*dsl.Stmt, s *State, env *Env) (*Violation, error) {
 				if err != nil {
 					return nil, err
 				}
-				if decl != nil && i < len(decl.Params) && decl.Params[i].Type.Data != nil {
+				if decl != nil && i < len(decl.Params) && decl.Params[i].Type.Data != nil && !decl.Params[i].Type.Slice {
 					v = term.Resize(v, *decl.Params[i].Type.Data)
 				}
 				ev.Args = append(ev.Args, v)

@@ -302,6 +302,8 @@ func (m *Model) addStateVar(sd *dsl.StateDecl) error {
 	v := &Var{Name: sd.Name, Pos: sd.Pos}
 	t := sd.Type
 	switch {
+	case t.Slice:
+		v.Width = 0 // a buffer: tracked as a whole, never sliced
 	case t.Bool:
 		v.Width, v.Finite = 1, true
 	case t.Uint != nil:
@@ -427,7 +429,10 @@ func (m *Model) classifyStoredFields() {
 				mark(s.If.Cond, local)
 				stmts(s.If.Then, local)
 				stmts(s.If.Else, local)
-			case s.Assign != nil:
+			case s.Assign != nil && m.isFiniteTarget(s.Assign.Target.Parts):
+				// Copying a value into device state is a data flow, not a
+				// decision: only a copy into finite state makes the source
+				// something the device's behaviour depends on.
 				mark(s.Assign.Value, local)
 			}
 		}
@@ -549,4 +554,13 @@ func (m *Model) FieldByQual(qual string) *Field {
 		}
 	}
 	return nil
+}
+
+// isFiniteTarget reports whether an assignment target is a finite state
+// variable (a declared one; stored fields are classified by this pass).
+func (m *Model) isFiniteTarget(parts []string) bool {
+	if i := m.Var(strings.Join(parts, ".")); i >= 0 {
+		return m.Vars[i].Finite || m.Vars[i].Field != nil
+	}
+	return false
 }

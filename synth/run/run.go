@@ -21,6 +21,7 @@ var ErrPollLimit = errors.New("poll limit reached")
 // Machine runs strategies of one synthesized device on its buses (one per
 // region, in region order).
 type Machine struct {
+	args  Args // of the call in progress
 	Res   *solve.Result
 	Buses []bus.Bus
 	// PollLimit bounds every poll loop (0: 1<<20 reads).
@@ -46,6 +47,7 @@ func (mc *Machine) Call(ctx context.Context, name string, args Args) (map[string
 	if st == nil {
 		return nil, fmt.Errorf("no method %s", name)
 	}
+	mc.args = args
 	if st.Elem == nil {
 		vars := map[string]uint64{}
 		for k, v := range args.Values {
@@ -242,6 +244,9 @@ func (mc *Machine) eval(t *term.T, vars map[string]uint64) (uint64, error) {
 				}
 			}
 			return 0, fmt.Errorf("no match arm for %d", s)
+		}
+		if t.Name == "len" && t.Args[0].Kind == term.Param {
+			return uint64(len(mc.args.Buffers[t.Args[0].Name])), nil
 		}
 		if len(t.Args) != 2 {
 			return 0, fmt.Errorf("operation %s", t.Name)

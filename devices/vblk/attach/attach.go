@@ -6,20 +6,18 @@ import (
 	"context"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/standin"
 	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/generated/vblk"
 	"github.com/drvsynth/drvsynth/os-interface/block"
 	"github.com/drvsynth/drvsynth/os-interface/bus"
 	"github.com/drvsynth/drvsynth/os-interface/bus/shm"
 )
 
 // NewDriver builds the guest driver on a bus. It is the one place that
-// chooses the driver: when generated/vblk exists, replace the body with
-//
-//	return vblk.New(b)
-//
-// (import "github.com/drvsynth/drvsynth/generated/vblk").
-var NewDriver = func(b bus.Bus) block.Device { return standin.New(b) }
+// chooses the driver: the one drvsynth synthesized from devices/vblk/vblk.dev,
+// with requests larger than the device's data window split by the block
+// class.
+var NewDriver = func(b bus.Bus) block.Device { return block.Split(vblk.New(b)) }
 
 // Conn is a driver attached to a backend's region.
 type Conn struct {

@@ -17,9 +17,9 @@ import (
 	"github.com/drvsynth/drvsynth/devices/vblk/attach"
 	"github.com/drvsynth/drvsynth/devices/vblk/backend"
 	"github.com/drvsynth/drvsynth/devices/vblk/power"
-	"github.com/drvsynth/drvsynth/devices/vblk/standin"
 	"github.com/drvsynth/drvsynth/devices/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block"
+	"github.com/drvsynth/drvsynth/os-interface/driver"
 )
 
 // memStore is an in-memory image. gate, when set, blocks every write until
@@ -216,9 +216,11 @@ func TestRequestValidation(t *testing.T) {
 
 	// The driver sees device errors as typed errors.
 	err := d.ReadSectors(ctx, capacity, make([]byte, 512))
-	var de *standin.DeviceError
+	// The synthesized driver reports the spec's fault; ERRCODE says which.
+	var de *driver.DeviceError
 	require.ErrorAs(t, err, &de)
-	assert.Equal(t, transport.ErrRange, de.Code)
+	assert.Equal(t, "REQUEST_FAILED", de.Fault)
+	assert.Equal(t, transport.ErrRange, transport.ErrCode(g.conn.Bus.Read32(transport.RegErrCode)))
 }
 
 func TestDoorbellWhileBusy(t *testing.T) {
@@ -409,9 +411,10 @@ func TestPowerCutBufferedFlushesEverything(t *testing.T) {
 	assert.True(t, time.Now().Before(deadline), "flush finished before the deadline")
 	// After the notice the device takes no more requests.
 	err = g.conn.WriteSectors(ctx, 0, randBytes(512))
-	var de *standin.DeviceError
+	var de *driver.DeviceError
 	require.ErrorAs(t, err, &de)
-	assert.Equal(t, transport.ErrPowerFail, de.Code)
+	assert.Equal(t, "REQUEST_FAILED", de.Fault)
+	assert.Equal(t, transport.ErrPowerFail, transport.ErrCode(g.conn.Bus.Read32(transport.RegErrCode)))
 	// Wait out the hold-up: the store now refuses everything.
 	for !p.Dead(time.Now()) {
 	}
