@@ -151,9 +151,10 @@ func (b *Bus) WaitIRQ(ctx context.Context) error { return b.dev.WaitIRQ(ctx) }
 
 // Pause lets a poll loop spin for Spin from its first iteration, then sleeps
 // until the interrupt line rises (at most 1 ms, so loops that wait for
-// something that raises no interrupt still make progress).
+// something that raises no interrupt still make progress). The first
+// iteration is 0 or 1 depending on the caller's counting.
 func (b *Bus) Pause(iteration int) {
-	if iteration == 0 {
+	if iteration <= 1 {
 		b.pauseStart = time.Now()
 		return
 	}
