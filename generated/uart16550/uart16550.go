@@ -30,10 +30,10 @@ const (
 	RegIIR = 0x02 // ro, 8-bit (uart16550.dev:60)
 	RegFCR = 0x02 // wo, 8-bit (uart16550.dev:66)
 	RegLCR = 0x03 // rw, 8-bit (uart16550.dev:84)
-	RegMCR = 0x04 // rw, 8-bit (uart16550.dev:97)
-	RegLSR = 0x05 // ro, 8-bit (uart16550.dev:105)
-	RegMSR = 0x06 // ro, 8-bit (uart16550.dev:119)
-	RegSCR = 0x07 // rw, 8-bit (uart16550.dev:125)
+	RegMCR = 0x04 // rw, 8-bit (uart16550.dev:98)
+	RegLSR = 0x05 // ro, 8-bit (uart16550.dev:106)
+	RegMSR = 0x06 // ro, 8-bit (uart16550.dev:120)
+	RegSCR = 0x07 // rw, 8-bit (uart16550.dev:126)
 )
 
 // Bit fields, by register.
@@ -61,23 +61,23 @@ var (
 	LCR_STICK      = driver.Field{Shift: 5, Width: 1} // uart16550.dev:89
 	LCR_BC         = driver.Field{Shift: 6, Width: 1} // uart16550.dev:90
 	LCR_DLAB       = driver.Field{Shift: 7, Width: 1} // uart16550.dev:91
-	MCR_DTR        = driver.Field{Shift: 0, Width: 1} // uart16550.dev:98
-	MCR_RTS        = driver.Field{Shift: 1, Width: 1} // uart16550.dev:99
-	MCR_OUT1       = driver.Field{Shift: 2, Width: 1} // uart16550.dev:100
-	MCR_OUT2       = driver.Field{Shift: 3, Width: 1} // uart16550.dev:101
-	MCR_LOOP       = driver.Field{Shift: 4, Width: 1} // uart16550.dev:102
-	LSR_DR         = driver.Field{Shift: 0, Width: 1} // uart16550.dev:106
-	LSR_OE         = driver.Field{Shift: 1, Width: 1} // uart16550.dev:107
-	LSR_PE         = driver.Field{Shift: 2, Width: 1} // uart16550.dev:108
-	LSR_FE         = driver.Field{Shift: 3, Width: 1} // uart16550.dev:109
-	LSR_BI         = driver.Field{Shift: 4, Width: 1} // uart16550.dev:110
-	LSR_THRE       = driver.Field{Shift: 5, Width: 1} // uart16550.dev:111
-	LSR_TEMT       = driver.Field{Shift: 6, Width: 1} // uart16550.dev:112
-	LSR_RXFE       = driver.Field{Shift: 7, Width: 1} // uart16550.dev:113
-	MSR_DCTS       = driver.Field{Shift: 0, Width: 1} // uart16550.dev:120
-	MSR_CTS        = driver.Field{Shift: 4, Width: 1} // uart16550.dev:121
-	MSR_DSR        = driver.Field{Shift: 5, Width: 1} // uart16550.dev:122
-	SCR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:126
+	MCR_DTR        = driver.Field{Shift: 0, Width: 1} // uart16550.dev:99
+	MCR_RTS        = driver.Field{Shift: 1, Width: 1} // uart16550.dev:100
+	MCR_OUT1       = driver.Field{Shift: 2, Width: 1} // uart16550.dev:101
+	MCR_OUT2       = driver.Field{Shift: 3, Width: 1} // uart16550.dev:102
+	MCR_LOOP       = driver.Field{Shift: 4, Width: 1} // uart16550.dev:103
+	LSR_DR         = driver.Field{Shift: 0, Width: 1} // uart16550.dev:107
+	LSR_OE         = driver.Field{Shift: 1, Width: 1} // uart16550.dev:108
+	LSR_PE         = driver.Field{Shift: 2, Width: 1} // uart16550.dev:109
+	LSR_FE         = driver.Field{Shift: 3, Width: 1} // uart16550.dev:110
+	LSR_BI         = driver.Field{Shift: 4, Width: 1} // uart16550.dev:111
+	LSR_THRE       = driver.Field{Shift: 5, Width: 1} // uart16550.dev:112
+	LSR_TEMT       = driver.Field{Shift: 6, Width: 1} // uart16550.dev:113
+	LSR_RXFE       = driver.Field{Shift: 7, Width: 1} // uart16550.dev:114
+	MSR_DCTS       = driver.Field{Shift: 0, Width: 1} // uart16550.dev:121
+	MSR_CTS        = driver.Field{Shift: 4, Width: 1} // uart16550.dev:122
+	MSR_DSR        = driver.Field{Shift: 5, Width: 1} // uart16550.dev:123
+	SCR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:127
 )
 
 // Named values of enumerated fields.
@@ -132,7 +132,7 @@ var _ serial.Port = (*Driver)(nil)
 // Init implements the serial class method of the same name (serial.osi:17).
 // Worst case: 1 bus accesses, not counting repeated polls.
 func (d *Driver) Init(ctx context.Context) (err error) {
-	// Write FCR (uart16550.dev:66): FIFOE: from ready (uart16550.dev:157).
+	// Write FCR (uart16550.dev:66): FIFOE: from ready (uart16550.dev:158).
 	d.bus.Write8(RegFCR, uint8(FCR_FIFOE.Put(1)))
 	// The contract holds.
 	return nil
@@ -147,7 +147,7 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vLSR uint64 // values read from the device
-	// Poll LSR (uart16550.dev:105) while TEMT == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
+	// Poll LSR (uart16550.dev:106) while TEMT == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) ends this wait.
 	for {
 		vLSR = uint64(d.bus.Read8(RegLSR))
 		if !(LSR_TEMT.Get(vLSR) == 0) {
@@ -158,13 +158,13 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 		}
 	}
 	w.Done()
-	// Write LCR (uart16550.dev:84): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
+	// Write LCR (uart16550.dev:84): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:152).
 	d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))|LCR_DLAB.Put(1)))
-	// Write DLL (uart16550.dev:39): DIVL: from line (uart16550.dev:151).
+	// Write DLL (uart16550.dev:39): DIVL: from line (uart16550.dev:152).
 	d.bus.Write8(RegDLL, uint8(DLL_DIVL.Put(((BAUD_CLOCK / uint64(baud)) & 0xff))))
-	// Write DLM (uart16550.dev:46): DIVH: from line (uart16550.dev:151).
+	// Write DLM (uart16550.dev:46): DIVH: from line (uart16550.dev:152).
 	d.bus.Write8(RegDLM, uint8(DLM_DIVH.Put(((BAUD_CLOCK / uint64(baud)) >> 8))))
-	// Write LCR (uart16550.dev:84): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:151).
+	// Write LCR (uart16550.dev:84): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:152).
 	d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))))
 	// The contract holds.
 	return nil
@@ -192,7 +192,7 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 	switch state {
 	case 0:
 		// Whatever idle state the device is in.
-		// Poll LSR (uart16550.dev:105) while THRE == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
+		// Poll LSR (uart16550.dev:106) while THRE == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) ends this wait.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_THRE.Get(vLSR) == 0) {
@@ -299,7 +299,7 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 		return 16, nil
 	case 16:
 		// The device is as after the previous element.
-		// Poll LSR (uart16550.dev:105) while THRE == 0: the device's fair load (uart16550.dev:131), shift_out (uart16550.dev:135) ends this wait.
+		// Poll LSR (uart16550.dev:106) while THRE == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) ends this wait.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_THRE.Get(vLSR) == 0) {
@@ -340,7 +340,7 @@ func (d *Driver) readElement(w *driver.Waiter, state int) (int, byte, error) {
 	switch state {
 	case 0:
 		// Whatever idle state the device is in.
-		// Poll LSR (uart16550.dev:105) while DR == 0: this waits for receive (uart16550.dev:140) from outside; only ctx ends it.
+		// Poll LSR (uart16550.dev:106) while DR == 0: this waits for receive (uart16550.dev:141) from outside; only ctx ends it.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_DR.Get(vLSR) == 0) {
@@ -357,7 +357,7 @@ func (d *Driver) readElement(w *driver.Waiter, state int) (int, byte, error) {
 		return 1, byte(vRBR), nil
 	case 1:
 		// The device is as after the previous element.
-		// Poll LSR (uart16550.dev:105) while DR == 0: this waits for receive (uart16550.dev:140) from outside; only ctx ends it.
+		// Poll LSR (uart16550.dev:106) while DR == 0: this waits for receive (uart16550.dev:141) from outside; only ctx ends it.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_DR.Get(vLSR) == 0) {
