@@ -379,7 +379,9 @@ func (m *Model) addRegister(rd *dsl.RegisterDecl) {
 		if fd.Reset != nil {
 			f.Reset = uint64(*fd.Reset)
 		}
-		f.Stored = r.Write && !f.Trigger
+		// A field with a value expression is a read-only bit, even in a
+		// writable register: the device computes it.
+		f.Stored = r.Write && !f.Trigger && fd.Value == nil
 		if f.Stored {
 			v := &Var{Name: f.Qual(), Width: f.Width, Field: f, Enum: f.Enum, Pos: fd.Pos, Reset: term.C(f.Reset, f.Width)}
 			f.Var = len(m.Vars)

@@ -3,6 +3,7 @@ package solve
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -464,9 +465,12 @@ func collectAllNames(e *dsl.Expr, out map[string]bool) {
 // the device's spoiling answers to the driver's most promising moves.
 func counterexample(gm *game, start *Node, g *goal) string {
 	var b strings.Builder
+	b.WriteString("  from the state the method starts in:\n")
+	b.WriteString(explainStuck(gm, start, g))
+	b.WriteString("  a driver that tries anyway, and how the device defeats it:\n")
 	seen := map[*Node]bool{}
 	n := start
-	for step := 1; n != nil && !seen[n] && step < 30; step++ {
+	for step := 1; n != nil && !seen[n] && step <= 4; step++ {
 		seen[n] = true
 		if len(n.Edges) == 0 {
 			fmt.Fprintf(&b, "  %d. no driver move is possible here:\n", step)
@@ -526,9 +530,9 @@ func depthOf(n *Node, seen map[*Node]bool) int {
 func actPos(a *Action) string {
 	switch a.Kind {
 	case ActRead, ActWrite:
-		return posString(a.Reg.Decl.Pos)
+		return shortPos(a.Reg.Decl.Pos)
 	default:
-		return posString(a.Stream.Decl.Pos)
+		return shortPos(a.Stream.Decl.Pos)
 	}
 }
 
@@ -540,18 +544,37 @@ func explainStuck(gm *game, n *Node, g *goal) string {
 		for _, s := range n.B.States {
 			ok, err := g.eval(gm.m, e, s, map[string]*term.T{})
 			if err == nil && !ok {
-				fmt.Fprintf(&b, "     the contract clause at %s does not hold in a state the device may be in\n", posString(e.Pos))
+				fmt.Fprintf(&b, "     the contract clause %s (%s) does not hold in a state the device may be in\n", dsl.FormatExpr(e), shortPos(e.Pos))
 				break
 			}
 		}
 	}
+	// The writes the goal needs, and the requires that forbid them.
 	for _, r := range gm.m.Regs {
-		if !r.Write {
+		if !r.Write || !gm.wanted(r) {
 			continue
 		}
+		vis, _ := gm.visibleInAll(r.Bank, n.B)
+		if !vis {
+			fmt.Fprintf(&b, "     %s (%s), which the goal needs written, is not reachable: its bank condition %s (%s) may be false\n",
+				r.Name, shortPos(r.Decl.Pos), dsl.FormatExpr(r.Bank), shortPos(r.Bank.Pos))
+			continue
+		}
+		vals := make([]*term.T, len(r.Fields))
+		for i, f := range r.Fields {
+			vals[i] = term.C(f.Reset, f.Width)
+			if cs := gm.candidates(f, n.B); len(cs) > 0 {
+				vals[i] = cs[0].T
+			}
+		}
 		for _, s := range n.B.States {
-			if vis, _ := gm.m.Visible(r.Bank, s); !vis {
-				fmt.Fprintf(&b, "     %s (%s) is not reachable: its bank condition %s may be false\n", r.Name, posString(r.Decl.Pos), "at "+posString(r.Bank.Pos))
+			if _, viol, err := gm.m.WriteReg(s, r, vals); err == nil && viol != nil {
+				msg := ""
+				if viol.Require.Message != nil {
+					msg = ": " + *viol.Require.Message
+				}
+				fmt.Fprintf(&b, "     writing %s breaks require %s (%s)%s, in a state the device may be in\n",
+					r.Name, dsl.FormatExpr(viol.Require.Cond), shortPos(viol.Require.Pos), msg)
 				break
 			}
 		}
@@ -560,6 +583,20 @@ func explainStuck(gm *game, n *Node, g *goal) string {
 		fmt.Fprintf(&b, "     (the method must also end in a state other methods can start from)\n")
 	}
 	return b.String()
+}
+
+// wanted reports whether the goal wants a value in one of r's fields.
+func (gm *game) wanted(r *model.Reg) bool {
+	for _, f := range r.Fields {
+		if len(gm.goal.feedField[f.Qual()]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func shortPos(p dsl.Pos) string {
+	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
 }
 
 // relevantVars marks the variables whose value can matter to this goal:
