@@ -158,10 +158,10 @@ func ataScenario(d *Device) error {
 	}
 	want := []string{
 		"capacity_reported(0x100000)",
-		"sectors_written(0x123456, 0x0)[512 bytes]",
-		"sectors_written(0x123457, 0x0)[512 bytes]",
-		"sectors_read(0xabcdef, 0x0)[512 bytes]",
-		"sectors_read(0xabcdf0, 0x0)[512 bytes]",
+		"sectors_written(0x123456, 0x1, 0x0)[512 bytes]",
+		"sectors_written(0x123457, 0x1, 0x0)[512 bytes]",
+		"sectors_read(0xabcdef, 0x1, 0x0)[512 bytes]",
+		"sectors_read(0xabcdf0, 0x1, 0x0)[512 bytes]",
 	}
 	ev := d.Events()
 	if len(ev) != len(want) {
