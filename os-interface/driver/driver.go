@@ -110,7 +110,10 @@ func (w *Waiter) pause() {
 		p.Pause(w.n)
 		return
 	}
-	if w.n > 16 {
+	// Without a bus that knows how to wait, let other goroutines (a device
+	// model, the process on the other core) run now and then: yielding on
+	// every read costs more than the read.
+	if w.n&63 == 0 {
 		runtime.Gosched()
 	}
 }
