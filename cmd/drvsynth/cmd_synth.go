@@ -17,6 +17,7 @@ import (
 func init() {
 	var out string
 	var stats, verbose bool
+	var maxBeliefs int
 	register(&command{
 		name:  "synth",
 		args:  "[-o DIR] [-stats] [-v] [SPEC.dev ...]",
@@ -32,6 +33,7 @@ answers step by step, with spec positions, and exits 1.`,
 			fs.StringVar(&out, "o", "", "output `directory` (only with one SPEC; default generated/<device>)")
 			fs.BoolVar(&stats, "stats", false, "print beliefs, edges, worst-case accesses and time per method")
 			fs.BoolVar(&verbose, "v", false, "print each method's strategy")
+			fs.IntVar(&maxBeliefs, "max-beliefs", 0, "bound the beliefs of one method's game (0: the solver's default)")
 		},
 		run: func(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 			root, err := repoRoot()
@@ -51,7 +53,7 @@ answers step by step, with spec positions, and exits 1.`,
 			}
 			status := 0
 			for _, spec := range args {
-				if err := synthOne(root, spec, out, stats, verbose, stdout); err != nil {
+				if err := synthOne(root, spec, out, stats, verbose, maxBeliefs, stdout); err != nil {
 					fmt.Fprintln(stderr, err)
 					status = 1
 				}
@@ -62,9 +64,9 @@ answers step by step, with spec positions, and exits 1.`,
 }
 
 // synthOne synthesizes one device spec and writes its package.
-func synthOne(root, spec, out string, stats, verbose bool, stdout io.Writer) error {
+func synthOne(root, spec, out string, stats, verbose bool, maxBeliefs int, stdout io.Writer) error {
 	start := time.Now()
-	res, err := Synthesize(spec)
+	res, err := synthesizeWith(spec, solve.Options{MaxBeliefs: maxBeliefs})
 	if err != nil {
 		return err
 	}
@@ -103,7 +105,9 @@ func synthOne(root, spec, out string, stats, verbose bool, stdout io.Writer) err
 }
 
 // Synthesize loads, checks, lowers and solves one device spec.
-func Synthesize(spec string) (*solve.Result, error) {
+func Synthesize(spec string) (*solve.Result, error) { return synthesizeWith(spec, solve.Options{}) }
+
+func synthesizeWith(spec string, opts solve.Options) (*solve.Result, error) {
 	s, diags := dsl.LoadDevice(spec)
 	if diags.HasErrors() {
 		return nil, diags
@@ -112,7 +116,7 @@ func Synthesize(spec string) (*solve.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return solve.Synthesize(m)
+	return solve.SynthesizeWith(m, opts)
 }
 
 func mustAbs(p string) string {

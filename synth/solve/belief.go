@@ -41,9 +41,11 @@ func (b *Belief) Key() string { return b.key }
 // same state is closed, read and written many times, in every round of the
 // idle fixpoint and in every method.
 type closer struct {
-	m    *model.Model
-	ids  map[string]int32
-	recs []*srec
+	m *model.Model
+	// maxNodes bounds the beliefs of one game (Options.MaxBeliefs).
+	maxNodes int
+	ids      map[string]int32
+	recs     []*srec
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
 	bnext int32
@@ -410,6 +412,14 @@ func (c *closer) fault(id int32, fi int) (bool, error) {
 	return ok, nil
 }
 
+// failureMark is the pseudo-event a state carries once the device took a
+// transition the spec does not promise (one not marked fair) during the
+// current method. A fault ends a method only in such states: a driver may
+// report a failure the device chose, never one it provoked itself (by
+// writing an invalid command, say), which the game would otherwise count
+// as a cheap win.
+const failureMark = "!unforced"
+
 type move struct {
 	t     *model.Transition
 	input bool
@@ -432,9 +442,16 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n.Key() != s.Key() {
-			out = append(out, move{t: t, next: c.intern(n)})
+		if n.Key() == s.Key() {
+			continue
 		}
+		if !t.Fair {
+			// Remember that the device chose to fail (or to do anything
+			// else the driver cannot count on): only such a state may end
+			// a method with a fault.
+			n.Emit(model.Event{Name: failureMark})
+		}
+		out = append(out, move{t: t, next: c.intern(n)})
 	}
 	for _, t := range m.Inputs {
 		ok, err := m.Enabled(t, s)

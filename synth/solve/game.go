@@ -151,8 +151,8 @@ func (gm *game) solve(start *Node) error {
 		if gm.search(start, budget) != inf {
 			return nil
 		}
-		if len(gm.list) > maxNodes {
-			return fmt.Errorf("the game grew past %d beliefs", maxNodes)
+		if len(gm.list) > gm.cl.maxNodes {
+			return fmt.Errorf("the game grew past %d beliefs (drvsynth synth -max-beliefs raises the limit)", gm.cl.maxNodes)
 		}
 	}
 	return nil
@@ -186,7 +186,7 @@ func (gm *game) search(n *Node, budget int) int {
 			return n.Rank
 		}
 		return inf
-	case budget <= n.failedAt || gm.lowerBound(n) > budget || len(gm.list) > maxNodes:
+	case budget <= n.failedAt || gm.lowerBound(n) > budget || len(gm.list) > gm.cl.maxNodes:
 		return inf
 	}
 	best := inf
@@ -626,7 +626,7 @@ func (gm *game) expand(n *Node) error {
 			if err != nil {
 				return err
 			}
-			if !h {
+			if !h || !hasEvent(gm.cl.recs[id].s, failureMark) {
 				all = false
 				break
 			}

@@ -43,10 +43,8 @@ type goal struct {
 // not name.
 func (g *goal) emitsForeign(states []*model.State) bool {
 	for _, s := range states {
-		for _, e := range s.Events {
-			if !g.events[e.Name] {
-				return true
-			}
+		if g.emitsForeign1(s) {
+			return true
 		}
 	}
 	return false
@@ -55,7 +53,7 @@ func (g *goal) emitsForeign(states []*model.State) bool {
 // emitsForeign1 is emitsForeign for one state.
 func (g *goal) emitsForeign1(s *model.State) bool {
 	for _, e := range s.Events {
-		if !g.events[e.Name] {
+		if !g.events[e.Name] && e.Name != failureMark {
 			return true
 		}
 	}

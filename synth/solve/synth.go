@@ -59,10 +59,25 @@ func (u *Unrealizable) Error() string {
 	return fmt.Sprintf("%s: method %s cannot be implemented on this device:\n%s", posString(u.Method.Pos), u.Method.Name, u.Trace)
 }
 
+// Options tune a synthesis run.
+type Options struct {
+	// MaxBeliefs bounds the beliefs one method's game may create (0: 40000).
+	// Past it the method is reported as too large to solve, not as
+	// unrealizable.
+	MaxBeliefs int
+}
+
 // Synthesize solves every method of the class against the device.
-func Synthesize(m *model.Model) (*Result, error) {
+func Synthesize(m *model.Model) (*Result, error) { return SynthesizeWith(m, Options{}) }
+
+// SynthesizeWith is Synthesize with options.
+func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	consts := specConsts(m)
 	cl := newCloser(m)
+	cl.maxNodes = maxNodes
+	if opts.MaxBeliefs > 0 {
+		cl.maxNodes = opts.MaxBeliefs
+	}
 	var initM *dsl.Method
 	var others []*dsl.Method
 	for _, meth := range m.Methods {
