@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/drvsynth/drvsynth/dsl"
@@ -156,34 +157,10 @@ func bundledDrivers(root string) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	for _, line := range splitLines(string(data)) {
-		out = append(out, filepath.Join(root, line))
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, filepath.Join(root, line))
+		}
 	}
 	return out, nil
-}
-
-func splitLines(s string) []string {
-	var out []string
-	for _, l := range filepathLines(s) {
-		if l != "" && l[0] != '#' {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func filepathLines(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '\n' {
-			line := s[start:i]
-			for len(line) > 0 && (line[len(line)-1] == '\r' || line[len(line)-1] == ' ') {
-				line = line[:len(line)-1]
-			}
-			out = append(out, line)
-			start = i + 1
-		}
-	}
-	return out
 }
