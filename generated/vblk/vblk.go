@@ -152,7 +152,7 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) (err e
 	d.bus.Write32(RegLBA_HI, uint32(LBA_HI_LBA.Put((uint64(lba) >> 32))))
 	// Write COUNT (vblk.dev:61): SECTORS: the contract's sectors_read (block.osi:40).
 	d.bus.Write32(RegCOUNT, uint32(COUNT_SECTORS.Put((uint64(len(buf)) / SECTOR_SIZE))))
-	// Write CMD (vblk.dev:66): CODE=1.
+	// Write CMD (vblk.dev:66): CODE=READ.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_READ)))
 	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_read (vblk.dev:118) ends this wait.
 	for {
@@ -201,7 +201,7 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) (err 
 	d.bus.Write32(RegCOUNT, uint32(COUNT_SECTORS.Put((uint64(len(buf)) / SECTOR_SIZE))))
 	// Move buf out through the DATA port (vblk.dev:103).
 	d.bus.WriteStream(StreamDATA, 4, buf)
-	// Write CMD (vblk.dev:66): CODE=2.
+	// Write CMD (vblk.dev:66): CODE=WRITE.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_WRITE)))
 	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:121) ends this wait.
 	for {
@@ -248,7 +248,7 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) (e
 	d.bus.Write32(RegCOUNT, uint32(COUNT_SECTORS.Put((uint64(len(buf)) / SECTOR_SIZE))))
 	// Move buf out through the DATA port (vblk.dev:103).
 	d.bus.WriteStream(StreamDATA, 4, buf)
-	// Write CMD (vblk.dev:66): CODE=4.
+	// Write CMD (vblk.dev:66): CODE=WRITE_FUA.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_WRITE_FUA)))
 	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_write_fua (vblk.dev:135) ends this wait.
 	for {
@@ -283,7 +283,7 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) (e
 func (d *Driver) Flush(ctx context.Context) (err error) {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vSTATUS uint64 // values read from the device
-	// Write CMD (vblk.dev:66): CODE=3.
+	// Write CMD (vblk.dev:66): CODE=FLUSH.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_FLUSH)))
 	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_flush (vblk.dev:127) ends this wait.
 	for {

@@ -338,7 +338,7 @@ func (g *gen) write(a *solve.Action) ([]jen.Code, error) {
 		case c.Keep:
 			reason = "kept"
 		case reason == "":
-			why = append(why, fmt.Sprintf("%s=%s", f.Name, termText(c.T)))
+			why = append(why, fmt.Sprintf("%s=%s", f.Name, valueText(c.T, f)))
 			continue
 		}
 		if _, ok := byReason[reason]; !ok {
@@ -538,4 +538,17 @@ func (g *gen) varUsedBelow(n *solve.Node, name string) bool {
 		}
 	}
 	return false
+}
+
+// valueText names a field value for a comment: by its enum member if the
+// field has one.
+func valueText(t *term.T, f *model.Field) string {
+	if t.IsConst() && f.Enum != nil {
+		for _, m := range f.Enum.Members {
+			if m.Value == t.Val {
+				return m.Name
+			}
+		}
+	}
+	return termText(t)
 }
