@@ -1044,7 +1044,9 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 				}
 			}
 		}
-		if !out {
+		// Waiting for the outside world blocks until it acts; only a method
+		// that returns what arrives (Read) has a reason to.
+		if !out || !gm.goal.receives() {
 			return NoLoop, nil, nil
 		}
 		kind = InputLoop

@@ -254,3 +254,7 @@ func (g *goal) evalBody(m *model.Model, e *dsl.Expr, s *model.State, env *model.
 }
 
 func posString(p dsl.Pos) string { return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column) }
+
+// receives reports whether the method hands something back to its caller:
+// a result, an out parameter or element, or an out buffer.
+func (g *goal) receives() bool { return len(g.outs) > 0 || g.bufOut != "" }
