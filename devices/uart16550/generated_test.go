@@ -1,12 +1,17 @@
 package uart16550_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/drvsynth/drvsynth/devices/uart16550"
 	synthesized "github.com/drvsynth/drvsynth/generated/uart16550"
 	"github.com/drvsynth/drvsynth/os-interface/bus"
+	"github.com/drvsynth/drvsynth/os-interface/driver"
 	"github.com/drvsynth/drvsynth/os-interface/serial"
 )
 
@@ -55,3 +60,17 @@ func TestSynthesizedReadHonoursContext(t *testing.T) {
 
 func BenchmarkSynthesizedWrite(b *testing.B) { benchWrite(b, newSynthesized) }
 func BenchmarkSynthesizedRead(b *testing.B)  { benchRead(b, newSynthesized) }
+
+// TestSynthesizedConfigureRejectsUnrepresentableRates: a divisor that does
+// not fit the 16-bit latch is an invalid argument, not silently truncated.
+func TestSynthesizedConfigureRejectsUnrepresentableRates(t *testing.T) {
+	m := uart16550.NewModel(uart16550.Options{Seed: 7})
+	p := newSynthesized(m)
+	ctx := context.Background()
+	require.NoError(t, p.Init(ctx))
+	require.ErrorIs(t, p.Configure(ctx, 1, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne), driver.ErrInvalidArgument)
+	require.ErrorIs(t, p.Configure(ctx, 0, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne), driver.ErrInvalidArgument)
+	assert.Empty(t, m.Violations())
+	require.NoError(t, p.Configure(ctx, 2, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne))
+	assert.Equal(t, uint16(57600), m.Divisor())
+}

@@ -65,6 +65,11 @@ func (g *gen) method(f *jen.File, st *solve.Strategy) error {
 			jen.If(jen.Op("!").Parens(cond)).Block(jen.Return(g.zeroResults(meth, jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+meth.Name+" requires "+strings.ReplaceAll(dsl.FormatExpr(req), "%", "%%")), jen.Qual(driverPkg, "ErrInvalidArgument"))))),
 		)
 	}
+	checks, err := g.rangeChecks(st)
+	if err != nil {
+		return err
+	}
+	body = append(body, checks...)
 	newWaiter := jen.Id("w").Op(":=").Qual(driverPkg, "NewWaiter").Call(jen.Id("ctx"), jen.Id("d").Dot(g.busOf(0)), jen.Id("d").Dot("timeout"))
 
 	doc := fmt.Sprintf("%s implements the %s class method of the same name (%s).", meth.Name, g.m.Class, g.at(meth.Pos))
@@ -551,4 +556,65 @@ func valueText(t *term.T, f *model.Field) string {
 		}
 	}
 	return termText(t)
+}
+
+var arithOps = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true, "<<": true}
+
+// rangeChecks returns the checks that every value the strategy computes from
+// the request fits the bits it is written into (a divisor of 16 bits, say):
+// a value that does not fit is an invalid argument, never silently cut.
+func (g *gen) rangeChecks(st *solve.Strategy) ([]jen.Code, error) {
+	seen := map[string]bool{}
+	var out []jen.Code
+	var visitTerm func(t *term.T) error
+	visitTerm = func(t *term.T) error {
+		if t.Kind == term.Op && arithOps[t.Name] && t.Width > 0 && t.Width < 64 && !seen[t.Key()] &&
+			(st.Elem == nil || !t.Mentions(term.Param, st.Elem.Var)) && !t.Mentions(term.Read, "") {
+			seen[t.Key()] = true
+			x, err := g.arith(t)
+			if err != nil {
+				return err
+			}
+			limit := fmt.Sprintf("%#x", uint64(1)<<uint(t.Width)-1)
+			out = append(out,
+				jen.Comment(fmt.Sprintf("The device holds this value in %d bits.", t.Width)),
+				jen.If(jen.Id("v").Op(":=").Add(x), jen.Id("v").Op(">").Id(limit)).Block(
+					jen.Return(g.zeroResults(st.Method, jen.Qual("fmt", "Errorf").Call(
+						jen.Lit(fmt.Sprintf("%%w: %s: a device value of %%d does not fit %d bits", st.Method.Name, t.Width)),
+						jen.Qual(driverPkg, "ErrInvalidArgument"), jen.Id("v")))),
+				),
+			)
+		}
+		for _, a := range t.Args {
+			if err := visitTerm(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	done := map[*solve.Node]bool{}
+	var visit func(n *solve.Node) error
+	visit = func(n *solve.Node) error {
+		if done[n] || n.Best == nil {
+			return nil
+		}
+		done[n] = true
+		for _, c := range n.Best.Act.Vals {
+			if err := visitTerm(c.T); err != nil {
+				return err
+			}
+		}
+		for _, o := range n.Best.Outs {
+			if err := visit(o.Next); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, s := range st.Starts {
+		if err := visit(s); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
