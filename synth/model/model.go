@@ -420,46 +420,15 @@ func (m *Model) addStream(sd *dsl.StreamDecl) {
 // device just holds it, and the solver tracks it as a term.
 func (m *Model) classifyStoredFields() {
 	used := map[string]bool{}
-	mark := func(e *dsl.Expr, local *Reg) { collectNames(e, local, used) }
-	var stmts func(ss []*dsl.Stmt, local *Reg)
-	stmts = func(ss []*dsl.Stmt, local *Reg) {
-		for _, s := range ss {
-			switch {
-			case s.Require != nil:
-				mark(s.Require.Cond, local)
-			case s.If != nil:
-				mark(s.If.Cond, local)
-				stmts(s.If.Then, local)
-				stmts(s.If.Else, local)
-			case s.Assign != nil && m.isFiniteTarget(s.Assign.Target.Parts):
-				// Copying a value into device state is a data flow, not a
-				// decision: only a copy into finite state makes the source
-				// something the device's behaviour depends on.
-				mark(s.Assign.Value, local)
-			}
+	m.BehaviourExprs(func(e *dsl.Expr, site Site) {
+		// Copying a value into device state is a data flow, not a
+		// decision: only a copy into finite state makes the source
+		// something the device's behaviour depends on.
+		if site.Assign != nil && !m.isFiniteTarget(site.Assign.Target.Parts) {
+			return
 		}
-	}
-	for _, r := range m.Regs {
-		mark(r.Bank, nil)
-		for _, f := range r.Fields {
-			mark(f.Value, nil)
-		}
-		stmts(r.OnRead, r)
-		stmts(r.OnWrite, r)
-	}
-	for _, s := range m.Streams {
-		mark(s.Bank, nil)
-		stmts(s.OnRead, nil)
-		stmts(s.OnWrite, nil)
-	}
-	for _, t := range append(append([]*Transition{}, m.Internals...), m.Inputs...) {
-		mark(t.Guard, nil)
-		stmts(t.Body, nil)
-	}
-	mark(m.IRQ, nil)
-	for _, f := range m.Faults {
-		mark(f.Cond, nil)
-	}
+		collectNames(e, site.Local, used)
+	})
 	// A field the class binding equates with a request-dependent value
 	// holds class data (a divisor, a word length chosen by the caller): it
 	// stays symbolic even if the device's behaviour also looks at it.
@@ -565,4 +534,62 @@ func (m *Model) isFiniteTarget(parts []string) bool {
 		return m.Vars[i].Finite || m.Vars[i].Field != nil
 	}
 	return false
+}
+
+// Site says where an expression of the device's behaviour stands.
+type Site struct {
+	// Local is the register whose handler holds the expression (its fields
+	// are visible by bare name), or nil.
+	Local *Reg
+	// Assign is set when the expression is the value of an assignment.
+	Assign *dsl.Assign
+}
+
+// BehaviourExprs calls f for every expression the device's behaviour
+// evaluates: bank conditions, field values, requires, if conditions and
+// assigned values in handlers, transitions' guards and bodies, the
+// interrupt, and faults. (Emit arguments carry data to the class and are
+// not behaviour.)
+func (m *Model) BehaviourExprs(f func(e *dsl.Expr, site Site)) {
+	visit := func(e *dsl.Expr, site Site) {
+		if e != nil {
+			f(e, site)
+		}
+	}
+	var stmts func(ss []*dsl.Stmt, local *Reg)
+	stmts = func(ss []*dsl.Stmt, local *Reg) {
+		for _, s := range ss {
+			switch {
+			case s.Require != nil:
+				visit(s.Require.Cond, Site{Local: local})
+			case s.If != nil:
+				visit(s.If.Cond, Site{Local: local})
+				stmts(s.If.Then, local)
+				stmts(s.If.Else, local)
+			case s.Assign != nil:
+				visit(s.Assign.Value, Site{Local: local, Assign: s.Assign})
+			}
+		}
+	}
+	for _, r := range m.Regs {
+		visit(r.Bank, Site{})
+		for _, fl := range r.Fields {
+			visit(fl.Value, Site{})
+		}
+		stmts(r.OnRead, r)
+		stmts(r.OnWrite, r)
+	}
+	for _, p := range m.Streams {
+		visit(p.Bank, Site{})
+		stmts(p.OnRead, nil)
+		stmts(p.OnWrite, nil)
+	}
+	for _, t := range append(append([]*Transition{}, m.Internals...), m.Inputs...) {
+		visit(t.Guard, Site{})
+		stmts(t.Body, nil)
+	}
+	visit(m.IRQ, Site{})
+	for _, fl := range m.Faults {
+		visit(fl.Cond, Site{})
+	}
 }

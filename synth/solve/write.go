@@ -453,40 +453,7 @@ func specConsts(m *model.Model) map[string][]uint64 {
 			expr(a, local)
 		}
 	}
-	var stmts func(ss []*dsl.Stmt, local *model.Reg)
-	stmts = func(ss []*dsl.Stmt, local *model.Reg) {
-		walkStmts(ss, func(s *dsl.Stmt) {
-			switch {
-			case s.Require != nil:
-				expr(s.Require.Cond, local)
-			case s.If != nil:
-				expr(s.If.Cond, local)
-			case s.Assign != nil:
-				expr(s.Assign.Value, local)
-			}
-		})
-	}
-	for _, r := range m.Regs {
-		expr(r.Bank, nil)
-		for _, f := range r.Fields {
-			expr(f.Value, nil)
-		}
-		stmts(r.OnRead, r)
-		stmts(r.OnWrite, r)
-	}
-	for _, p := range m.Streams {
-		expr(p.Bank, nil)
-		stmts(p.OnRead, nil)
-		stmts(p.OnWrite, nil)
-	}
-	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
-		expr(t.Guard, nil)
-		stmts(t.Body, nil)
-	}
-	expr(m.IRQ, nil)
-	for _, f := range m.Faults {
-		expr(f.Cond, nil)
-	}
+	m.BehaviourExprs(func(e *dsl.Expr, site model.Site) { expr(e, site.Local) })
 	for _, pb := range m.Bindings {
 		expr(pb.Body, nil)
 	}
