@@ -255,22 +255,11 @@ func (p *exprParser) primary() (*Expr, error) {
 		return x, nil
 	case t.Type == tokPunct && t.Value == "{":
 		p.lex.Next()
-		e := &Expr{Pos: t.Pos, Kind: ConcatExpr}
-		for {
-			x, err := p.cond()
-			if err != nil {
-				return nil, err
-			}
-			e.Args = append(e.Args, x)
-			if !p.peekPunct(",") {
-				break
-			}
-			p.lex.Next()
-		}
-		if _, err := p.expect("}"); err != nil {
+		args, err := p.list("}", false)
+		if err != nil {
 			return nil, err
 		}
-		return e, nil
+		return &Expr{Pos: t.Pos, Kind: ConcatExpr, Args: args}, nil
 	}
 	return nil, p.errorf(t.Pos, "unexpected %s (expected an expression)", describe(t))
 }
@@ -290,24 +279,36 @@ func (p *exprParser) name() (*Expr, error) {
 	if p.peekPunct("(") {
 		p.lex.Next()
 		e.Kind = CallExpr
-		if !p.peekPunct(")") {
-			for {
-				x, err := p.cond()
-				if err != nil {
-					return nil, err
-				}
-				e.Args = append(e.Args, x)
-				if !p.peekPunct(",") {
-					break
-				}
-				p.lex.Next()
-			}
-		}
-		if _, err := p.expect(")"); err != nil {
+		args, err := p.list(")", true)
+		if err != nil {
 			return nil, err
 		}
+		e.Args = args
 	}
 	return e, nil
+}
+
+// list parses comma-separated expressions up to and including the closing
+// punctuation; empty says whether the list may have no element.
+func (p *exprParser) list(closing string, empty bool) ([]*Expr, error) {
+	var out []*Expr
+	if !(empty && p.peekPunct(closing)) {
+		for {
+			x, err := p.cond()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, x)
+			if !p.peekPunct(",") {
+				break
+			}
+			p.lex.Next()
+		}
+	}
+	if _, err := p.expect(closing); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (p *exprParser) match() (*Expr, error) {

@@ -430,43 +430,32 @@ type move struct {
 func deviceMoves(c *closer, s *model.State) ([]move, error) {
 	m := c.m
 	out := []move{}
-	for _, t := range m.Internals {
+	try := func(t *model.Transition, input bool) error {
 		ok, err := m.Enabled(t, s)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
+		if err != nil || !ok {
+			return err
 		}
 		n, err := m.Fire(t, s, nil)
-		if err != nil {
-			return nil, err
+		if err != nil || n.Key() == s.Key() {
+			return err
 		}
-		if n.Key() == s.Key() {
-			continue
-		}
-		if !t.Fair {
+		if !input && !t.Fair {
 			// Remember that the device chose to fail (or to do anything
 			// else the driver cannot count on): only such a state may end
 			// a method with a fault.
 			n.Emit(model.Event{Name: failureMark})
 		}
-		out = append(out, move{t: t, next: c.intern(n)})
+		out = append(out, move{t: t, input: input, next: c.intern(n)})
+		return nil
+	}
+	for _, t := range m.Internals {
+		if err := try(t, false); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range m.Inputs {
-		ok, err := m.Enabled(t, s)
-		if err != nil {
+		if err := try(t, true); err != nil {
 			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		n, err := m.Fire(t, s, nil)
-		if err != nil {
-			return nil, err
-		}
-		if n.Key() != s.Key() {
-			out = append(out, move{t: t, input: true, next: c.intern(n)})
 		}
 	}
 	return out, nil
