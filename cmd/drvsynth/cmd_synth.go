@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth"
 	"github.com/drvsynth/drvsynth/synth/gen"
-	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/solve"
 )
 
@@ -67,7 +66,7 @@ answers step by step, with spec positions, and exits 1.`,
 // synthOne synthesizes one device spec and writes its package.
 func synthOne(root, spec, out string, stats, verbose bool, maxBeliefs int, stdout io.Writer) error {
 	start := time.Now()
-	res, err := synthesizeWith(spec, solve.Options{MaxBeliefs: maxBeliefs})
+	res, err := synth.Build(spec, solve.Options{MaxBeliefs: maxBeliefs})
 	if err != nil {
 		return err
 	}
@@ -103,21 +102,6 @@ func synthOne(root, spec, out string, stats, verbose bool, maxBeliefs int, stdou
 		}
 	}
 	return nil
-}
-
-// Synthesize loads, checks, lowers and solves one device spec.
-func Synthesize(spec string) (*solve.Result, error) { return synthesizeWith(spec, solve.Options{}) }
-
-func synthesizeWith(spec string, opts solve.Options) (*solve.Result, error) {
-	s, diags := dsl.LoadDevice(spec)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	m, err := model.Lower(s)
-	if err != nil {
-		return nil, err
-	}
-	return solve.SynthesizeWith(m, opts)
 }
 
 func mustAbs(p string) string {

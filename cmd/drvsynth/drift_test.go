@@ -7,7 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drvsynth/drvsynth/synth"
 	"github.com/drvsynth/drvsynth/synth/gen"
+	"github.com/drvsynth/drvsynth/synth/solve"
 )
 
 // TestGeneratedDriversMatchSpecs regenerates every committed driver and
@@ -21,7 +23,7 @@ func TestGeneratedDriversMatchSpecs(t *testing.T) {
 	require.NotEmpty(t, specs)
 	for _, spec := range specs {
 		t.Run(filepath.Base(spec), func(t *testing.T) {
-			res, err := Synthesize(spec)
+			res, err := synth.Build(spec, solve.Options{})
 			require.NoError(t, err)
 			rel, err := filepath.Rel(root, spec)
 			require.NoError(t, err)

@@ -7,8 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	synthesized "github.com/drvsynth/drvsynth/generated/uart16550"
-	"github.com/drvsynth/drvsynth/os-interface/bus/sim"
 	"github.com/drvsynth/drvsynth/os-interface/serial"
+	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/sim"
 )
 
 // TestSynthesizedOnSimulator runs the synthesized driver against the
@@ -17,7 +18,7 @@ import (
 // breaks. This catches strategy bugs; the reference-model tests catch spec
 // bugs.
 func TestSynthesizedOnSimulator(t *testing.T) {
-	m, err := sim.LoadModel("uart16550.dev")
+	m, err := model.Load("uart16550.dev")
 	require.NoError(t, err)
 	schedules := 1000
 	if testing.Short() {

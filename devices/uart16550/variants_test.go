@@ -11,13 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/os-interface/bus"
-	"github.com/drvsynth/drvsynth/os-interface/bus/sim"
 	"github.com/drvsynth/drvsynth/os-interface/serial"
+	"github.com/drvsynth/drvsynth/synth"
 	"github.com/drvsynth/drvsynth/synth/gen"
-	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/run"
+	"github.com/drvsynth/drvsynth/synth/sim"
 	"github.com/drvsynth/drvsynth/synth/solve"
 )
 
@@ -47,11 +46,7 @@ func (v variant) synthesize(t *testing.T) (*solve.Result, error) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "devices", "uart"), 0o755))
 	path := filepath.Join(dir, "devices", "uart", "uart.dev")
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
-	spec, diags := dsl.LoadDevice(path)
-	require.False(t, diags.HasErrors(), "variant %s: %v", v.name, diags)
-	m, err := model.Lower(spec)
-	require.NoError(t, err)
-	return solve.Synthesize(m)
+	return synth.Build(path, solve.Options{})
 }
 
 var realizable = []variant{

@@ -593,3 +593,14 @@ func (m *Model) BehaviourExprs(f func(e *dsl.Expr, site Site)) {
 		visit(fl.Cond, Site{})
 	}
 }
+
+// Load parses and checks the device spec at path and the class it
+// implements, and lowers them. Diagnostics come back as a dsl.Diagnostics
+// error.
+func Load(path string) (*Model, error) {
+	spec, diags := dsl.LoadDevice(path)
+	if spec == nil || diags.HasErrors() {
+		return nil, diags
+	}
+	return Lower(spec)
+}

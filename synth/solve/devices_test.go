@@ -5,7 +5,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
 )
 
@@ -17,9 +16,7 @@ import (
 func TestBundledDevicesFinish(t *testing.T) {
 	for _, dev := range []string{"mc146818", "ata"} {
 		t.Run(dev, func(t *testing.T) {
-			spec, diags := dsl.LoadDevice("../../devices/" + dev + "/" + dev + ".dev")
-			require.False(t, diags.HasErrors(), "%v", diags)
-			m, err := model.Lower(spec)
+			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
 			require.NoError(t, err)
 			// A small belief budget: the property is that synthesis ends
 			// with a strategy or a reason, not how far the search can go.

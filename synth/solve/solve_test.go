@@ -5,15 +5,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
 )
 
 func synthFile(t *testing.T, path string) *Result {
 	t.Helper()
-	spec, diags := dsl.LoadDevice(path)
-	require.False(t, diags.HasErrors(), "%v", diags)
-	m, err := model.Lower(spec)
+	m, err := model.Load(path)
 	require.NoError(t, err)
 	res, err := Synthesize(m)
 	require.NoError(t, err)
@@ -45,9 +42,7 @@ func TestUARTRanks(t *testing.T) {
 // BenchmarkSynthesizeUART measures the whole UART synthesis: every method,
 // the idle fixpoint included. It reports the beliefs of all games.
 func BenchmarkSynthesizeUART(b *testing.B) {
-	spec, diags := dsl.LoadDevice("../../devices/uart16550/uart16550.dev")
-	require.False(b, diags.HasErrors(), "%v", diags)
-	m, err := model.Lower(spec)
+	m, err := model.Load("../../devices/uart16550/uart16550.dev")
 	require.NoError(b, err)
 	beliefs := 0
 	for b.Loop() {

@@ -2,7 +2,7 @@
 // in another process also maps: the paravirtual analogue of an MMIO window.
 //
 // The bus itself knows no device. Register accesses go to a Device (for
-// vblk, devices/vblk/transport.Region), whose ReadReg/WriteReg run the small
+// vblk, internal/vblk/transport.Region), whose ReadReg/WriteReg run the small
 // device-side logic of an MMIO exit (a write to a doorbell latches the
 // request and wakes the backend) as atomic operations on shared words. Data
 // windows above the register page are plain shared memory and move with

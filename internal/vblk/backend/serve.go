@@ -7,11 +7,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/power"
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/internal/vblk/power"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 )
 
-// ServeConfig is what "drvsynth vblk serve" needs.
+// ServeConfig is what "vblk serve" needs.
 type ServeConfig struct {
 	Image         string
 	Policy        Policy

@@ -8,54 +8,8 @@ import (
 	"os/exec"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/campaign"
+	"github.com/drvsynth/drvsynth/internal/vblk/campaign"
 )
-
-func init() {
-	register(&command{
-		name:  "vblk",
-		args:  "serve|crashtest|worker [flags]",
-		short: "run the vblk device backend, or its crash campaigns",
-		long: `
-vblk serve runs the device side of the paravirtual block device in this
-process: it maps a shared-memory region (-shm) that drivers attach to, and
-executes their requests against -image under -policy:
-
-  sync      write-through; FLUSH and WRITE_FUA wait for fdatasync
-  buffered  acknowledged once in this process's buffer; written back in
-            order; on a power-fail notice everything buffered is flushed
-            within the hold-up time; dirty data is bounded by
-            bandwidth × (holdup − detect − margin − one fdatasync)
-  unsafe    acknowledged once buffered, written back lazily, nothing done
-            on power failure
-
-SIGUSR1 cuts the power at that instant; SIGTERM or SIGINT shut down in
-order (everything written back). The write bandwidth is measured on the
-image's file system at start-up unless -bandwidth is given.
-
-vblk crashtest runs power cuts and SIGKILLs of a database process (SQLite
-through the vblk driver) and checks after each that the database is intact
-and holds every acknowledged commit.
-
-vblk worker is the database process of crashtest (internal).`,
-		run: runVblk,
-	})
-}
-
-func runVblk(_ *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: drvsynth vblk serve|crashtest|worker [flags]")
-		return 2
-	}
-	switch args[0] {
-	case "serve", "worker":
-		return campaign.RunRole(args[0], args[1:], stdout, stderr)
-	case "crashtest":
-		return runCrashtest(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "drvsynth vblk: unknown subcommand %q\n", args[0])
-	return 2
-}
 
 // selfLauncher runs this binary's "vblk <role>" in a child process.
 func selfLauncher(role string, args ...string) *exec.Cmd {
@@ -63,9 +17,9 @@ func selfLauncher(role string, args ...string) *exec.Cmd {
 	if err != nil {
 		self = os.Args[0]
 	}
-	cmd := exec.Command(self, append([]string{"vblk", role}, args...)...)
-	// Tells a test binary standing in for drvsynth to act as the CLI.
-	cmd.Env = append(os.Environ(), "DRVSYNTH_CHILD=1")
+	cmd := exec.Command(self, append([]string{role}, args...)...)
+	// Tells a test binary standing in for vblk to act as the command.
+	cmd.Env = append(os.Environ(), "VBLK_CHILD=1")
 	return cmd
 }
 
@@ -89,6 +43,10 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "print one line per event")
 	stalls := fs.Bool("exclude-stalls", false, "pass -exclude-stalls to the backends (see vblk serve -h)")
 	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vblk crashtest: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	work := *dir

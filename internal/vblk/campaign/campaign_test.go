@@ -15,7 +15,7 @@ var long = flag.Bool("long", false, "run the full crash campaigns (1000 cuts, 10
 // packages side by side on 2 vCPUs and a single pwrite then stalls for
 // 15-25 ms now and then; the mechanism under test (flush everything
 // acknowledged before the deadline, refuse every write after it) is the
-// same at any hold-up. The -long campaign and "drvsynth vblk crashtest" use
+// same at any hold-up. The -long campaign and "vblk crashtest" use
 // the ATX 16 ms.
 var holdup = 100 * time.Millisecond
 

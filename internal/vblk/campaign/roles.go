@@ -3,7 +3,7 @@
 // campaigns with power cuts and SIGKILLs, and the commit benchmark.
 //
 // Child processes are started through a Launcher, so the same code runs
-// from the drvsynth binary ("drvsynth vblk serve|worker ...") and from a
+// from the vblk binary ("vblk serve|worker ...") and from a
 // test binary that re-executes itself.
 package campaign
 
@@ -22,10 +22,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/attach"
-	"github.com/drvsynth/drvsynth/devices/vblk/backend"
-	"github.com/drvsynth/drvsynth/devices/vblk/power"
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/internal/vblk/attach"
+	"github.com/drvsynth/drvsynth/internal/vblk/backend"
+	"github.com/drvsynth/drvsynth/internal/vblk/power"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block/sqlitevfs"
 )
 
@@ -44,7 +44,7 @@ func RunRole(role string, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// ServeFlags declares the flags of "drvsynth vblk serve" on fs.
+// ServeFlags declares the flags of "vblk serve" on fs.
 func ServeFlags(fs *flag.FlagSet) func() (backend.ServeConfig, power.Supply, error) {
 	image := fs.String("image", "", "backing image file (required)")
 	policy := fs.String("policy", "buffered", "persistence policy: sync, buffered or unsafe")
@@ -84,7 +84,7 @@ func dirOf(path string) string {
 	return "."
 }
 
-// ServeMain is "drvsynth vblk serve": run a backend until SIGTERM/SIGINT
+// ServeMain is "vblk serve": run a backend until SIGTERM/SIGINT
 // (orderly: write everything back) or SIGUSR1 (a power cut at that instant).
 // It prints one "ready" line on stdout once drivers can attach.
 func ServeMain(args []string, stdout, stderr io.Writer) int {

@@ -26,8 +26,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/power"
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/internal/vblk/power"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 )
 
 // Policy is a persistence policy.

@@ -10,9 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsynth/drvsynth/os-interface/bus"
+	"github.com/drvsynth/drvsynth/synth/model"
 )
 
-const ataSpec = "../../../devices/ata/ata.dev"
+const ataSpec = "../../devices/ata/ata.dev"
 
 // ATA task-file offsets and bits (ATA/ATAPI-6), for a hand-scripted PIO
 // driver.
@@ -189,7 +190,7 @@ func ataScenario(d *Device) error {
 }
 
 func TestATARandomSchedules(t *testing.T) {
-	m, err := LoadModel(ataSpec)
+	m, err := model.Load(ataSpec)
 	require.NoError(t, err)
 	for seed := uint64(0); seed < 300; seed++ {
 		d, err := NewFromModel(m, Options{Seed: seed, Init: map[string]uint64{"total_sectors": 1 << 20}, Fill: ataFill})
@@ -201,7 +202,7 @@ func TestATARandomSchedules(t *testing.T) {
 }
 
 func TestATAExplore(t *testing.T) {
-	m, err := LoadModel(ataSpec)
+	m, err := model.Load(ataSpec)
 	require.NoError(t, err)
 	stats, err := Explore(m, Options{Init: map[string]uint64{"total_sectors": 1 << 20}, Fill: ataFill}, 6, ataScenario)
 	require.NoError(t, err)
@@ -213,7 +214,7 @@ func TestATAExplore(t *testing.T) {
 // paths: the driver sees ERR or DF, the simulator shows the fault, and the
 // driver still never breaks a require.
 func TestATAUnfairErrorPaths(t *testing.T) {
-	m, err := LoadModel(ataSpec)
+	m, err := model.Load(ataSpec)
 	require.NoError(t, err)
 	failed := 0
 	for seed := uint64(0); seed < 300; seed++ {
@@ -236,7 +237,7 @@ func TestATAUnfairErrorPaths(t *testing.T) {
 }
 
 func TestATAStreamViolations(t *testing.T) {
-	m, err := LoadModel(ataSpec)
+	m, err := model.Load(ataSpec)
 	require.NoError(t, err)
 	d, err := NewFromModel(m, Options{Schedule: Lazy{}})
 	require.NoError(t, err)

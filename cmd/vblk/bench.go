@@ -8,32 +8,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/campaign"
+	"github.com/drvsynth/drvsynth/internal/vblk/campaign"
 )
 
-func init() {
-	register(&command{
-		name:  "bench",
-		args:  "vblk [-json] [-commits N]",
-		short: "benchmark SQLite commits on the vblk device under each policy",
-		long: `
-bench vblk runs the same workload — single-row INSERT transactions, WAL,
-synchronous=FULL, one FLUSH per commit — through the vblk driver, the SQLite
-VFS and a backend in its own process under the sync, buffered and unsafe
-policies, then on the plain OS file system with synchronous=FULL (os-full)
-and OFF (os-off), and prints commits/s, p50 and p99 commit latency and the
-ratios buffered/unsafe and buffered/sync. -json prints one JSON object with
-a "configs" array instead.`,
-		run: runBench,
-	})
-}
-
-func runBench(_ *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "vblk" {
-		fmt.Fprintln(stderr, "usage: drvsynth bench vblk [-json] [-commits N]")
-		return 2
-	}
-	fs := flag.NewFlagSet("bench vblk", flag.ContinueOnError)
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("vblk bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	commits := fs.Int("commits", 6000, "timed commits per configuration")
@@ -43,7 +22,11 @@ func runBench(_ *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	margin := fs.Duration("margin", time.Millisecond, "safety margin")
 	bw := fs.Float64("bandwidth", 0, "write bandwidth in MB/s (0: measure)")
 	dir := fs.String("dir", "", "work directory (default: a temporary one)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vblk bench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	work := *dir
@@ -63,7 +46,7 @@ func runBench(_ *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	}
 	rep, err := campaign.RunBench(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "bench vblk:", err)
+		fmt.Fprintln(stderr, "vblk bench:", err)
 		return 1
 	}
 	if *asJSON {

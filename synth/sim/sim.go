@@ -208,15 +208,6 @@ type Device struct {
 // bufName names the term that stands for a stream's buffer in handlers.
 const bufName = "sim.buf"
 
-// LoadModel loads, checks and lowers the device spec at path.
-func LoadModel(path string) (*model.Model, error) {
-	spec, diags := dsl.LoadDevice(path)
-	if spec == nil || diags.HasErrors() {
-		return nil, diags
-	}
-	return model.Lower(spec)
-}
-
 // New lowers a checked spec and returns its simulated device, in its reset
 // state.
 func New(spec *dsl.Spec, opts Options) (*Device, error) {

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/power"
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/internal/vblk/power"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 )
 
 // extent is one acknowledged write, kept until written back.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/attach"
+	"github.com/drvsynth/drvsynth/internal/vblk/attach"
 )
 
 // BenchmarkRoundTrip measures one request across the process boundary:

@@ -9,9 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsynth/drvsynth/os-interface/bus"
+	"github.com/drvsynth/drvsynth/synth/model"
 )
 
-const rtcSpec = "../../../devices/mc146818/mc146818.dev"
+const rtcSpec = "../../devices/mc146818/mc146818.dev"
 
 // MC146818 index/data ports and internal addresses (datasheet).
 const (
@@ -44,7 +45,7 @@ func rtcRead(b bus.Bus, addr uint8) uint8 {
 // decoded values when SET is released; reading it back under SET emits
 // observed. The index register banks the data port.
 func TestRTCSetAndReadUnderSET(t *testing.T) {
-	m, err := LoadModel(rtcSpec)
+	m, err := model.Load(rtcSpec)
 	require.NoError(t, err)
 	for seed := uint64(0); seed < 200; seed++ {
 		d, err := NewFromModel(m, Options{Seed: seed, Unfair: true})
@@ -75,7 +76,7 @@ func TestRTCSetAndReadUnderSET(t *testing.T) {
 // (the announce is unfair, the start of the update fair): some schedules
 // catch the driver reading during the update.
 func TestRTCUIPRace(t *testing.T) {
-	m, err := LoadModel(rtcSpec)
+	m, err := model.Load(rtcSpec)
 	require.NoError(t, err)
 	raced := 0
 	for seed := uint64(0); seed < 300; seed++ {
@@ -99,7 +100,7 @@ func TestRTCUIPRace(t *testing.T) {
 // register C acknowledges it. A guarded input without parameters (the
 // battery runs flat) shows as the spec's fault.
 func TestRTCPeriodicInterruptAndFault(t *testing.T) {
-	m, err := LoadModel(rtcSpec)
+	m, err := model.Load(rtcSpec)
 	require.NoError(t, err)
 	d, err := NewFromModel(m, Options{Seed: 7})
 	require.NoError(t, err)

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/attach"
-	"github.com/drvsynth/drvsynth/devices/vblk/backend"
-	"github.com/drvsynth/drvsynth/devices/vblk/power"
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/internal/vblk/attach"
+	"github.com/drvsynth/drvsynth/internal/vblk/backend"
+	"github.com/drvsynth/drvsynth/internal/vblk/power"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block"
 	"github.com/drvsynth/drvsynth/os-interface/driver"
 )

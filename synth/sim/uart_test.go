@@ -18,7 +18,7 @@ import (
 	"github.com/drvsynth/drvsynth/synth/model"
 )
 
-const uartSpec = "../../../devices/uart16550/uart16550.dev"
+const uartSpec = "../../devices/uart16550/uart16550.dev"
 
 // 16550 register offsets and bits, from the datasheet, for the hand-scripted
 // test driver (independent of the spec's names).
@@ -46,7 +46,7 @@ var (
 )
 
 func loadUART(t testing.TB) *model.Model {
-	uartOnce.Do(func() { uartModel, uartErr = LoadModel(uartSpec) })
+	uartOnce.Do(func() { uartModel, uartErr = model.Load(uartSpec) })
 	require.NoError(t, uartErr)
 	return uartModel
 }

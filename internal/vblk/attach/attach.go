@@ -6,8 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
 	"github.com/drvsynth/drvsynth/generated/vblk"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block"
 	"github.com/drvsynth/drvsynth/os-interface/bus"
 	"github.com/drvsynth/drvsynth/os-interface/bus/shm"

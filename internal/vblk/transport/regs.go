@@ -3,7 +3,7 @@
 // when the driver touches it (the "trap" of an MMIO exit).
 //
 // The region is one file mapped by both the driver process (through
-// os-interface/bus/shm) and the backend process (devices/vblk/backend):
+// os-interface/bus/shm) and the backend process (internal/vblk/backend):
 //
 //	0x00000 .. 0x00fff  register page, the driver-visible MMIO registers
 //	0x01000 .. 0x10fff  DATA window, 128 sectors of 512 bytes

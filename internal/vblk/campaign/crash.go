@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/attach"
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/internal/vblk/attach"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block/sqlitevfs"
 )
 

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/transport"
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 )
 
 // Backend is a running "serve" child.

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMain lets the test binary stand in for drvsynth when the vblk
-// commands start their child processes (os.Executable is this binary).
+// TestMain lets the test binary stand in for vblk when its commands start
+// their child processes (os.Executable is this binary).
 func TestMain(m *testing.M) {
-	if os.Getenv("DRVSYNTH_CHILD") == "1" {
+	if os.Getenv("VBLK_CHILD") == "1" {
 		args := os.Args[1:]
 		for len(args) > 0 && strings.HasPrefix(args[0], "-test.") {
 			args = args[1:]
@@ -24,12 +24,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestBenchVblkJSON(t *testing.T) {
+func TestBenchJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts backends")
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"bench", "vblk", "-json", "-commits", "200", "-rounds", "2", "-bandwidth", "500", "-dir", t.TempDir()}, &out, &errb)
+	code := run([]string{"bench", "-json", "-commits", "200", "-rounds", "2", "-bandwidth", "500", "-dir", t.TempDir()}, &out, &errb)
 	require.Equal(t, 0, code, errb.String())
 	var rep struct {
 		Configs []struct {
@@ -53,21 +53,21 @@ func TestBenchVblkJSON(t *testing.T) {
 	assert.Contains(t, rep.Ratios, "buffered/sync")
 }
 
-func TestVblkCrashtestSmall(t *testing.T) {
+func TestCrashtestSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts backends")
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"vblk", "crashtest", "-policy", "buffered,unsafe", "-cuts", "3", "-kills", "1", "-bandwidth", "500", "-dir", t.TempDir()}, &out, &errb)
+	code := run([]string{"crashtest", "-policy", "buffered,unsafe", "-cuts", "3", "-kills", "1", "-bandwidth", "500", "-dir", t.TempDir()}, &out, &errb)
 	assert.Equal(t, 0, code, out.String()+errb.String())
 	assert.Contains(t, out.String(), "PASS: no acknowledged commit lost")
 	assert.Contains(t, out.String(), "EXPECTED LOSS")
 }
 
-func TestVblkUsage(t *testing.T) {
+func TestUsage(t *testing.T) {
 	var out, errb bytes.Buffer
-	assert.Equal(t, 2, run([]string{"vblk"}, &out, &errb))
-	assert.Equal(t, 2, run([]string{"vblk", "nope"}, &out, &errb))
-	assert.Equal(t, 2, run([]string{"vblk", "serve"}, &out, &errb), "serve without -image")
+	assert.Equal(t, 2, run(nil, &out, &errb))
+	assert.Equal(t, 2, run([]string{"nope"}, &out, &errb))
+	assert.Equal(t, 2, run([]string{"serve"}, &out, &errb), "serve without -image")
 	assert.Equal(t, 2, run([]string{"bench", "nope"}, &out, &errb))
 }

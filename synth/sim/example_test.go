@@ -4,7 +4,8 @@ import (
 	"fmt"
 
 	"github.com/drvsynth/drvsynth/os-interface/bus"
-	"github.com/drvsynth/drvsynth/os-interface/bus/sim"
+	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/sim"
 )
 
 // A driver writes one byte to a simulated 16550: it polls LSR.THRE (bit 5
@@ -14,7 +15,7 @@ import (
 // the driver pauses, so the unpolled second write always finds the holding
 // register full (under a Random schedule, only sometimes).
 func Example() {
-	m, err := sim.LoadModel("../../../devices/uart16550/uart16550.dev")
+	m, err := model.Load("../../devices/uart16550/uart16550.dev")
 	if err != nil {
 		panic(err)
 	}

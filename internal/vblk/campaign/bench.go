@@ -11,8 +11,8 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 
-	"github.com/drvsynth/drvsynth/devices/vblk/attach"
-	"github.com/drvsynth/drvsynth/devices/vblk/power"
+	"github.com/drvsynth/drvsynth/internal/vblk/attach"
+	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/os-interface/block/sqlitevfs"
 )
 
