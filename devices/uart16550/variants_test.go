@@ -73,7 +73,7 @@ var unrealizable = []variant{
 	{"no way to see the transmitter drain", [][2]string{
 		{"field THRE [5] = tx_count == 0", "field THRE [5] = false"},
 		{"field TEMT [6] = tx_count == 0 && !tsr_busy", "field TEMT [6] = false"},
-		{"field NOPEND [0] = !((IER.ERBFI == 1 && rx_ready) || (IER.ETBEI == 1 && tx_count == 0))", "field NOPEND [0] = !(IER.ERBFI == 1 && rx_ready)"},
+		{"field NOPEND [0] = !((IER.ERBFI == 1 && rx_ready) || (IER.ETBEI == 1 && thre_int))", "field NOPEND [0] = !(IER.ERBFI == 1 && rx_ready)"},
 	}},
 	{"the required enable bit is read-only", [][2]string{
 		{"require tx_count < (FCR.FIFOE == 1 ? TX_FIFO_DEPTH : 1)", "require MCR.OUT2 == 1 \"transmitter not enabled\"\n\t\t\trequire tx_count < (FCR.FIFOE == 1 ? TX_FIFO_DEPTH : 1)"},

@@ -22,62 +22,63 @@ const (
 
 // Register offsets within their region.
 const (
-	RegRBR = 0x00 // ro, 8-bit, banked (uart16550.dev:21)
-	RegTHR = 0x00 // wo, 8-bit, banked (uart16550.dev:30)
-	RegDLL = 0x00 // rw, 8-bit, banked (uart16550.dev:39)
-	RegDLM = 0x01 // rw, 8-bit, banked (uart16550.dev:46)
-	RegIER = 0x01 // rw, 8-bit, banked (uart16550.dev:53)
-	RegIIR = 0x02 // ro, 8-bit (uart16550.dev:60)
-	RegFCR = 0x02 // wo, 8-bit (uart16550.dev:66)
-	RegLCR = 0x03 // rw, 8-bit (uart16550.dev:84)
-	RegMCR = 0x04 // rw, 8-bit (uart16550.dev:98)
-	RegLSR = 0x05 // ro, 8-bit (uart16550.dev:106)
-	RegMSR = 0x06 // ro, 8-bit (uart16550.dev:120)
-	RegSCR = 0x07 // rw, 8-bit (uart16550.dev:126)
+	RegRBR = 0x00 // ro, 8-bit, banked (uart16550.dev:26)
+	RegTHR = 0x00 // wo, 8-bit, banked (uart16550.dev:35)
+	RegDLL = 0x00 // rw, 8-bit, banked (uart16550.dev:45)
+	RegDLM = 0x01 // rw, 8-bit, banked (uart16550.dev:52)
+	RegIER = 0x01 // rw, 8-bit, banked (uart16550.dev:59)
+	RegIIR = 0x02 // ro, 8-bit (uart16550.dev:71)
+	RegFCR = 0x02 // wo, 8-bit (uart16550.dev:85)
+	RegLCR = 0x03 // rw, 8-bit (uart16550.dev:103)
+	RegMCR = 0x04 // rw, 8-bit (uart16550.dev:117)
+	RegLSR = 0x05 // ro, 8-bit (uart16550.dev:125)
+	RegMSR = 0x06 // ro, 8-bit (uart16550.dev:143)
+	RegSCR = 0x07 // rw, 8-bit (uart16550.dev:150)
 )
 
 // Bit fields, by register.
 var (
-	RBR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:22
-	THR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:31
-	DLL_DIVL       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:40
-	DLM_DIVH       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:47
-	IER_ERBFI      = driver.Field{Shift: 0, Width: 1} // uart16550.dev:54
-	IER_ETBEI      = driver.Field{Shift: 1, Width: 1} // uart16550.dev:55
-	IER_ELSI       = driver.Field{Shift: 2, Width: 1} // uart16550.dev:56
-	IER_EDSSI      = driver.Field{Shift: 3, Width: 1} // uart16550.dev:57
-	IIR_NOPEND     = driver.Field{Shift: 0, Width: 1} // uart16550.dev:61
-	IIR_IID        = driver.Field{Shift: 1, Width: 3} // uart16550.dev:62
-	IIR_FIFOS      = driver.Field{Shift: 6, Width: 2} // uart16550.dev:63
-	FCR_FIFOE      = driver.Field{Shift: 0, Width: 1} // uart16550.dev:67
-	FCR_RCVR_RESET = driver.Field{Shift: 1, Width: 1} // uart16550.dev:68
-	FCR_XMIT_RESET = driver.Field{Shift: 2, Width: 1} // uart16550.dev:69
-	FCR_DMA_MODE   = driver.Field{Shift: 3, Width: 1} // uart16550.dev:70
-	FCR_TRIGGER    = driver.Field{Shift: 6, Width: 2} // uart16550.dev:71
-	LCR_WLS        = driver.Field{Shift: 0, Width: 2} // uart16550.dev:85
-	LCR_STB        = driver.Field{Shift: 2, Width: 1} // uart16550.dev:86
-	LCR_PEN        = driver.Field{Shift: 3, Width: 1} // uart16550.dev:87
-	LCR_EPS        = driver.Field{Shift: 4, Width: 1} // uart16550.dev:88
-	LCR_STICK      = driver.Field{Shift: 5, Width: 1} // uart16550.dev:89
-	LCR_BC         = driver.Field{Shift: 6, Width: 1} // uart16550.dev:90
-	LCR_DLAB       = driver.Field{Shift: 7, Width: 1} // uart16550.dev:91
-	MCR_DTR        = driver.Field{Shift: 0, Width: 1} // uart16550.dev:99
-	MCR_RTS        = driver.Field{Shift: 1, Width: 1} // uart16550.dev:100
-	MCR_OUT1       = driver.Field{Shift: 2, Width: 1} // uart16550.dev:101
-	MCR_OUT2       = driver.Field{Shift: 3, Width: 1} // uart16550.dev:102
-	MCR_LOOP       = driver.Field{Shift: 4, Width: 1} // uart16550.dev:103
-	LSR_DR         = driver.Field{Shift: 0, Width: 1} // uart16550.dev:107
-	LSR_OE         = driver.Field{Shift: 1, Width: 1} // uart16550.dev:108
-	LSR_PE         = driver.Field{Shift: 2, Width: 1} // uart16550.dev:109
-	LSR_FE         = driver.Field{Shift: 3, Width: 1} // uart16550.dev:110
-	LSR_BI         = driver.Field{Shift: 4, Width: 1} // uart16550.dev:111
-	LSR_THRE       = driver.Field{Shift: 5, Width: 1} // uart16550.dev:112
-	LSR_TEMT       = driver.Field{Shift: 6, Width: 1} // uart16550.dev:113
-	LSR_RXFE       = driver.Field{Shift: 7, Width: 1} // uart16550.dev:114
-	MSR_DCTS       = driver.Field{Shift: 0, Width: 1} // uart16550.dev:121
-	MSR_CTS        = driver.Field{Shift: 4, Width: 1} // uart16550.dev:122
-	MSR_DSR        = driver.Field{Shift: 5, Width: 1} // uart16550.dev:123
-	SCR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:127
+	RBR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:27
+	THR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:36
+	DLL_DIVL       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:46
+	DLM_DIVH       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:53
+	IER_ERBFI      = driver.Field{Shift: 0, Width: 1} // uart16550.dev:60
+	IER_ETBEI      = driver.Field{Shift: 1, Width: 1} // uart16550.dev:61
+	IER_ELSI       = driver.Field{Shift: 2, Width: 1} // uart16550.dev:62
+	IER_EDSSI      = driver.Field{Shift: 3, Width: 1} // uart16550.dev:63
+	IIR_NOPEND     = driver.Field{Shift: 0, Width: 1} // uart16550.dev:72
+	IIR_IID        = driver.Field{Shift: 1, Width: 3} // uart16550.dev:76
+	IIR_FIFOS      = driver.Field{Shift: 6, Width: 2} // uart16550.dev:77
+	FCR_FIFOE      = driver.Field{Shift: 0, Width: 1} // uart16550.dev:86
+	FCR_RCVR_RESET = driver.Field{Shift: 1, Width: 1} // uart16550.dev:87
+	FCR_XMIT_RESET = driver.Field{Shift: 2, Width: 1} // uart16550.dev:88
+	FCR_DMA_MODE   = driver.Field{Shift: 3, Width: 1} // uart16550.dev:89
+	FCR_TRIGGER    = driver.Field{Shift: 6, Width: 2} // uart16550.dev:90
+	LCR_WLS        = driver.Field{Shift: 0, Width: 2} // uart16550.dev:104
+	LCR_STB        = driver.Field{Shift: 2, Width: 1} // uart16550.dev:105
+	LCR_PEN        = driver.Field{Shift: 3, Width: 1} // uart16550.dev:106
+	LCR_EPS        = driver.Field{Shift: 4, Width: 1} // uart16550.dev:107
+	LCR_STICK      = driver.Field{Shift: 5, Width: 1} // uart16550.dev:108
+	LCR_BC         = driver.Field{Shift: 6, Width: 1} // uart16550.dev:109
+	LCR_DLAB       = driver.Field{Shift: 7, Width: 1} // uart16550.dev:110
+	MCR_DTR        = driver.Field{Shift: 0, Width: 1} // uart16550.dev:118
+	MCR_RTS        = driver.Field{Shift: 1, Width: 1} // uart16550.dev:119
+	MCR_OUT1       = driver.Field{Shift: 2, Width: 1} // uart16550.dev:120
+	MCR_OUT2       = driver.Field{Shift: 3, Width: 1} // uart16550.dev:121
+	MCR_LOOP       = driver.Field{Shift: 4, Width: 1} // uart16550.dev:122
+	LSR_DR         = driver.Field{Shift: 0, Width: 1} // uart16550.dev:126
+	LSR_OE         = driver.Field{Shift: 1, Width: 1} // uart16550.dev:127
+	LSR_PE         = driver.Field{Shift: 2, Width: 1} // uart16550.dev:128
+	LSR_FE         = driver.Field{Shift: 3, Width: 1} // uart16550.dev:129
+	LSR_BI         = driver.Field{Shift: 4, Width: 1} // uart16550.dev:130
+	LSR_THRE       = driver.Field{Shift: 5, Width: 1} // uart16550.dev:131
+	LSR_TEMT       = driver.Field{Shift: 6, Width: 1} // uart16550.dev:132
+	LSR_RXFE       = driver.Field{Shift: 7, Width: 1} // uart16550.dev:133
+	MSR_DCTS       = driver.Field{Shift: 0, Width: 1} // uart16550.dev:144
+	MSR_CTS        = driver.Field{Shift: 4, Width: 1} // uart16550.dev:145
+	MSR_DSR        = driver.Field{Shift: 5, Width: 1} // uart16550.dev:146
+	MSR_DCD        = driver.Field{Shift: 7, Width: 1} // uart16550.dev:147
+	SCR_DATA       = driver.Field{Shift: 0, Width: 8} // uart16550.dev:151
 )
 
 // Named values of enumerated fields.
@@ -132,7 +133,7 @@ var _ serial.Port = (*Driver)(nil)
 // Init implements the serial class method of the same name (serial.osi:17).
 // Worst case: 1 bus accesses, not counting repeated polls.
 func (d *Driver) Init(ctx context.Context) (err error) {
-	// Write FCR (uart16550.dev:66): FIFOE: from ready (uart16550.dev:158).
+	// Write FCR (uart16550.dev:85): FIFOE: from ready (uart16550.dev:185).
 	d.bus.Write8(RegFCR, uint8(FCR_FIFOE.Put(1)))
 	// The contract holds.
 	return nil
@@ -151,7 +152,7 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vLSR uint64 // values read from the device
-	// Poll LSR (uart16550.dev:106) while TEMT == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) ends this wait.
+	// Poll LSR (uart16550.dev:125) while TEMT == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) ends this wait.
 	for {
 		vLSR = uint64(d.bus.Read8(RegLSR))
 		if !(LSR_TEMT.Get(vLSR) == 0) {
@@ -162,13 +163,13 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 		}
 	}
 	w.Done()
-	// Write LCR (uart16550.dev:84): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:152).
+	// Write LCR (uart16550.dev:103): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:179).
 	d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))|LCR_DLAB.Put(1)))
-	// Write DLL (uart16550.dev:39): DIVL: from line (uart16550.dev:152).
+	// Write DLL (uart16550.dev:45): DIVL: from line (uart16550.dev:179).
 	d.bus.Write8(RegDLL, uint8(DLL_DIVL.Put(((BAUD_CLOCK / uint64(baud)) & 0xff))))
-	// Write DLM (uart16550.dev:46): DIVH: from line (uart16550.dev:152).
+	// Write DLM (uart16550.dev:52): DIVH: from line (uart16550.dev:179).
 	d.bus.Write8(RegDLM, uint8(DLM_DIVH.Put(((BAUD_CLOCK / uint64(baud)) >> 8))))
-	// Write LCR (uart16550.dev:84): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:152).
+	// Write LCR (uart16550.dev:103): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:179).
 	d.bus.Write8(RegLCR, uint8(LCR_WLS.Put(lcrWLSForBits(bits))|LCR_STB.Put(lcrSTBForStop(stop))|LCR_PEN.Put(lcrPENForParity(parity))|LCR_EPS.Put(lcrEPSForParity(parity))|LCR_STICK.Put(lcrSTICKForParity(parity))))
 	// The contract holds.
 	return nil
@@ -196,7 +197,7 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 	switch state {
 	case 0:
 		// Whatever idle state the device is in.
-		// Poll LSR (uart16550.dev:106) while THRE == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) ends this wait.
+		// Poll LSR (uart16550.dev:125) while THRE == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) ends this wait.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_THRE.Get(vLSR) == 0) {
@@ -207,103 +208,103 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 			}
 		}
 		w.Done()
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 1.
 		return 1, nil
 	case 1:
 		// Known: tx_count ∈ {0, 1}.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 2.
 		return 2, nil
 	case 2:
 		// Known: tx_count ∈ {0, 1, 2}.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 3.
 		return 3, nil
 	case 3:
 		// Known: tx_count ∈ {0, 1, 2, 3}.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 4.
 		return 4, nil
 	case 4:
 		// Known: tx_count ∈ {0, 1, 2, 3, 4}.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 5.
 		return 5, nil
 	case 5:
 		// Known: tx_count ∈ {0, 1, 2, 3, 4, 5}.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 6.
 		return 6, nil
 	case 6:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 7.
 		return 7, nil
 	case 7:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 8.
 		return 8, nil
 	case 8:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 9.
 		return 9, nil
 	case 9:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 10.
 		return 10, nil
 	case 10:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 11.
 		return 11, nil
 	case 11:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 12.
 		return 12, nil
 	case 12:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 13.
 		return 13, nil
 	case 13:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 14.
 		return 14, nil
 	case 14:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 15.
 		return 15, nil
 	case 15:
 		// The device is as after the previous element.
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 16.
 		return 16, nil
 	case 16:
 		// The device is as after the previous element.
-		// Poll LSR (uart16550.dev:106) while THRE == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) ends this wait.
+		// Poll LSR (uart16550.dev:125) while THRE == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) ends this wait.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_THRE.Get(vLSR) == 0) {
@@ -314,7 +315,7 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 			}
 		}
 		w.Done()
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
 		// This element is done; the next starts from state 1.
 		return 1, nil
@@ -344,7 +345,7 @@ func (d *Driver) readElement(w *driver.Waiter, state int) (int, byte, error) {
 	switch state {
 	case 0:
 		// Whatever idle state the device is in.
-		// Poll LSR (uart16550.dev:106) while DR == 0: this waits for receive (uart16550.dev:141) from outside; only ctx ends it.
+		// Poll LSR (uart16550.dev:125) while DR == 0: this waits for receive (uart16550.dev:168) from outside; only ctx ends it.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_DR.Get(vLSR) == 0) {
@@ -355,13 +356,13 @@ func (d *Driver) readElement(w *driver.Waiter, state int) (int, byte, error) {
 			}
 		}
 		w.Done()
-		// Read RBR (uart16550.dev:21).
+		// Read RBR (uart16550.dev:26).
 		vRBR = uint64(d.bus.Read8(RegRBR))
 		// This element is done; the next starts from state 1.
 		return 1, byte(vRBR), nil
 	case 1:
 		// The device is as after the previous element.
-		// Poll LSR (uart16550.dev:106) while DR == 0: this waits for receive (uart16550.dev:141) from outside; only ctx ends it.
+		// Poll LSR (uart16550.dev:125) while DR == 0: this waits for receive (uart16550.dev:168) from outside; only ctx ends it.
 		for {
 			vLSR = uint64(d.bus.Read8(RegLSR))
 			if !(LSR_DR.Get(vLSR) == 0) {
@@ -372,7 +373,7 @@ func (d *Driver) readElement(w *driver.Waiter, state int) (int, byte, error) {
 			}
 		}
 		w.Done()
-		// Read RBR (uart16550.dev:21).
+		// Read RBR (uart16550.dev:26).
 		vRBR = uint64(d.bus.Read8(RegRBR))
 		// This element is done; the next starts from state 1.
 		return 1, byte(vRBR), nil

@@ -125,11 +125,11 @@ r 2            // SECCOUNT
 r 3            // LBA_LOW
 r 4            // LBA_MID
 r 5            // LBA_HIGH
-r 6            // DEVICE
+r 6            // DEVICE after boot
 w ctl+0 0x02   // DEVCTL: nIEN
 w 6 0xe0       // DEVICE: master, LBA
 w 7 0xec       // IDENTIFY DEVICE
-poll 7 0x80 0  // until BSY clears
+poll 7 0x80 0  // until IDENTIFY is done (BSY clear)
 r 7            // STATUS: DRQ
 stream 0 512   // the IDENTIFY data
 r 7            // STATUS after the data
@@ -139,18 +139,18 @@ w 4 0xff
 w 5 0xff
 w 6 0xe0       // DEVICE: master, LBA, bits 27:24 = 0
 w 7 0x20       // READ SECTORS
-poll 7 0x80 0  // until BSY clears
+poll 7 0x80 0  // until READ SECTORS is done (BSY clear)
 r 7            // STATUS: ERR (QEMU) or DRQ
 r 1            // ERROR: which error bit
 w ctl+0 0x06   // DEVCTL: SRST, nIEN
 r ctl+0        // ALTSTATUS during the reset
 w ctl+0 0x02   // DEVCTL: SRST released
-poll ctl+0 0x80 0
+poll ctl+0 0x80 0 // until the reset is done (BSY clear)
 r 7            // STATUS after the reset
 r 1            // ERROR after the reset: the diagnostic code
 r 2            // SECCOUNT: signature
 r 3            // LBA_LOW: signature
 r 4            // LBA_MID: signature
 r 5            // LBA_HIGH: signature
-r 6            // DEVICE
+r 6            // DEVICE after the reset
 `
