@@ -1,8 +1,10 @@
 package ata_test
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/drvsynth/drvsynth/internal/guest"
@@ -20,7 +22,7 @@ func TestQEMUProbeAgainstSpec(t *testing.T) {
 	if err := os.Truncate(img, 16<<20); err != nil { // 32768 sectors
 		t.Fatal(err)
 	}
-	guest.CheckProbe(t, guest.Boot{Disk: img}, "ata", map[string]string{
+	obs := guest.CheckProbe(t, guest.Boot{Disk: img}, "ata", map[string]string{
 		"STATUS after boot":                          "ATA: status bit 4",
 		"ALTSTATUS":                                  "ATA: status bit 4",
 		"until IDENTIFY is done (BSY clear)":         "ATA: status bit 4",
@@ -40,4 +42,28 @@ func TestQEMUProbeAgainstSpec(t *testing.T) {
 		"LBA_HIGH: signature":                        "ATA: signature and diagnostic code",
 		"DEVICE after the reset":                     "ATA: signature and diagnostic code",
 	})
+
+	// The IDENTIFY data, which the spec leaves open: QEMU's model number
+	// in words 27-46 (two ASCII characters a word, the first in the high
+	// byte) and the LBA28 capacity in words 60-61 (low word first).
+	var id []byte
+	for _, o := range obs {
+		if strings.HasPrefix(o.Text, "stream") {
+			id = o.Bytes
+		}
+	}
+	if len(id) != 512 {
+		t.Fatalf("no IDENTIFY data in the probe (%d bytes)", len(id))
+	}
+	word := func(i int) uint16 { return binary.LittleEndian.Uint16(id[2*i:]) }
+	var model []byte
+	for i := 27; i <= 46; i++ {
+		model = append(model, byte(word(i)>>8), byte(word(i)))
+	}
+	if got := strings.TrimSpace(string(model)); got != "QEMU HARDDISK" {
+		t.Errorf("IDENTIFY model %q, want QEMU HARDDISK", got)
+	}
+	if got := uint32(word(61))<<16 | uint32(word(60)); got != 16<<20/512 {
+		t.Errorf("IDENTIFY capacity %d sectors, want %d (the image's size)", got, 16<<20/512)
+	}
 }

@@ -125,12 +125,14 @@ const ProbeVar = wire.ProbeVar
 // the value says where docs/qemu.md explains it). A new disagreement, or a
 // known one that is gone, fails the test: either the spec or QEMU changed,
 // and docs/qemu.md must follow. b supplies the disk, if the device needs one.
-func CheckProbe(t *testing.T, b Boot, device string, known map[string]string) {
+// It returns what the guest observed, for checks of the caller's own.
+func CheckProbe(t *testing.T, b Boot, device string, known map[string]string) []probe.Observation {
 	t.Helper()
 	dev := probe.Devices[device]
 	if dev == nil {
 		t.Fatalf("no probe %q", device)
 	}
+	Available(t)
 	spec, err := AskSpec(dev)
 	if err != nil {
 		t.Fatal(err)
@@ -166,4 +168,5 @@ func CheckProbe(t *testing.T, b Boot, device string, known map[string]string) {
 			t.Errorf("known disagreement %q (docs/qemu.md, %s) no longer occurs: update the list and the doc", note, known[note])
 		}
 	}
+	return obs
 }
