@@ -120,3 +120,14 @@ func Pattern(n int) []byte {
 // ProbeVar is the kernel parameter naming the probe the "probe" scenario
 // runs.
 const ProbeVar = "drvsynth_probe"
+
+// Sector is the 512 bytes the guest writes to sector lba in the port-I/O
+// test: every byte depends on the sector and its offset, so a sector that
+// lands elsewhere, or a unit written in the wrong order, shows.
+func Sector(lba int) []byte {
+	b := make([]byte, 512)
+	for i := range b {
+		b[i] = byte(i*7 + lba*31 + i>>8)
+	}
+	return b
+}
