@@ -26,7 +26,7 @@ func newUART(ctx context.Context) (*uart16550.Driver, bus.Bus, error) {
 	}
 	d := uart16550.New(b)
 	if err := d.Init(ctx); err != nil {
-		return nil, nil, fmt.Errorf("Init: %w", err)
+		return nil, nil, fmt.Errorf("driver Init: %w", err)
 	}
 	return d, b, nil
 }
@@ -99,7 +99,7 @@ func init() {
 		}
 		for _, l := range lines {
 			if err := d.Configure(ctx, l.baud, l.bits, l.parity, l.stop); err != nil {
-				return fmt.Errorf("Configure %d %s: %w", l.baud, l.name, err)
+				return fmt.Errorf("driver Configure %d %s: %w", l.baud, l.name, err)
 			}
 			r := readBack(b)
 			r.Baud, r.Line = l.baud, l.name
@@ -114,12 +114,12 @@ func init() {
 			return err
 		}
 		if err := d.Configure(ctx, 115200, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne); err != nil {
-			return fmt.Errorf("Configure: %w", err)
+			return fmt.Errorf("driver Configure: %w", err)
 		}
 		report("registers", readBack(b))
 		text := wire.Text(wire.TextSize)
 		if err := d.Write(ctx, text); err != nil {
-			return fmt.Errorf("Write: %w", err)
+			return fmt.Errorf("driver Write: %w", err)
 		}
 		report("written", len(text))
 		return waitSent(ctx, b)
@@ -131,14 +131,14 @@ func init() {
 			return err
 		}
 		if err := d.Configure(ctx, 115200, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne); err != nil {
-			return fmt.Errorf("Configure: %w", err)
+			return fmt.Errorf("driver Configure: %w", err)
 		}
 		if err := d.Write(ctx, []byte(wire.ReadyLine)); err != nil {
-			return fmt.Errorf("Write: %w", err)
+			return fmt.Errorf("driver Write: %w", err)
 		}
 		buf := make([]byte, wire.TextSize)
 		if err := d.Read(ctx, buf); err != nil {
-			return fmt.Errorf("Read: %w", err)
+			return fmt.Errorf("driver Read: %w", err)
 		}
 		report("received", buf) // JSON: base64
 		return waitSent(ctx, b)
