@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -69,6 +70,9 @@ type Result struct {
 	Console string
 	// Reports are /init's report lines, by key.
 	Reports wire.Reports
+	// Stderr is what QEMU itself printed (its own errors: status 1 is both
+	// "the guest wrote 0" and "QEMU refused to start").
+	Stderr string
 	// Elapsed is the wall-clock time from starting QEMU to its exit.
 	Elapsed time.Duration
 }
@@ -100,7 +104,13 @@ func Run(ctx context.Context, m Machine) (*Result, error) {
 	sock := filepath.Join(dir, "com2.sock")
 
 	line := kernelLine
-	for k, v := range m.Env {
+	keys := make([]string, 0, len(m.Env))
+	for k := range m.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same machine, the same command line
+	for _, k := range keys {
+		v := m.Env[k]
 		if strings.ContainsAny(k+v, " \t\n\"") || strings.Contains(k, "=") {
 			return nil, fmt.Errorf("guest: environment %s=%q cannot go on the kernel command line", k, v)
 		}
@@ -161,6 +171,7 @@ func Run(ctx context.Context, m Machine) (*Result, error) {
 	out, _ := os.ReadFile(console)
 	res.Console = string(out)
 	res.Reports = wire.Parse(res.Console)
+	res.Stderr = stderr.String()
 
 	var exit *exec.ExitError
 	switch {

@@ -95,6 +95,9 @@ func (b Boot) Run(t testing.TB) *Result {
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Logf("guest console (%s, %v):\n%s", b.Scenario, res.Elapsed.Round(time.Millisecond), tail(res.Console, 60))
+				if res.Stderr != "" {
+					t.Logf("QEMU's stderr:\n%s", res.Stderr)
+				}
 			}
 		})
 		t.Logf("boot %s: QEMU exit status %d after %v", b.Scenario, res.Status, res.Elapsed.Round(time.Millisecond))
