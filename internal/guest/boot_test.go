@@ -13,7 +13,7 @@ import (
 // The verdict path itself: a scenario /init does not know must end the
 // emulator with ExitFailed and the error on the console, not with a pass
 // and not by hanging.
-func TestUnknownScenarioFailsTheBoot(t *testing.T) {
+func TestQEMUUnknownScenarioFailsTheBoot(t *testing.T) {
 	res := guest.Boot{Scenario: "no-such-scenario"}.Run(t)
 	assert.False(t, res.Passed())
 	assert.Equal(t, wire.Status(wire.ExitFailed), res.Status)
