@@ -74,7 +74,7 @@ func TestSynthesizedSend(t *testing.T) {
 		checkSend(t, mk, pl011.Options{CharTicks: ticks}, 1000)
 	}
 }
-func TestSynthesizedReceive(t *testing.T)      { checkReceive(t, synthesizedPort(t), 200) }
+func TestSynthesizedReceive(t *testing.T)       { checkReceive(t, synthesizedPort(t), 200) }
 func TestSynthesizedDrainReconfig(t *testing.T) { checkDrainBeforeReconfigure(t, synthesizedPort(t)) }
 
 // TestSynthesizedOnSimulator: the strategies against the spec itself, with
