@@ -524,9 +524,11 @@ func (m *Model) Write8(off uint32, v uint8) {
 		m.schedulePF()
 	case a == addrB:
 		if v&bSET != 0 {
-			// SET stops updates, aborts one under way, clears UIP and UIE.
+			// SET stops updates, aborts one under way and clears UIP.
 			m.state = counting
-			v &^= bUIE
+			if m.regB&bSET == 0 {
+				v &^= bUIE // SET going high clears UIE
+			}
 		}
 		m.regB = v
 	case a == addrC || a == addrD:
