@@ -223,6 +223,32 @@ func TestHandwrittenSplit(t *testing.T) {
 	assert.Empty(t, m.Violations())
 }
 
+// INTRQ: pending after a command, shown only with nIEN clear, held while
+// masked and shown when unmasked, acknowledged by reading STATUS (not
+// ALTSTATUS).
+func TestModelInterrupt(t *testing.T) {
+	m := ata.NewModel(ata.Options{BusyTicks: 1})
+	cmd, ctl := m.Command(), m.Control()
+	cmd.Write8(6, 0xE0)
+	cmd.Write8(7, 0xE7) // FLUSH CACHE, nIEN clear
+	for ctl.Read8(0)&0x80 != 0 {
+	}
+	assert.True(t, m.IRQ())
+	assert.True(t, m.IRQ(), "ALTSTATUS does not acknowledge")
+	cmd.Read8(7)
+	assert.False(t, m.IRQ())
+
+	ctl.Write8(0, 0x02) // nIEN
+	cmd.Write8(7, 0xE7)
+	for ctl.Read8(0)&0x80 != 0 {
+	}
+	assert.False(t, m.IRQ(), "masked")
+	assert.Equal(t, 1, m.IRQs())
+	ctl.Write8(0, 0x00)
+	assert.True(t, m.IRQ(), "pending, shown once unmasked")
+	assert.Equal(t, 2, m.IRQs())
+}
+
 // The model catches a careless host: command block written while busy,
 // data port used without DRQ.
 func TestModelCatchesCarelessHost(t *testing.T) {

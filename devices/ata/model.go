@@ -178,7 +178,7 @@ type Model struct {
 	identify [sectorSize]byte
 
 	now        uint64
-	irqs       int // times INTRQ was asserted to the host
+	irqs       int // times INTRQ was asserted to the host (nIEN clear)
 	violations []Violation
 }
 
@@ -269,9 +269,10 @@ func (m *Model) setStatus(bits uint8) {
 	m.status = bits | stDRDY
 }
 
+// raise makes an interrupt pending; INTRQ shows it unless nIEN is set.
 func (m *Model) raise() {
+	m.intrq = true
 	if m.devCtl&ctlNIEN == 0 {
-		m.intrq = true
 		m.irqs++
 	}
 }
@@ -492,10 +493,10 @@ func (b *Block) Write8(off uint32, v uint8) {
 		if v&ctlSRST == 0 && m.devCtl&ctlSRST != 0 {
 			m.left = m.opt.BusyTicks
 		}
-		m.devCtl = v
-		if v&ctlNIEN != 0 {
-			m.intrq = false
+		if m.intrq && m.devCtl&ctlNIEN != 0 && v&ctlNIEN == 0 {
+			m.irqs++ // a pending interrupt appears once nIEN is cleared
 		}
+		m.devCtl = v
 		return
 	}
 	if m.ph != idle {
@@ -665,6 +666,13 @@ func (m *Model) IRQs() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.irqs
+}
+
+// IRQ reports the INTRQ line: an interrupt pending and nIEN clear.
+func (m *Model) IRQ() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.intrq && m.devCtl&ctlNIEN == 0
 }
 
 // InterruptsMasked reports nIEN.
