@@ -141,12 +141,14 @@ func checkDrainBeforeReconfigure(t *testing.T, mk newPort) {
 	assert.Empty(t, m.Violations())
 }
 
-func checkRejectsRates(t *testing.T, mk newPort) {
+// checkRejectsRates: rates the divisor cannot produce are invalid
+// arguments, and nothing reaches the device.
+func checkRejectsRates(t *testing.T, mk newPort, bauds []uint32) {
 	ctx := context.Background()
 	m := pl011.NewModel(pl011.Options{})
 	p := mk(m)
 	require.NoError(t, p.Init(ctx))
-	for _, baud := range []uint32{0, 10, 22} { // divisor above 65535
+	for _, baud := range bauds {
 		assert.ErrorIs(t, p.Configure(ctx, baud, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne), driver.ErrInvalidArgument, "baud %d", baud)
 	}
 	assert.Empty(t, m.Violations())
@@ -167,8 +169,11 @@ func TestHandwrittenSend(t *testing.T)          { checkSend(t, newHandwritten, p
 func TestHandwrittenSendFIFO32(t *testing.T)    { checkSendDepth(t, 32) }
 func TestHandwrittenReceive(t *testing.T)       { checkReceive(t, newHandwritten, 200) }
 func TestHandwrittenDrainReconfig(t *testing.T) { checkDrainBeforeReconfigure(t, newHandwritten) }
-func TestHandwrittenRejectsRates(t *testing.T)  { checkRejectsRates(t, newHandwritten) }
-func TestHandwrittenReadContext(t *testing.T)   { checkReadHonoursContext(t, newHandwritten) }
+func TestHandwrittenRejectsRates(t *testing.T) {
+	// 0; a divisor above 65535 (under 23 baud); below 1 (over 1.5 Mbaud).
+	checkRejectsRates(t, newHandwritten, []uint32{0, 10, 22, 1_600_000, 3_000_000})
+}
+func TestHandwrittenReadContext(t *testing.T) { checkReadHonoursContext(t, newHandwritten) }
 
 func checkSendDepth(t *testing.T, depth int) {
 	ctx := context.Background()
