@@ -366,7 +366,7 @@ func (g *gen) maxSectors(f *jen.File) {
 	}
 	commentf(f, "MaxSectors is the largest transfer one request may carry: what fits the\n%s window (%s). A longer buffer is ErrInvalidArgument; block.Split cuts\nrequests to this size.", win.Name, g.at(win.Decl.Pos))
 	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id("MaxSectors").Params().Int().Block(
-		jen.Return(jen.Id("Stream" + win.Name + "Size").Op("/").Qual(g.classPkg, "SectorSize")))
+		jen.Return(jen.Id("Stream"+win.Name+"Size").Op("/").Qual(g.classPkg, "SectorSize")))
 }
 
 // comment writes a possibly multi-line comment as // lines (jennifer would
