@@ -177,3 +177,68 @@ func validValue(t reflect.Type) reflect.Value {
 	}
 	return reflect.Zero(t)
 }
+
+// fakeVblk is just enough of a vblk for Init and a failing request: every
+// command fails with ERRCODE 4. magic is what MAGIC reads.
+type fakeVblk struct {
+	magic uint32
+	regs  map[uint32]uint32
+}
+
+func (f *fakeVblk) Read32(off uint32) uint32 {
+	switch off {
+	case uint32(vblk.RegMAGIC):
+		return f.magic
+	case uint32(vblk.RegMAXSEC):
+		return vblk.MAX_SECTORS
+	}
+	return f.regs[off]
+}
+func (f *fakeVblk) Write32(off uint32, v uint32) {
+	f.regs[off] = v
+	if off == uint32(vblk.RegCMD) {
+		f.regs[uint32(vblk.RegSTATUS)] = uint32(vblk.STATUS_ERR)
+		f.regs[uint32(vblk.RegERRCODE)] = 4
+	}
+}
+func (f *fakeVblk) Read8(off uint32) uint8                        { return uint8(f.Read32(off)) }
+func (f *fakeVblk) Read16(off uint32) uint16                      { return uint16(f.Read32(off)) }
+func (f *fakeVblk) Write8(off uint32, v uint8)                    { f.Write32(off, uint32(v)) }
+func (f *fakeVblk) Write16(off uint32, v uint16)                  { f.Write32(off, uint32(v)) }
+func (f *fakeVblk) ReadStream(off uint32, width int, buf []byte)  {}
+func (f *fakeVblk) WriteStream(off uint32, width int, buf []byte) {}
+
+// TestVblkInitChecksMagic: a device whose MAGIC is not the spec's
+// VBLK_MAGIC is not a vblk.
+func TestVblkInitChecksMagic(t *testing.T) {
+	ctx := context.Background()
+	err := vblk.New(&fakeVblk{magic: 0x12345678, regs: map[uint32]uint32{}}).Init(ctx)
+	require.ErrorIs(t, err, driver.ErrUnexpected)
+	require.ErrorContains(t, err, "MAGIC reads 0x12345678, not VBLK_MAGIC")
+	require.NoError(t, vblk.New(&fakeVblk{magic: vblk.VBLK_MAGIC, regs: map[uint32]uint32{}}).Init(ctx))
+}
+
+// TestVblkFaultCarriesErrcode: the spec's fault message names ERRCODE as
+// the reason, so the driver reads it into the error.
+func TestVblkFaultCarriesErrcode(t *testing.T) {
+	d := vblk.New(&fakeVblk{magic: vblk.VBLK_MAGIC, regs: map[uint32]uint32{}})
+	ctx := context.Background()
+	require.NoError(t, d.Init(ctx))
+	err := d.Flush(ctx)
+	var de *driver.DeviceError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "REQUEST_FAILED", de.Fault)
+	require.Equal(t, "ERRCODE", de.Reason)
+	require.Equal(t, uint64(4), de.Code)
+	require.Equal(t, uint64(vblk.STATUS_ERR), de.Status)
+}
+
+// TestVblkRefusesWhatTheWindowCannotHold: a request larger than the data
+// window would be cut by the bus; the driver refuses it, and MaxSectors
+// says how much fits.
+func TestVblkRefusesWhatTheWindowCannotHold(t *testing.T) {
+	d := vblk.New(&fakeVblk{magic: vblk.VBLK_MAGIC, regs: map[uint32]uint32{}})
+	require.Equal(t, vblk.StreamDATASize/block.SectorSize, d.MaxSectors())
+	big := make([]byte, (d.MaxSectors()+1)*block.SectorSize)
+	require.ErrorIs(t, d.WriteSectors(context.Background(), 0, big), driver.ErrInvalidArgument)
+}
