@@ -341,9 +341,10 @@ func (d *Driver) Flush(ctx context.Context) error {
 }
 
 // awaitStatus is how Flush, WriteSectors and WriteSectorsFUA end: polls STATUS
-// while BUSY == 1 && ERR == 0 (until the device's complete_write ends it); it
-// returns the fault REQUEST_FAILED when STATUS shows BUSY == 0 && ERR == 1 as
-// a *driver.DeviceError.
+// while BUSY == 1 && ERR == 0 (until the device's complete_write,
+// complete_write_fua and complete_flush end it); it returns the fault
+// REQUEST_FAILED when STATUS shows BUSY == 0 && ERR == 1 as a
+// *driver.DeviceError.
 func (d *Driver) awaitStatus(w *driver.Waiter) error {
 	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:121), complete_write_fua (vblk.dev:135), complete_flush (vblk.dev:127) end this wait.
 	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY|STATUS_ERR, STATUS_BUSY)
@@ -361,8 +362,9 @@ func (d *Driver) awaitStatus(w *driver.Waiter) error {
 	}
 }
 
-// requestFailedFault reports the device's fault REQUEST_FAILED (vblk.dev:148), shown by status, with ERRCODE,
-// which the fault's message names as the reason.
+// requestFailedFault reports the device's fault REQUEST_FAILED (vblk.dev:148),
+// shown by status, with ERRCODE, which the fault's message names as the
+// reason.
 func (d *Driver) requestFailedFault(status uint64) error {
 	return &driver.DeviceError{
 		Code:   uint64(driver.Read(d.bus, RegERRCODE)),

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/drvsynth/drvsynth/dsl"
@@ -143,6 +144,7 @@ func (g *gen) stepsText(n *solve.Node) string {
 				rest = append(rest, o)
 			}
 		}
+		sort.SliceStable(rest, func(i, j int) bool { return obsLess(rest[i].Obs, rest[j].Obs) })
 		for _, o := range rest {
 			switch {
 			case o.Next.Fault != nil:
@@ -162,12 +164,13 @@ func (g *gen) stepsText(n *solve.Node) string {
 			steps = append(steps, fmt.Sprintf("fills %s from %s", a.Buf, a.Stream.Name))
 		default:
 			if loop != nil {
-				how := "until the device's " + namesOf(e) + " ends it"
-				if len(e.LoopWhy) > 1 {
-					how = "until the device's " + namesOf(e) + " end it"
+				names := g.loopNames(n, e)
+				how := "until the device's " + listText(names) + " ends it"
+				if len(names) > 1 {
+					how = "until the device's " + listText(names) + " end it"
 				}
 				if e.Loop == solve.InputLoop {
-					how = "until " + namesOf(e) + " brings something"
+					how = "until " + listText(names) + " brings something"
 				}
 				steps = append(steps, fmt.Sprintf("polls %s while %s (%s)", a.Reg.Name, g.obsText(a, loop.Obs), how))
 			} else {
@@ -200,12 +203,32 @@ func (g *gen) stepsText(n *solve.Node) string {
 	return text
 }
 
-func namesOf(e *solve.Edge) string {
-	var names []string
-	for _, t := range e.LoopWhy {
-		names = append(names, t.Name)
+// loopNames are the transitions that end a poll; in a shared tail, those
+// of every method that shares it.
+func (g *gen) loopNames(n *solve.Node, e *solve.Edge) []string {
+	edges := []*solve.Edge{e}
+	if g.fn != nil {
+		for _, r := range g.fn.tailRoots {
+			if r == n {
+				edges = nil
+				for _, r := range g.fn.tailRoots {
+					edges = append(edges, r.Best)
+				}
+				break
+			}
+		}
 	}
-	return listText(names)
+	var names []string
+	seen := map[string]bool{}
+	for _, e := range edges {
+		for _, t := range e.LoopWhy {
+			if !seen[t.Name] {
+				seen[t.Name] = true
+				names = append(names, t.Name)
+			}
+		}
+	}
+	return names
 }
 
 func reachesGoal(n *solve.Node, seen map[*solve.Node]bool) bool {

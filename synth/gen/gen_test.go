@@ -71,6 +71,7 @@ func TestDriverFollowsTheSpec(t *testing.T) {
 	assert.Contains(t, src, "STATUS_BUSY  STATUS             = 0x08")
 	assert.Contains(t, src, "CMD_CODE_READ      CMD             = 0x05")
 	assert.Contains(t, src, "driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_BUSY, STATUS_BUSY)")
+	assert.Equal(t, 3, strings.Count(src, "return d.awaitStatus(w)"), "the writes and Flush end alike: one helper")
 	vet(t, "vblk", src)
 }
 

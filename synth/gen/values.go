@@ -397,7 +397,7 @@ func (g *gen) writeFault(f *jen.File, fl *model.Fault) {
 		dict[jen.Id("Reason")] = jen.Lit(r.Name)
 		dict[jen.Id("Code")] = jen.Uint64().Parens(jen.Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r))))
 	}
-	comment(f, doc+".")
+	commentf(f, "%s.", doc)
 	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(faultFunc(fl)).Params(jen.Id("status").Uint64()).Error().Block(
 		jen.Return(jen.Op("&").Qual(driverPkg, "DeviceError").Values(dict)))
 }
@@ -436,7 +436,9 @@ func tailKey(n *solve.Node, depth int) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s loop%d {", e.Act, e.Loop)
-	for _, o := range e.Outs {
+	outs := append([]*solve.Outcome(nil), e.Outs...)
+	sort.SliceStable(outs, func(i, j int) bool { return obsLess(outs[i].Obs, outs[j].Obs) })
+	for _, o := range outs {
 		if o.Loop {
 			fmt.Fprintf(&b, "%v: again; ", o.Obs)
 			continue
