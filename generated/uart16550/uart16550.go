@@ -71,10 +71,10 @@ type IER uint8
 
 const (
 	RegIER    driver.Reg[IER] = 0x01
-	IER_ERBFI IER             = 0x01 // [0] uart16550.dev:54
-	IER_ETBEI IER             = 0x02 // [1] uart16550.dev:55
-	IER_ELSI  IER             = 0x04 // [2] uart16550.dev:56
-	IER_EDSSI IER             = 0x08 // [3] uart16550.dev:57
+	IER_ERBFI IER             = 0x01 // [0] uart16550.dev:54: received data available
+	IER_ETBEI IER             = 0x02 // [1] uart16550.dev:55: transmitter holding register empty
+	IER_ELSI  IER             = 0x04 // [2] uart16550.dev:56: receiver line status
+	IER_EDSSI IER             = 0x08 // [3] uart16550.dev:57: modem status
 )
 
 // IIR is the contents of register IIR: ro, 8-bit (uart16550.dev:60).

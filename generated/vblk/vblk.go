@@ -95,7 +95,8 @@ const (
 	COUNT_SECTORS COUNT             = 0xffffffff // [31:0] vblk.dev:62
 )
 
-// CMD is the contents of register CMD: wo, 32-bit (vblk.dev:66).
+// CMD is the contents of register CMD: wo, 32-bit (vblk.dev:66). The doorbell:
+// writing a command latches the request and sets BUSY.
 type CMD uint32
 
 const (

@@ -134,6 +134,17 @@ func docAbove(file *dsl.File, line int) string {
 	return strings.Join(parts, " ")
 }
 
+// trailingComment is the // comment that ends line in file, if any.
+func trailingComment(file *dsl.File, line int) string {
+	srcLines := strings.Split(string(file.Src), "\n")
+	for _, c := range file.Comments {
+		if c.Pos.Line == line && line-1 < len(srcLines) && !strings.HasPrefix(strings.TrimSpace(srcLines[line-1]), "//") {
+			return strings.TrimSpace(strings.TrimPrefix(c.Text, "//"))
+		}
+	}
+	return ""
+}
+
 // firstSentence cuts text after its first full stop.
 func firstSentence(text string) string {
 	if i := strings.Index(text, ". "); i >= 0 {
@@ -247,11 +258,19 @@ func (g *gen) registers(f *jen.File) {
 		if r.Reset != 0 {
 			doc += ", reset " + hex(r.Reset)
 		}
-		commentf(f, "%s (%s).", doc, g.at(r.Decl.Pos))
+		doc = fmt.Sprintf("%s (%s).", doc, g.at(r.Decl.Pos))
+		if what := docAbove(g.m.Spec.Device, r.Decl.Pos.Line); what != "" {
+			doc += " " + what
+		}
+		commentf(f, "%s", doc)
 		f.Type().Id(regType(r)).Add(uintType(r.Width))
 		defs := []jen.Code{jen.Id(regConst(r)).Qual(driverPkg, "Reg").Index(jen.Id(regType(r))).Op("=").Id(hex(uint64(r.Offset)))}
 		for _, fl := range r.Fields {
-			defs = append(defs, jen.Id(fieldConst(fl)).Id(regType(r)).Op("=").Id(hex(fl.Mask())).Comment(fieldText(fl)+" "+g.at(fl.Decl.Pos)))
+			text := fieldText(fl) + " " + g.at(fl.Decl.Pos)
+			if what := trailingComment(g.m.Spec.Device, fl.Decl.Pos.Line); what != "" {
+				text += ": " + what
+			}
+			defs = append(defs, jen.Id(fieldConst(fl)).Id(regType(r)).Op("=").Id(hex(fl.Mask())).Comment(text))
 			if fl.Enum != nil {
 				for _, mem := range fl.Enum.Members {
 					defs = append(defs, jen.Id(enumConst(fl, mem.Name)).Id(regType(r)).Op("=").Id(hex(mem.Value<<uint(fl.Lo))))
