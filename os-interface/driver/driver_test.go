@@ -43,7 +43,7 @@ func (r *regs) Write32(off uint32, v uint32) {
 	r.v[off] = v
 	r.writes = append(r.writes, v)
 }
-func (r *regs) ReadStream(off uint32, width int, buf []byte) {}
+func (r *regs) ReadStream(off uint32, width int, buf []byte)  {}
 func (r *regs) WriteStream(off uint32, width int, buf []byte) {}
 
 type ctrl uint8
