@@ -31,13 +31,20 @@ func DeviceFSM(m *model.Model) (*Graph, error) {
 		}
 		return strings.Join(parts, "\n")
 	}
-	type edgeKey struct{ from, to, kind string }
+	// One arrow per pair of states, naming every way across; the device's
+	// own moves are drawn as such only when the driver has none there.
+	type edgeKey struct{ from, to string }
 	labels := map[edgeKey][]string{}
+	kinds := map[edgeKey]string{}
 	var order []edgeKey
 	add := func(from, to, kind, label string) {
-		k := edgeKey{from, to, kind}
+		k := edgeKey{from, to}
 		if _, ok := labels[k]; !ok {
 			order = append(order, k)
+			kinds[k] = kind
+		}
+		if kind == "driver" || (kinds[k] == "unfair" && kind == "fair") {
+			kinds[k] = kind
 		}
 		for _, l := range labels[k] {
 			if l == label {
@@ -86,10 +93,10 @@ func DeviceFSM(m *model.Model) (*Graph, error) {
 	}
 	for _, k := range order {
 		ls := labels[k]
-		if len(ls) > 4 {
-			ls = append(ls[:3], fmt.Sprintf("(+%d more)", len(ls)-3))
+		if len(ls) > 3 {
+			ls = append(ls[:2], fmt.Sprintf("(+%d more)", len(ls)-2))
 		}
-		g.Edges = append(g.Edges, &Edge{From: k.from, To: k.to, Kind: k.kind, Label: strings.Join(ls, "\n")})
+		g.Edges = append(g.Edges, &Edge{From: k.from, To: k.to, Kind: kinds[k], Label: strings.Join(ls, "\n")})
 	}
 	if truncated {
 		g.Note = fmt.Sprintf("(the first %d states from reset, breadth first; the machine has more)", MaxFSMStates)
