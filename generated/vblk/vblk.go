@@ -367,8 +367,9 @@ func (d *Driver) awaitStatus(w *driver.Waiter) error {
 // shown by status, with ERRCODE, which the fault's message names as the
 // reason.
 func (d *Driver) requestFailedFault(status uint64) error {
+	code := driver.Read(d.bus, RegERRCODE)
 	return &driver.DeviceError{
-		Code:   uint64(driver.Read(d.bus, RegERRCODE)),
+		Code:   uint64(code),
 		Detail: "the backend rejected or could not complete the request (ERRCODE says why)",
 		Device: "vblk",
 		Fault:  "REQUEST_FAILED",

@@ -114,3 +114,13 @@ func TestFieldOfAnotherRegisterDoesNotCompile(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(out), "type LSR of LSR_DR does not match inferred type LCR")
 }
+
+// TestFaultDecodesItsReason: when the register the fault names has an
+// enum, the error carries the name of the code the device showed.
+func TestFaultDecodesItsReason(t *testing.T) {
+	src := generate(t, "devices/vblk/vblk.dev", "os-interface/block/block.osi",
+		[2]string{"field CODE [7:0]\n", "field CODE [7:0] enum { NONE = 0, RANGE = 2, IO = 4 }\n"})
+	assert.Contains(t, src, "code := driver.Read(d.bus, RegERRCODE)")
+	assert.Contains(t, src, "switch code & ERRCODE_CODE {\n\tcase ERRCODE_CODE_NONE:\n\t\te.CodeName = \"NONE\"")
+	vet(t, "vblk", src)
+}

@@ -391,15 +391,34 @@ func (g *gen) writeFault(f *jen.File, fl *model.Fault) {
 		jen.Id("Detail"): jen.Lit(fl.Message), jen.Id("Status"): jen.Id("status"),
 	}
 	doc := fmt.Sprintf("%s reports the device's fault %s (%s), shown by status", faultFunc(fl), fl.Name, g.at(fl.Pos))
-	if rs := g.reasonRegs(fl); len(rs) > 0 {
+	var body []jen.Code
+	rs := g.reasonRegs(fl)
+	if len(rs) > 0 {
 		r := rs[0]
-		doc += fmt.Sprintf(", with %s,\nwhich the fault's message names as the reason", r.Name)
+		doc += fmt.Sprintf(", with %s, which the fault's message names as the reason", r.Name)
 		dict[jen.Id("Reason")] = jen.Lit(r.Name)
-		dict[jen.Id("Code")] = jen.Uint64().Parens(jen.Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r))))
+		dict[jen.Id("Code")] = jen.Uint64().Parens(jen.Id("code"))
+		body = append(body, jen.Id("code").Op(":=").Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r))))
+	}
+	var enum *model.Field
+	if len(rs) > 0 && len(rs[0].Fields) == 1 && rs[0].Fields[0].Enum != nil {
+		enum = rs[0].Fields[0]
+		doc += fmt.Sprintf(", decoded by the names of %s", enum.Qual())
 	}
 	commentf(f, "%s.", doc)
-	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(faultFunc(fl)).Params(jen.Id("status").Uint64()).Error().Block(
-		jen.Return(jen.Op("&").Qual(driverPkg, "DeviceError").Values(dict)))
+	if enum == nil {
+		body = append(body, jen.Return(jen.Op("&").Qual(driverPkg, "DeviceError").Values(dict)))
+	} else {
+		var cases []jen.Code
+		for _, mem := range enum.Enum.Members {
+			cases = append(cases, jen.Case(jen.Id(enumConst(enum, mem.Name))).Block(jen.Id("e").Dot("CodeName").Op("=").Lit(mem.Name)))
+		}
+		body = append(body,
+			jen.Id("e").Op(":=").Op("&").Qual(driverPkg, "DeviceError").Values(dict),
+			jen.Switch(jen.Id("code").Op("&").Id(fieldConst(enum))).Block(cases...),
+			jen.Return(jen.Id("e")))
+	}
+	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(faultFunc(fl)).Params(jen.Id("status").Uint64()).Error().Block(body...)
 }
 
 // tail is a piece of strategy several methods end with (wait for STATUS,
