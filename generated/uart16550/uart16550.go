@@ -273,7 +273,7 @@ func (d *Driver) Write(ctx context.Context, buf []byte) error {
 func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) {
 	switch state {
 	case 0, 16:
-		// States 0, 16 take the same step (0: whatever idle state the device is in).
+		// States 0 and 16 take the same step (0: whatever idle state the device is in).
 		// Poll LSR (uart16550.dev:106) while THRE == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) end this wait.
 		if _, err := driver.Poll(w, d.bus, RegLSR, LSR_THRE, 0); err != nil {
 			return 0, err
@@ -283,7 +283,7 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 		// The contract holds.
 		return 1, nil
 	case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15:
-		// States 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 take the same step.
+		// States 1 to 15 take the same step.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.

@@ -214,9 +214,9 @@ func (d *Driver) Capacity(ctx context.Context) (sectors uint64, err error) {
 // medium into buf (block.osi:38). Buffers are whole sectors: 512 bytes each
 // (block.SectorSize). On the vblk it writes LBA_LO, LBA_HI, COUNT and CMD,
 // then polls STATUS while BUSY == 1 && ERR == 0 (until the device's
-// complete_read ends it), then fills buf from DATA; it returns the fault
-// REQUEST_FAILED when STATUS shows BUSY == 0 && ERR == 1 as a
-// *driver.DeviceError: 6 bus accesses at most, besides repeated polls. Each
+// complete_read ends it), then fills buf from DATA; if STATUS shows BUSY == 0
+// && ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED (a
+// *driver.DeviceError): 6 bus accesses at most, besides repeated polls. Each
 // poll fails with driver.ErrTimeout after the driver's timeout. It returns
 // ErrInvalidArgument unless len(buf) > 0 && len(buf) % 512 == 0, or for an
 // argument the device cannot hold, before any access.
@@ -261,11 +261,12 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error 
 // sectors starting at lba (block.osi:43). On the vblk it writes LBA_LO, LBA_HI
 // and COUNT, then moves buf out through DATA, then writes CMD, then polls
 // STATUS while BUSY == 1 && ERR == 0 (until the device's complete_write ends
-// it); it returns the fault REQUEST_FAILED when STATUS shows BUSY == 0 && ERR
-// == 1 as a *driver.DeviceError: 6 bus accesses at most, besides repeated
-// polls. Each poll fails with driver.ErrTimeout after the driver's timeout. It
-// returns ErrInvalidArgument unless len(buf) > 0 && len(buf) % 512 == 0, or
-// for an argument the device cannot hold, before any access.
+// it); if STATUS shows BUSY == 0 && ERR == 1, it reads ERRCODE and returns the
+// fault REQUEST_FAILED (a *driver.DeviceError): 6 bus accesses at most,
+// besides repeated polls. Each poll fails with driver.ErrTimeout after the
+// driver's timeout. It returns ErrInvalidArgument unless len(buf) > 0 &&
+// len(buf) % 512 == 0, or for an argument the device cannot hold, before any
+// access.
 func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:44).
 	if len(buf) <= 0 || len(buf)%512 != 0 {
@@ -297,12 +298,12 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error
 // write is durable when the method returns. On the vblk it writes LBA_LO,
 // LBA_HI and COUNT, then moves buf out through DATA, then writes CMD, then
 // polls STATUS while BUSY == 1 && ERR == 0 (until the device's
-// complete_write_fua ends it); it returns the fault REQUEST_FAILED when STATUS
-// shows BUSY == 0 && ERR == 1 as a *driver.DeviceError: 6 bus accesses at
-// most, besides repeated polls. Each poll fails with driver.ErrTimeout after
-// the driver's timeout. It returns ErrInvalidArgument unless len(buf) > 0 &&
-// len(buf) % 512 == 0, or for an argument the device cannot hold, before any
-// access.
+// complete_write_fua ends it); if STATUS shows BUSY == 0 && ERR == 1, it reads
+// ERRCODE and returns the fault REQUEST_FAILED (a *driver.DeviceError): 6 bus
+// accesses at most, besides repeated polls. Each poll fails with
+// driver.ErrTimeout after the driver's timeout. It returns ErrInvalidArgument
+// unless len(buf) > 0 && len(buf) % 512 == 0, or for an argument the device
+// cannot hold, before any access.
 func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:50).
 	if len(buf) <= 0 || len(buf)%512 != 0 {
@@ -330,10 +331,10 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 // Flush returns once every sector accepted so far is on stable media: nothing
 // sits only in a volatile write cache, so a power cut now loses nothing
 // (block.osi:55). On the vblk it writes CMD, then polls STATUS while BUSY == 1
-// && ERR == 0 (until the device's complete_flush ends it); it returns the
-// fault REQUEST_FAILED when STATUS shows BUSY == 0 && ERR == 1 as a
-// *driver.DeviceError: 2 bus accesses at most, besides repeated polls. Each
-// poll fails with driver.ErrTimeout after the driver's timeout.
+// && ERR == 0 (until the device's complete_flush ends it); if STATUS shows
+// BUSY == 0 && ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED
+// (a *driver.DeviceError): 2 bus accesses at most, besides repeated polls.
+// Each poll fails with driver.ErrTimeout after the driver's timeout.
 func (d *Driver) Flush(ctx context.Context) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	// Write CMD (vblk.dev:66): CODE=FLUSH.
@@ -343,9 +344,9 @@ func (d *Driver) Flush(ctx context.Context) error {
 
 // awaitStatus is how Flush, WriteSectors and WriteSectorsFUA end: polls STATUS
 // while BUSY == 1 && ERR == 0 (until the device's complete_write,
-// complete_write_fua and complete_flush end it); it returns the fault
-// REQUEST_FAILED when STATUS shows BUSY == 0 && ERR == 1 as a
-// *driver.DeviceError.
+// complete_write_fua and complete_flush end it); if STATUS shows BUSY == 0 &&
+// ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED (a
+// *driver.DeviceError).
 func (d *Driver) awaitStatus(w *driver.Waiter) error {
 	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:121), complete_write_fua (vblk.dev:135), complete_flush (vblk.dev:127) end this wait.
 	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY|STATUS_ERR, STATUS_BUSY)

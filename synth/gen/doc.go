@@ -149,7 +149,11 @@ func (g *gen) stepsText(n *solve.Node) string {
 			switch {
 			case o.Next.Fault != nil:
 				if len(a.Observe) > 0 {
-					faults = append(faults, fmt.Sprintf("%s when %s shows %s", o.Next.Fault.Name, a.Reg.Name, g.obsText(a, o.Obs)))
+					does := "returns the fault " + o.Next.Fault.Name
+					if rs := g.reasonRegs(o.Next.Fault); len(rs) > 0 {
+						does = "reads " + rs[0].Name + " and " + does
+					}
+					faults = append(faults, fmt.Sprintf("if %s shows %s, it %s", a.Reg.Name, g.obsText(a, o.Obs), does))
 				}
 			case next == nil && reachesGoal(o.Next, map[*solve.Node]bool{}):
 				next = o.Next
@@ -198,7 +202,7 @@ func (g *gen) stepsText(n *solve.Node) string {
 		text = "makes no access"
 	}
 	if len(faults) > 0 {
-		text += "; it returns the fault " + strings.Join(faults, " or ") + " as a *driver.DeviceError"
+		text += "; " + strings.Join(faults, "; ") + " (a *driver.DeviceError)"
 	}
 	return text
 }

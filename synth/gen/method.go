@@ -350,15 +350,32 @@ func (g *gen) armSummary(st *solve.Strategy, states []int) string {
 	if len(states) == 1 {
 		return g.beliefSummary(st.Starts[states[0]].B, st.Starts[0].B)
 	}
-	names := make([]string, len(states))
-	for i, s := range states {
-		names[i] = fmt.Sprint(s)
-	}
-	text := "States " + strings.Join(names, ", ") + " take the same step"
+	text := "States " + rangesText(states) + " take the same step"
 	if states[0] == 0 {
 		text += " (0: whatever idle state the device is in)"
 	}
 	return text + "."
+}
+
+// rangesText lists sorted numbers, runs of three or more as "1 to 15".
+func rangesText(xs []int) string {
+	var parts []string
+	for i := 0; i < len(xs); {
+		j := i
+		for j+1 < len(xs) && xs[j+1] == xs[j]+1 {
+			j++
+		}
+		switch {
+		case j-i >= 2:
+			parts = append(parts, fmt.Sprintf("%d to %d", xs[i], xs[j]))
+		default:
+			for k := i; k <= j; k++ {
+				parts = append(parts, fmt.Sprint(xs[k]))
+			}
+		}
+		i = j + 1
+	}
+	return listText(parts)
 }
 
 // beliefSummary describes a between-elements belief by the finite state
