@@ -216,10 +216,11 @@ func (d *Driver) Capacity(ctx context.Context) (sectors uint64, err error) {
 // then polls STATUS while BUSY == 1 && ERR == 0 (until the device's
 // complete_read ends it), then fills buf from DATA; if STATUS shows BUSY == 0
 // && ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED (a
-// *driver.DeviceError): 6 bus accesses at most, besides repeated polls. Each
-// poll fails with driver.ErrTimeout after the driver's timeout. It returns
-// ErrInvalidArgument unless len(buf) > 0 && len(buf) % 512 == 0, or for an
-// argument the device cannot hold, before any access.
+// *driver.DeviceError): 6 bus accesses at most (and one read of ERRCODE when
+// it reports a fault), besides repeated polls. Each poll fails with
+// driver.ErrTimeout after the driver's timeout. It returns ErrInvalidArgument
+// unless len(buf) > 0 && len(buf) % 512 == 0, or for an argument the device
+// cannot hold, before any access.
 func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:39).
 	if len(buf) <= 0 || len(buf)%512 != 0 {
@@ -262,11 +263,11 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error 
 // and COUNT, then moves buf out through DATA, then writes CMD, then polls
 // STATUS while BUSY == 1 && ERR == 0 (until the device's complete_write ends
 // it); if STATUS shows BUSY == 0 && ERR == 1, it reads ERRCODE and returns the
-// fault REQUEST_FAILED (a *driver.DeviceError): 6 bus accesses at most,
-// besides repeated polls. Each poll fails with driver.ErrTimeout after the
-// driver's timeout. It returns ErrInvalidArgument unless len(buf) > 0 &&
-// len(buf) % 512 == 0, or for an argument the device cannot hold, before any
-// access.
+// fault REQUEST_FAILED (a *driver.DeviceError): 6 bus accesses at most (and
+// one read of ERRCODE when it reports a fault), besides repeated polls. Each
+// poll fails with driver.ErrTimeout after the driver's timeout. It returns
+// ErrInvalidArgument unless len(buf) > 0 && len(buf) % 512 == 0, or for an
+// argument the device cannot hold, before any access.
 func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:44).
 	if len(buf) <= 0 || len(buf)%512 != 0 {
@@ -300,10 +301,10 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error
 // polls STATUS while BUSY == 1 && ERR == 0 (until the device's
 // complete_write_fua ends it); if STATUS shows BUSY == 0 && ERR == 1, it reads
 // ERRCODE and returns the fault REQUEST_FAILED (a *driver.DeviceError): 6 bus
-// accesses at most, besides repeated polls. Each poll fails with
-// driver.ErrTimeout after the driver's timeout. It returns ErrInvalidArgument
-// unless len(buf) > 0 && len(buf) % 512 == 0, or for an argument the device
-// cannot hold, before any access.
+// accesses at most (and one read of ERRCODE when it reports a fault), besides
+// repeated polls. Each poll fails with driver.ErrTimeout after the driver's
+// timeout. It returns ErrInvalidArgument unless len(buf) > 0 && len(buf) % 512
+// == 0, or for an argument the device cannot hold, before any access.
 func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:50).
 	if len(buf) <= 0 || len(buf)%512 != 0 {
@@ -333,8 +334,9 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 // (block.osi:55). On the vblk it writes CMD, then polls STATUS while BUSY == 1
 // && ERR == 0 (until the device's complete_flush ends it); if STATUS shows
 // BUSY == 0 && ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED
-// (a *driver.DeviceError): 2 bus accesses at most, besides repeated polls.
-// Each poll fails with driver.ErrTimeout after the driver's timeout.
+// (a *driver.DeviceError): 2 bus accesses at most (and one read of ERRCODE
+// when it reports a fault), besides repeated polls. Each poll fails with
+// driver.ErrTimeout after the driver's timeout.
 func (d *Driver) Flush(ctx context.Context) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	// Write CMD (vblk.dev:66): CODE=FLUSH.

@@ -37,7 +37,7 @@ func (g *gen) methodDoc(st *solve.Strategy) string {
 		if g.fn.learns {
 			doc += ", skipping the steps that what it learnt from the elements before makes unnecessary"
 		}
-		doc += fmt.Sprintf(": %s per element at most, besides repeated polls.", accesses(st.Stats.Rank))
+		doc += fmt.Sprintf(": %s per element at most%s, besides repeated polls.", accesses(st.Stats.Rank), g.faultExtra(st))
 	} else {
 		checks := len(g.constRegs())
 		if meth.Name != solve.InitMethod {
@@ -48,7 +48,7 @@ func (g *gen) methodDoc(st *solve.Strategy) string {
 		} else {
 			doc += " On the " + g.m.Name + " it"
 		}
-		doc += fmt.Sprintf(" %s: %s at most, besides repeated polls.", steps, accesses(st.Stats.Rank+checks))
+		doc += fmt.Sprintf(" %s: %s at most%s, besides repeated polls.", steps, accesses(st.Stats.Rank+checks), g.faultExtra(st))
 	}
 	if waits := g.waitText(st); waits != "" {
 		doc += " " + waits
@@ -66,6 +66,25 @@ func (g *gen) methodDoc(st *solve.Strategy) string {
 		doc += " It returns ErrInvalidArgument for an argument the device cannot hold, before any access."
 	}
 	return wrap(doc)
+}
+
+// faultExtra is what reporting a fault adds to the worst case: the read of
+// the register the fault names as its reason.
+func (g *gen) faultExtra(st *solve.Strategy) string {
+	var regs []string
+	seen := map[string]bool{}
+	walkStrategy(st, func(n *solve.Node) {
+		if n.Fault != nil {
+			if rs := g.reasonRegs(n.Fault); len(rs) > 0 && !seen[rs[0].Name] {
+				seen[rs[0].Name] = true
+				regs = append(regs, rs[0].Name)
+			}
+		}
+	})
+	if len(regs) == 0 {
+		return ""
+	}
+	return " (and one read of " + listText(regs) + " when it reports a fault)"
 }
 
 func plural(n int, what string) string {

@@ -182,11 +182,15 @@ func (g *gen) windowChecks(st *solve.Strategy) []jen.Code {
 	return out
 }
 
-// constRegs are the registers that always read a constant the spec names
-// (MAGIC = VBLK_MAGIC): read-only, in no bank, without side effects.
-func (g *gen) constRegs() []*model.Reg {
+func (g *gen) constRegs() []*model.Reg { return IdentityRegisters(g.m) }
+
+// IdentityRegisters are the registers that always read a constant the spec
+// names (MAGIC = VBLK_MAGIC): read-only, in no bank, without side effects.
+// The generated Init reads each first and refuses a device that shows
+// anything else.
+func IdentityRegisters(m *model.Model) []*model.Reg {
 	var out []*model.Reg
-	for _, r := range g.m.Regs {
+	for _, r := range m.Regs {
 		if !r.Read || r.Write || r.Bank != nil || len(r.OnRead) > 0 || len(r.Fields) == 0 {
 			continue
 		}
@@ -196,7 +200,7 @@ func (g *gen) constRegs() []*model.Reg {
 				ok = false
 				break
 			}
-			if _, isConst := g.m.Const(f.Value.Name()); !isConst {
+			if _, isConst := m.Const(f.Value.Name()); !isConst {
 				ok = false
 				break
 			}
@@ -351,12 +355,14 @@ func listText(xs []string) string {
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
-// reasonRegs are the registers a fault's message names as saying why
-// ("ERRCODE says why"): read when the fault is reported, if reading them
-// has no side effect.
-func (g *gen) reasonRegs(f *model.Fault) []*model.Reg {
+func (g *gen) reasonRegs(f *model.Fault) []*model.Reg { return ReasonRegisters(g.m, f) }
+
+// ReasonRegisters are the registers a fault's message names as saying why
+// ("ERRCODE says why"), if reading them has no side effect: the generated
+// driver reads the first when it reports the fault.
+func ReasonRegisters(m *model.Model, f *model.Fault) []*model.Reg {
 	var out []*model.Reg
-	for _, r := range g.m.Regs {
+	for _, r := range m.Regs {
 		if !r.Read || r.Bank != nil || len(r.OnRead) > 0 {
 			continue
 		}

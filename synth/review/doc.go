@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/gen"
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/solve"
 )
@@ -34,12 +35,14 @@ type Reference struct {
 	pics []Picture
 	// touch: register or stream name -> method -> "read", "write" or both
 	touch map[string]map[string]string
+	// faultReason: the method reads a register to say why a fault happened.
+	faultReason map[string]bool
 }
 
 // NewReference describes the device of res; spec is the spec's path as
 // readers should see it.
 func NewReference(res *solve.Result, spec string, pics []Picture) *Reference {
-	r := &Reference{res: res, spec: filepath.ToSlash(spec), pics: pics, touch: map[string]map[string]string{}}
+	r := &Reference{res: res, spec: filepath.ToSlash(spec), pics: pics, touch: map[string]map[string]string{}, faultReason: map[string]bool{}}
 	for _, st := range res.Methods {
 		seen := map[*solve.Node]bool{}
 		var walk func(n *solve.Node)
@@ -73,6 +76,32 @@ func NewReference(res *solve.Result, spec string, pics []Picture) *Reference {
 		}
 		for _, s := range st.Starts {
 			walk(s)
+		}
+		// What the generated code reads besides the strategy: the identity
+		// check in Init, and the register a fault names as its reason.
+		note := func(name string) {
+			if r.touch[name] == nil {
+				r.touch[name] = map[string]string{}
+			}
+			if r.touch[name][st.Method.Name] == "" {
+				r.touch[name][st.Method.Name] = "read"
+			}
+		}
+		if st.Method.Name == solve.InitMethod {
+			for _, reg := range gen.IdentityRegisters(res.Model) {
+				note(reg.Name)
+			}
+		}
+		for n := range seen {
+			for _, o := range n.Best.Outs {
+				if o.Next.Fault != nil {
+					for _, reg := range gen.ReasonRegisters(res.Model, o.Next.Fault) {
+						note(reg.Name)
+						r.faultReason[st.Method.Name] = true
+						break
+					}
+				}
+			}
 		}
 	}
 	return r
@@ -188,7 +217,15 @@ func (r *Reference) sections() []section {
 		if st.Elem != nil {
 			per = " per element"
 		}
-		t.rows = append(t.rows, []string{st.Method.Name, at(st.Method.Pos.Filename, st.Method.Pos.Line), fmt.Sprint(st.Stats.Rank) + per, strings.Join(regs, ", ")})
+		worst := st.Stats.Rank
+		if st.Method.Name == solve.InitMethod {
+			worst += len(gen.IdentityRegisters(r.model()))
+		}
+		extra := ""
+		if r.faultReason[st.Method.Name] {
+			extra = " (+1 to report a fault)"
+		}
+		t.rows = append(t.rows, []string{st.Method.Name, at(st.Method.Pos.Filename, st.Method.Pos.Line), fmt.Sprint(worst) + per + extra, strings.Join(regs, ", ")})
 	}
 	meths.tables = append(meths.tables, t)
 	if r.Unsynthesized != "" {
