@@ -66,10 +66,9 @@ type gen struct {
 	classPkg string
 	// matchers are the helpers that turn class enum arguments into register
 	// values, by name; faults the helpers that report a device fault.
-	matchers  []*matcher
-	faults    map[*model.Fault]bool
-	tails     map[string]*tail
-	tailOrder []*tail
+	matchers []*matcher
+	faults   map[*model.Fault]bool
+	tails    map[string]*tail
 	// fn is the function being written.
 	fn *fnState
 }

@@ -255,11 +255,7 @@ func orNone(s string) string {
 }
 
 func (r *Reference) usedBy(name string) string {
-	var out []string
-	for _, meth := range sortedKeys(r.touch[name]) {
-		out = append(out, meth)
-	}
-	return strings.Join(out, ", ")
+	return strings.Join(sortedKeys(r.touch[name]), ", ")
 }
 
 func access(read, write bool) string {
