@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,19 +70,27 @@ func (g *gen) computeOnce(st *solve.Strategy) ([]jen.Code, error) {
 				}
 				continue
 			}
-			if t.Kind == term.Slice {
-				t = t.Args[0]
+			// Every outermost computation in the value (a slice of one,
+			// or the digits of a concatenation).
+			var visit func(t *term.T)
+			visit = func(t *term.T) {
+				if t.Kind == term.Op && arithOps[t.Name] && local(t) {
+					v := byKey[t.Key()]
+					if v == nil {
+						v = &value{t: t}
+						byKey[t.Key()] = v
+						vals = append(vals, v)
+					}
+					if !slices.Contains(v.fields, a.Reg.Fields[i]) {
+						v.fields = append(v.fields, a.Reg.Fields[i])
+					}
+					return
+				}
+				for _, x := range t.Args {
+					visit(x)
+				}
 			}
-			if t.Kind != term.Op || !arithOps[t.Name] || !local(t) {
-				continue
-			}
-			v := byKey[t.Key()]
-			if v == nil {
-				v = &value{t: t}
-				byKey[t.Key()] = v
-				vals = append(vals, v)
-			}
-			v.fields = append(v.fields, a.Reg.Fields[i])
+			visit(t)
 		}
 	})
 	var out []jen.Code
