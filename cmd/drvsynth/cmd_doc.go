@@ -17,7 +17,7 @@ func init() {
 	var maxBeliefs int
 	register(&command{
 		name:  "doc",
-		args:  "[-o DIR] SPEC.dev",
+		args:  "[-o DIR] [-max-beliefs N] SPEC.dev",
 		short: "write a register reference (Markdown and HTML) for a device",
 		long: `Doc synthesizes the driver for the device spec and writes its register
 reference, in the manner of PeakRDL's documentation: the register map, each

@@ -19,7 +19,7 @@ func init() {
 	var maxBeliefs int
 	register(&command{
 		name:  "graph",
-		args:  "[-method M] [-o DIR] SPEC.dev",
+		args:  "[-method M] [-o DIR] [-max-beliefs N] SPEC.dev",
 		short: "draw the device's state machine and the synthesized strategies (DOT, SVG)",
 		long: `Graph synthesizes the driver for the device spec and draws, in Graphviz's
 DOT language, the device's finite state machine from reset and each method's
