@@ -220,7 +220,7 @@ func (d *Driver) Init(ctx context.Context) error {
 // access.
 func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBits, parity serial.Parity, stop serial.StopBits) error {
 	// The contract requires baud > 0 (serial.osi:22).
-	if baud <= 0 {
+	if baud == 0 {
 		return fmt.Errorf("%w: Configure requires baud > 0", driver.ErrInvalidArgument)
 	}
 	div := BAUD_CLOCK / uint64(baud)

@@ -223,7 +223,7 @@ func (d *Driver) Capacity(ctx context.Context) (sectors uint64, err error) {
 // cannot hold, before any access.
 func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:39).
-	if len(buf) <= 0 || len(buf)%512 != 0 {
+	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: ReadSectors requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
 	// buf moves through the DATA window (vblk.dev:103).
@@ -270,7 +270,7 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error 
 // argument the device cannot hold, before any access.
 func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:44).
-	if len(buf) <= 0 || len(buf)%512 != 0 {
+	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: WriteSectors requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
 	// buf moves through the DATA window (vblk.dev:103).
@@ -307,7 +307,7 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error
 // == 0, or for an argument the device cannot hold, before any access.
 func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) error {
 	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:50).
-	if len(buf) <= 0 || len(buf)%512 != 0 {
+	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: WriteSectorsFUA requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
 	// buf moves through the DATA window (vblk.dev:103).

@@ -162,6 +162,10 @@ func negate(e *dsl.Expr) *dsl.Expr {
 	if e.Kind == dsl.BinaryExpr && flip[e.Op] != "" {
 		n := *e
 		n.Op = flip[e.Op]
+		// Class values and lengths are never negative: x <= 0 is x == 0.
+		if n.Op == "<=" && n.Y.Kind == dsl.NumberExpr && n.Y.Value == 0 {
+			n.Op = "=="
+		}
 		return &n
 	}
 	if e.Kind == dsl.BinaryExpr && (e.Op == "&&" || e.Op == "||") {
