@@ -179,13 +179,13 @@ func (d *Driver) MaxSectors() int {
 // it), then writes CTRL: 4 bus accesses at most, besides repeated polls. Each
 // poll fails with driver.ErrTimeout after the driver's timeout.
 func (d *Driver) Init(ctx context.Context) error {
-	// MAGIC always reads VBLK_MAGIC (vblk.dev:27): anything else is not a vblk.
+	// MAGIC always reads VBLK_MAGIC (vblk.dev:27): a device that shows anything else is not the one the spec describes.
 	if v := driver.Read(d.bus, RegMAGIC); v != VBLK_MAGIC {
-		return fmt.Errorf("%w: MAGIC reads %#x, not VBLK_MAGIC: not a vblk device", driver.ErrUnexpected, v)
+		return fmt.Errorf("%w: MAGIC reads %#x, not VBLK_MAGIC: not the vblk device its spec describes", driver.ErrUnexpected, v)
 	}
-	// MAXSEC always reads MAX_SECTORS (vblk.dev:42): anything else is not a vblk.
+	// MAXSEC always reads MAX_SECTORS (vblk.dev:42): a device that shows anything else is not the one the spec describes.
 	if v := driver.Read(d.bus, RegMAXSEC); v != MAX_SECTORS {
-		return fmt.Errorf("%w: MAXSEC reads %#x, not MAX_SECTORS: not a vblk device", driver.ErrUnexpected, v)
+		return fmt.Errorf("%w: MAXSEC reads %#x, not MAX_SECTORS: not the vblk device its spec describes", driver.ErrUnexpected, v)
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	// Poll STATUS (vblk.dev:91) while BUSY == 1: the device's fair complete_flush (vblk.dev:127) ends this wait.

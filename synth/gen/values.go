@@ -243,9 +243,9 @@ func (g *gen) identityChecks() []jen.Code {
 			cond = cond.Op("||").Add(c)
 		}
 		out = append(out,
-			jen.Comment(fmt.Sprintf("%s always reads %s (%s): anything else is not a %s.", r.Name, strings.Join(says, ", "), g.at(r.Decl.Pos), g.m.Name)),
+			jen.Comment(fmt.Sprintf("%s always reads %s (%s): a device that shows anything else is not the one the spec describes.", r.Name, strings.Join(says, ", "), g.at(r.Decl.Pos))),
 			jen.If(jen.Id("v").Op(":=").Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r))), cond).Block(
-				jen.Return(g.zeroResults(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%%w: %s reads %%#x, not %s: not a %s device", r.Name, strings.Join(says, ", "), g.m.Name)), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id("v"))))))
+				jen.Return(g.zeroResults(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%%w: %s reads %%#x, not %s: not the %s device its spec describes", r.Name, strings.Join(says, ", "), g.m.Name)), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id("v"))))))
 	}
 	return out
 }
