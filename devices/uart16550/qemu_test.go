@@ -211,18 +211,15 @@ func breakDLAB(src string) (string, int) {
 	lines := strings.Split(src, "\n")
 	n := 0
 	for i := 0; i+1 < len(lines); i++ {
-		l := lines[i]
-		if strings.Contains(l, marker) && !strings.Contains(l, "DLAB=1") &&
-			strings.Contains(lines[i+1], "d.bus.Write8(RegLCR,") && !strings.Contains(lines[i+1], "LCR_DLAB") {
-			// The line ends in "))", closing uint8( and Write8(: the value
-			// is everything before them.
-			w := strings.TrimRight(lines[i+1], " \t")
-			if !strings.HasSuffix(w, "))") {
-				continue
-			}
-			lines[i+1] = w[:len(w)-2] + "|LCR_DLAB.Put(1)))"
-			n++
+		l, next := lines[i], strings.TrimRight(lines[i+1], " \t")
+		if !strings.Contains(l, marker) || strings.Contains(l, "DLAB=1") ||
+			!strings.Contains(next, "driver.Write(d.bus, RegLCR, ") || strings.Contains(next, "LCR_DLAB") ||
+			!strings.HasSuffix(next, ")") {
+			continue
 		}
+		// The value is everything between "RegLCR, " and the closing ")".
+		lines[i+1] = next[:len(next)-1] + "|LCR_DLAB)"
+		n++
 	}
 	return strings.Join(lines, "\n"), n
 }

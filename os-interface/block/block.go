@@ -4,10 +4,20 @@
 // method against; this file is the Go shape of the same methods.
 package block
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SectorSize is the unit of every transfer, in bytes.
 const SectorSize = 512
+
+// DefaultTimeout is how long a block driver waits for one request before it
+// returns driver.ErrTimeout. Block layers allow tens of seconds (Linux's
+// blk-mq and SCSI disks default to 30 s): a disk may spin up, remap a bad
+// sector or wait behind a flush. Drivers take a shorter or longer one as an
+// option.
+const DefaultTimeout = 30 * time.Second
 
 // Device is implemented by every synthesized block driver.
 type Device interface {

@@ -7,7 +7,15 @@
 // uint16 and data<8> is uint8.
 package rtc
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// DefaultTimeout is how long a real-time-clock driver waits for the
+// device's own progress (an update cycle takes under 2 ms on an MC146818)
+// before it returns driver.ErrTimeout.
+const DefaultTimeout = time.Second
 
 // Clock is implemented by every synthesized real-time-clock driver.
 //

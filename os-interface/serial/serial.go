@@ -5,7 +5,17 @@
 // and their members follow the class spec: member M of type T is TM here.
 package serial
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DefaultTimeout is how long a serial driver waits for the device's own
+// progress (a character leaving the shift register takes about 1 ms at
+// 9600 baud) before it returns driver.ErrTimeout. Waits for bytes to
+// arrive end only with the context.
+const DefaultTimeout = time.Second
 
 // DataBits is the number of data bits per character.
 type DataBits uint8
@@ -16,6 +26,13 @@ const (
 	DataBitsSeven
 	DataBitsEight
 )
+
+func (b DataBits) String() string {
+	if b <= DataBitsEight {
+		return [...]string{"Five", "Six", "Seven", "Eight"}[b]
+	}
+	return fmt.Sprintf("DataBits(%d)", uint8(b))
+}
 
 // Parity is the parity scheme of the line.
 type Parity uint8
@@ -28,6 +45,13 @@ const (
 	ParitySpace
 )
 
+func (p Parity) String() string {
+	if p <= ParitySpace {
+		return [...]string{"None", "Odd", "Even", "Mark", "Space"}[p]
+	}
+	return fmt.Sprintf("Parity(%d)", uint8(p))
+}
+
 // StopBits is the number of stop bits.
 type StopBits uint8
 
@@ -35,6 +59,13 @@ const (
 	StopBitsOne StopBits = iota
 	StopBitsTwo
 )
+
+func (s StopBits) String() string {
+	if s <= StopBitsTwo {
+		return [...]string{"One", "Two"}[s]
+	}
+	return fmt.Sprintf("StopBits(%d)", uint8(s))
+}
 
 // Port is implemented by every synthesized serial driver.
 type Port interface {

@@ -2,8 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -12,42 +10,54 @@ import (
 	"github.com/drvsynth/drvsynth/synth/term"
 )
 
-// expr writes a term as a uint64 Go expression. field, when set, is the
-// field the value goes into, so constants print as its enum names.
-func (g *gen) expr(t *term.T, field *model.Field) (*jen.Statement, error) {
+// val writes a term as a uint64 Go expression. top: the expression stands
+// alone (no parentheses around it).
+func (g *gen) val(t *term.T, top bool) (*jen.Statement, error) {
+	if name, ok := g.fn.values[t.Key()]; ok {
+		return jen.Id(name), nil
+	}
+	paren := func(s *jen.Statement) *jen.Statement {
+		if top {
+			return s
+		}
+		return jen.Parens(s)
+	}
 	switch t.Kind {
 	case term.Const:
-		return jen.Add(g.constFor(t.Val, field)), nil
+		return g.namedConst(t.Val), nil
 	case term.Param:
 		if t.Width == 0 {
 			return nil, fmt.Errorf("buffer %s used as a value", t.Name)
 		}
 		return jen.Uint64().Parens(jen.Id(t.Name)), nil
 	case term.Read:
-		return jen.Id(t.Name), nil
+		return jen.Uint64().Parens(jen.Id(g.readLocal(t.Name))), nil
 	case term.Slice:
-		x, err := g.expr(t.Args[0], nil)
+		x, err := g.val(t.Args[0], false)
 		if err != nil {
 			return nil, err
 		}
 		if t.Lo > 0 {
-			x = jen.Parens(x.Op(">>").Lit(t.Lo))
+			x = x.Op(">>").Lit(t.Lo)
 		}
 		if t.Args[0].Width == 0 || t.Hi+1 < t.Args[0].Width {
-			x = jen.Parens(x.Op("&").Id(fmt.Sprintf("%#x", uint64(1)<<uint(t.Hi-t.Lo+1)-1)))
+			if t.Lo > 0 {
+				x = jen.Parens(x)
+			}
+			x = x.Op("&").Id(fmt.Sprintf("%#x", uint64(1)<<uint(t.Hi-t.Lo+1)-1))
 		}
-		return x, nil
+		return paren(x), nil
 	case term.Concat:
 		var out *jen.Statement
 		shift := t.Width
 		for _, p := range t.Args {
 			shift -= p.Width
-			x, err := g.expr(p, nil)
+			x, err := g.val(p, false)
 			if err != nil {
 				return nil, err
 			}
 			if shift > 0 {
-				x = jen.Parens(x.Op("<<").Lit(shift))
+				x = x.Op("<<").Lit(shift)
 			}
 			if out == nil {
 				out = x
@@ -55,17 +65,85 @@ func (g *gen) expr(t *term.T, field *model.Field) (*jen.Statement, error) {
 				out = out.Op("|").Add(x)
 			}
 		}
-		return jen.Parens(out), nil
+		return paren(out), nil
 	case term.Op:
-		if t.Name == "match" {
-			return g.matchCall(t, field)
-		}
 		if t.Name == "len" && t.Args[0].Kind == term.Param {
 			return jen.Uint64().Parens(jen.Len(jen.Id(t.Args[0].Name))), nil
 		}
-		return g.arith(t)
+		x, err := g.arith(t)
+		if err != nil {
+			return nil, err
+		}
+		return paren(x), nil
 	}
 	return nil, fmt.Errorf("value %s is not known to the driver", t)
+}
+
+// valAs writes a term converted to typ; a value read converts directly.
+func (g *gen) valAs(t *term.T, typ *jen.Statement) (*jen.Statement, error) {
+	if t.Kind == term.Read {
+		return typ.Clone().Parens(jen.Id(g.readLocal(t.Name))), nil
+	}
+	if t.Kind == term.Param && t.Width > 0 && t.Width <= 8 {
+		return typ.Clone().Parens(jen.Id(t.Name)), nil
+	}
+	x, err := g.val(t, true)
+	if err != nil {
+		return nil, err
+	}
+	return typ.Clone().Parens(x), nil
+}
+
+// readLocal is the Go local of a read variable, found by the register it
+// names.
+func (g *gen) readLocal(readVar string) string {
+	for _, r := range g.m.Regs {
+		if len(readVar) > len(r.Name) && readVar[1:1+len(r.Name)] == r.Name {
+			rest := readVar[1+len(r.Name):]
+			if rest == "" || (rest[0] >= '0' && rest[0] <= '9') {
+				return g.local(readVar, r)
+			}
+		}
+	}
+	return readVar
+}
+
+// put writes the register value with x in field f: nil when x is 0.
+func (g *gen) put(f *model.Field, t *term.T) (jen.Code, error) {
+	if t.IsConst() {
+		return g.fieldValue(f, t.Val), nil
+	}
+	whole := f.Lo == 0 && f.Width == f.Reg.Width
+	if whole {
+		// The conversion to the register's type keeps the low bits, so a
+		// slice that ends at the field's width needs no mask.
+		if t.Kind == term.Param && t.Width <= f.Width {
+			return jen.Id(regType(f.Reg)).Parens(jen.Id(t.Name)), nil
+		}
+		if t.Kind == term.Slice && t.Hi-t.Lo+1 == f.Width {
+			inner, err := g.val(t.Args[0], false)
+			if err != nil {
+				return nil, err
+			}
+			if t.Args[0].Kind == term.Param && t.Args[0].Width > 0 {
+				inner = jen.Id(t.Args[0].Name)
+			}
+			if t.Lo > 0 {
+				inner = inner.Op(">>").Lit(t.Lo)
+			}
+			return jen.Id(regType(f.Reg)).Parens(inner), nil
+		}
+		x, err := g.val(t, true)
+		if err != nil {
+			return nil, err
+		}
+		return jen.Id(regType(f.Reg)).Parens(x), nil
+	}
+	x, err := g.val(t, true)
+	if err != nil {
+		return nil, err
+	}
+	return jen.Qual(driverPkg, "Put").Call(jen.Id(fieldConst(f)), x), nil
 }
 
 var goOps = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true, "&": true, "|": true, "^": true, "<<": true, ">>": true}
@@ -76,20 +154,16 @@ func (g *gen) arith(t *term.T) (*jen.Statement, error) {
 	}
 	var xs [2]*jen.Statement
 	for i, a := range t.Args {
-		if a.Kind == term.Const {
-			xs[i] = g.namedConst(a.Val)
-			continue
-		}
 		if a.Kind == term.Param && a.Width == 0 {
 			return nil, fmt.Errorf("buffer %s used as a number", a.Name)
 		}
-		x, err := g.expr(a, nil)
+		x, err := g.val(a, false)
 		if err != nil {
 			return nil, err
 		}
 		xs[i] = x
 	}
-	return jen.Parens(xs[0].Op(t.Name).Add(xs[1])), nil
+	return xs[0].Op(t.Name).Add(xs[1]), nil
 }
 
 // namedConst prints a constant in arithmetic by the spec's name for it, so
@@ -111,50 +185,6 @@ func (g *gen) namedConst(v uint64) *jen.Statement {
 	return jen.Lit(int(v))
 }
 
-// matchCall writes a lookup of a class enum through the binding's match as
-// a call of a generated helper function.
-func (g *gen) matchCall(t *term.T, field *model.Field) (*jen.Statement, error) {
-	scrut := t.Args[0]
-	if scrut.Kind != term.Param {
-		return nil, fmt.Errorf("match over %s", scrut)
-	}
-	if g.matches == nil {
-		g.matches = map[string]matchHelper{}
-	}
-	name := "valueFor" + strings.ToUpper(scrut.Name[:1]) + scrut.Name[1:]
-	if field != nil {
-		name = strings.ToLower(field.Reg.Name) + field.Name + "For" + strings.ToUpper(scrut.Name[:1]) + scrut.Name[1:]
-	}
-	if old, ok := g.matches[name]; ok && old.t.Key() != t.Key() {
-		name += fmt.Sprint(len(g.matches))
-	}
-	g.matches[name] = matchHelper{t: t, param: scrut.Name, field: field}
-	return jen.Id(name).Call(jen.Id(scrut.Name)), nil
-}
-
-func (g *gen) matchHelpers(f *jen.File) {
-	names := make([]string, 0, len(g.matches))
-	for n := range g.matches {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		h := g.matches[n]
-		typ := g.paramType(h.param)
-		var cases []jen.Code
-		for _, c := range h.t.Cases {
-			cases = append(cases, jen.Case(jen.Qual(g.classPkg, typ+c.Label)).Block(jen.Return(g.constFor(c.Result.Val, h.field))))
-		}
-		cases = append(cases, jen.Default().Block(jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit("unknown "+typ+" %d"), jen.Id(h.param)))))
-		target := "the device's value"
-		if h.field != nil {
-			target = h.field.Qual()
-		}
-		f.Commentf("%s maps %s to %s, as the class binding says.", n, h.param, target)
-		f.Func().Id(n).Params(jen.Id(h.param).Qual(g.classPkg, typ)).Uint64().Block(jen.Switch(jen.Id(h.param)).Block(cases...))
-	}
-}
-
 // paramType is the class type name of a method parameter.
 func (g *gen) paramType(name string) string {
 	for _, meth := range g.m.Methods {
@@ -167,10 +197,20 @@ func (g *gen) paramType(name string) string {
 	return ""
 }
 
+var goPrec = map[string]int{
+	"||": 1, "&&": 2,
+	"==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3,
+	"+": 4, "-": 4, "|": 4, "^": 4,
+	"*": 5, "/": 5, "%": 5, "<<": 5, ">>": 5, "&": 5,
+}
+
 // contractExpr writes a precondition over the method's parameters.
 func (g *gen) contractExpr(e *dsl.Expr) (*jen.Statement, error) {
 	switch e.Kind {
 	case dsl.NumberExpr:
+		if e.Text != "" {
+			return jen.Id(e.Text), nil
+		}
 		return jen.Lit(int(e.Value)), nil
 	case dsl.BoolExpr:
 		return jen.Lit(e.Value != 0), nil
@@ -181,7 +221,10 @@ func (g *gen) contractExpr(e *dsl.Expr) (*jen.Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		return jen.Op(e.Op).Parens(x), nil
+		if e.X.Kind == dsl.BinaryExpr {
+			x = jen.Parens(x)
+		}
+		return jen.Op(e.Op).Add(x), nil
 	case dsl.BinaryExpr:
 		x, err := g.contractExpr(e.X)
 		if err != nil {
@@ -191,7 +234,15 @@ func (g *gen) contractExpr(e *dsl.Expr) (*jen.Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		return jen.Parens(x.Op(e.Op).Add(y)), nil
+		// Parentheses only where Go's precedence would read the tree
+		// differently.
+		if e.X.Kind == dsl.BinaryExpr && goPrec[e.X.Op] < goPrec[e.Op] {
+			x = jen.Parens(x)
+		}
+		if e.Y.Kind == dsl.BinaryExpr && goPrec[e.Y.Op] <= goPrec[e.Op] {
+			y = jen.Parens(y)
+		}
+		return x.Op(e.Op).Add(y), nil
 	case dsl.CallExpr:
 		if e.Name() == "len" && len(e.Args) == 1 {
 			x, err := g.contractExpr(e.Args[0])

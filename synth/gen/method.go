@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -13,8 +14,48 @@ import (
 	"github.com/drvsynth/drvsynth/synth/term"
 )
 
+// fnMode is the kind of function a strategy is written into.
+type fnMode int
+
+const (
+	wholeMethod fnMode = iota // a method: the goal returns its results
+	stepFunc                  // one element of a for-each: returns (next state, [element,] error)
+	loopBody                  // one element, written inside the method's loop
+	tailFunc                  // a tail several methods share: returns error
+)
+
+// fnState is what the generator tracks while writing one function.
+type fnState struct {
+	mode   fnMode
+	method *dsl.Method
+	outs   []*dsl.Param // whole method: the results the goal returns
+	elem   string       // for-each: the element variable
+	over   string       // for-each: the slice
+	next   map[*solve.Node]int
+	// rel is the state of the step case being written when next states are
+	// written relative to it (state + 1), or -1.
+	rel int
+	// declared holds the variables declared in the current block scope.
+	declared map[string]bool
+	waits    bool
+	// status is the most recent read on the path being written, which a
+	// fault reports, and its register.
+	status    string
+	statusReg *model.Reg
+	// values names the values computed once at the top: term key -> local.
+	values map[string]string
+	// regVals names register values built from class enum arguments.
+	regVals map[*matcher]string
+	// tailRoots, while writing a shared tail: the nodes it stands for.
+	tailRoots []*solve.Node
+	// checks: the method refuses arguments the device cannot hold.
+	checks bool
+	// learns: a for-each step depends on what earlier elements showed.
+	learns bool
+}
+
 // goType is the Go type of a class parameter.
-func (g *gen) goType(t *dsl.Type) jen.Code {
+func (g *gen) goType(t *dsl.Type) *jen.Statement {
 	switch {
 	case t.Slice:
 		return jen.Index().Byte()
@@ -28,6 +69,19 @@ func (g *gen) goType(t *dsl.Type) jen.Code {
 		return uintType(*t.Uint)
 	}
 	return jen.Uint64()
+}
+
+func isUint64(t *dsl.Type) bool {
+	w := 64
+	switch {
+	case t.Slice, t.Bool, t.Named != "":
+		return false
+	case t.Data != nil:
+		w = *t.Data
+	case t.Uint != nil:
+		w = *t.Uint
+	}
+	return w > 32
 }
 
 func uintType(w int) *jen.Statement {
@@ -52,29 +106,40 @@ func (g *gen) method(f *jen.File, st *solve.Strategy) error {
 	for _, r := range meth.Results {
 		results = append(results, jen.Id(r.Name).Add(g.goType(r.Type)))
 	}
-	results = append(results, jen.Err().Error())
-
+	if len(results) > 0 {
+		results = append(results, jen.Err().Error())
+	} else {
+		results = append(results, jen.Error())
+	}
+	g.fn = &fnState{mode: wholeMethod, method: meth, outs: meth.Results, rel: -1, declared: map[string]bool{}, values: map[string]string{}, regVals: map[*matcher]string{}}
+	for _, p := range meth.Params {
+		g.fn.declared[p.Name] = true
+	}
+	for _, r := range meth.Results {
+		g.fn.declared[r.Name] = true
+	}
 	var body []jen.Code
 	for _, req := range st.Requires {
-		cond, err := g.contractExpr(req)
+		cond, err := g.contractExpr(negate(req))
 		if err != nil {
 			return err
 		}
 		body = append(body,
 			jen.Comment(fmt.Sprintf("The contract requires %s (%s).", dsl.FormatExpr(req), g.at(req.Pos))),
-			jen.If(jen.Op("!").Parens(cond)).Block(jen.Return(g.zeroResults(meth, jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+meth.Name+" requires "+strings.ReplaceAll(dsl.FormatExpr(req), "%", "%%")), jen.Qual(driverPkg, "ErrInvalidArgument"))))),
+			jen.If(cond).Block(jen.Return(g.zeroResults(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+meth.Name+" requires "+strings.ReplaceAll(dsl.FormatExpr(req), "%", "%%")), jen.Qual(driverPkg, "ErrInvalidArgument"))))),
 		)
 	}
-	checks, err := g.rangeChecks(st)
+	body = append(body, g.windowChecks(st)...)
+	if meth.Name == solve.InitMethod {
+		body = append(body, g.identityChecks()...)
+	}
+	pre, err := g.computeOnce(st)
 	if err != nil {
 		return err
 	}
-	body = append(body, checks...)
-	newWaiter := jen.Id("w").Op(":=").Qual(driverPkg, "NewWaiter").Call(jen.Id("ctx"), jen.Id("d").Dot(g.busOf(0)), jen.Id("d").Dot("timeout"))
-
-	doc := fmt.Sprintf("%s implements the %s class method of the same name (%s).", meth.Name, g.m.Class, g.at(meth.Pos))
+	body = append(body, pre...)
+	newWaiter := jen.Id("w").Op(":=").Qual(driverPkg, "NewWaiter").Call(jen.Id("ctx"), g.busOf(0), jen.Id("d").Dot("timeout"))
 	if st.Elem == nil {
-		g.fn = &fnState{method: meth, outs: meth.Results, vars: map[string]bool{}}
 		code, err := g.node(st.Starts[0])
 		if err != nil {
 			return err
@@ -82,19 +147,45 @@ func (g *gen) method(f *jen.File, st *solve.Strategy) error {
 		if g.fn.waits {
 			body = append(body, newWaiter)
 		}
-		body = append(body, g.declareVars()...)
 		body = append(body, code...)
-		comment(f, doc+fmt.Sprintf("\nWorst case: %d bus accesses, not counting repeated polls.", st.Stats.Rank))
+		comment(f, g.methodDoc(st))
 		f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(meth.Name).Params(params...).Params(results...).Block(body...)
 		return nil
 	}
-	return g.forEachMethod(f, st, params, results, append(body, newWaiter), doc)
+	return g.forEachMethod(f, st, params, results, body, newWaiter)
 }
 
-// forEachMethod writes a method whose contract is per element: the method
-// loops over the slice, and a step function handles one element starting
-// from each belief the driver can be in between elements.
-func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results []jen.Code, body []jen.Code, doc string) error {
+// negate is the condition under which a precondition fails, written as
+// simply as the comparison allows.
+func negate(e *dsl.Expr) *dsl.Expr {
+	flip := map[string]string{">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
+	if e.Kind == dsl.BinaryExpr && flip[e.Op] != "" {
+		n := *e
+		n.Op = flip[e.Op]
+		// Class values and lengths are never negative: x <= 0 is x == 0.
+		if n.Op == "<=" && n.Y.Kind == dsl.NumberExpr && n.Y.Value == 0 {
+			n.Op = "=="
+		}
+		return &n
+	}
+	if e.Kind == dsl.BinaryExpr && (e.Op == "&&" || e.Op == "||") {
+		n := *e
+		n.Op = map[string]string{"&&": "||", "||": "&&"}[e.Op]
+		n.X, n.Y = negate(e.X), negate(e.Y)
+		return &n
+	}
+	if e.Kind == dsl.UnaryExpr && e.Op == "!" {
+		return e.X
+	}
+	return &dsl.Expr{Kind: dsl.UnaryExpr, Op: "!", X: e, Pos: e.Pos}
+}
+
+// forEachMethod writes a method whose contract is per element. When what
+// the driver knows between elements makes no difference to the step, the
+// step is written inside the method's loop; otherwise a step function
+// handles one element from each belief the driver can be in between
+// elements, and cases that take the same step share one arm.
+func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results, body []jen.Code, newWaiter jen.Code) error {
 	meth := st.Method
 	elem := st.Elem
 	var over *dsl.Param
@@ -103,79 +194,210 @@ func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results []j
 			over = p
 		}
 	}
-	stepName := strings.ToLower(meth.Name[:1]) + meth.Name[1:] + "Element"
-	elemOut := over.Out
-	loopBody := []jen.Code{}
-	if elemOut {
-		loopBody = append(loopBody,
-			jen.List(jen.Id("state"), jen.Id(over.Name).Index(jen.Id("i")), jen.Err()).Op("=").Id("d").Dot(stepName).Call(jen.Id("w"), jen.Id("state")),
-		)
-	} else {
-		loopBody = append(loopBody,
-			jen.List(jen.Id("state"), jen.Err()).Op("=").Id("d").Dot(stepName).Call(jen.Id("w"), jen.Id("state"), jen.Id(over.Name).Index(jen.Id("i"))),
-		)
-	}
-	loopBody = append(loopBody, jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
-	body = append(body,
-		jen.Comment("state is what the driver knows about the device between two elements."),
-		jen.Id("state").Op(":=").Lit(0),
-		jen.For(jen.Id("i").Op(":=").Range().Id(over.Name)).Block(loopBody...),
-		jen.Return(jen.Nil()),
-	)
-	f.Comment(doc)
-	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(meth.Name).Params(params...).Params(results...).Block(body...)
-
-	g.fn = &fnState{method: meth, step: true, elem: elem.Var, vars: map[string]bool{}, next: map[*solve.Node]int{}}
-	if elemOut {
+	g.fn.elem, g.fn.over = elem.Var, over.Name
+	g.fn.next = st.Next
+	if over.Out {
 		g.fn.outs = []*dsl.Param{{Name: elem.Var, Type: &dsl.Type{Data: intPtr(8)}}}
+	} else {
+		g.fn.outs = nil
 	}
-	for k, v := range st.Next {
-		g.fn.next[k] = v
+	methodScope := maps.Clone(g.fn.declared)
+
+	// Write every start as a step; equal code means one arm.
+	type arm struct {
+		states []int
+		code   []jen.Code
+		key    string
 	}
-	var cases []jen.Code
-	for i, start := range st.Starts {
-		code, err := g.node(start)
+	render := func(i int, rel int) ([]jen.Code, string, error) {
+		g.fn.mode, g.fn.rel = stepFunc, rel
+		g.fn.declared = maps.Clone(methodScope)
+		code, err := g.node(st.Starts[i])
+		if err != nil {
+			return nil, "", err
+		}
+		return code, fmt.Sprintf("%#v", jen.Block(code...)), nil
+	}
+	var arms []*arm
+	byKey := map[string]*arm{}
+	for i := range st.Starts {
+		code, key, err := render(i, -1)
 		if err != nil {
 			return err
 		}
-		cases = append(cases, jen.Case(jen.Lit(i)).Block(append([]jen.Code{jen.Comment(g.beliefSummary(start.B, st.Starts[0].B))}, code...)...))
+		if a := byKey[key]; a != nil {
+			a.states = append(a.states, i)
+			continue
+		}
+		a := &arm{states: []int{i}, code: code, key: key}
+		byKey[key] = a
+		arms = append(arms, a)
+	}
+	if len(arms) == 1 {
+		return g.loopMethod(f, st, params, results, body, newWaiter, methodScope)
+	}
+	// Arms of one state that differ only in which state comes next.
+	var merged []*arm
+	byRel := map[string]*arm{}
+	for _, a := range arms {
+		if len(a.states) > 1 {
+			merged = append(merged, a)
+			continue
+		}
+		code, key, err := render(a.states[0], a.states[0])
+		if err != nil {
+			return err
+		}
+		if b := byRel[key]; b != nil {
+			b.states = append(b.states, a.states[0])
+			continue
+		}
+		b := &arm{states: a.states, code: code, key: key}
+		byRel[key] = b
+		merged = append(merged, b)
+	}
+	for _, a := range merged {
+		if len(a.states) == 1 {
+			code, _, err := render(a.states[0], -1)
+			if err != nil {
+				return err
+			}
+			a.code = code
+		}
+	}
+	sort.SliceStable(merged, func(i, j int) bool { return merged[i].states[0] < merged[j].states[0] })
+
+	stepName := lowerFirst(meth.Name) + "Element"
+	var loop []jen.Code
+	if over.Out {
+		loop = []jen.Code{
+			jen.List(jen.Id("next"), jen.Id("v"), jen.Err()).Op(":=").Id("d").Dot(stepName).Call(jen.Id("w"), jen.Id("state")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.List(jen.Id(over.Name).Index(jen.Id("i")), jen.Id("state")).Op("=").List(jen.Id("v"), jen.Id("next")),
+		}
+	} else {
+		loop = []jen.Code{
+			jen.List(jen.Id("next"), jen.Err()).Op(":=").Id("d").Dot(stepName).Call(jen.Id("w"), jen.Id("state"), jen.Id(over.Name).Index(jen.Id("i"))),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.Id("state").Op("=").Id("next"),
+		}
+	}
+	body = append(body, newWaiter,
+		jen.Id("state").Op(":=").Lit(0).Comment("what the driver knows between two elements: see "+stepName),
+		jen.For(jen.Id("i").Op(":=").Range().Id(over.Name)).Block(loop...),
+		jen.Return(jen.Nil()),
+	)
+	g.fn.learns = true
+	comment(f, g.methodDoc(st))
+	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(meth.Name).Params(params...).Params(results...).Block(body...)
+
+	var cases []jen.Code
+	for _, a := range merged {
+		labels := make([]jen.Code, len(a.states))
+		for i, s := range a.states {
+			labels[i] = jen.Lit(s)
+		}
+		cases = append(cases, jen.Case(labels...).Block(append([]jen.Code{jen.Comment(g.armSummary(st, a.states))}, a.code...)...))
 	}
 	stepParams := []jen.Code{jen.Id("w").Op("*").Qual(driverPkg, "Waiter"), jen.Id("state").Int()}
 	stepResults := []jen.Code{jen.Int()}
-	if elemOut {
+	if over.Out {
 		stepResults = append(stepResults, jen.Byte())
 	} else {
 		stepParams = append(stepParams, jen.Id(elem.Var).Byte())
 	}
 	stepResults = append(stepResults, jen.Error())
-	stepBody := append(g.declareVars(), jen.Switch(jen.Id("state")).Block(cases...))
-	stepBody = append(stepBody, jen.Return(g.stepErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: no element state %d"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id("state")))...))
-	commentf(f, "%s handles one element of %s, starting from what the driver knows\n(state) and returning what it knows afterwards. Worst case per element: %d bus\naccesses, not counting repeated polls.", stepName, meth.Name, st.Stats.Rank)
+	g.fn.mode = stepFunc
+	stepBody := []jen.Code{jen.Switch(jen.Id("state")).Block(cases...),
+		jen.Return(g.stepErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: no element state %d"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id("state")))...)}
+	commentf(f, "%s handles one element of %s, starting from what the driver knows\n(state) and returning what it knows afterwards: %s at most.", stepName, meth.Name, accesses(st.Stats.Rank))
 	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(stepName).Params(stepParams...).Params(stepResults...).Block(stepBody...)
+	return nil
+}
+
+// loopMethod writes a for-each method whose step is the same from every
+// state: the step sits in the method's own loop.
+func (g *gen) loopMethod(f *jen.File, st *solve.Strategy, params, results, body []jen.Code, newWaiter jen.Code, scope map[string]bool) error {
+	g.fn.mode, g.fn.rel = loopBody, -1
+	g.fn.declared = maps.Clone(scope)
+	g.fn.declared["i"] = true
+	code, err := g.node(st.Starts[0])
+	if err != nil {
+		return err
+	}
+	if g.fn.waits {
+		body = append(body, newWaiter)
+	}
+	var loop *jen.Statement
+	if len(g.fn.outs) > 0 {
+		loop = jen.For(jen.Id("i").Op(":=").Range().Id(g.fn.over)).Block(code...)
+	} else {
+		loop = jen.For(jen.List(jen.Id("_"), jen.Id(g.fn.elem)).Op(":=").Range().Id(g.fn.over)).Block(code...)
+	}
+	body = append(body, loop, jen.Return(jen.Nil()))
+	comment(f, g.methodDoc(st))
+	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(st.Method.Name).Params(params...).Params(results...).Block(body...)
 	return nil
 }
 
 func intPtr(i int) *int { return &i }
 
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// armSummary describes the states of one arm of a step function.
+func (g *gen) armSummary(st *solve.Strategy, states []int) string {
+	if len(states) == 1 {
+		return g.beliefSummary(st.Starts[states[0]].B, st.Starts[0].B)
+	}
+	text := "States " + rangesText(states) + " take the same step"
+	if states[0] == 0 {
+		text += " (0: whatever idle state the device is in)"
+	}
+	return text + "."
+}
+
+// rangesText lists sorted numbers, runs of three or more as "1 to 15".
+func rangesText(xs []int) string {
+	var parts []string
+	for i := 0; i < len(xs); {
+		j := i
+		for j+1 < len(xs) && xs[j+1] == xs[j]+1 {
+			j++
+		}
+		switch {
+		case j-i >= 2:
+			parts = append(parts, fmt.Sprintf("%d to %d", xs[i], xs[j]))
+		default:
+			for k := i; k <= j; k++ {
+				parts = append(parts, fmt.Sprint(xs[k]))
+			}
+		}
+		i = j + 1
+	}
+	return listText(parts)
+}
+
 // beliefSummary describes a between-elements belief by the finite state
 // that sets it apart from the first one.
 func (g *gen) beliefSummary(b, first *solve.Belief) string {
+	if b == first {
+		return "Whatever idle state the device is in."
+	}
 	var parts []string
 	for i, v := range g.m.Vars {
 		if !v.Finite {
 			continue
 		}
 		vals := distinct(b, i)
-		if strings.Join(vals, ",") == strings.Join(distinct(first, i), ",") && b != first {
-			continue
-		}
-		if len(vals) > 6 {
+		if strings.Join(vals, ",") == strings.Join(distinct(first, i), ",") || len(vals) > 6 {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s ∈ {%s}", v.Name, strings.Join(vals, ", ")))
-	}
-	if b == first {
-		return "Whatever idle state the device is in."
 	}
 	if len(parts) == 0 {
 		return "The device is as after the previous element."
@@ -202,26 +424,10 @@ func distinct(b *solve.Belief, vi int) []string {
 	return out
 }
 
-func (g *gen) declareVars() []jen.Code {
-	var names []string
-	for n := range g.fn.vars {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return nil
-	}
-	ids := make([]jen.Code, len(names))
-	for i, n := range names {
-		ids[i] = jen.Id(n)
-	}
-	return []jen.Code{jen.Var().List(ids...).Uint64().Comment("values read from the device")}
-}
-
 // zeroResults returns from a whole method with err.
-func (g *gen) zeroResults(meth *dsl.Method, err jen.Code) jen.Code {
+func (g *gen) zeroResults(err jen.Code) jen.Code {
 	var vals []jen.Code
-	for range meth.Results {
+	for range g.fn.method.Results {
 		vals = append(vals, jen.Lit(0))
 	}
 	return jen.List(append(vals, err)...)
@@ -237,10 +443,24 @@ func (g *gen) stepErr(err jen.Code) []jen.Code {
 
 // retErr returns err from the current function.
 func (g *gen) retErr(err jen.Code) jen.Code {
-	if g.fn.step {
+	switch g.fn.mode {
+	case stepFunc:
 		return jen.Return(g.stepErr(err)...)
+	case tailFunc:
+		return jen.Return(err)
 	}
-	return jen.Return(g.zeroResults(g.fn.method, err))
+	return jen.Return(g.zeroResults(err))
+}
+
+// scoped writes code in a nested block: what it declares stays there.
+func (g *gen) scoped(write func() ([]jen.Code, error)) ([]jen.Code, error) {
+	saved := maps.Clone(g.fn.declared)
+	status, statusReg := g.fn.status, g.fn.statusReg
+	defer func() {
+		g.fn.declared = saved
+		g.fn.status, g.fn.statusReg = status, statusReg
+	}()
+	return write()
 }
 
 // node writes the strategy from n on.
@@ -249,20 +469,19 @@ func (g *gen) node(n *solve.Node) ([]jen.Code, error) {
 	case n.Goal:
 		return g.finish(n)
 	case n.Fault != nil:
-		return []jen.Code{
-			jen.Comment(fmt.Sprintf("The device shows fault %s (%s).", n.Fault.Name, g.at(n.Fault.Pos))),
-			g.retErr(jen.Op("&").Qual(driverPkg, "DeviceError").Values(jen.Dict{
-				jen.Id("Device"): jen.Lit(g.m.Name), jen.Id("Fault"): jen.Lit(n.Fault.Name),
-				jen.Id("Detail"): jen.Lit(n.Fault.Message), jen.Id("Status"): g.lastRead(),
-			})),
-		}, nil
+		return []jen.Code{g.retErr(g.faultCall(n.Fault))}, nil
 	case n.Best == nil:
 		return nil, fmt.Errorf("belief %d has no strategy", n.ID)
+	}
+	if t := g.tailAt(n); t != nil {
+		g.fn.waits = true
+		t.used = true
+		return []jen.Code{jen.Return(jen.Id("d").Dot(t.name).Call(jen.Id("w")))}, nil
 	}
 	e := n.Best
 	switch e.Act.Kind {
 	case solve.ActWrite:
-		code, err := g.write(e.Act)
+		code, err := g.write(e.Act, "")
 		if err != nil {
 			return nil, err
 		}
@@ -276,74 +495,84 @@ func (g *gen) node(n *solve.Node) ([]jen.Code, error) {
 	return g.read(n, e)
 }
 
-// lastRead is the status value a fault reports: the most recent read.
-func (g *gen) lastRead() jen.Code {
-	if g.fn.lastVar == "" {
-		return jen.Lit(0)
-	}
-	return jen.Id(g.fn.lastVar)
-}
-
 func (g *gen) finish(n *solve.Node) ([]jen.Code, error) {
 	var vals []jen.Code
-	if g.fn.step {
-		vals = append(vals, jen.Lit(g.fn.next[n]))
+	switch g.fn.mode {
+	case stepFunc:
+		next := g.fn.next[n]
+		switch {
+		case g.fn.rel < 0:
+			vals = append(vals, jen.Lit(next))
+		case next == g.fn.rel:
+			vals = append(vals, jen.Id("state"))
+		case next > g.fn.rel:
+			vals = append(vals, jen.Id("state").Op("+").Lit(next-g.fn.rel))
+		default:
+			vals = append(vals, jen.Id("state").Op("-").Lit(g.fn.rel-next))
+		}
+	case tailFunc:
+		return []jen.Code{jen.Comment("The contract holds."), jen.Return(jen.Nil())}, nil
 	}
 	for _, out := range g.fn.outs {
 		t := n.Results[out.Name]
 		if t == nil {
 			return nil, fmt.Errorf("the strategy does not bind %s", out.Name)
 		}
-		x, err := g.expr(t, nil)
+		var x *jen.Statement
+		var err error
+		if g.fn.mode == wholeMethod && isUint64(out.Type) {
+			x, err = g.val(t, true)
+		} else {
+			x, err = g.valAs(t, g.goType(out.Type))
+		}
 		if err != nil {
 			return nil, err
 		}
-		if g.fn.step {
-			vals = append(vals, jen.Byte().Parens(x))
-		} else {
-			vals = append(vals, g.goType(out.Type).(*jen.Statement).Clone().Parens(x))
+		vals = append(vals, x)
+	}
+	if g.fn.mode == loopBody {
+		if len(vals) == 0 {
+			return nil, nil
 		}
+		return []jen.Code{jen.Id(g.fn.over).Index(jen.Id("i")).Op("=").Add(vals[0])}, nil
 	}
 	vals = append(vals, jen.Nil())
-	comment := "The contract holds."
-	if g.fn.step {
-		comment = fmt.Sprintf("This element is done; the next starts from state %d.", g.fn.next[n])
-	}
-	return []jen.Code{jen.Comment(comment), jen.Return(vals...)}, nil
+	return []jen.Code{jen.Comment("The contract holds."), jen.Return(vals...)}, nil
 }
 
-func accessSuffix(width int) string {
-	switch {
-	case width <= 8:
-		return "8"
-	case width <= 16:
-		return "16"
-	}
-	return "32"
-}
-
-func (g *gen) write(a *solve.Action) ([]jen.Code, error) {
+func (g *gen) write(a *solve.Action, keepVar string) ([]jen.Code, error) {
 	r := a.Reg
 	var parts []jen.Code
 	var why []string
 	byReason := map[string][]string{}
 	var reasons []string
+	var keep uint64
+	var matches []*model.Field
 	for i, c := range a.Vals {
 		f := r.Fields[i]
-		if c.T.IsConst() && c.T.Val == 0 {
-			continue
+		switch {
+		case c.Keep && keepVar != "" && c.T.Mentions(term.Read, ""):
+			// What the driver knows of the field is what it just read.
+			keep |= f.Mask()
+		case isMatch(c.T):
+			matches = append(matches, f)
+		default:
+			x, err := g.put(f, c.T)
+			if err != nil {
+				return nil, err
+			}
+			if x != nil {
+				parts = append(parts, x)
+			}
 		}
-		x, err := g.expr(c.T, f)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, jen.Id(fieldVar(f)).Dot("Put").Call(x))
 		reason := c.Why
 		switch {
 		case c.Keep:
 			reason = "kept"
-		case reason == "":
-			why = append(why, fmt.Sprintf("%s=%s", f.Name, valueText(c.T, f)))
+		case reason == "" || (c.Keep && c.T.IsConst()):
+			if !c.T.IsConst() || c.T.Val != 0 {
+				why = append(why, fmt.Sprintf("%s=%s", f.Name, valueText(c.T, f)))
+			}
 			continue
 		}
 		if _, ok := byReason[reason]; !ok {
@@ -354,19 +583,48 @@ func (g *gen) write(a *solve.Action) ([]jen.Code, error) {
 	for _, r := range reasons {
 		why = append(why, strings.Join(byReason[r], ", ")+": "+r)
 	}
-	val := jen.Lit(0)
-	if len(parts) > 0 {
-		val = jen.Add(parts[0])
-		for _, p := range parts[1:] {
-			val = val.Op("|").Add(p)
+	if len(matches) > 0 {
+		m := g.matcherFor(a)
+		name, ok := g.fn.regVals[m]
+		if !ok {
+			return nil, fmt.Errorf("%s's value from the class arguments is not computed in this function", r.Name)
 		}
+		parts = append([]jen.Code{jen.Id(name)}, parts...)
 	}
-	call := jen.Id("d").Dot(g.busOf(r.Region)).Dot("Write"+accessSuffix(r.Width)).Call(jen.Id(regConst(r)), uintType(r.Width).Parens(val))
 	comment := fmt.Sprintf("Write %s (%s)", r.Name, g.at(r.Decl.Pos))
 	if len(why) > 0 {
 		comment += ": " + strings.Join(why, "; ")
 	}
+	var call *jen.Statement
+	if keep != 0 && keepVar != "" {
+		// The value just read, with every field the write does not keep
+		// replaced; Modify writes the register's w1c bits as 0.
+		var w1c uint64
+		for _, f := range r.Fields {
+			if f.W1C {
+				w1c |= f.Mask()
+			}
+		}
+		call = jen.Qual(driverPkg, "Modify").Call(g.busOf(r.Region), jen.Id(regConst(r)), jen.Id(hex(^keep&(1<<uint(r.Width)-1))), join(parts), jen.Id(hex(w1c)))
+		comment += " (read-modify-write)"
+	} else {
+		call = jen.Qual(driverPkg, "Write").Call(g.busOf(r.Region), jen.Id(regConst(r)), join(parts))
+	}
 	return []jen.Code{jen.Comment(comment + "."), call}, nil
+}
+
+func isMatch(t *term.T) bool { return t.Kind == term.Op && t.Name == "match" }
+
+// join ORs register values; no parts is 0.
+func join(parts []jen.Code) *jen.Statement {
+	if len(parts) == 0 {
+		return jen.Lit(0)
+	}
+	v := jen.Add(parts[0])
+	for _, p := range parts[1:] {
+		v = v.Op("|").Add(p)
+	}
+	return v
 }
 
 func (g *gen) stream(a *solve.Action) []jen.Code {
@@ -377,29 +635,57 @@ func (g *gen) stream(a *solve.Action) []jen.Code {
 	}
 	return []jen.Code{
 		jen.Comment(fmt.Sprintf(verb+" the %s port (%s).", a.Buf, s.Name, g.at(s.Decl.Pos))),
-		jen.Id("d").Dot(g.busOf(s.Region)).Dot(method).Call(jen.Id("Stream"+s.Name), jen.Lit(s.Width/8), jen.Id(a.Buf)),
+		g.busOf(s.Region).Dot(method).Call(jen.Id("Stream"+s.Name), jen.Lit(s.Width/8), jen.Id(a.Buf)),
 	}
+}
+
+// local is the Go name of a read variable: the register's name in lower
+// camel case (vCAP_LO is capLo), numbered as the solver numbered it.
+func (g *gen) local(readVar string, r *model.Reg) string {
+	suffix := strings.TrimPrefix(readVar, "v"+r.Name)
+	name := camel(r.Name) + suffix
+	if reserved[name] || g.isParam(name) {
+		name += "Reg"
+	}
+	return name
+}
+
+func camel(name string) string {
+	parts := strings.Split(strings.ToLower(name), "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// reserved are names a local may not take: Go's keywords and predeclared
+// names, and the identifiers the generated code uses.
+var reserved = map[string]bool{
+	"break": true, "case": true, "chan": true, "const": true, "continue": true, "default": true, "defer": true,
+	"else": true, "fallthrough": true, "for": true, "func": true, "go": true, "goto": true, "if": true,
+	"import": true, "interface": true, "map": true, "package": true, "range": true, "return": true,
+	"select": true, "struct": true, "switch": true, "type": true, "var": true, "len": true, "cap": true,
+	"new": true, "make": true, "byte": true, "int": true, "error": true, "string": true, "true": true,
+	"false": true, "nil": true, "d": true, "w": true, "i": true, "v": true, "err": true, "ctx": true,
+	"state": true, "next": true, "bus": true, "driver": true, "fmt": true, "time": true, "context": true,
+	"serial": true, "block": true, "rtc": true, "min": true, "max": true, "copy": true,
+}
+
+func (g *gen) isParam(name string) bool {
+	for _, p := range g.fn.method.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return name == g.fn.elem
 }
 
 // read writes a register read and what follows from each value it shows.
 func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 	a := e.Act
 	r := a.Reg
-	readCall := jen.Uint64().Parens(jen.Id("d").Dot(g.busOf(r.Region)).Dot("Read" + accessSuffix(r.Width)).Call(jen.Id(regConst(r))))
-	used := len(a.Observe) > 0 || g.varUsedBelow(n, a.ReadVar)
-	var assign jen.Code
-	if used {
-		g.fn.vars[a.ReadVar] = true
-		assign = jen.Id(a.ReadVar).Op("=").Add(readCall)
-	} else {
-		assign = jen.Id("_").Op("=").Add(readCall)
-	}
-	prevLast := g.fn.lastVar
-	if used {
-		g.fn.lastVar = a.ReadVar
-	}
-	defer func() { g.fn.lastVar = prevLast }()
-
 	var loop *solve.Outcome
 	var outs []*solve.Outcome
 	for _, o := range e.Outs {
@@ -409,32 +695,74 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 			outs = append(outs, o)
 		}
 	}
+	sort.SliceStable(outs, func(i, j int) bool { return obsLess(outs[i].Obs, outs[j].Obs) })
+	name := g.local(a.ReadVar, r)
+	used := len(outs) > 1 || g.varUsedBelow(n, a.ReadVar)
+
+	// A read whose only use is the write right after it, which keeps some
+	// of its fields: one read-modify-write.
+	if loop == nil && len(outs) == 1 && len(a.Observe) == 0 {
+		if nx := outs[0].Next; nx.Best != nil && nx.Best.Act.Kind == solve.ActWrite && nx.Best.Act.Reg == r &&
+			keepsFrom(nx.Best.Act, a.ReadVar) && !g.varUsedBelow(nx, a.ReadVar) {
+			code, err := g.write(nx.Best.Act, name)
+			if err != nil {
+				return nil, err
+			}
+			rest, err := g.node(nx.Best.Outs[0].Next)
+			return append(code, rest...), err
+		}
+	}
+
 	var code []jen.Code
 	if loop != nil {
 		g.fn.waits = true
-		var names []string
-		for _, t := range e.LoopWhy {
-			names = append(names, fmt.Sprintf("%s (%s)", t.Name, g.at(t.Pos)))
+		why := g.loopWhy(n, e)
+		fn, promise := "Poll", "the device's fair "+why+" ends this wait"
+		if strings.Contains(why, ",") {
+			promise = "the device's fair " + why + " end this wait"
 		}
-		waitFn, promise := "Device", "the device's fair "+strings.Join(names, ", ")+" ends this wait"
 		if e.Loop == solve.InputLoop {
-			waitFn, promise = "Input", "this waits for "+strings.Join(names, ", ")+" from outside; only ctx ends it"
+			fn, promise = "PollInput", "this waits for "+why+" from outside; only ctx ends it"
 		}
-		code = append(code,
-			jen.Comment(fmt.Sprintf("Poll %s (%s) while %s: %s.", r.Name, g.at(r.Decl.Pos), g.obsText(a, loop.Obs), promise)),
-			jen.For().Block(
-				assign,
-				jen.If(jen.Op("!").Parens(g.obsCond(a, loop.Obs))).Block(jen.Break()),
-				jen.If(jen.Err().Op(":=").Id("w").Dot(waitFn).Call(), jen.Err().Op("!=").Nil()).Block(g.retErr(jen.Err())),
-			),
-			jen.Id("w").Dot("Done").Call(),
-		)
+		mask, while := g.obsMask(a, loop.Obs)
+		call := jen.Qual(driverPkg, fn).Call(jen.Id("w"), g.busOf(r.Region), jen.Id(regConst(r)), mask, while)
+		code = append(code, jen.Comment(fmt.Sprintf("Poll %s (%s) while %s: %s.", r.Name, g.at(r.Decl.Pos), g.obsText(a, loop.Obs), promise)))
+		if used {
+			op := ":="
+			switch {
+			case g.fn.declared[name] && g.fn.declared["err"]:
+				op = "="
+			case g.fn.declared[name]:
+				code = append(code, jen.Var().Err().Error())
+				op = "="
+			}
+			g.fn.declared[name], g.fn.declared["err"] = true, true
+			code = append(code,
+				jen.List(jen.Id(name), jen.Err()).Op(op).Add(call),
+				jen.If(jen.Err().Op("!=").Nil()).Block(g.retErr(jen.Err())))
+		} else {
+			code = append(code, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(g.retErr(jen.Err())))
+		}
 	} else {
 		comment := fmt.Sprintf("Read %s (%s)", r.Name, g.at(r.Decl.Pos))
-		if len(a.Observe) > 0 {
+		if len(a.Observe) > 0 && len(outs) > 1 {
 			comment += "; " + g.observedNames(a) + " decide what follows"
 		}
-		code = append(code, jen.Comment(comment+"."), assign)
+		call := jen.Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r)))
+		code = append(code, jen.Comment(comment+"."))
+		if used {
+			op := ":="
+			if g.fn.declared[name] {
+				op = "="
+			}
+			g.fn.declared[name] = true
+			code = append(code, jen.Id(name).Op(op).Add(call))
+		} else {
+			code = append(code, call)
+		}
+	}
+	if used {
+		g.fn.status, g.fn.statusReg = name, r
 	}
 	if len(outs) == 1 {
 		rest, err := g.node(outs[0].Next)
@@ -442,16 +770,61 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 	}
 	var cases []jen.Code
 	for _, o := range outs {
-		rest, err := g.node(o.Next)
+		rest, err := g.scoped(func() ([]jen.Code, error) { return g.node(o.Next) })
 		if err != nil {
 			return nil, err
 		}
-		cases = append(cases, jen.Case(g.obsCond(a, o.Obs)).Block(rest...))
+		cases = append(cases, jen.Case(g.obsCond(a, name, o.Obs)).Block(rest...))
 	}
 	cases = append(cases, jen.Default().Block(
-		g.retErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+r.Name+" = %#x"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id(a.ReadVar))),
+		g.retErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+r.Name+" = %#x"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id(name))),
 	))
 	return append(code, jen.Switch().Block(cases...)), nil
+}
+
+// loopWhy names the transitions that end a poll; in a shared tail, those
+// of every method that shares it.
+func (g *gen) loopWhy(n *solve.Node, e *solve.Edge) string {
+	edges := []*solve.Edge{e}
+	for _, root := range g.fn.tailRoots {
+		if root == n {
+			edges = nil
+			for _, r := range g.fn.tailRoots {
+				edges = append(edges, r.Best)
+			}
+		}
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, e := range edges {
+		for _, t := range e.LoopWhy {
+			s := fmt.Sprintf("%s (%s)", t.Name, g.at(t.Pos))
+			if !seen[s] {
+				seen[s] = true
+				names = append(names, s)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func obsLess(a, b []uint64) bool {
+	for i := range a {
+		if i < len(b) && a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
+}
+
+// keepsFrom reports whether a write keeps fields of the value in readVar.
+func keepsFrom(a *solve.Action, readVar string) bool {
+	for _, c := range a.Vals {
+		if c.Keep && c.T.Mentions(term.Read, readVar) {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *gen) observedNames(a *solve.Action) string {
@@ -465,40 +838,68 @@ func (g *gen) observedNames(a *solve.Action) string {
 func (g *gen) obsText(a *solve.Action, vals []uint64) string {
 	parts := make([]string, len(a.Observe))
 	for i, fi := range a.Observe {
-		parts[i] = fmt.Sprintf("%s == %d", a.Reg.Fields[fi].Name, vals[i])
+		parts[i] = fmt.Sprintf("%s == %s", a.Reg.Fields[fi].Name, valueText(term.C(vals[i], 64), a.Reg.Fields[fi]))
 	}
 	return strings.Join(parts, " && ")
 }
 
-// obsCond is the Go condition that the read value shows vals in the
-// observed fields.
-func (g *gen) obsCond(a *solve.Action, vals []uint64) jen.Code {
-	var cond *jen.Statement
-	for i, fi := range a.Observe {
-		f := a.Reg.Fields[fi]
-		c := jen.Id(fieldVar(f)).Dot("Get").Call(jen.Id(a.ReadVar)).Op("==").Add(g.constFor(vals[i], f))
-		if cond == nil {
-			cond = c
-		} else {
-			cond = cond.Op("&&").Add(c)
+// fieldValue is the register value with v in field f and 0 elsewhere, by
+// name where the spec gives one; nil for 0.
+func (g *gen) fieldValue(f *model.Field, v uint64) jen.Code {
+	if v == 0 {
+		if f.Enum != nil {
+			for _, mem := range f.Enum.Members {
+				if mem.Value == 0 {
+					return nil
+				}
+			}
 		}
+		return nil
 	}
-	if cond == nil {
-		return jen.True()
-	}
-	return cond
-}
-
-// constFor names a field value by its enum member when it has one.
-func (g *gen) constFor(v uint64, f *model.Field) jen.Code {
-	if f != nil && f.Enum != nil {
+	if f.Enum != nil {
 		for _, mem := range f.Enum.Members {
 			if mem.Value == v {
-				return jen.Id(fieldVar(f) + "_" + mem.Name)
+				return jen.Id(enumConst(f, mem.Name))
 			}
 		}
 	}
-	return jen.Lit(int(v))
+	if f.Width == 1 && v == 1 {
+		return jen.Id(fieldConst(f))
+	}
+	return jen.Qual(driverPkg, "Put").Call(jen.Id(fieldConst(f)), jen.Lit(int(v)))
+}
+
+// obsMask is the mask of the observed fields and the value they show.
+func (g *gen) obsMask(a *solve.Action, vals []uint64) (jen.Code, jen.Code) {
+	var masks, want []jen.Code
+	for i, fi := range a.Observe {
+		f := a.Reg.Fields[fi]
+		masks = append(masks, jen.Id(fieldConst(f)))
+		if x := g.fieldValue(f, vals[i]); x != nil {
+			want = append(want, x)
+		}
+	}
+	return join(masks), join(want)
+}
+
+// obsCond is the Go condition that the value read shows vals in the
+// observed fields.
+func (g *gen) obsCond(a *solve.Action, name string, vals []uint64) jen.Code {
+	if len(a.Observe) == 0 {
+		return jen.True()
+	}
+	if len(a.Observe) == 1 && a.Reg.Fields[a.Observe[0]].Width == 1 {
+		op := "!="
+		if vals[0] == 0 {
+			op = "=="
+		}
+		return jen.Id(name).Op("&").Id(fieldConst(a.Reg.Fields[a.Observe[0]])).Op(op).Lit(0)
+	}
+	mask, want := g.obsMask(a, vals)
+	if len(a.Observe) > 1 {
+		mask = jen.Parens(mask)
+	}
+	return jen.Id(name).Op("&").Add(mask).Op("==").Add(want)
 }
 
 // varUsedBelow reports whether the strategy from n's best move on uses
@@ -558,63 +959,9 @@ func valueText(t *term.T, f *model.Field) string {
 	return termText(t)
 }
 
-var arithOps = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true, "<<": true}
-
-// rangeChecks returns the checks that every value the strategy computes from
-// the request fits the bits it is written into (a divisor of 16 bits, say):
-// a value that does not fit is an invalid argument, never silently cut.
-func (g *gen) rangeChecks(st *solve.Strategy) ([]jen.Code, error) {
-	seen := map[string]bool{}
-	var out []jen.Code
-	var visitTerm func(t *term.T) error
-	visitTerm = func(t *term.T) error {
-		if t.Kind == term.Op && arithOps[t.Name] && t.Width > 0 && t.Width < 64 && !seen[t.Key()] &&
-			(st.Elem == nil || !t.Mentions(term.Param, st.Elem.Var)) && !t.Mentions(term.Read, "") {
-			seen[t.Key()] = true
-			x, err := g.arith(t)
-			if err != nil {
-				return err
-			}
-			limit := fmt.Sprintf("%#x", uint64(1)<<uint(t.Width)-1)
-			out = append(out,
-				jen.Comment(fmt.Sprintf("The device holds this value in %d bits.", t.Width)),
-				jen.If(jen.Id("v").Op(":=").Add(x), jen.Id("v").Op(">").Id(limit)).Block(
-					jen.Return(g.zeroResults(st.Method, jen.Qual("fmt", "Errorf").Call(
-						jen.Lit(fmt.Sprintf("%%w: %s: a device value of %%d does not fit %d bits", st.Method.Name, t.Width)),
-						jen.Qual(driverPkg, "ErrInvalidArgument"), jen.Id("v")))),
-				),
-			)
-		}
-		for _, a := range t.Args {
-			if err := visitTerm(a); err != nil {
-				return err
-			}
-		}
-		return nil
+func accesses(n int) string {
+	if n == 1 {
+		return "1 bus access"
 	}
-	done := map[*solve.Node]bool{}
-	var visit func(n *solve.Node) error
-	visit = func(n *solve.Node) error {
-		if done[n] || n.Best == nil {
-			return nil
-		}
-		done[n] = true
-		for _, c := range n.Best.Act.Vals {
-			if err := visitTerm(c.T); err != nil {
-				return err
-			}
-		}
-		for _, o := range n.Best.Outs {
-			if err := visit(o.Next); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for _, s := range st.Starts {
-		if err := visit(s); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return fmt.Sprintf("%d bus accesses", n)
 }
