@@ -5,13 +5,15 @@
 //
 //	max_dirty = bandwidth × (holdup − detect − margin − one fdatasync)
 //
-// injects cuts at any instant, and wraps the backing file so that every
-// write after the deadline is refused: the image then holds exactly what a
-// real cut would leave.
+// injects cuts at any instant, and wraps the backing file in a model of a
+// disk with a volatile write cache (Medium): every write after the deadline
+// is refused, only syncs completed before it make anything durable, and at
+// the cut every other write since the last sync is kept, dropped or torn,
+// unit by unit. The image then holds what a real cut could leave, whatever
+// the host's page cache kept.
 package power
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,6 +37,11 @@ type Supply struct {
 	// SyncLatency is the fixed cost of one fdatasync; the final one of a
 	// power-fail flush must also fit in the budget.
 	SyncLatency time.Duration
+	// DiskLatency is added by the image wrapper to every sync (and so to
+	// the write-back's, the power flush's and the measurement's): a
+	// disk's cache-flush latency, which the host's fdatasync here lacks.
+	// 1 ms is a consumer SSD.
+	DiskLatency time.Duration
 	// ExcludeStalls measures hold-up and detection in time the machine
 	// actually ran. A shared VM's vCPU is sometimes descheduled by its host
 	// for 10-25 ms; a physical machine on hold-up power is not. After a cut
@@ -67,9 +74,28 @@ func (s Supply) Bound() int64 {
 	return int64(s.Bandwidth * b.Seconds())
 }
 
+// CheckBound returns an error naming the measurement at fault when the
+// supply leaves no room to buffer anything (a bound of 0 or less).
+func (s Supply) CheckBound() error {
+	switch {
+	case s.Bandwidth <= 0:
+		return fmt.Errorf("power: measured write bandwidth is %.1f MB/s: no dirty data can be protected", s.Bandwidth/1e6)
+	case s.Budget() <= 0:
+		return fmt.Errorf("power: no flush budget: holdup %v − detect %v − margin %v − fdatasync %v (measured, disk latency %v included) = %v",
+			s.Holdup, s.Detect, s.Margin, s.SyncLatency, s.DiskLatency, s.Budget())
+	case s.Bound() <= 0:
+		return fmt.Errorf("power: dirty bound is %d bytes (bandwidth %.1f MB/s × budget %v)", s.Bound(), s.Bandwidth/1e6, s.Budget())
+	}
+	return nil
+}
+
 func (s Supply) String() string {
-	return fmt.Sprintf("holdup=%v detect=%v margin=%v bandwidth=%.1fMB/s fdatasync=%v budget=%v bound=%dKiB exclude-stalls=%v",
-		s.Holdup, s.Detect, s.Margin, s.Bandwidth/1e6, s.SyncLatency, s.Budget(), s.Bound()>>10, s.ExcludeStalls)
+	lat := ""
+	if s.DiskLatency > 0 {
+		lat = fmt.Sprintf(" disk-latency=%v", s.DiskLatency)
+	}
+	return fmt.Sprintf("holdup=%v detect=%v margin=%v bandwidth=%.1fMB/s fdatasync=%v%s budget=%v bound=%dKiB exclude-stalls=%v",
+		s.Holdup, s.Detect, s.Margin, s.Bandwidth/1e6, s.SyncLatency, lat, s.Budget(), s.Bound()>>10, s.ExcludeStalls)
 }
 
 // Measure writes size bytes in 64 KiB chunks to a scratch file in dir and
@@ -78,6 +104,19 @@ func (s Supply) String() string {
 // one small sync. The scratch file lives on the same file system as the
 // image so the numbers are the image's.
 func Measure(dir string, size int) (bandwidth float64, syncLatency time.Duration, err error) {
+	return measure(dir, size, 0)
+}
+
+// measure is Measure with a modelled disk latency added to every fdatasync,
+// as the image wrapper adds it.
+func measure(dir string, size int, diskLatency time.Duration) (bandwidth float64, syncLatency time.Duration, err error) {
+	fdatasync := func(f *os.File) error {
+		err := unix.Fdatasync(int(f.Fd()))
+		if diskLatency > 0 {
+			time.Sleep(diskLatency)
+		}
+		return err
+	}
 	f, err := os.CreateTemp(dir, ".vblk-bw-*")
 	if err != nil {
 		return 0, 0, err
@@ -97,7 +136,7 @@ func Measure(dir string, size int) (bandwidth float64, syncLatency time.Duration
 				return 0, 0, err
 			}
 		}
-		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		if err := fdatasync(f); err != nil {
 			return 0, 0, err
 		}
 		bandwidth = float64(size) / time.Since(start).Seconds()
@@ -108,7 +147,7 @@ func Measure(dir string, size int) (bandwidth float64, syncLatency time.Duration
 		if _, err := f.WriteAt(chunk[:4096], int64(i)*4096); err != nil {
 			return 0, 0, err
 		}
-		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		if err := fdatasync(f); err != nil {
 			return 0, 0, err
 		}
 		lat = append(lat, time.Since(start))
@@ -126,10 +165,16 @@ func MeasureFor(path string) (float64, time.Duration, error) {
 
 // MeasureConservative is Measure repeated n times, keeping the worst.
 func MeasureConservative(dir string, size, n int) (float64, time.Duration, error) {
+	return MeasureWithLatency(dir, size, n, 0)
+}
+
+// MeasureWithLatency is MeasureConservative on a disk whose every sync
+// costs diskLatency more (see Supply.DiskLatency).
+func MeasureWithLatency(dir string, size, n int, diskLatency time.Duration) (float64, time.Duration, error) {
 	var bw float64
 	var lat time.Duration
 	for i := 0; i < n; i++ {
-		b, l, err := Measure(dir, size)
+		b, l, err := measure(dir, size, diskLatency)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -151,6 +196,17 @@ type Power struct {
 	watching atomic.Bool
 	once     sync.Once
 	notice   chan struct{}
+	// noticeLate is how much later than due (cut + Detect + stalls) the
+	// notice was handled; callStall the longest image call in the hold-up
+	// beyond its expected time (both ns, see Stall).
+	noticeLate atomic.Int64
+	callStall  atomic.Int64
+	filesMu    sync.Mutex
+	files      []*File
+	// Fates decides, at a cut, what happens to each unit written since
+	// the last sync (see Medium.Cut). Nil: RandomFates seeded from the
+	// clock.
+	Fates Chooser
 	// OnNotice, if set before the cut, runs at the notice on the thread
 	// that detected it (SCHED_FIFO), before Notice is closed: the
 	// power-fail path then never waits for the Go scheduler to wake a
@@ -227,8 +283,10 @@ func (p *Power) ArmWith(wait func() time.Time) {
 func (p *Power) detect(t0 time.Time) {
 	// Spin rather than sleep: a timer here fires up to a millisecond
 	// late, which is the whole detection delay.
-	for time.Now().Before(t0.Add(p.Detect + p.Stalled())) {
+	due := t0.Add(p.Detect + p.Stalled())
+	for time.Now().Before(due) {
 	}
+	p.noticeLate.Store(int64(time.Since(due)))
 	if p.OnNotice != nil {
 		p.OnNotice()
 	}
@@ -307,94 +365,59 @@ func (p *Power) Dead(t time.Time) bool {
 	return !t.Before(d)
 }
 
-// ErrPowerLost is returned by every write and sync after the deadline.
-var ErrPowerLost = errors.New("power: backing store is unpowered")
 
-// File is a backing file behind a Power: reads always work (the image is
-// read back after the machine restarts), writes and syncs fail from the
-// deadline on. Writes are issued in chunks of at most ChunkSize and each
-// chunk checks the clock first, so a long write stops at the deadline like a
-// disk losing power mid-transfer stops at a sector boundary.
-type File struct {
-	f *os.File
-	p *Power
-
-	mu        sync.Mutex
-	lastStart time.Time // start of the latest write chunk that was issued
-	refused   int64
-}
-
-// ChunkSize is the largest single pwrite the File issues.
-const ChunkSize = 64 << 10
-
-// OpenFile opens the image at path for the backend.
-func OpenFile(path string, p *Power) (*File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, err
+// noteCall records one image call from start to end that should have taken
+// about expected: the part beyond that, if the call overlaps the hold-up,
+// is time the host did not give the power-fail path.
+func (p *Power) noteCall(start, end time.Time, expected time.Duration) {
+	cut, ok := p.CutAt()
+	if !ok || end.Before(cut) {
+		return
 	}
-	return &File{f: f, p: p}, nil
-}
-
-// ReadAt reads from the image.
-func (f *File) ReadAt(b []byte, off int64) (int, error) { return f.f.ReadAt(b, off) }
-
-// WriteAt writes to the image unless the supply is dead.
-func (f *File) WriteAt(b []byte, off int64) (int, error) {
-	done := 0
-	for done < len(b) {
-		n := min(len(b)-done, ChunkSize)
-		now := time.Now()
-		if f.p.Dead(now) {
-			f.mu.Lock()
-			f.refused++
-			f.mu.Unlock()
-			return done, ErrPowerLost
-		}
-		f.mu.Lock()
-		if now.After(f.lastStart) {
-			f.lastStart = now
-		}
-		f.mu.Unlock()
-		w, err := f.f.WriteAt(b[done:done+n], off+int64(done))
-		done += w
-		if err != nil {
-			return done, err
+	if d, _ := p.Deadline(); start.After(d) {
+		return
+	}
+	excess := int64(end.Sub(start) - expected)
+	for {
+		old := p.callStall.Load()
+		if excess <= old || p.callStall.CompareAndSwap(old, excess) {
+			return
 		}
 	}
-	return done, nil
 }
 
-// Sync is fdatasync, refused once the supply is dead.
-func (f *File) Sync() error {
-	if f.p.Dead(time.Now()) {
-		return ErrPowerLost
+// Stall is the longest single stretch, after the cut and before the
+// deadline, that the host kept the power-fail path from making progress:
+// the lateness of the notice on its real-time thread, or the excess of one
+// image write chunk (or of one sync over SyncLatency). A stall as long as
+// the flush budget is outside what any bound can promise (see
+// CutReport.Stalled).
+func (p *Power) Stall() time.Duration {
+	return time.Duration(max(p.noticeLate.Load(), p.callStall.Load(), 0))
+}
+
+func (p *Power) addFile(f *File) {
+	p.filesMu.Lock()
+	defer p.filesMu.Unlock()
+	p.files = append(p.files, f)
+}
+
+// Settle settles every image opened on this supply (see File.Settle) and
+// returns the reports of those a cut applied to.
+func (p *Power) Settle() ([]CutReport, error) {
+	p.filesMu.Lock()
+	files := append([]*File(nil), p.files...)
+	p.filesMu.Unlock()
+	var reps []CutReport
+	var first error
+	for _, f := range files {
+		r, cut, err := f.Settle()
+		if cut {
+			reps = append(reps, r)
+		}
+		if err != nil && first == nil {
+			first = err
+		}
 	}
-	return unix.Fdatasync(int(f.f.Fd()))
-}
-
-// Size is the image's current size in bytes.
-func (f *File) Size() (int64, error) {
-	st, err := f.f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
-}
-
-// Close closes the image.
-func (f *File) Close() error { return f.f.Close() }
-
-// LastWriteStart is when the latest write chunk was issued.
-func (f *File) LastWriteStart() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.lastStart
-}
-
-// Refused counts writes refused because the supply was dead.
-func (f *File) Refused() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.refused
+	return reps, first
 }
