@@ -238,8 +238,8 @@ func (a AllFates) Tear(int64) uint8 { return 0x0f }
 type CutState struct {
 	// Writes holds, per unit index, the UnitSize bytes the medium holds
 	// where that differs from the newest contents.
-	Writes               map[int64][]byte
-	Kept, Dropped, Torn  int
+	Writes              map[int64][]byte
+	Kept, Dropped, Torn int
 	// Reordered: a unit survived whole although a unit written before it
 	// was lost or torn; a disk that kept write order would never do that.
 	Reordered bool

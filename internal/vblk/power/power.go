@@ -365,7 +365,6 @@ func (p *Power) Dead(t time.Time) bool {
 	return !t.Before(d)
 }
 
-
 // noteCall records one image call from start to end that should have taken
 // about expected: the part beyond that, if the call overlaps the hold-up,
 // is time the host did not give the power-fail path.
