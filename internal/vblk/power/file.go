@@ -206,11 +206,15 @@ func (m *Medium) inflight() bool {
 	return len(m.syncs) > 0
 }
 
-// chooser is the Power's Chooser, or test6.c's random fates seeded from the
-// clock.
+// chooser is the Power's Chooser, or test6.c's random fates seeded with
+// CrashSeed (or the clock).
 func (p *Power) chooser() Chooser {
 	if p.Fates != nil {
 		return p.Fates
 	}
-	return RandomFates{Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6d656469756d))}
+	seed := p.CrashSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	return RandomFates{Rand: rand.New(rand.NewPCG(seed, 0x6d656469756d))}
 }

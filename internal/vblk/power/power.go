@@ -42,6 +42,10 @@ type Supply struct {
 	// disk's cache-flush latency, which the host's fdatasync here lacks.
 	// 1 ms is a consumer SSD.
 	DiskLatency time.Duration
+	// CrashSeed seeds the medium's choice, at a cut, of what becomes of
+	// each unit written since the last sync (RandomFates); 0 seeds it
+	// from the clock. Power.Fates overrides it.
+	CrashSeed uint64
 	// ExcludeStalls measures hold-up and detection in time the machine
 	// actually ran. A shared VM's vCPU is sometimes descheduled by its host
 	// for 10-25 ms; a physical machine on hold-up power is not. After a cut
@@ -204,8 +208,8 @@ type Power struct {
 	filesMu    sync.Mutex
 	files      []*File
 	// Fates decides, at a cut, what happens to each unit written since
-	// the last sync (see Medium.Cut). Nil: RandomFates seeded from the
-	// clock.
+	// the last sync (see Medium.Cut). Nil: RandomFates seeded with
+	// CrashSeed.
 	Fates Chooser
 	// OnNotice, if set before the cut, runs at the notice on the thread
 	// that detected it (SCHED_FIFO), before Notice is closed: the
