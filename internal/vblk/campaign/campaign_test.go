@@ -45,7 +45,12 @@ func crash(t *testing.T, cfg CrashConfig) CrashResult {
 
 type tlog struct{ t *testing.T }
 
-func (l tlog) Write(p []byte) (int, error) { l.t.Log(string(p)); return len(p), nil }
+func (l tlog) Write(p []byte) (int, error) {
+	if l.t != nil {
+		l.t.Log(string(p))
+	}
+	return len(p), nil
+}
 
 func counts() (cuts, kills int) {
 	if *long {
