@@ -85,7 +85,7 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 		}
 		verdict := "PASS: no acknowledged commit lost"
 		if res.Stalled > 0 {
-			verdict += fmt.Sprintf(" outside %d cuts the host stalled through (%d commits lost in those)", res.Stalled, res.StalledLost)
+			verdict += fmt.Sprintf(" outside the %d cuts the host stalled through (%d of those lost %d commits or damaged the database)", res.Stalled, res.StalledLossCuts, res.StalledLost)
 		}
 		switch {
 		case *mutant != "" && !res.Passed():

@@ -95,8 +95,8 @@ func (r CrashResult) Passed() bool {
 }
 
 func (r CrashResult) String() string {
-	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d wrong=%d stalled=%d stalled-lost=%d resets=%d flush-failures=%d late-syncs=%d torn-cuts=%d reordered-cuts=%d volatile-units=%d wall-late=%d in %v",
-		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Wrong, r.Stalled, r.StalledLost, r.Resets,
+	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d wrong=%d stalled=%d stalled-lost=%d stalled-loss-cuts=%d resets=%d flush-failures=%d late-syncs=%d torn-cuts=%d reordered-cuts=%d volatile-units=%d wall-late=%d in %v",
+		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Wrong, r.Stalled, r.StalledLost, r.StalledLossCuts, r.Resets,
 		r.FlushFailures, r.LateSyncs, r.TornCuts, r.ReorderedCuts, r.VolatileUnits, r.WallLate, r.Duration.Round(time.Millisecond))
 }
 
@@ -264,22 +264,24 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		res.Acked = c.Acked
 		res.AckedTotal += c.Acked - ackedBefore
 		ackedBefore = c.Acked
-		if c.err != nil || !c.Intact {
-			res.Corrupt++
-		}
-		res.Wrong += c.Wrong
+		bad := c.err != nil || c.Bad()
 		// Under buffered the hold-up is the promise; a cut the host
-		// stalled through is outside it and counted apart.
+		// stalled through is outside it and what it cost is counted apart.
 		excused := cut && cfg.Policy == "buffered" && medium.stalled()
 		switch {
-		case c.Missing > 0 && excused:
+		case bad && excused:
 			res.StalledLost += c.Missing
 			res.StalledLossCuts++
-		case c.Missing > 0:
-			res.Lost += c.Missing
-			res.LossEvents++
+		case bad:
+			if c.err != nil || !c.Intact {
+				res.Corrupt++
+			}
+			res.Wrong += c.Wrong
+			if c.Missing > 0 {
+				res.Lost += c.Missing
+				res.LossEvents++
+			}
 		}
-		bad := c.err != nil || c.Bad()
 		logf("%4d %-4s after %-7v journal=%s acked=%d present=%d missing=%d wrong=%d integrity=%v %s%v",
 			i, kind, run.Round(time.Millisecond), journal, c.Acked, c.Present, c.Missing, c.Wrong, c.Intact, c.Detail, errString(c.err))
 		if bad && !excused && res.FirstLoss == "" {
