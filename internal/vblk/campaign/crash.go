@@ -124,12 +124,20 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	if _, err := Mutate(nil, cfg.Mutant); err != nil {
 		return res, err
 	}
-	if cfg.Bandwidth == 0 {
+	switch {
+	case cfg.Bandwidth == 0:
 		bw, lat, err := power.MeasureWithLatency(cfg.Dir, 16<<20, 3, cfg.DiskLatency)
 		if err != nil {
 			return res, err
 		}
 		cfg.Bandwidth, cfg.SyncLat = bw/1e6, lat
+	case cfg.SyncLat == 0:
+		// Once for the campaign, not at every backend start-up.
+		_, lat, err := power.MeasureWithLatency(cfg.Dir, 1<<20, 3, cfg.DiskLatency)
+		if err != nil {
+			return res, err
+		}
+		cfg.SyncLat = lat
 	}
 	logf := func(format string, args ...any) {
 		if cfg.Log != nil {

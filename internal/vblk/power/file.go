@@ -72,7 +72,7 @@ func (f *File) WriteAt(b []byte, off int64) (int, error) {
 		}
 		f.mu.Unlock()
 		w, err := f.m.WriteAt(b[done:done+n], off+int64(done))
-		f.p.noteCall(now, time.Now(), 0)
+		f.p.noteCall(now, time.Now(), 0, false)
 		done += w
 		if err != nil {
 			return done, err
@@ -95,7 +95,7 @@ func (f *File) Sync() error {
 		time.Sleep(f.lat)
 	}
 	end := time.Now()
-	f.p.noteCall(start, end, f.p.SyncLatency)
+	f.p.noteCall(start, end, f.p.SyncLatency, true)
 	late := f.p.Dead(end)
 	f.m.EndSync(sp, err == nil && !late)
 	if err != nil {
@@ -140,8 +140,9 @@ type CutReport struct {
 	// Stall is the longest the host kept the power-fail path from making
 	// progress (see Power.Stall); Budget is the flush's budget.
 	Stall, Budget time.Duration
-	LateSyncs     int64 // syncs that completed after the deadline
-	Refused       int64 // writes refused at the deadline
+	StallAt       string // where the stall was seen (see Power.StallAt)
+	LateSyncs     int64  // syncs that completed after the deadline
+	Refused       int64  // writes refused at the deadline
 }
 
 // Stalled reports whether the host stalled for the whole flush budget or
@@ -149,8 +150,12 @@ type CutReport struct {
 func (r CutReport) Stalled() bool { return r.Budget > 0 && r.Stall >= r.Budget }
 
 func (r CutReport) String() string {
-	return fmt.Sprintf("%v stall=%v budget=%v late-syncs=%d refused=%d",
-		r.CutState, r.Stall.Round(time.Microsecond), r.Budget.Round(time.Microsecond), r.LateSyncs, r.Refused)
+	at := ""
+	if r.StallAt != "" {
+		at = " stall-at=" + r.StallAt
+	}
+	return fmt.Sprintf("%v stall=%v%s budget=%v late-syncs=%d refused=%d",
+		r.CutState, r.Stall.Round(time.Microsecond), at, r.Budget.Round(time.Microsecond), r.LateSyncs, r.Refused)
 }
 
 // Settle applies the cut to the image, once: every unit not made durable
@@ -175,7 +180,8 @@ func (f *File) Settle() (CutReport, bool, error) {
 	}
 	f.settled = true
 	cs, err := f.m.Cut(f.p.chooser())
-	f.report = CutReport{CutState: cs, Stall: f.p.Stall(), Budget: f.p.Budget(), LateSyncs: f.lateSyncs, Refused: f.refused}
+	stall, at := f.p.StallAt()
+	f.report = CutReport{CutState: cs, Stall: stall, StallAt: at, Budget: f.p.Budget(), LateSyncs: f.lateSyncs, Refused: f.refused}
 	if err != nil {
 		return f.report, true, err
 	}

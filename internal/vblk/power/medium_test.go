@@ -214,3 +214,19 @@ func TestMeasureWithLatency(t *testing.T) {
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, lat, 5*time.Millisecond, "the modelled latency is part of every sync")
 }
+
+func TestStallIsTheLongestHoldUpOfThePowerFailPath(t *testing.T) {
+	p := New(Supply{Holdup: time.Second, SyncLatency: time.Millisecond})
+	p.noteCall(time.Now().Add(-time.Hour), time.Now().Add(-time.Hour+time.Minute), 0, false)
+	at := p.Cut()
+	<-p.Notice()
+	p.noteCall(at.Add(-time.Millisecond), at.Add(4*time.Millisecond), 0, false)
+	p.noteCall(at, at.Add(8*time.Millisecond), time.Millisecond, true)
+	d, where := p.StallAt()
+	assert.Equal(t, 7*time.Millisecond, d, "a sync's stall is its excess over the reserved latency; calls before the cut do not count")
+	assert.Equal(t, "sync", where)
+	p.noteCall(at, at.Add(20*time.Millisecond), 0, false)
+	d, where = p.StallAt()
+	assert.Equal(t, 20*time.Millisecond, d)
+	assert.Equal(t, "write", where)
+}

@@ -205,6 +205,7 @@ type Power struct {
 	// beyond its expected time (both ns, see Stall).
 	noticeLate atomic.Int64
 	callStall  atomic.Int64
+	syncStall  atomic.Int64 // the same, for syncs only
 	filesMu    sync.Mutex
 	files      []*File
 	// Fates decides, at a cut, what happens to each unit written since
@@ -372,7 +373,7 @@ func (p *Power) Dead(t time.Time) bool {
 // noteCall records one image call from start to end that should have taken
 // about expected: the part beyond that, if the call overlaps the hold-up,
 // is time the host did not give the power-fail path.
-func (p *Power) noteCall(start, end time.Time, expected time.Duration) {
+func (p *Power) noteCall(start, end time.Time, expected time.Duration, isSync bool) {
 	cut, ok := p.CutAt()
 	if !ok || end.Before(cut) {
 		return
@@ -381,9 +382,17 @@ func (p *Power) noteCall(start, end time.Time, expected time.Duration) {
 		return
 	}
 	excess := int64(end.Sub(start) - expected)
+	raise(&p.callStall, excess)
+	if isSync {
+		raise(&p.syncStall, excess)
+	}
+}
+
+// raise stores v in a if it is larger.
+func raise(a *atomic.Int64, v int64) {
 	for {
-		old := p.callStall.Load()
-		if excess <= old || p.callStall.CompareAndSwap(old, excess) {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
 			return
 		}
 	}
@@ -396,7 +405,24 @@ func (p *Power) noteCall(start, end time.Time, expected time.Duration) {
 // the flush budget is outside what any bound can promise (see
 // CutReport.Stalled).
 func (p *Power) Stall() time.Duration {
-	return time.Duration(max(p.noticeLate.Load(), p.callStall.Load(), 0))
+	d, _ := p.StallAt()
+	return d
+}
+
+// StallAt is Stall and where it was seen: "notice" (the detector thread
+// ran late), "write" (one write chunk), "sync" (one fdatasync beyond
+// SyncLatency) or "" (none).
+func (p *Power) StallAt() (time.Duration, string) {
+	n, c, s := p.noticeLate.Load(), p.callStall.Load(), p.syncStall.Load()
+	switch {
+	case n <= 0 && c <= 0:
+		return 0, ""
+	case n >= c:
+		return time.Duration(n), "notice"
+	case s >= c:
+		return time.Duration(c), "sync"
+	}
+	return time.Duration(c), "write"
 }
 
 func (p *Power) addFile(f *File) {
