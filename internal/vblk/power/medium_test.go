@@ -230,3 +230,17 @@ func TestStallIsTheLongestHoldUpOfThePowerFailPath(t *testing.T) {
 	assert.Equal(t, 20*time.Millisecond, d)
 	assert.Equal(t, "write", where)
 }
+
+func TestRunqueueWaitIsReadable(t *testing.T) {
+	d, ok := runqueueWait()
+	if !ok {
+		t.Skip("no /proc/thread-self/schedstat")
+	}
+	assert.GreaterOrEqual(t, d, time.Duration(0))
+	p := New(Supply{Holdup: time.Second})
+	p.OnNotice = func() {}
+	p.Cut()
+	<-p.Notice()
+	_, where := p.StallAt()
+	assert.NotEqual(t, "write", where, "no image call was made")
+}

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -204,6 +206,7 @@ type Power struct {
 	// notice was handled; callStall the longest image call in the hold-up
 	// beyond its expected time (both ns, see Stall).
 	noticeLate atomic.Int64
+	runqWait   atomic.Int64 // ns the notice thread spent runnable but not running in OnNotice
 	callStall  atomic.Int64
 	syncStall  atomic.Int64 // the same, for syncs only
 	filesMu    sync.Mutex
@@ -293,7 +296,11 @@ func (p *Power) detect(t0 time.Time) {
 	}
 	p.noticeLate.Store(int64(time.Since(due)))
 	if p.OnNotice != nil {
+		before, ok := runqueueWait()
 		p.OnNotice()
+		if after, ok2 := runqueueWait(); ok && ok2 {
+			p.runqWait.Store(int64(after - before))
+		}
 	}
 	close(p.notice)
 }
@@ -410,19 +417,39 @@ func (p *Power) Stall() time.Duration {
 }
 
 // StallAt is Stall and where it was seen: "notice" (the detector thread
-// ran late), "write" (one write chunk), "sync" (one fdatasync beyond
-// SyncLatency) or "" (none).
+// ran late), "cpu" (that lateness plus the time the power-fail thread was
+// runnable but not running during the flush), "write" (one write chunk),
+// "sync" (one fdatasync beyond SyncLatency) or "" (none).
 func (p *Power) StallAt() (time.Duration, string) {
-	n, c, s := p.noticeLate.Load(), p.callStall.Load(), p.syncStall.Load()
+	n, r, c, s := p.noticeLate.Load(), p.runqWait.Load(), p.callStall.Load(), p.syncStall.Load()
+	cpu := max(n, 0) + max(r, 0)
 	switch {
-	case n <= 0 && c <= 0:
+	case cpu <= 0 && c <= 0:
 		return 0, ""
-	case n >= c:
-		return time.Duration(n), "notice"
+	case cpu >= c && r > 0:
+		return time.Duration(cpu), "cpu"
+	case cpu >= c:
+		return time.Duration(cpu), "notice"
 	case s >= c:
 		return time.Duration(c), "sync"
 	}
 	return time.Duration(c), "write"
+}
+
+// runqueueWait is the calling thread's time spent waiting on a run queue
+// (the second field of /proc/thread-self/schedstat); ok is false where the
+// kernel does not provide it.
+func runqueueWait() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/thread-self/schedstat")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	ns, err := strconv.ParseInt(f[1], 10, 64)
+	return time.Duration(ns), err == nil
 }
 
 func (p *Power) addFile(f *File) {
