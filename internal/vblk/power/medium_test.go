@@ -232,14 +232,21 @@ func TestStallIsTheLongestHoldUpOfThePowerFailPath(t *testing.T) {
 }
 
 func TestRunqueueWaitIsReadable(t *testing.T) {
-	d, ok := runqueueWait()
+	s := openSchedstat()
+	defer s.close()
+	d, ok := s.runqueueWait()
 	if !ok {
 		t.Skip("no /proc/thread-self/schedstat")
 	}
 	assert.GreaterOrEqual(t, d, time.Duration(0))
+	busy := time.Now().Add(20 * time.Millisecond)
+	for time.Now().Before(busy) {
+	}
+	d2, _ := s.runqueueWait()
+	assert.GreaterOrEqual(t, d2, d, "a total only grows")
 	p := New(Supply{Holdup: time.Second})
 	p.OnNotice = func() {}
-	p.Cut()
+	p.ArmWith(func() time.Time { return time.Now() })
 	<-p.Notice()
 	_, where := p.StallAt()
 	assert.NotEqual(t, "write", where, "no image call was made")

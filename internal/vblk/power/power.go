@@ -19,11 +19,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -241,7 +240,7 @@ func (p *Power) CutFrom(t0 time.Time) time.Time {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			Realtime()
-			p.detect(time.Unix(0, p.cutAt.Load()))
+			p.detectWith(time.Unix(0, p.cutAt.Load()), schedstat{fd: -1})
 		}()
 	}
 	return time.Unix(0, p.cutAt.Load())
@@ -277,18 +276,26 @@ func (p *Power) ArmWith(wait func() time.Time) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		Realtime()
+		// Opened now, on this thread, so that reading it at the cut is
+		// one raw pread: no allocation, and no system call that hands the
+		// thread's P to the Go scheduler (getting it back can take a
+		// time slice on a busy machine).
+		sched := openSchedstat()
+		defer sched.close()
 		close(ready)
 		t0 := wait()
 		if p.record(t0) {
-			p.detect(time.Unix(0, p.cutAt.Load()))
+			p.detectWith(time.Unix(0, p.cutAt.Load()), sched)
 		}
 	}()
 	<-ready
 }
 
-// detect spins until the detection delay has passed, then runs OnNotice
-// and closes Notice.
-func (p *Power) detect(t0 time.Time) {
+// detectWith spins until the detection delay has passed, then runs
+// OnNotice and closes Notice. sched, if open, measures the time this thread
+// was runnable but not running from here to the end of OnNotice.
+func (p *Power) detectWith(t0 time.Time, sched schedstat) {
+	before, ok := sched.runqueueWait()
 	// Spin rather than sleep: a timer here fires up to a millisecond
 	// late, which is the whole detection delay.
 	due := t0.Add(p.Detect + p.Stalled())
@@ -296,11 +303,10 @@ func (p *Power) detect(t0 time.Time) {
 	}
 	p.noticeLate.Store(int64(time.Since(due)))
 	if p.OnNotice != nil {
-		before, ok := runqueueWait()
 		p.OnNotice()
-		if after, ok2 := runqueueWait(); ok && ok2 {
-			p.runqWait.Store(int64(after - before))
-		}
+	}
+	if after, ok2 := sched.runqueueWait(); ok && ok2 {
+		p.runqWait.Store(int64(after - before))
 	}
 	close(p.notice)
 }
@@ -422,34 +428,59 @@ func (p *Power) Stall() time.Duration {
 // "sync" (one fdatasync beyond SyncLatency) or "" (none).
 func (p *Power) StallAt() (time.Duration, string) {
 	n, r, c, s := p.noticeLate.Load(), p.runqWait.Load(), p.callStall.Load(), p.syncStall.Load()
-	cpu := max(n, 0) + max(r, 0)
+	// The run-queue wait is measured from before the detection delay, so
+	// it overlaps the notice's lateness: the larger of the two, not the sum.
 	switch {
-	case cpu <= 0 && c <= 0:
+	case n <= 0 && r <= 0 && c <= 0:
 		return 0, ""
-	case cpu >= c && r > 0:
-		return time.Duration(cpu), "cpu"
-	case cpu >= c:
-		return time.Duration(cpu), "notice"
+	case r > n && r >= c:
+		return time.Duration(r), "cpu"
+	case n >= c:
+		return time.Duration(n), "notice"
 	case s >= c:
 		return time.Duration(c), "sync"
 	}
 	return time.Duration(c), "write"
 }
 
-// runqueueWait is the calling thread's time spent waiting on a run queue
-// (the second field of /proc/thread-self/schedstat); ok is false where the
-// kernel does not provide it.
-func runqueueWait() (time.Duration, bool) {
-	b, err := os.ReadFile("/proc/thread-self/schedstat")
+// schedstat is this thread's /proc/thread-self/schedstat, opened ahead.
+type schedstat struct{ fd int }
+
+func openSchedstat() schedstat {
+	fd, err := unix.Open("/proc/thread-self/schedstat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		return schedstat{fd: -1}
+	}
+	return schedstat{fd: fd}
+}
+
+func (s schedstat) close() {
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+	}
+}
+
+// runqueueWait is the thread's total time spent waiting on a run queue
+// (the second field of schedstat), read with one raw pread.
+func (s schedstat) runqueueWait() (time.Duration, bool) {
+	if s.fd < 0 {
 		return 0, false
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
+	var buf [96]byte
+	n, _, errno := unix.RawSyscall6(unix.SYS_PREAD64, uintptr(s.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+	if errno != 0 {
 		return 0, false
 	}
-	ns, err := strconv.ParseInt(f[1], 10, 64)
-	return time.Duration(ns), err == nil
+	field, v, digits := 0, int64(0), false
+	for _, c := range buf[:n] {
+		switch {
+		case c >= '0' && c <= '9' && field == 1:
+			v, digits = v*10+int64(c-'0'), true
+		case c == ' ':
+			field++
+		}
+	}
+	return time.Duration(v), digits
 }
 
 func (p *Power) addFile(f *File) {
