@@ -72,7 +72,7 @@ func (f *File) WriteAt(b []byte, off int64) (int, error) {
 		}
 		f.mu.Unlock()
 		w, err := f.m.WriteAt(b[done:done+n], off+int64(done))
-		f.p.noteCall(now, time.Now(), 0, false)
+		f.p.noteCall(now, time.Now(), f.p.expectedWrite(n), false)
 		done += w
 		if err != nil {
 			return done, err

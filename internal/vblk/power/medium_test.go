@@ -251,3 +251,19 @@ func TestRunqueueWaitIsReadable(t *testing.T) {
 	_, where := p.StallAt()
 	assert.NotEqual(t, "write", where, "no image call was made")
 }
+
+func TestStallSumsTheFlushsOwnCalls(t *testing.T) {
+	p := New(Supply{Holdup: time.Second})
+	p.OnNotice = func() {
+		at, _ := p.CutAt()
+		for i := range 3 {
+			start := at.Add(time.Duration(i) * 3 * time.Millisecond)
+			p.noteCall(start, start.Add(3*time.Millisecond), 0, false)
+		}
+	}
+	p.Cut()
+	<-p.Notice()
+	d, where := p.StallAt()
+	assert.Equal(t, "flush", where, "three 3 ms stalls of the flush add up")
+	assert.GreaterOrEqual(t, d, 9*time.Millisecond)
+}

@@ -201,13 +201,18 @@ type Power struct {
 	watching atomic.Bool
 	once     sync.Once
 	notice   chan struct{}
-	// noticeLate is how much later than due (cut + Detect + stalls) the
-	// notice was handled; callStall the longest image call in the hold-up
-	// beyond its expected time (both ns, see Stall).
+	// What the host took from the power-fail path, in ns (see StallAt):
+	// how much later than due (cut + Detect + stalls) the notice was
+	// handled; the notice thread's run-queue wait from the cut to the end
+	// of the flush; the longest image call in the hold-up beyond its
+	// expected time (and the longest sync); the sum of those excesses over
+	// the calls made on the notice thread, which runs the flush.
 	noticeLate atomic.Int64
-	runqWait   atomic.Int64 // ns the notice thread spent runnable but not running in OnNotice
+	runqWait   atomic.Int64
 	callStall  atomic.Int64
-	syncStall  atomic.Int64 // the same, for syncs only
+	syncStall  atomic.Int64
+	pathStall  atomic.Int64
+	noticeTid  atomic.Int64
 	filesMu    sync.Mutex
 	files      []*File
 	// Fates decides, at a cut, what happens to each unit written since
@@ -295,6 +300,7 @@ func (p *Power) ArmWith(wait func() time.Time) {
 // OnNotice and closes Notice. sched, if open, measures the time this thread
 // was runnable but not running from here to the end of OnNotice.
 func (p *Power) detectWith(t0 time.Time, sched schedstat) {
+	p.noticeTid.Store(int64(unix.Gettid()))
 	before, ok := sched.runqueueWait()
 	// Spin rather than sleep: a timer here fires up to a millisecond
 	// late, which is the whole detection delay.
@@ -308,6 +314,7 @@ func (p *Power) detectWith(t0 time.Time, sched schedstat) {
 	if after, ok2 := sched.runqueueWait(); ok && ok2 {
 		p.runqWait.Store(int64(after - before))
 	}
+	p.noticeTid.Store(0) // the thread may run other goroutines from here on
 	close(p.notice)
 }
 
@@ -399,6 +406,18 @@ func (p *Power) noteCall(start, end time.Time, expected time.Duration, isSync bo
 	if isSync {
 		raise(&p.syncStall, excess)
 	}
+	if excess > 0 && int64(unix.Gettid()) == p.noticeTid.Load() {
+		p.pathStall.Add(excess)
+	}
+}
+
+// expectedWrite is how long a write of n bytes should take at the
+// supply's bandwidth.
+func (p *Power) expectedWrite(n int) time.Duration {
+	if p.Bandwidth <= 0 {
+		return 0
+	}
+	return time.Duration(float64(n) / p.Bandwidth * 1e9)
 }
 
 // raise stores v in a if it is larger.
@@ -411,10 +430,8 @@ func raise(a *atomic.Int64, v int64) {
 	}
 }
 
-// Stall is the longest single stretch, after the cut and before the
-// deadline, that the host kept the power-fail path from making progress:
-// the lateness of the notice on its real-time thread, or the excess of one
-// image write chunk (or of one sync over SyncLatency). A stall as long as
+// Stall is how long, between the cut and the deadline, the host kept the
+// power-fail path from making progress (see StallAt). A stall as long as
 // the flush budget is outside what any bound can promise (see
 // CutReport.Stalled).
 func (p *Power) Stall() time.Duration {
@@ -422,25 +439,32 @@ func (p *Power) Stall() time.Duration {
 	return d
 }
 
-// StallAt is Stall and where it was seen: "notice" (the detector thread
-// ran late), "cpu" (that lateness plus the time the power-fail thread was
-// runnable but not running during the flush), "write" (one write chunk),
-// "sync" (one fdatasync beyond SyncLatency) or "" (none).
+// StallAt is Stall and where it was seen, the largest of:
+//   - "notice": the detector thread handled the notice this late;
+//   - "cpu": the detector thread, which runs the flush, was runnable but
+//     not running this long from the cut to the end of the flush;
+//   - "flush": the notice's lateness plus, over the image calls the flush
+//     made, the time each took beyond its expected time (a write chunk at
+//     the supply's bandwidth, a sync at SyncLatency);
+//   - "write" or "sync": the excess of the single longest image call of
+//     any thread in the hold-up (the flush may be waiting for it).
+//
+// The run-queue wait overlaps the others, so it is never added to them.
 func (p *Power) StallAt() (time.Duration, string) {
-	n, r, c, s := p.noticeLate.Load(), p.runqWait.Load(), p.callStall.Load(), p.syncStall.Load()
-	// The run-queue wait is measured from before the detection delay, so
-	// it overlaps the notice's lateness: the larger of the two, not the sum.
-	switch {
-	case n <= 0 && r <= 0 && c <= 0:
-		return 0, ""
-	case r > n && r >= c:
-		return time.Duration(r), "cpu"
-	case n >= c:
-		return time.Duration(n), "notice"
-	case s >= c:
-		return time.Duration(c), "sync"
+	n, r, c, s, f := p.noticeLate.Load(), p.runqWait.Load(), p.callStall.Load(), p.syncStall.Load(), p.pathStall.Load()
+	best, where := int64(0), ""
+	for _, k := range []struct {
+		v     int64
+		where string
+	}{{n, "notice"}, {r, "cpu"}, {max(n, 0) + f, "flush"}, {c, "write"}} {
+		if k.v > best {
+			best, where = k.v, k.where
+		}
 	}
-	return time.Duration(c), "write"
+	if where == "write" && s >= c {
+		where = "sync"
+	}
+	return time.Duration(best), where
 }
 
 // schedstat is this thread's /proc/thread-self/schedstat, opened ahead.
