@@ -3,7 +3,9 @@ package campaign
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -20,4 +22,11 @@ func TestServeRefusesASupplyWithoutBound(t *testing.T) {
 	errb.Reset()
 	assert.Equal(t, 2, ServeMain([]string{"-image", img, "-disk-latency", "-1ms"}, &out, &errb))
 	assert.Contains(t, errb.String(), "-disk-latency")
+}
+
+func TestServeOptsPassTheMediumSettings(t *testing.T) {
+	a := ServeOpts{Image: "i", Policy: "sync", Shm: "s", DiskLatency: time.Millisecond, CrashSeed: 42}.args()
+	assert.Contains(t, strings.Join(a, " "), "-disk-latency 1ms")
+	assert.Contains(t, strings.Join(a, " "), "-crash-seed 42")
+	assert.NotContains(t, strings.Join(ServeOpts{Image: "i"}.args(), " "), "-disk-latency", "off by default")
 }
