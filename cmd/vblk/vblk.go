@@ -84,7 +84,7 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		verdict := "PASS: no acknowledged commit lost"
-		if res.Stalled > 0 {
+		if p == "buffered" && res.Stalled > 0 {
 			verdict += fmt.Sprintf(" outside the %d cuts the host stalled through (%d of those lost %d commits or damaged the database)", res.Stalled, res.StalledLossCuts, res.StalledLost)
 		}
 		switch {
