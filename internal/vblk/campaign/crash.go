@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drvsynth/drvsynth/internal/vblk/attach"
+	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 	"github.com/drvsynth/drvsynth/os-interface/block/sqlitevfs"
 )
@@ -32,12 +32,26 @@ type CrashConfig struct {
 	// every backend, so each restart does not re-measure.
 	Bandwidth float64
 	SyncLat   time.Duration
+	// DiskLatency is the backends' -disk-latency (and is measured with).
+	DiskLatency time.Duration
 	// Each event strikes a uniformly random time in [MinRun, MaxRun] after
 	// the worker was started (so some land during its start-up).
 	MinRun, MaxRun time.Duration
 	Seed           uint64
 	// ExcludeStalls passes -exclude-stalls to the backends.
 	ExcludeStalls bool
+	// Journal is the workers' journal mode: "wal", "delete", or "mixed"
+	// (the default: each worker start picks one, so the database also
+	// goes through switches between them).
+	Journal string
+	// BigOdds, BigMax and CheckpointOdds tune the workload (see
+	// WorkerMain); zero keeps the worker's default.
+	BigOdds        float64
+	BigMax         int
+	CheckpointOdds float64
+	// Mutant runs the workers on a broken driver path (see Mutate), to show
+	// that the campaign fails it.
+	Mutant string
 	// Rotate starts a fresh image every Rotate events (default 100), so
 	// the database, and the check that reads all of it, stay small.
 	Rotate int
@@ -50,13 +64,23 @@ type CrashResult struct {
 	Cuts, Kills int
 	Acked       int64 // acknowledged commits checked at the last check (cumulative per image)
 	AckedTotal  int64 // sum over all checks of newly acknowledged commits
-	Lost        int64 // acknowledged commits missing, summed over events
-	LossEvents  int   // events after which something acknowledged was missing
+	Lost        int64 // acknowledged commits missing, summed over events, outside stalls
+	LossEvents  int   // events after which something acknowledged was missing, outside stalls
 	Corrupt     int   // events after which integrity_check failed or SQLite could not open
+	Wrong       int64 // rows holding bytes never written to them, and torn transactions
 	Resets      int   // times the image was recreated after a loss
-	// FlushFailures counts cuts after which the backend reported that a
-	// write of its power-fail flush was refused (the deadline passed).
-	FlushFailures int
+	// Stalled counts cuts during whose hold-up the host stalled the
+	// power-fail path for the whole flush budget or longer (see
+	// power.CutReport.Stalled): outside what a bound can promise.
+	// Under buffered, what such a cut lost is StalledLost, not Lost.
+	Stalled         int
+	StalledLost     int64
+	StalledLossCuts int
+	FlushFailures   int // cuts after which the backend reported its flush refused at the deadline
+	LateSyncs       int64
+	TornCuts        int // cuts that left at least one torn 4 KiB unit
+	ReorderedCuts   int // cuts that kept a unit while losing one written before it
+	VolatileUnits   int64
 	// WallLate counts cuts whose flush finished in time only because host
 	// stalls were excluded from the hold-up (see power.Supply.ExcludeStalls).
 	WallLate  int
@@ -64,12 +88,16 @@ type CrashResult struct {
 	FirstLoss string // description of the first loss seen
 }
 
-// Passed reports zero losses and zero corruption.
-func (r CrashResult) Passed() bool { return r.Lost == 0 && r.Corrupt == 0 && r.LossEvents == 0 }
+// Passed reports zero losses (outside stalls), zero corruption and no row
+// holding what was never written.
+func (r CrashResult) Passed() bool {
+	return r.Lost == 0 && r.Corrupt == 0 && r.LossEvents == 0 && r.Wrong == 0
+}
 
 func (r CrashResult) String() string {
-	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d resets=%d flush-failures=%d wall-late=%d in %v",
-		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Resets, r.FlushFailures, r.WallLate, r.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d wrong=%d stalled=%d stalled-lost=%d stalled-loss-cuts=%d resets=%d flush-failures=%d late-syncs=%d torn-cuts=%d reordered-cuts=%d volatile-units=%d wall-late=%d in %v",
+		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Wrong, r.Stalled, r.StalledLost, r.StalledLossCuts, r.Resets,
+		r.FlushFailures, r.LateSyncs, r.TornCuts, r.ReorderedCuts, r.VolatileUnits, r.WallLate, r.Duration.Round(time.Millisecond))
 }
 
 // RunCrash runs the campaign. Under unsafe a loss is expected: the image is
@@ -78,7 +106,7 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	start := time.Now()
 	res := CrashResult{Policy: cfg.Policy}
 	if cfg.Sectors == 0 {
-		cfg.Sectors = 1 << 19 // 256 MiB, sparse
+		cfg.Sectors = 1 << 19 // 256 MiB
 	}
 	if cfg.Rotate == 0 {
 		cfg.Rotate = 100
@@ -86,12 +114,30 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	if cfg.MaxRun == 0 {
 		cfg.MinRun, cfg.MaxRun = 30*time.Millisecond, 200*time.Millisecond
 	}
-	if cfg.Bandwidth == 0 {
-		bw, lat, err := measure(cfg.Dir)
+	switch cfg.Journal {
+	case "":
+		cfg.Journal = "mixed"
+	case "mixed", "wal", "delete":
+	default:
+		return res, fmt.Errorf("unknown journal mode %q (want wal, delete or mixed)", cfg.Journal)
+	}
+	if _, err := Mutate(nil, cfg.Mutant); err != nil {
+		return res, err
+	}
+	switch {
+	case cfg.Bandwidth == 0:
+		bw, lat, err := power.MeasureWithLatency(cfg.Dir, 16<<20, 3, cfg.DiskLatency)
 		if err != nil {
 			return res, err
 		}
 		cfg.Bandwidth, cfg.SyncLat = bw/1e6, lat
+	case cfg.SyncLat == 0:
+		// Once for the campaign, not at every backend start-up.
+		_, lat, err := power.MeasureWithLatency(cfg.Dir, 1<<20, 3, cfg.DiskLatency)
+		if err != nil {
+			return res, err
+		}
+		cfg.SyncLat = lat
 	}
 	logf := func(format string, args ...any) {
 		if cfg.Log != nil {
@@ -102,13 +148,21 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	image := filepath.Join(cfg.Dir, "crash.img")
 	acks := filepath.Join(cfg.Dir, "crash.acks")
 	opts := ServeOpts{Image: image, Policy: cfg.Policy, Shm: shmPath(cfg.Dir, "crash"), Sectors: cfg.Sectors,
-		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat, ExcludeStalls: cfg.ExcludeStalls}
+		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat,
+		ExcludeStalls: cfg.ExcludeStalls, DiskLatency: cfg.DiskLatency}
 	fresh := func() {
 		os.Remove(image)
 		os.Remove(acks)
 	}
+	// Every backend gets its own seed for the medium's fates, drawn from
+	// the campaign's: a campaign is reproducible up to timing.
+	startBackend := func() (*Backend, error) {
+		o := opts
+		o.CrashSeed = rng.Uint64() | 1
+		return StartBackend(cfg.Launcher, o)
+	}
 	fresh()
-	be, err := StartBackend(cfg.Launcher, opts)
+	be, err := startBackend()
 	if err != nil {
 		return res, err
 	}
@@ -128,7 +182,24 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	rng.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
 	var ackedBefore int64
 	for i, cut := range events {
-		w := cfg.Launcher("worker", "-shm", opts.Shm, "-acks", acks)
+		journal := cfg.Journal
+		if journal == "mixed" {
+			journal = [...]string{"wal", "delete"}[rng.IntN(2)]
+		}
+		wargs := []string{"-shm", opts.Shm, "-acks", acks, "-journal", journal, "-seed", fmt.Sprint(rng.Uint64() | 1)}
+		if cfg.BigOdds != 0 {
+			wargs = append(wargs, "-big", fmt.Sprint(cfg.BigOdds))
+		}
+		if cfg.BigMax != 0 {
+			wargs = append(wargs, "-big-max", fmt.Sprint(cfg.BigMax))
+		}
+		if cfg.CheckpointOdds != 0 {
+			wargs = append(wargs, "-checkpoint", fmt.Sprint(cfg.CheckpointOdds))
+		}
+		if cfg.Mutant != "" {
+			wargs = append(wargs, "-mutant", cfg.Mutant)
+		}
+		w := cfg.Launcher("worker", wargs...)
 		wlog := &syncBuffer{}
 		w.Stderr = wlog
 		if err := w.Start(); err != nil {
@@ -160,6 +231,7 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		}
 		<-wdone
 		kind := "kill"
+		var medium cutReport
 		if cut {
 			kind = "cut"
 			res.Cuts++
@@ -174,29 +246,58 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 				}
 				logf("%4d %s", i, line)
 			}
-			if be, err = StartBackend(cfg.Launcher, opts); err != nil {
+			medium = parseCutReport(be.Log())
+			if !medium.ok {
+				return res, fmt.Errorf("event %d: the backend did not report what the cut left on the medium\n%s", i, be.Log())
+			}
+			logf("%4d medium: %s", i, medium.line)
+			res.VolatileUnits += medium.volatile
+			res.LateSyncs += medium.lateSyncs
+			if medium.torn > 0 {
+				res.TornCuts++
+			}
+			if medium.reordered {
+				res.ReorderedCuts++
+			}
+			if medium.stalled() {
+				res.Stalled++
+			}
+			if be, err = startBackend(); err != nil {
 				return res, err
 			}
 		} else {
 			res.Kills++
 		}
 		c := check(opts.Shm, acks)
-		res.Acked = c.acked
-		res.AckedTotal += c.acked - ackedBefore
-		ackedBefore = c.acked
-		if c.err != nil || !c.intact {
-			res.Corrupt++
+		res.Acked = c.Acked
+		res.AckedTotal += c.Acked - ackedBefore
+		ackedBefore = c.Acked
+		bad := c.err != nil || c.Bad()
+		// Under buffered the hold-up is the promise; a cut the host
+		// stalled through is outside it and what it cost is counted apart.
+		excused := cut && cfg.Policy == "buffered" && medium.stalled()
+		switch {
+		case bad && excused:
+			res.StalledLost += c.Missing
+			res.StalledLossCuts++
+		case bad:
+			if c.err != nil || !c.Intact {
+				res.Corrupt++
+			}
+			res.Wrong += c.Wrong
+			if c.Missing > 0 {
+				res.Lost += c.Missing
+				res.LossEvents++
+			}
 		}
-		if c.missing > 0 {
-			res.Lost += c.missing
-			res.LossEvents++
-		}
-		bad := c.err != nil || !c.intact || c.missing > 0
-		logf("%4d %-4s after %-7v acked=%d present=%d missing=%d integrity=%v %v",
-			i, kind, run.Round(time.Millisecond), c.acked, c.present, c.missing, c.intact, errString(c.err))
-		if bad && res.FirstLoss == "" {
-			res.FirstLoss = fmt.Sprintf("event %d (%s after %v): %d of %d acknowledged commits missing, integrity_check %v %v",
-				i, kind, run, c.missing, c.acked, c.intact, errString(c.err))
+		logf("%4d %-4s after %-7v journal=%s acked=%d present=%d missing=%d wrong=%d integrity=%v %s%v",
+			i, kind, run.Round(time.Millisecond), journal, c.Acked, c.Present, c.Missing, c.Wrong, c.Intact, c.Detail, errString(c.err))
+		if bad && !excused && res.FirstLoss == "" {
+			res.FirstLoss = fmt.Sprintf("event %d (%s after %v, journal %s): %d of %d acknowledged commits missing, %d wrong, integrity_check %v: %s %v",
+				i, kind, run, journal, c.Missing, c.Acked, c.Wrong, c.Intact, c.Detail, errString(c.err))
+			if cut {
+				res.FirstLoss += "; medium: " + medium.line
+			}
 		}
 		if bad || (i+1)%cfg.Rotate == 0 {
 			// Start over on a fresh image: after a loss so the next
@@ -210,7 +311,7 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 			}
 			fresh()
 			ackedBefore = 0
-			if be, err = StartBackend(cfg.Launcher, opts); err != nil {
+			if be, err = startBackend(); err != nil {
 				return res, err
 			}
 		}
@@ -229,15 +330,27 @@ func errString(err error) string {
 }
 
 type checkResult struct {
-	acked, present, missing int64
-	intact                  bool
-	err                     error
+	Verdict
+	err error
 }
 
 // check reopens the database through a fresh driver and VFS, runs
-// integrity_check and looks up every acknowledged id.
+// integrity_check and verifies every row and every acknowledged commit.
 func check(shm, acks string) checkResult {
 	var r checkResult
+	var a Acks
+	if f, err := os.Open(acks); err == nil {
+		a, err = ReadAcks(f)
+		f.Close()
+		if err != nil {
+			r.err = err
+			return r
+		}
+	} else if !os.IsNotExist(err) {
+		r.err = err
+		return r
+	}
+	r.Acked = int64(len(a.Small)) + a.Bigs
 	ctx := context.Background()
 	conn, err := attach.Open(ctx, shm)
 	if err != nil {
@@ -251,55 +364,7 @@ func check(shm, acks string) checkResult {
 		return r
 	}
 	defer db.Close()
-	if err := db.Exec(Schema); err != nil {
-		r.err = err
-		return r
-	}
-	st, _, err := db.Prepare(`PRAGMA integrity_check`)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	if st.Step() {
-		r.intact = st.ColumnText(0) == "ok"
-	}
-	st.Close()
-	present := map[int64]bool{}
-	st, _, err = db.Prepare(`SELECT id FROM t`)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	for st.Step() {
-		present[st.ColumnInt64(0)] = true
-	}
-	if err := st.Close(); err != nil {
-		r.err = err
-	}
-	r.present = int64(len(present))
-	f, err := os.Open(acks)
-	if err != nil {
-		if !os.IsNotExist(err) {
-			r.err = err
-		}
-		return r
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			break // EOF, or a last line cut short by the kill: not an ack
-		}
-		id, perr := strconv.ParseInt(line[:len(line)-1], 10, 64)
-		if perr != nil {
-			continue
-		}
-		r.acked++
-		if !present[id] {
-			r.missing++
-		}
-	}
+	r.Verdict, r.err = Verify(db, a)
 	return r
 }
 
@@ -311,4 +376,49 @@ func flushLine(log string) string {
 		}
 	}
 	return ""
+}
+
+// cutReport is the backend's "medium at the cut" line, parsed.
+type cutReport struct {
+	ok                        bool
+	line                      string
+	volatile, torn, lateSyncs int64
+	reordered                 bool
+	stall, budget             time.Duration
+}
+
+func (c cutReport) stalled() bool { return c.budget > 0 && c.stall >= c.budget }
+
+// parseCutReport reads the line Serve prints after a cut (see
+// power.CutReport.String).
+func parseCutReport(log string) cutReport {
+	var c cutReport
+	for _, l := range strings.Split(log, "\n") {
+		_, rest, found := strings.Cut(l, "vblk serve: medium at the cut")
+		if !found {
+			continue
+		}
+		c.ok, c.line = true, strings.TrimPrefix(rest, ": ")
+		if _, after, ok := strings.Cut(c.line, "): "); ok {
+			c.line = after
+		}
+		for _, f := range strings.Fields(c.line) {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "volatile":
+				c.volatile, _ = strconv.ParseInt(v, 10, 64)
+			case "torn":
+				c.torn, _ = strconv.ParseInt(v, 10, 64)
+			case "late-syncs":
+				c.lateSyncs, _ = strconv.ParseInt(v, 10, 64)
+			case "reordered":
+				c.reordered = v == "true"
+			case "stall":
+				c.stall, _ = time.ParseDuration(v)
+			case "budget":
+				c.budget, _ = time.ParseDuration(v)
+			}
+		}
+	}
+	return c
 }

@@ -13,10 +13,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -26,6 +26,7 @@ import (
 	"github.com/drvsynth/drvsynth/internal/vblk/backend"
 	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
+	"github.com/drvsynth/drvsynth/os-interface/block"
 	"github.com/drvsynth/drvsynth/os-interface/block/sqlitevfs"
 )
 
@@ -48,15 +49,17 @@ func RunRole(role string, args []string, stdout, stderr io.Writer) int {
 func ServeFlags(fs *flag.FlagSet) func() (backend.ServeConfig, power.Supply, error) {
 	image := fs.String("image", "", "backing image file (required)")
 	policy := fs.String("policy", "buffered", "persistence policy: sync, buffered or unsafe")
-	holdup := fs.Duration("holdup", 10*time.Millisecond, "power supply hold-up time")
+	holdup := fs.Duration("holdup", 10*time.Millisecond, "power supply hold-up time (10ms: the worst measured ATX supply)")
 	detect := fs.Duration("detect", time.Millisecond, "power-fail detection delay")
 	margin := fs.Duration("margin", time.Millisecond, "safety margin kept out of the flush budget")
 	bw := fs.Float64("bandwidth", 0, "write bandwidth in MB/s (0: measure on the image's file system at start-up)")
 	syncLat := fs.Duration("fdatasync", 0, "fdatasync latency to reserve (with -bandwidth; 0: measure)")
+	diskLat := fs.Duration("disk-latency", 0, "modelled disk latency added to every fdatasync of the image, the write-back's, the power flush's and the measurement's (1ms: a consumer SSD; 0: off)")
 	shmPath := fs.String("shm", "/dev/shm/drvsynth-vblk", "shared-memory region file")
 	create := fs.Uint64("create-sectors", 0, "create or extend the image to this many 512-byte sectors")
 	spin := fs.Duration("spin", 0, "spin before sleeping on the doorbell futex (0: default)")
 	stalls := fs.Bool("exclude-stalls", false, "measure hold-up in time the machine ran: after a cut, clock gaps >1ms seen by a spinning real-time watcher thread (vCPU descheduled by the host) move the notice and the deadline (costs a CPU during the hold-up)")
+	seed := fs.Uint64("crash-seed", 0, "seed of the medium model's choice, at a cut, of which unsynced 4 KiB units are kept, dropped or torn (0: from the clock)")
 	return func() (backend.ServeConfig, power.Supply, error) {
 		if *image == "" {
 			return backend.ServeConfig{}, power.Supply{}, errors.New("-image is required")
@@ -65,14 +68,39 @@ func ServeFlags(fs *flag.FlagSet) func() (backend.ServeConfig, power.Supply, err
 		if err != nil {
 			return backend.ServeConfig{}, power.Supply{}, err
 		}
-		s := power.Supply{Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw * 1e6, SyncLatency: *syncLat, ExcludeStalls: *stalls}
-		if s.Bandwidth > 0 && s.SyncLatency == 0 {
-			if _, lat, err := power.Measure(dirOf(*image), 1<<20); err == nil {
-				s.SyncLatency = lat
-			}
+		if *diskLat < 0 {
+			return backend.ServeConfig{}, power.Supply{}, fmt.Errorf("-disk-latency %v is negative", *diskLat)
 		}
+		s := power.Supply{Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw * 1e6, SyncLatency: *syncLat,
+			DiskLatency: *diskLat, CrashSeed: *seed, ExcludeStalls: *stalls}
 		return backend.ServeConfig{Image: *image, Policy: p, Shm: *shmPath, CreateSectors: *create, Spin: *spin}, s, nil
 	}
+}
+
+// measureSupply fills in what the supply leaves to measurement, through
+// the same disk-latency model the image wrapper applies, and checks that
+// the buffered policy has a bound.
+func measureSupply(policy backend.Policy, image string, s power.Supply) (power.Supply, error) {
+	switch {
+	case s.Bandwidth == 0 && policy == backend.Buffered:
+		bw, lat, err := power.MeasureWithLatency(dirOf(image), 16<<20, 3, s.DiskLatency)
+		if err != nil {
+			return s, fmt.Errorf("measuring write bandwidth: %w", err)
+		}
+		s.Bandwidth, s.SyncLatency = bw, lat
+	case s.Bandwidth > 0 && s.SyncLatency == 0:
+		_, lat, err := power.MeasureWithLatency(dirOf(image), 1<<20, 1, s.DiskLatency)
+		if err != nil {
+			return s, fmt.Errorf("measuring fdatasync latency: %w", err)
+		}
+		s.SyncLatency = lat
+	}
+	if policy == backend.Buffered {
+		if err := s.CheckBound(); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
 }
 
 func dirOf(path string) string {
@@ -99,6 +127,10 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vblk serve:", err)
 		return 2
 	}
+	if supply, err = measureSupply(cfg.Policy, cfg.Image, supply); err != nil {
+		fmt.Fprintln(stderr, "vblk serve:", err)
+		return 2
+	}
 	return Serve(cfg, supply, stdout, stderr)
 }
 
@@ -108,6 +140,9 @@ func Serve(cfg backend.ServeConfig, supply power.Supply, stdout, stderr io.Write
 	// backend would: threads created from here on inherit nice -10 (best
 	// effort, needs CAP_SYS_NICE).
 	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, -10)
+	if supply.CrashSeed == 0 {
+		supply.CrashSeed = uint64(time.Now().UnixNano())
+	}
 	p := power.New(supply)
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()
@@ -129,7 +164,17 @@ func Serve(cfg backend.ServeConfig, supply power.Supply, stdout, stderr io.Write
 	cfg.Ready = func(capacity uint64, bound int64) {
 		fmt.Fprintf(stdout, "ready capacity=%d bound=%d\n", capacity, bound)
 	}
-	if err := backend.Serve(ctx, cfg, p); err != nil {
+	err := backend.Serve(ctx, cfg, p)
+	// What the cut left on the medium, for the campaign (the image is
+	// settled when the backend closes it; Settle only reports then).
+	reps, serr := p.Settle()
+	for _, r := range reps {
+		fmt.Fprintf(stderr, "vblk serve: medium at the cut (seed %d): %v\n", supply.CrashSeed, r)
+	}
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "vblk serve:", err)
 		return 1
 	}
@@ -137,76 +182,134 @@ func Serve(cfg backend.ServeConfig, supply power.Supply, stdout, stderr io.Write
 }
 
 // WorkerMain is the database process of the crash campaign: it attaches to
-// the backend, opens SQLite through the VFS, and commits one small
-// transaction after another, appending each id to the ack log only after
-// COMMIT has returned. It runs until killed (or -n commits).
+// the backend, opens SQLite through the VFS and runs the crash workload
+// (see Workload): small commits, now and then a large transaction or a
+// checkpoint, appending each commit to the ack log only after COMMIT has
+// returned. It runs until killed (or -n commits).
 func WorkerMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vblk worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	shmPath := fs.String("shm", "", "backend's shared-memory region")
-	ackPath := fs.String("acks", "", "ack log to append committed ids to")
-	n := fs.Int("n", 0, "stop after this many commits (0: run until killed)")
+	var o WorkerOpts
+	fs.StringVar(&o.Shm, "shm", "", "backend's shared-memory region")
+	fs.StringVar(&o.Acks, "acks", "", "ack log to append committed transactions to")
+	fs.IntVar(&o.N, "n", 0, "stop after this many commits (0: run until killed)")
+	fs.StringVar(&o.Journal, "journal", "wal", "journal mode: wal or delete")
+	fs.Float64Var(&o.BigOdds, "big", 0.02, "odds that a transaction is a large one")
+	fs.IntVar(&o.BigMax, "big-max", 8<<20, "largest large transaction, bytes (each is 1 MiB to this)")
+	fs.Float64Var(&o.CheckpointOdds, "checkpoint", 0.02, "odds of a checkpoint after a commit (WAL)")
+	fs.Uint64Var(&o.Seed, "seed", 0, "workload seed (0: from the clock)")
+	fs.StringVar(&o.Mutant, "mutant", "", "run a broken VFS path to show the campaign catches it: noflush (no FLUSH, FUA sent as a plain WRITE)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := worker(*shmPath, *ackPath, *n); err != nil {
+	if err := worker(o); err != nil {
 		fmt.Fprintln(stderr, "vblk worker:", err)
 		return 1
 	}
 	return 0
 }
 
-// Schema is the workload's table.
+// WorkerOpts configure the crash workload's database process.
+type WorkerOpts struct {
+	Shm, Acks      string
+	N              int
+	Journal        string
+	BigOdds        float64
+	BigMax         int
+	CheckpointOdds float64
+	Seed           uint64
+	Mutant         string
+}
+
+// Schema is the workload's table of small commits.
 const Schema = `CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v BLOB)`
 
-// Insert is one workload transaction (autocommit: one commit each).
+// Insert is the benchmark's transaction (autocommit: one commit each).
 const Insert = `INSERT INTO t(id, v) VALUES(?, randomblob(100))`
 
-func worker(shmPath, ackPath string, n int) error {
+// NoFlush is the mutant driver path: it never sends FLUSH and sends FUA
+// writes as plain writes. A campaign that passes it cannot detect a
+// missing flush.
+type NoFlush struct{ block.Device }
+
+// WriteSectorsFUA implements block.Device without force unit access.
+func (n NoFlush) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) error {
+	return n.Device.WriteSectors(ctx, lba, buf)
+}
+
+// Flush implements block.Device by doing nothing.
+func (NoFlush) Flush(context.Context) error { return nil }
+
+// Mutate wraps dev in the named mutant ("" for none).
+func Mutate(dev block.Device, mutant string) (block.Device, error) {
+	switch mutant {
+	case "":
+		return dev, nil
+	case "noflush":
+		return NoFlush{dev}, nil
+	}
+	return nil, fmt.Errorf("unknown mutant %q (want noflush)", mutant)
+}
+
+func worker(o WorkerOpts) error {
 	ctx := context.Background()
-	conn, err := attach.Open(ctx, shmPath)
+	conn, err := attach.Open(ctx, o.Shm)
 	if err != nil {
 		return err
 	}
-	db, err := sqlitevfs.OpenDB(ctx, conn)
+	dev, err := Mutate(conn, o.Mutant)
 	if err != nil {
 		return err
 	}
-	if err := db.Exec(Schema); err != nil {
-		return err
-	}
-	st, _, err := db.Prepare(`SELECT coalesce(max(id), 0) FROM t`)
+	db, err := sqlitevfs.OpenDB(ctx, dev)
 	if err != nil {
 		return err
 	}
-	st.Step()
-	next := st.ColumnInt64(0) + 1
-	st.Close()
-	acks, err := os.OpenFile(ackPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	w, err := OpenWorkload(db, o.Journal)
 	if err != nil {
 		return err
 	}
-	ins, _, err := db.Prepare(Insert)
+	next, gen, err := w.Next()
 	if err != nil {
 		return err
 	}
+	acks, err := os.OpenFile(o.Acks, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x776f726b))
+	bigMin := min(1<<20, o.BigMax)
 	line := make([]byte, 0, 24)
-	for i := 0; n == 0 || i < n; i++ {
-		if err := ins.BindInt64(1, next); err != nil {
-			return err
-		}
-		if err := ins.Exec(); err != nil {
-			return err
+	for i := 0; o.N == 0 || i < o.N; i++ {
+		if rng.Float64() < o.BigOdds {
+			size := bigMin + rng.IntN(o.BigMax-bigMin+1)
+			if err := w.Big(gen, max(1, size/BigRow)); err != nil {
+				return err
+			}
+			line = AppendBig(line[:0], gen)
+			gen++
+		} else {
+			if err := w.Small(next); err != nil {
+				return err
+			}
+			line = AppendSmall(line[:0], next)
+			next++
 		}
 		// One write(2) per ack: a SIGKILL leaves whole lines (or a
 		// final partial one, which the checker ignores).
-		line = strconv.AppendInt(line[:0], next, 10)
-		line = append(line, '\n')
 		if _, err := acks.Write(line); err != nil {
 			return err
 		}
-		next++
+		if o.Journal != "delete" && rng.Float64() < o.CheckpointOdds {
+			if err := w.Checkpoint(); err != nil {
+				return err
+			}
+		}
 	}
-	ins.Close()
+	w.Close()
 	return db.Close()
 }

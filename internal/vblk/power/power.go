@@ -5,13 +5,15 @@
 //
 //	max_dirty = bandwidth × (holdup − detect − margin − one fdatasync)
 //
-// injects cuts at any instant, and wraps the backing file so that every
-// write after the deadline is refused: the image then holds exactly what a
-// real cut would leave.
+// injects cuts at any instant, and wraps the backing file in a model of a
+// disk with a volatile write cache (Medium): every write after the deadline
+// is refused, only syncs completed before it make anything durable, and at
+// the cut every other write since the last sync is kept, dropped or torn,
+// unit by unit. The image then holds what a real cut could leave, whatever
+// the host's page cache kept.
 package power
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +38,15 @@ type Supply struct {
 	// SyncLatency is the fixed cost of one fdatasync; the final one of a
 	// power-fail flush must also fit in the budget.
 	SyncLatency time.Duration
+	// DiskLatency is added by the image wrapper to every sync (and so to
+	// the write-back's, the power flush's and the measurement's): a
+	// disk's cache-flush latency, which the host's fdatasync here lacks.
+	// 1 ms is a consumer SSD.
+	DiskLatency time.Duration
+	// CrashSeed seeds the medium's choice, at a cut, of what becomes of
+	// each unit written since the last sync (RandomFates); 0 seeds it
+	// from the clock. Power.Fates overrides it.
+	CrashSeed uint64
 	// ExcludeStalls measures hold-up and detection in time the machine
 	// actually ran. A shared VM's vCPU is sometimes descheduled by its host
 	// for 10-25 ms; a physical machine on hold-up power is not. After a cut
@@ -67,23 +79,60 @@ func (s Supply) Bound() int64 {
 	return int64(s.Bandwidth * b.Seconds())
 }
 
-func (s Supply) String() string {
-	return fmt.Sprintf("holdup=%v detect=%v margin=%v bandwidth=%.1fMB/s fdatasync=%v budget=%v bound=%dKiB exclude-stalls=%v",
-		s.Holdup, s.Detect, s.Margin, s.Bandwidth/1e6, s.SyncLatency, s.Budget(), s.Bound()>>10, s.ExcludeStalls)
+// CheckBound returns an error naming the measurement at fault when the
+// supply leaves no room to buffer anything (a bound of 0 or less).
+func (s Supply) CheckBound() error {
+	switch {
+	case s.Bandwidth <= 0:
+		return fmt.Errorf("power: measured write bandwidth is %.1f MB/s: no dirty data can be protected", s.Bandwidth/1e6)
+	case s.Budget() <= 0:
+		return fmt.Errorf("power: no flush budget: holdup %v − detect %v − margin %v − fdatasync %v (measured, disk latency %v included) = %v",
+			s.Holdup, s.Detect, s.Margin, s.SyncLatency, s.DiskLatency, s.Budget())
+	case s.Bound() <= 0:
+		return fmt.Errorf("power: dirty bound is %d bytes (bandwidth %.1f MB/s × budget %v)", s.Bound(), s.Bandwidth/1e6, s.Budget())
+	}
+	return nil
 }
 
-// Measure writes size bytes in 64 KiB chunks to a scratch file in dir and
-// fdatasyncs them, and times a few small write+fdatasync pairs. It reports
-// the bandwidth of the whole (including the sync) and the median latency of
-// one small sync. The scratch file lives on the same file system as the
+func (s Supply) String() string {
+	lat := ""
+	if s.DiskLatency > 0 {
+		lat = fmt.Sprintf(" disk-latency=%v", s.DiskLatency)
+	}
+	return fmt.Sprintf("holdup=%v detect=%v margin=%v bandwidth=%.1fMB/s fdatasync=%v%s budget=%v bound=%dKiB exclude-stalls=%v",
+		s.Holdup, s.Detect, s.Margin, s.Bandwidth/1e6, s.SyncLatency, lat, s.Budget(), s.Bound()>>10, s.ExcludeStalls)
+}
+
+// Measure writes size bytes in 64 KiB chunks to a scratch file in dir,
+// through the medium model, fdatasyncs them, and times a few small
+// write+fdatasync pairs. It reports the bandwidth of the whole (including
+// the sync) and the median latency of one small sync. The scratch file lives on the same file system as the
 // image so the numbers are the image's.
 func Measure(dir string, size int) (bandwidth float64, syncLatency time.Duration, err error) {
+	return measure(dir, size, 0)
+}
+
+// measure is Measure with a modelled disk latency added to every fdatasync,
+// as the image wrapper adds it.
+func measure(dir string, size int, diskLatency time.Duration) (bandwidth float64, syncLatency time.Duration, err error) {
 	f, err := os.CreateTemp(dir, ".vblk-bw-*")
 	if err != nil {
 		return 0, 0, err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
+	// Through the medium model, as the image is written: its pre-image
+	// reads are part of what the bound must pay for.
+	m := NewMedium(f)
+	fdatasync := func() error {
+		sp := m.BeginSync()
+		err := unix.Fdatasync(int(f.Fd()))
+		if diskLatency > 0 {
+			time.Sleep(diskLatency)
+		}
+		m.EndSync(sp, err == nil)
+		return err
+	}
 	chunk := make([]byte, 64<<10)
 	for i := range chunk {
 		chunk[i] = byte(i * 7)
@@ -93,11 +142,11 @@ func Measure(dir string, size int) (bandwidth float64, syncLatency time.Duration
 	for pass := 0; pass < 2; pass++ {
 		start := time.Now()
 		for off := 0; off < size; off += len(chunk) {
-			if _, err := f.WriteAt(chunk, int64(off)); err != nil {
+			if _, err := m.WriteAt(chunk, int64(off)); err != nil {
 				return 0, 0, err
 			}
 		}
-		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		if err := fdatasync(); err != nil {
 			return 0, 0, err
 		}
 		bandwidth = float64(size) / time.Since(start).Seconds()
@@ -105,10 +154,10 @@ func Measure(dir string, size int) (bandwidth float64, syncLatency time.Duration
 	var lat []time.Duration
 	for i := 0; i < 5; i++ {
 		start := time.Now()
-		if _, err := f.WriteAt(chunk[:4096], int64(i)*4096); err != nil {
+		if _, err := m.WriteAt(chunk[:4096], int64(i)*4096); err != nil {
 			return 0, 0, err
 		}
-		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		if err := fdatasync(); err != nil {
 			return 0, 0, err
 		}
 		lat = append(lat, time.Since(start))
@@ -126,10 +175,16 @@ func MeasureFor(path string) (float64, time.Duration, error) {
 
 // MeasureConservative is Measure repeated n times, keeping the worst.
 func MeasureConservative(dir string, size, n int) (float64, time.Duration, error) {
+	return MeasureWithLatency(dir, size, n, 0)
+}
+
+// MeasureWithLatency is MeasureConservative on a disk whose every sync
+// costs diskLatency more (see Supply.DiskLatency).
+func MeasureWithLatency(dir string, size, n int, diskLatency time.Duration) (float64, time.Duration, error) {
 	var bw float64
 	var lat time.Duration
 	for i := 0; i < n; i++ {
-		b, l, err := Measure(dir, size)
+		b, l, err := measure(dir, size, diskLatency)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -151,6 +206,24 @@ type Power struct {
 	watching atomic.Bool
 	once     sync.Once
 	notice   chan struct{}
+	// What the host took from the power-fail path, in ns (see StallAt):
+	// how much later than due (cut + Detect + stalls) the notice was
+	// handled; the notice thread's run-queue wait from the cut to the end
+	// of the flush; the longest image call in the hold-up beyond its
+	// expected time (and the longest sync); the sum of those excesses over
+	// the calls made on the notice thread, which runs the flush.
+	noticeLate atomic.Int64
+	runqWait   atomic.Int64
+	callStall  atomic.Int64
+	syncStall  atomic.Int64
+	pathStall  atomic.Int64
+	noticeTid  atomic.Int64
+	filesMu    sync.Mutex
+	files      []*File
+	// Fates decides, at a cut, what happens to each unit written since
+	// the last sync (see Medium.Cut). Nil: RandomFates seeded with
+	// CrashSeed.
+	Fates Chooser
 	// OnNotice, if set before the cut, runs at the notice on the thread
 	// that detected it (SCHED_FIFO), before Notice is closed: the
 	// power-fail path then never waits for the Go scheduler to wake a
@@ -177,7 +250,7 @@ func (p *Power) CutFrom(t0 time.Time) time.Time {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			Realtime()
-			p.detect(time.Unix(0, p.cutAt.Load()))
+			p.detectWith(time.Unix(0, p.cutAt.Load()), schedstat{fd: -1})
 		}()
 	}
 	return time.Unix(0, p.cutAt.Load())
@@ -213,25 +286,40 @@ func (p *Power) ArmWith(wait func() time.Time) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		Realtime()
+		// Opened now, on this thread, so that reading it at the cut is
+		// one raw pread: no allocation, and no system call that hands the
+		// thread's P to the Go scheduler (getting it back can take a
+		// time slice on a busy machine).
+		sched := openSchedstat()
+		defer sched.close()
 		close(ready)
 		t0 := wait()
 		if p.record(t0) {
-			p.detect(time.Unix(0, p.cutAt.Load()))
+			p.detectWith(time.Unix(0, p.cutAt.Load()), sched)
 		}
 	}()
 	<-ready
 }
 
-// detect spins until the detection delay has passed, then runs OnNotice
-// and closes Notice.
-func (p *Power) detect(t0 time.Time) {
+// detectWith spins until the detection delay has passed, then runs
+// OnNotice and closes Notice. sched, if open, measures the time this thread
+// was runnable but not running from here to the end of OnNotice.
+func (p *Power) detectWith(t0 time.Time, sched schedstat) {
+	p.noticeTid.Store(int64(unix.Gettid()))
+	before, ok := sched.runqueueWait()
 	// Spin rather than sleep: a timer here fires up to a millisecond
 	// late, which is the whole detection delay.
-	for time.Now().Before(t0.Add(p.Detect + p.Stalled())) {
+	due := t0.Add(p.Detect + p.Stalled())
+	for time.Now().Before(due) {
 	}
+	p.noticeLate.Store(int64(time.Since(due)))
 	if p.OnNotice != nil {
 		p.OnNotice()
 	}
+	if after, ok2 := sched.runqueueWait(); ok && ok2 {
+		p.runqWait.Store(int64(after - before))
+	}
+	p.noticeTid.Store(0) // the thread may run other goroutines from here on
 	close(p.notice)
 }
 
@@ -307,94 +395,145 @@ func (p *Power) Dead(t time.Time) bool {
 	return !t.Before(d)
 }
 
-// ErrPowerLost is returned by every write and sync after the deadline.
-var ErrPowerLost = errors.New("power: backing store is unpowered")
-
-// File is a backing file behind a Power: reads always work (the image is
-// read back after the machine restarts), writes and syncs fail from the
-// deadline on. Writes are issued in chunks of at most ChunkSize and each
-// chunk checks the clock first, so a long write stops at the deadline like a
-// disk losing power mid-transfer stops at a sector boundary.
-type File struct {
-	f *os.File
-	p *Power
-
-	mu        sync.Mutex
-	lastStart time.Time // start of the latest write chunk that was issued
-	refused   int64
+// noteCall records one image call from start to end that should have taken
+// about expected: the part beyond that, if the call overlaps the hold-up,
+// is time the host did not give the power-fail path.
+func (p *Power) noteCall(start, end time.Time, expected time.Duration, isSync bool) {
+	cut, ok := p.CutAt()
+	if !ok || end.Before(cut) {
+		return
+	}
+	if d, _ := p.Deadline(); start.After(d) {
+		return
+	}
+	excess := int64(end.Sub(start) - expected)
+	raise(&p.callStall, excess)
+	if isSync {
+		raise(&p.syncStall, excess)
+	}
+	if excess > 0 && int64(unix.Gettid()) == p.noticeTid.Load() {
+		p.pathStall.Add(excess)
+	}
 }
 
-// ChunkSize is the largest single pwrite the File issues.
-const ChunkSize = 64 << 10
+// expectedWrite is how long a write of n bytes should take at the
+// supply's bandwidth.
+func (p *Power) expectedWrite(n int) time.Duration {
+	if p.Bandwidth <= 0 {
+		return 0
+	}
+	return time.Duration(float64(n) / p.Bandwidth * 1e9)
+}
 
-// OpenFile opens the image at path for the backend.
-func OpenFile(path string, p *Power) (*File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+// raise stores v in a if it is larger.
+func raise(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+// Stall is how long, between the cut and the deadline, the host kept the
+// power-fail path from making progress (see StallAt). A stall as long as
+// the flush budget is outside what any bound can promise (see
+// CutReport.Stalled).
+func (p *Power) Stall() time.Duration {
+	d, _ := p.StallAt()
+	return d
+}
+
+// StallAt is Stall and where it was seen, the largest of:
+//   - "notice": the detector thread handled the notice this late;
+//   - "cpu": the detector thread, which runs the flush, was runnable but
+//     not running this long from the cut to the end of the flush;
+//   - "flush": the notice's lateness plus, over the image calls the flush
+//     made, the time each took beyond its expected time (a write chunk at
+//     the supply's bandwidth, a sync at SyncLatency);
+//   - "write" or "sync": the excess of the single longest image call of
+//     any thread in the hold-up (the flush may be waiting for it).
+//
+// The run-queue wait overlaps the others, so it is never added to them.
+func (p *Power) StallAt() (time.Duration, string) {
+	n, r, c, s, f := p.noticeLate.Load(), p.runqWait.Load(), p.callStall.Load(), p.syncStall.Load(), p.pathStall.Load()
+	best, where := int64(0), ""
+	for _, k := range []struct {
+		v     int64
+		where string
+	}{{n, "notice"}, {r, "cpu"}, {max(n, 0) + f, "flush"}, {c, "write"}} {
+		if k.v > best {
+			best, where = k.v, k.where
+		}
+	}
+	if where == "write" && s >= c {
+		where = "sync"
+	}
+	return time.Duration(best), where
+}
+
+// schedstat is this thread's /proc/thread-self/schedstat, opened ahead.
+type schedstat struct{ fd int }
+
+func openSchedstat() schedstat {
+	fd, err := unix.Open("/proc/thread-self/schedstat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return schedstat{fd: -1}
 	}
-	return &File{f: f, p: p}, nil
+	return schedstat{fd: fd}
 }
 
-// ReadAt reads from the image.
-func (f *File) ReadAt(b []byte, off int64) (int, error) { return f.f.ReadAt(b, off) }
+func (s schedstat) close() {
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+	}
+}
 
-// WriteAt writes to the image unless the supply is dead.
-func (f *File) WriteAt(b []byte, off int64) (int, error) {
-	done := 0
-	for done < len(b) {
-		n := min(len(b)-done, ChunkSize)
-		now := time.Now()
-		if f.p.Dead(now) {
-			f.mu.Lock()
-			f.refused++
-			f.mu.Unlock()
-			return done, ErrPowerLost
+// runqueueWait is the thread's total time spent waiting on a run queue
+// (the second field of schedstat), read with one raw pread.
+func (s schedstat) runqueueWait() (time.Duration, bool) {
+	if s.fd < 0 {
+		return 0, false
+	}
+	var buf [96]byte
+	n, _, errno := unix.RawSyscall6(unix.SYS_PREAD64, uintptr(s.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+	if errno != 0 {
+		return 0, false
+	}
+	field, v, digits := 0, int64(0), false
+	for _, c := range buf[:n] {
+		switch {
+		case c >= '0' && c <= '9' && field == 1:
+			v, digits = v*10+int64(c-'0'), true
+		case c == ' ':
+			field++
 		}
-		f.mu.Lock()
-		if now.After(f.lastStart) {
-			f.lastStart = now
+	}
+	return time.Duration(v), digits
+}
+
+func (p *Power) addFile(f *File) {
+	p.filesMu.Lock()
+	defer p.filesMu.Unlock()
+	p.files = append(p.files, f)
+}
+
+// Settle settles every image opened on this supply (see File.Settle) and
+// returns the reports of those a cut applied to.
+func (p *Power) Settle() ([]CutReport, error) {
+	p.filesMu.Lock()
+	files := append([]*File(nil), p.files...)
+	p.filesMu.Unlock()
+	var reps []CutReport
+	var first error
+	for _, f := range files {
+		r, cut, err := f.Settle()
+		if cut {
+			reps = append(reps, r)
 		}
-		f.mu.Unlock()
-		w, err := f.f.WriteAt(b[done:done+n], off+int64(done))
-		done += w
-		if err != nil {
-			return done, err
+		if err != nil && first == nil {
+			first = err
 		}
 	}
-	return done, nil
-}
-
-// Sync is fdatasync, refused once the supply is dead.
-func (f *File) Sync() error {
-	if f.p.Dead(time.Now()) {
-		return ErrPowerLost
-	}
-	return unix.Fdatasync(int(f.f.Fd()))
-}
-
-// Size is the image's current size in bytes.
-func (f *File) Size() (int64, error) {
-	st, err := f.f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
-}
-
-// Close closes the image.
-func (f *File) Close() error { return f.f.Close() }
-
-// LastWriteStart is when the latest write chunk was issued.
-func (f *File) LastWriteStart() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.lastStart
-}
-
-// Refused counts writes refused because the supply was dead.
-func (f *File) Refused() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.refused
+	return reps, first
 }
