@@ -237,8 +237,10 @@ func (v *VFS) Delete(name string, syncDir bool) error {
 	if !f.durExists && f.durSize == 0 {
 		return nil
 	}
+	oldExists, oldSize := f.durExists, f.durSize
 	f.durExists, f.durSize = false, 0
 	if err := v.writeMeta(false); err != nil {
+		f.durExists, f.durSize = oldExists, oldSize // written again next time
 		return vfs.SystemError(err, sqlite3.IOERR_DELETE)
 	}
 	if err := v.dev.Flush(v.ctx); err != nil {
@@ -541,8 +543,13 @@ func (h *file) Sync(flags vfs.SyncFlag) error {
 		return vfs.SystemError(err, sqlite3.IOERR_FSYNC)
 	}
 	if metaChanged {
+		// The new durable view is remembered only once it is written:
+		// after a failed write the next Sync must write it again, or the
+		// metadata would keep the old size for good.
+		oldSize, oldExists := f.durSize, f.durExists
 		f.durSize, f.durExists = durSize, f.exists
 		if err := v.writeMeta(fua); err != nil {
+			f.durSize, f.durExists = oldSize, oldExists
 			return vfs.SystemError(err, sqlite3.IOERR_FSYNC)
 		}
 	}

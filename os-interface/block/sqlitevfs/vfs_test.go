@@ -28,6 +28,9 @@ type memDev struct {
 	fuas     int
 	requests int
 	frozen   bool // after crash: the old process's writes go nowhere
+	// failWrite, when set, is asked before every write and makes it fail
+	// (writing nothing) when it returns true.
+	failWrite func(lba uint64) bool
 }
 
 func newMemDev(sectors int) *memDev {
@@ -64,6 +67,9 @@ func (m *memDev) WriteSectors(_ context.Context, lba uint64, buf []byte) error {
 	}
 	if int(lba)*block.SectorSize+len(buf) > len(m.durable) {
 		return fmt.Errorf("write past the end")
+	}
+	if m.failWrite != nil && m.failWrite(lba) {
+		return fmt.Errorf("transient write error at sector %d", lba)
 	}
 	for i := 0; i < len(buf)/block.SectorSize; i++ {
 		m.pending[lba+uint64(i)] = append([]byte(nil), buf[i*block.SectorSize:(i+1)*block.SectorSize]...)
@@ -217,6 +223,46 @@ func TestSyncEndsInFlush(t *testing.T) {
 	v2, err := New(ctx, dev)
 	require.NoError(t, err)
 	assert.Equal(t, int64(3<<20), v2.files[slotWAL].size, "durable WAL size is the synced one, in whole chunks")
+}
+
+// TestMetadataWriteFailureIsRetried: a Sync whose metadata write fails
+// must not remember the new durable size as written. Otherwise every later
+// Sync finds nothing to change, the metadata keeps the old size for good,
+// and after a crash everything synced past it is gone.
+func TestMetadataWriteFailureIsRetried(t *testing.T) {
+	dev := newMemDev(1 << 15)
+	v, err := New(ctx, dev)
+	require.NoError(t, err)
+	f, _, err := v.Open("x.db-wal", vfs.OPEN_WAL|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	_, err = f.WriteAt(bytes.Repeat([]byte{1}, 4096), 0)
+	require.NoError(t, err)
+	failed := false
+	dev.failWrite = func(lba uint64) bool {
+		if lba == 0 && !failed {
+			failed = true
+			return true
+		}
+		return false
+	}
+	assert.Error(t, f.Sync(vfs.SYNC_FULL), "the metadata write failed")
+	require.True(t, failed)
+	_, err = f.WriteAt(bytes.Repeat([]byte{2}, 4096), 4096)
+	require.NoError(t, err)
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+
+	dev.crash(rand.New(rand.NewPCG(7, 8)))
+	dev.revive()
+	v2, err := New(ctx, dev)
+	require.NoError(t, err)
+	ok, _ := v2.Access("x.db-wal", vfs.ACCESS_EXISTS)
+	require.True(t, ok, "the synced WAL exists after the crash")
+	f2, _, err := v2.Open("x.db-wal", vfs.OPEN_WAL|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	got := make([]byte, 8192)
+	_, err = f2.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, append(bytes.Repeat([]byte{1}, 4096), bytes.Repeat([]byte{2}, 4096)...), got, "both synced writes survive")
 }
 
 func TestDeleteAndAccess(t *testing.T) {
