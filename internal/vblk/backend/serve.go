@@ -90,9 +90,17 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 	if size%transport.SectorSize != 0 {
 		logf("vblk serve: image %s is %d bytes, not a whole number of sectors; capacity %d sectors", cfg.Image, size, capacity)
 	}
-	dev, err := New(Config{Policy: cfg.Policy, Store: f, Capacity: capacity, Bound: p.Bound(), Logf: logf})
+	dcfg := Config{Policy: cfg.Policy, Store: f, Capacity: capacity, Bound: p.Bound(), Logf: logf}
+	if cfg.Policy == Buffered {
+		if p.Bound() <= 0 {
+			return fmt.Errorf("power supply %v: no dirty data can be protected (bandwidth %.1f MB/s and fdatasync %v leave a budget of %v)", p.Supply, p.Bandwidth/1e6, p.SyncLatency, p.Budget())
+		}
+		dcfg.FlushBudget = p.Holdup - p.Detect - p.Margin
+		dcfg.Bandwidth, dcfg.SyncLatency = p.Bandwidth, p.SyncLatency
+	}
+	dev, err := New(dcfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("power supply %v: %w", p.Supply, err)
 	}
 	r, err := transport.Create(cfg.Shm)
 	if err != nil {
@@ -169,8 +177,8 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 			// exclusion changed.
 			wall = fmt.Sprintf(" wall-late %v;", end.Sub(wd))
 		}
-		logf("vblk serve: power-fail flush (%v): %d bytes; waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s max dirty %d of bound %d; %v",
-			cfg.Policy, fs.Bytes, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, st.MaxDirty, p.Bound(), errOr(err, "ok"))
+		logf("vblk serve: power-fail flush (%v): %d bytes; waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s max dirty %d of bound %d; %v; %v",
+			cfg.Policy, fs.Bytes, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, st.MaxDirty, p.Bound(), st.Estimate, errOr(err, "ok"))
 		<-loopDone
 		if errors.Is(err, ErrLateSync) {
 			// The model's medium is the image: what was written before
@@ -185,6 +193,9 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		st := dev.Stats()
 		logf("vblk serve: shut down: %d requests, %d errors, %d bytes written back in %d batches (%d pwrites), max dirty %d, %d throttled (%v)",
 			st.Requests, st.Errors, st.WrittenBack, st.Batches, st.Runs, st.MaxDirty, st.Throttled, st.ThrottleTime)
+		if cfg.Policy == Buffered {
+			logf("vblk serve: %v", st.Estimate)
+		}
 		return err
 	}
 }
