@@ -130,7 +130,7 @@ func newRig(t *testing.T, cfg backend.Config) *rig {
 				return
 			}
 			last = seq
-			r.Complete(dev.Handle(r.Latched(), r.Window()))
+			r.Serve(dev.Handle)
 		}
 	}()
 	g.conn, err = attach.OnRegion(context.Background(), r)
@@ -531,3 +531,33 @@ func TestPowerCutSyncKeepsFlushed(t *testing.T) {
 }
 
 var _ block.Device = (*attach.Conn)(nil)
+
+func TestOneBackendPerImageAndRegion(t *testing.T) {
+	dir := t.TempDir()
+	img, shm := filepath.Join(dir, "img"), filepath.Join(dir, "shm")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- backend.Serve(ctx, backend.ServeConfig{Image: img, Policy: backend.Sync, Shm: shm, CreateSectors: 256,
+			Ready: func(uint64, int64) { close(ready) }}, power.New(power.Supply{}))
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("first backend: %v", err)
+	}
+	err := backend.Serve(ctx, backend.ServeConfig{Image: img, Policy: backend.Sync, Shm: filepath.Join(dir, "shm2")}, power.New(power.Supply{}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in use by another vblk backend")
+	err = backend.Serve(ctx, backend.ServeConfig{Image: filepath.Join(dir, "img2"), Policy: backend.Sync, Shm: shm, CreateSectors: 256}, power.New(power.Supply{}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in use by another backend")
+	// The first backend is untouched: a driver still attaches to it.
+	c, err := attach.Open(ctx, shm)
+	require.NoError(t, err)
+	require.NoError(t, c.WriteSectorsFUA(ctx, 3, randBytes(512)))
+	c.Close()
+	cancel()
+	require.NoError(t, <-done)
+}

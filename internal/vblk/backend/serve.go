@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 )
@@ -54,6 +56,23 @@ func PrepareImage(path string, sectors uint64) error {
 	return f.Sync()
 }
 
+// lockImage takes an exclusive flock on the image (creating it if needed)
+// for as long as the returned file stays open: one backend per image.
+func lockImage(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("image %s is in use by another vblk backend", path)
+		}
+		return nil, fmt.Errorf("locking image %s: %w", path, err)
+	}
+	return f, nil
+}
+
 // Serve runs a backend until ctx ends (orderly shutdown: everything written
 // back) or the power fails (the policy's power-fail action, then return).
 // p is the power supply; Serve fills in a measured bandwidth if p has none.
@@ -62,6 +81,11 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	lock, err := lockImage(cfg.Image)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	if cfg.CreateSectors > 0 {
 		if err := PrepareImage(cfg.Image, cfg.CreateSectors); err != nil {
 			return err
@@ -159,7 +183,7 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 				return
 			}
 			last = seq
-			r.Complete(dev.Handle(r.Latched(), r.Window()))
+			r.Serve(dev.Handle)
 		}
 	}()
 
