@@ -50,8 +50,12 @@ type sample struct {
 const minPerIO = 20 * time.Microsecond
 
 // bwSampleMin: batches smaller than this say more about fixed costs than
-// about bandwidth.
-const bwSampleMin = 256 << 10
+// about bandwidth; scatteredIOs: a smaller batch with this many pwrites
+// says most about their cost.
+const (
+	bwSampleMin  = 256 << 10
+	scatteredIOs = 8
+)
 
 func newBudget(total time.Duration, bandwidth float64, syncLatency time.Duration) *budget {
 	b := &budget{total: total, bw0: bandwidth, sync0: syncLatency, window: 10 * time.Second, samples: make([]sample, 0, 256)}
@@ -109,19 +113,27 @@ func (b *budget) recompute(now time.Time) {
 	}
 }
 
-// apply makes the estimate at least as bad as sample s says.
+// apply makes the estimate at least as bad as sample s says. A batch's
+// time (pwrites and fdatasync) is charged to the cost that dominates it,
+// the others taken at their start-up values: to the bandwidth for a large
+// batch, to the per-pwrite cost for a scattered one, to the fixed cost of
+// an fdatasync otherwise. Charging a large batch's slow fdatasync to the
+// fixed cost instead would reserve the time of a whole batch's write-out
+// for the flush's final sync, and leave no bound at all.
 func (b *budget) apply(s sample) {
-	b.sync = max(b.sync, s.sync)
-	if s.bytes >= bwSampleMin {
-		if bw := float64(s.bytes) / (s.write + s.sync).Seconds(); bw < b.bw {
-			b.bw = bw
+	t := s.write + s.sync
+	bytesAt0 := time.Duration(float64(s.bytes) / b.bw0 * 1e9)
+	switch {
+	case s.bytes >= bwSampleMin:
+		if rest := t - b.sync0 - time.Duration(s.ios)*minPerIO; rest > 0 {
+			b.bw = min(b.bw, float64(s.bytes)/rest.Seconds())
 		}
-	}
-	if s.ios > 0 {
-		// What the pwrites took beyond moving the bytes at the
-		// start-up bandwidth.
-		fixed := s.write - time.Duration(float64(s.bytes)/b.bw0*1e9)
-		b.perIO = max(b.perIO, fixed/time.Duration(s.ios))
+	case s.ios >= scatteredIOs:
+		if rest := t - b.sync0 - bytesAt0; rest > 0 {
+			b.perIO = max(b.perIO, rest/time.Duration(s.ios))
+		}
+	default:
+		b.sync = max(b.sync, t-bytesAt0-time.Duration(s.ios)*minPerIO)
 	}
 }
 

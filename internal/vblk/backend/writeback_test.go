@@ -96,11 +96,17 @@ func TestBudgetFollowsTheWorstRecentBatch(t *testing.T) {
 	// A batch at 190 MB/s: the same 2 MiB no longer fits.
 	b.observe(4<<20, 4, 20*time.Millisecond, 2*time.Millisecond)
 	assert.False(t, b.fits(2<<20, 1))
-	assert.InDelta(t, 4e6/0.022*1.048576, b.estimate().Bandwidth, 1e5)
-	assert.Equal(t, 2*time.Millisecond, b.estimate().Sync, "the worst fdatasync is reserved")
+	assert.InDelta(t, 192e6, b.estimate().Bandwidth, 1e6)
 	// Once the slow batch is out of the window, the start-up figures hold again.
 	b.refresh(time.Now().Add(b.window + time.Second))
 	assert.True(t, b.fits(2<<20, 1))
+
+	// A slow fdatasync of a small batch is reserved for the final one.
+	b.observe(4096, 1, 10*time.Microsecond, 5*time.Millisecond)
+	assert.InDelta(t, float64(5*time.Millisecond), float64(b.estimate().Sync), float64(100*time.Microsecond))
+	assert.False(t, b.fits(2<<20, 1))
+	assert.True(t, b.fits(1<<20, 1))
+	b.refresh(time.Now().Add(b.window + time.Second))
 
 	// Scattered writes count: 1.6 MB fits in one pwrite, not in 400.
 	assert.True(t, b.fits(400*4096, 1))

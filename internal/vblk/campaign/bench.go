@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -33,7 +34,11 @@ type BenchConfig struct {
 	Bandwidth float64 // MB/s; 0 = measure once
 	SyncLat   time.Duration
 	Rounds    int // configurations take turns this many times (default 10)
-	Log       io.Writer
+	// DiskLatency is added to every fdatasync of the vblk images (the
+	// backend's -disk-latency), as a slower disk would. The file-system
+	// configurations cannot model it and are left out when it is set.
+	DiskLatency time.Duration
+	Log         io.Writer
 }
 
 // Result is one configuration's numbers.
@@ -52,6 +57,11 @@ type Report struct {
 	Ratios  map[string]float64 `json:"ratios"`
 	Supply  string             `json:"supply"`
 	Bound   int64              `json:"bound_bytes"`
+	// DiskLatency is the modelled latency added to every fdatasync.
+	DiskLatency time.Duration `json:"disk_latency_ns,omitempty"`
+	// AtDiskLatency is the same benchmark's vblk policies with a disk
+	// latency, when one was asked for.
+	AtDiskLatency *Report `json:"at_disk_latency,omitempty"`
 }
 
 // Get returns the named configuration's result.
@@ -90,7 +100,16 @@ func RunBench(cfg BenchConfig) (Report, error) {
 			return rep, err
 		}
 		cfg.Bandwidth, cfg.SyncLat = bw/1e6, lat
+		if cfg.DiskLatency > 0 {
+			// What the backend would measure through its latency
+			// model: one more latency per fdatasync, one fdatasync
+			// per 16 MiB bandwidth pass.
+			const pass = 16 << 20
+			cfg.Bandwidth = pass / (pass/bw + cfg.DiskLatency.Seconds()) / 1e6
+			cfg.SyncLat += cfg.DiskLatency
+		}
 	}
+	rep.DiskLatency = cfg.DiskLatency
 	s := power.Supply{Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth * 1e6, SyncLatency: cfg.SyncLat}
 	rep.Supply, rep.Bound = s.String(), s.Bound()
 	logf := func(format string, args ...any) {
@@ -119,6 +138,9 @@ func RunBench(cfg BenchConfig) (Report, error) {
 		runs = append(runs, r)
 	}
 	for _, sync := range []string{"FULL", "OFF"} {
+		if cfg.DiskLatency > 0 {
+			break
+		}
 		r, err := openOS(cfg, sync)
 		if err != nil {
 			return rep, err
@@ -155,6 +177,9 @@ func RunBench(cfg BenchConfig) (Report, error) {
 		"buffered/unsafe":     b.CommitsPerS / u.CommitsPerS,
 		"buffered/sync":       b.CommitsPerS / sy.CommitsPerS,
 		"p99 buffered/unsafe": b.P99us / u.P99us,
+	}
+	if off := rep.Get("os-off"); off.CommitsPerS > 0 {
+		rep.Ratios["unsafe/os-off"] = u.CommitsPerS / off.CommitsPerS
 	}
 	return rep, nil
 }
@@ -234,7 +259,8 @@ func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 	image := filepath.Join(cfg.Dir, "bench-"+policy+".img")
 	os.Remove(image)
 	opts := ServeOpts{Image: image, Policy: policy, Shm: shmPath(cfg.Dir, "bench-"+policy), Sectors: cfg.Sectors,
-		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat}
+		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat,
+		DiskLatency: cfg.DiskLatency}
 	be, err := StartBackend(cfg.Launcher, opts)
 	if err != nil {
 		return nil, err
@@ -242,6 +268,15 @@ func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 	r := &benchRun{name: policy}
 	r.closers = append(r.closers, func() error {
 		err := be.Stop()
+		if cfg.Log != nil {
+			// What the write-back did and the flush cost model it
+			// ended with.
+			for _, l := range strings.Split(be.Log(), "\n") {
+				if strings.Contains(l, "shut down") || strings.Contains(l, "flush budget") {
+					fmt.Fprintf(cfg.Log, "%s backend: %s\n", policy, strings.TrimPrefix(l, "vblk serve: "))
+				}
+			}
+		}
 		os.Remove(image)
 		os.Remove(opts.Shm)
 		return err

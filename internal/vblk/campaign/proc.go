@@ -53,6 +53,9 @@ type ServeOpts struct {
 	Bandwidth     float64 // MB/s; 0 = let the backend measure
 	SyncLat       time.Duration
 	ExcludeStalls bool // -exclude-stalls
+	// DiskLatency is added to every fdatasync of the image (-disk-latency).
+	DiskLatency time.Duration
+	CrashSeed   uint64 // -crash-seed: the medium's fates at a cut
 }
 
 func (o ServeOpts) args() []string {
@@ -71,6 +74,12 @@ func (o ServeOpts) args() []string {
 	}
 	if o.Margin > 0 {
 		a = append(a, "-margin", o.Margin.String())
+	}
+	if o.DiskLatency > 0 {
+		a = append(a, "-disk-latency", o.DiskLatency.String())
+	}
+	if o.CrashSeed != 0 {
+		a = append(a, "-crash-seed", fmt.Sprint(o.CrashSeed))
 	}
 	if o.Bandwidth > 0 {
 		a = append(a, "-bandwidth", fmt.Sprint(o.Bandwidth))
