@@ -62,13 +62,18 @@ func ParsePolicy(s string) (Policy, error) {
 	return 0, fmt.Errorf("unknown policy %q (want sync, buffered or unsafe)", s)
 }
 
-// Store is the backing image (power.File in production).
+// Store is the backing image (power.File in production). A store that
+// also has a Size method (power.File does) has every write checked against
+// its current size: an image can shrink behind the backend's back, and a
+// write past its end must fail, not grow it.
 type Store interface {
 	io.ReaderAt
 	io.WriterAt
 	Sync() error
-	// Size is the image's current size: it can shrink behind the
-	// backend's back, and a write past its end must fail, not grow it.
+}
+
+// sizer is a Store that knows its current size.
+type sizer interface {
 	Size() (int64, error)
 }
 
@@ -78,7 +83,11 @@ var errShortImage = errors.New("backend: the image is shorter than its capacity 
 
 // fits reports whether [off, off+n) lies inside the image as it is now.
 func fits(s Store, off int64, n int) error {
-	size, err := s.Size()
+	z, ok := s.(sizer)
+	if !ok {
+		return nil
+	}
+	size, err := z.Size()
 	if err != nil {
 		return err
 	}
