@@ -112,6 +112,14 @@ func TestBudgetFollowsTheWorstRecentBatch(t *testing.T) {
 	assert.True(t, b.fits(400*4096, 1))
 	assert.False(t, b.fits(400*4096, 400))
 
+	// A batch slower than any bound is a host stall: counted, not applied.
+	before := b.estimate()
+	b.observe(4096, 1, 10*time.Microsecond, 140*time.Millisecond)
+	after := b.estimate()
+	assert.Equal(t, int64(1), after.Stalls)
+	after.Stalls = 0
+	assert.Equal(t, before, after)
+
 	// Slow pwrites (a disk adding latency to each) raise the per-pwrite cost.
 	b.observe(64<<10, 8, 8*time.Millisecond, time.Millisecond)
 	assert.GreaterOrEqual(t, b.estimate().PerIO, 900*time.Microsecond)
