@@ -54,12 +54,8 @@ type sample struct {
 const minPerIO = 20 * time.Microsecond
 
 // bwSampleMin: batches smaller than this say more about fixed costs than
-// about bandwidth; scatteredIOs: a smaller batch with this many pwrites
-// says most about their cost.
-const (
-	bwSampleMin  = 256 << 10
-	scatteredIOs = 8
-)
+// about bandwidth.
+const bwSampleMin = 256 << 10
 
 func newBudget(total time.Duration, bandwidth float64, syncLatency time.Duration) *budget {
 	b := &budget{total: total, bw0: bandwidth, sync0: syncLatency, window: 10 * time.Second, samples: make([]sample, 0, 256)}
@@ -118,13 +114,18 @@ func (b *budget) recompute(now time.Time) {
 	}
 }
 
-// apply makes the estimate at least as bad as sample s says. A batch's
-// time (pwrites and fdatasync) is charged to the cost that dominates it,
-// the others taken at their start-up values: to the bandwidth for a large
-// batch, to the per-pwrite cost for a scattered one, to the fixed cost of
-// an fdatasync otherwise. Charging a large batch's slow fdatasync to the
-// fixed cost instead would reserve the time of a whole batch's write-out
-// for the flush's final sync, and leave no bound at all.
+// apply makes the estimate at least as bad as sample s says. Each part of
+// a batch's time is charged to the cost it measures, the others taken at
+// their start-up values:
+//   - the pwrites' time beyond moving the bytes, per pwrite: the
+//     per-pwrite cost (the flush issues the same system calls);
+//   - a large batch's pwrites and fdatasync: the bandwidth;
+//   - a small batch's fdatasync: the fixed cost of the flush's final one.
+//
+// Charging a large batch's slow fdatasync to the fixed cost instead would
+// reserve the time of a whole batch's write-out for the final sync and
+// leave no bound at all; charging it to the pwrites would do the same to
+// every scattered write.
 //
 // A sample by which not even one maximal request could be flushed in
 // time is a stall of the host (a descheduled vCPU, here up to 140 ms for a
@@ -144,20 +145,19 @@ func (b *budget) apply(s sample) {
 }
 
 func (b *budget) charge(s sample) {
-	t := s.write + s.sync
 	bytesAt0 := time.Duration(float64(s.bytes) / b.bw0 * 1e9)
-	switch {
-	case s.bytes >= bwSampleMin:
-		if rest := t - b.sync0 - time.Duration(s.ios)*minPerIO; rest > 0 {
-			b.bw = min(b.bw, float64(s.bytes)/rest.Seconds())
-		}
-	case s.ios >= scatteredIOs:
-		if rest := t - b.sync0 - bytesAt0; rest > 0 {
+	if s.ios > 0 {
+		if rest := s.write - bytesAt0; rest > 0 {
 			b.perIO = max(b.perIO, rest/time.Duration(s.ios))
 		}
-	default:
-		b.sync = max(b.sync, t-bytesAt0-time.Duration(s.ios)*minPerIO)
 	}
+	if s.bytes >= bwSampleMin {
+		if rest := s.write + s.sync - b.sync0 - time.Duration(s.ios)*minPerIO; rest > 0 {
+			b.bw = min(b.bw, float64(s.bytes)/rest.Seconds())
+		}
+		return
+	}
+	b.sync = max(b.sync, s.sync-bytesAt0)
 }
 
 // Estimate is the flush cost model in force.

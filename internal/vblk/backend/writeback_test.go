@@ -121,7 +121,7 @@ func TestBudgetFollowsTheWorstRecentBatch(t *testing.T) {
 	assert.Equal(t, before, after)
 
 	// Slow pwrites (a disk adding latency to each) raise the per-pwrite cost.
-	b.observe(64<<10, 8, 8*time.Millisecond, time.Millisecond)
+	b.observe(64<<10, 8, 8*time.Millisecond, 100*time.Microsecond)
 	assert.GreaterOrEqual(t, b.estimate().PerIO, 900*time.Microsecond)
 	assert.False(t, b.fits(64<<10, 8))
 }
