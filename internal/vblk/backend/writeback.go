@@ -2,8 +2,11 @@ package backend
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
@@ -75,6 +78,20 @@ type writeback struct {
 
 const maxBatch = 8 << 20 // bytes per write-back batch outside a drain
 const maxRun = 1 << 20   // bytes per coalesced pwrite
+
+// SCHED_FIFO priorities of the backend's threads, all below the power-fail
+// path's (power.Realtime, 50).
+const (
+	writebackPriority = 10
+	doorbellPriority  = 20
+)
+
+// realtime puts the calling thread under SCHED_FIFO at prio, best effort
+// (it needs CAP_SYS_NICE; without it the thread keeps normal priority).
+func realtime(prio uint32) {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: 1 /* SCHED_FIFO */, Priority: prio}
+	_ = unix.SchedSetAttr(0, &attr, 0)
+}
 
 // testHookBatch, when set, runs in the write-back loop after it has taken
 // a batch and released the lock, before its first pwrite.
@@ -222,6 +239,16 @@ func (w *writeback) due() bool {
 
 func (w *writeback) loop() {
 	defer close(w.done)
+	if w.flush != nil {
+		// The write-back's batches are the measurements the bound is
+		// made of, and the flush runs at real-time priority: measured
+		// at normal priority, every preemption by an unrelated process
+		// would count as disk time. Below the flush's priority, so the
+		// flush still preempts it.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		realtime(writebackPriority)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var buf []byte
