@@ -58,7 +58,7 @@ func TestCrashtestSmall(t *testing.T) {
 		t.Skip("starts backends")
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"crashtest", "-policy", "buffered,unsafe", "-cuts", "3", "-kills", "1", "-bandwidth", "500", "-disk-latency", "0", "-dir", t.TempDir()}, &out, &errb)
+	code := run([]string{"crashtest", "-policy", "buffered,unsafe", "-cuts", "3", "-kills", "1", "-bandwidth", "500", "-dir", t.TempDir()}, &out, &errb)
 	assert.Equal(t, 0, code, out.String()+errb.String())
 	assert.Contains(t, out.String(), "PASS: no acknowledged commit lost")
 	assert.Contains(t, out.String(), "EXPECTED LOSS")
