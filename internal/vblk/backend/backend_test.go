@@ -418,6 +418,28 @@ func TestCoalescing(t *testing.T) {
 	assert.LessOrEqual(t, st.Runs, int64(3), "64 contiguous extents go out in a few pwrites")
 }
 
+// TestCoalescingOverlaps: WAL commits rewrite the sector the previous one
+// ended in. Such extents join one pwrite, the newest copy of the shared
+// sector wins, and the flush cost counts one pwrite, not one per commit.
+func TestCoalescingOverlaps(t *testing.T) {
+	store := newMemStore(4096)
+	store.gate = make(chan struct{})
+	g := newRig(t, backend.Config{Policy: backend.Buffered, Store: store, Capacity: 4096, Bound: 8 << 20})
+	want := make([]byte, 4096*512)
+	for i := 0; i < 64; i++ {
+		lba := uint64(i * 8) // 9 sectors: the last one is the next write's first
+		buf := randBytes(9 * 512)
+		require.NoError(t, g.conn.WriteSectorsFUA(ctx, lba, buf))
+		copy(want[lba*512:], buf)
+	}
+	assert.LessOrEqual(t, g.dev.Stats().DirtyIOs, int64(2), "the queued commits are one or two pwrites")
+	close(store.gate)
+	require.NoError(t, g.dev.Close())
+	st := g.dev.Stats()
+	assert.LessOrEqual(t, st.Runs, int64(3), "64 overlapping extents go out in a few pwrites")
+	assert.True(t, bytes.Equal(want[:65*8*512], store.snapshot(0, 65*8*512)), "the newest copy of every sector is on the image")
+}
+
 func TestBoundTooSmall(t *testing.T) {
 	_, err := backend.New(backend.Config{Policy: backend.Buffered, Store: newMemStore(10), Capacity: 10, Bound: 1000})
 	assert.Error(t, err)

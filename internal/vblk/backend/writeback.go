@@ -62,7 +62,7 @@ type writeback struct {
 	queue    []*extent
 	index    map[uint64]sref
 	dirty    int64 // bytes
-	dirtyIOs int64 // pwrites a flush of the queue needs, at most
+	dirtyIOs int64 // pwrites a flush of the queue needs (planRuns over it)
 	stopped  bool  // no more writes accepted
 	draining bool  // write everything back now
 	quit     bool  // the loop should end
@@ -71,9 +71,11 @@ type writeback struct {
 	// The run the write-back is pwriting now, sectors [pwLo, pwHi).
 	pwriting   bool
 	pwLo, pwHi uint64
-	releases   uint64 // batches released: a read retries if one ends under it
-	st         Stats
-	done       chan struct{}
+	// The sectors the queue's last run covers (see startsRun).
+	tailLo, tailHi uint64
+	releases       uint64 // batches released: a read retries if one ends under it
+	st             Stats
+	done           chan struct{}
 }
 
 const maxBatch = 8 << 20 // bytes per write-back batch outside a drain
@@ -119,21 +121,32 @@ func (w *writeback) fits(n, ios int64) bool {
 	return w.flush == nil || w.flush.fits(w.dirty+n, w.dirtyIOs+ios)
 }
 
+// startsRun decides whether e, appended now, starts a pwrite of its own
+// or joins the queue's last run (mu held), and returns the pwrites it adds.
+func (w *writeback) startsRun(e *extent) int64 {
+	end := e.lba + uint64(len(e.data)/transport.SectorSize)
+	e.newRun = len(w.queue) == 0 || !joins(w.tailLo, w.tailHi, e.lba, end)
+	if e.newRun {
+		return 1
+	}
+	return 0
+}
+
+// joins reports whether an extent [lo, hi) can join a run [runLo, runHi):
+// it starts inside the run or right after it (a commit's first sector is
+// often the previous commit's last, rewritten), and the run stays within
+// maxRun.
+func joins(runLo, runHi, lo, hi uint64) bool {
+	return lo >= runLo && lo <= runHi && (max(runHi, hi)-runLo)*transport.SectorSize <= maxRun
+}
+
 // write buffers src at lba, waiting while the buffer is at its limit.
 func (w *writeback) write(lba uint64, src []byte) transport.ErrCode {
 	e := &extent{lba: lba, data: append([]byte(nil), src...), at: time.Now()}
 	n := int64(len(src))
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	e.newRun = true
-	if k := len(w.queue); k > 0 {
-		prev := w.queue[k-1]
-		e.newRun = prev.lba+uint64(len(prev.data)/transport.SectorSize) != lba
-	}
-	ios := int64(0)
-	if e.newRun {
-		ios = 1
-	}
+	ios := w.startsRun(e)
 	if !w.stopped && w.dirty > 0 && !w.fits(n, ios) {
 		// Throttle: the completion of this request is delayed until the
 		// write-back has made room. Never an error.
@@ -142,18 +155,9 @@ func (w *writeback) write(lba uint64, src []byte) transport.ErrCode {
 		w.work.Signal()
 		for !w.stopped && w.dead == nil && w.dirty > 0 && !w.fits(n, ios) {
 			w.space.Wait()
+			ios = w.startsRun(e) // the queue may have drained meanwhile
 		}
 		w.st.ThrottleTime += time.Since(start)
-		// The queue may have drained meanwhile.
-		e.newRun = true
-		if k := len(w.queue); k > 0 {
-			prev := w.queue[k-1]
-			e.newRun = prev.lba+uint64(len(prev.data)/transport.SectorSize) != lba
-		}
-		ios = 0
-		if e.newRun {
-			ios = 1
-		}
 	}
 	if w.stopped {
 		return transport.ErrPowerFail
@@ -162,6 +166,12 @@ func (w *writeback) write(lba uint64, src []byte) transport.ErrCode {
 		return errCode(w.dead)
 	}
 	w.queue = append(w.queue, e)
+	end := lba + uint64(len(src)/transport.SectorSize)
+	if e.newRun {
+		w.tailLo, w.tailHi = lba, end
+	} else {
+		w.tailHi = max(w.tailHi, end)
+	}
 	for i := range len(src) / transport.SectorSize {
 		w.index[lba+uint64(i)] = sref{e, i}
 	}
@@ -357,7 +367,7 @@ func (w *writeback) release(k int) {
 	w.releases++
 	for done := 0; done < k; {
 		n := min(k-done, 64)
-		var freed, ios int64
+		var freed int64
 		for _, e := range w.queue[:n] {
 			for i := range len(e.data) / transport.SectorSize {
 				if r, ok := w.index[e.lba+uint64(i)]; ok && r.e == e {
@@ -365,50 +375,63 @@ func (w *writeback) release(k int) {
 				}
 			}
 			freed += int64(len(e.data))
-			if e.newRun {
-				ios++
-			}
 		}
 		clear(w.queue[:n])
 		w.queue = w.queue[n:]
 		w.dirty -= freed
-		w.dirtyIOs -= ios
-		if len(w.queue) > 0 && !w.queue[0].newRun {
-			// The new head starts a run of its own now.
-			w.queue[0].newRun = true
-			w.dirtyIOs++
-		}
 		done += n
-		w.space.Broadcast()
 		if done < k {
 			w.mu.Unlock()
 			w.mu.Lock()
 		}
 	}
+	w.replan()
+	w.space.Broadcast()
 }
 
-// planRuns groups a batch into runs: extents that follow each other both in
-// the queue and on disk, at most maxRun bytes each.
+// replan recounts the pwrites a flush of the queue takes, as planRuns will
+// group them, after its head has gone (mu held).
+func (w *writeback) replan() {
+	w.dirtyIOs = 0
+	var lo, hi uint64
+	for i, e := range w.queue {
+		end := e.lba + uint64(len(e.data)/transport.SectorSize)
+		e.newRun = i == 0 || !joins(lo, hi, e.lba, end)
+		if e.newRun {
+			w.dirtyIOs++
+			lo, hi = e.lba, end
+		} else {
+			hi = max(hi, end)
+		}
+	}
+	w.tailLo, w.tailHi = lo, hi
+}
+
+// planRuns groups a batch into runs: consecutive extents of the queue that
+// each start inside or right after the run so far (see joins), at most
+// maxRun bytes each. A run is one pwrite.
 func planRuns(batch []*extent) [][]*extent {
 	var runs [][]*extent
-	var next uint64
-	size := 0
+	var lo, hi uint64
 	for i, e := range batch {
-		if i == 0 || e.lba != next || size+len(e.data) > maxRun {
+		end := e.lba + uint64(len(e.data)/transport.SectorSize)
+		if i == 0 || !joins(lo, hi, e.lba, end) {
 			runs = append(runs, nil)
-			size = 0
+			lo, hi = e.lba, end
 		}
 		runs[len(runs)-1] = append(runs[len(runs)-1], e)
-		size += len(e.data)
-		next = e.lba + uint64(len(e.data)/transport.SectorSize)
+		hi = max(hi, end)
 	}
 	return runs
 }
 
 // runSpan is the sector range a run covers.
 func runSpan(run []*extent) (lo, hi uint64) {
-	last := run[len(run)-1]
-	return run[0].lba, last.lba + uint64(len(last.data)/transport.SectorSize)
+	lo = run[0].lba
+	for _, e := range run {
+		hi = max(hi, e.lba+uint64(len(e.data)/transport.SectorSize))
+	}
+	return lo, hi
 }
 
 // fitsRuns checks that every run lies inside the image as it is now: a
@@ -426,13 +449,20 @@ func fitsRuns(s Store, runs [][]*extent) error {
 }
 
 // writeRun writes one run with one pwrite (a lone extent from its own
-// buffer, without a copy). It returns the scratch buffer for reuse.
+// buffer, without a copy). Extents are laid into the run's buffer in queue
+// order, so where they overlap the newest wins. It returns the scratch
+// buffer for reuse.
 func writeRun(s Store, run []*extent, buf []byte) ([]byte, error) {
 	data := run[0].data
 	if len(run) > 1 {
-		buf = buf[:0]
+		lo, hi := runSpan(run)
+		n := int((hi - lo) * transport.SectorSize)
+		if cap(buf) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
 		for _, e := range run {
-			buf = append(buf, e.data...)
+			copy(buf[(e.lba-lo)*transport.SectorSize:], e.data)
 		}
 		data = buf
 	}

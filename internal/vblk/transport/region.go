@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -21,6 +22,10 @@ type Region struct {
 	mem    []byte
 	file   *os.File
 	driver bool // the backend page is mapped read-only
+	// live guards mem against Close for WaitPowerCut, which runs on a
+	// thread of its own for as long as the backend does.
+	live   sync.RWMutex
+	closed bool
 
 	// Spin is how long a waiter polls a word before it sleeps in
 	// FUTEX_WAIT. Measured on the 2-core development machine (see the commit
@@ -134,8 +139,13 @@ func mapFile(f *os.File) (*Region, error) {
 	return &Region{mem: mem, file: f, Spin: DefaultSpin}, nil
 }
 
-// Close unmaps the region.
+// Close unmaps the region. A WaitPowerCut in progress stops touching it
+// first (and never returns).
 func (r *Region) Close() error {
+	r.live.Lock()
+	r.closed = true
+	r.live.Unlock()
+	futexWake(r.word(bckPowerFlag))
 	err := unix.Munmap(r.mem)
 	if r.file != nil {
 		if cerr := r.file.Close(); err == nil {
@@ -464,10 +474,26 @@ func (r *Region) PowerCut(t0 time.Time) {
 	futexWake(r.word(bckPowerFlag))
 }
 
-// WaitPowerCut blocks until PowerCut and returns its instant.
+// WaitPowerCut blocks until PowerCut and returns its instant. If the
+// region is closed first it never returns: there is no cut to report, and
+// the memory it watched is gone.
 func (r *Region) WaitPowerCut() time.Time {
-	for atomic.LoadUint32(r.word(bckPowerFlag)) == 0 {
-		futexWait(r.word(bckPowerFlag), 0, time.Second)
+	flag := r.word(bckPowerFlag)
+	for {
+		r.live.RLock()
+		if r.closed {
+			r.live.RUnlock()
+			select {}
+		}
+		if atomic.LoadUint32(flag) != 0 {
+			t := time.Unix(0, atomic.LoadInt64((*int64)(unsafe.Pointer(&r.mem[bckPowerCut]))))
+			r.live.RUnlock()
+			return t
+		}
+		r.live.RUnlock()
+		// On memory unmapped meanwhile the futex call fails (EFAULT)
+		// or sleeps on whatever is mapped there now; it touches
+		// nothing, and the check above ends the loop.
+		futexWait(flag, 0, time.Second)
 	}
-	return time.Unix(0, atomic.LoadInt64((*int64)(unsafe.Pointer(&r.mem[bckPowerCut]))))
 }
