@@ -17,7 +17,7 @@ type extent struct {
 	lba     uint64
 	data    []byte
 	at      time.Time // when it was acknowledged
-	newRun  bool      // does not continue the extent queued before it on disk
+	newRun  bool      // starts a pwrite of its own (see planRuns; guarded by mu)
 	written bool      // pwritten by the write-back (guarded by mu)
 }
 
@@ -29,15 +29,15 @@ type sref struct {
 
 // writeback is the buffer of the buffered and unsafe policies. Writes append
 // to a FIFO of extents; one goroutine writes the FIFO's head back in arrival
-// order, merging runs of extents that are contiguous on disk into a single
-// pwrite. An extent leaves the buffer (and stops counting as dirty) only
+// order, merging extents that continue one another on disk (contiguous or
+// overlapping) into a single pwrite. An extent leaves the buffer (and stops counting as dirty) only
 // after its write-back — and, when durable is set, the fdatasync after it —
 // has finished, so at every instant dirty counts exactly the bytes a
 // power-fail flush would still have to write.
 //
 // No lock is held across I/O. The write-back checks for a power-fail flush
 // and announces its pwrite under mu, one run at a time, so the flush (on a
-// real-time thread) never waits behind a normal-priority thread's batch: it
+// highest real-time priority) never waits behind the write-back's batch: it
 // starts writing at once, and afterwards rewrites the newest copy of the
 // sectors of the one run that may still have been in flight.
 type writeback struct {
