@@ -57,10 +57,15 @@ func PrepareImage(path string, sectors uint64) error {
 	return f.Sync()
 }
 
-// lockImage takes an exclusive flock on the image (creating it if needed)
-// for as long as the returned file stays open: one backend per image.
-func lockImage(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// lockImage takes an exclusive flock on the image (creating it if create
+// is set) for as long as the returned file stays open: one backend per
+// image.
+func lockImage(path string, create bool) (*os.File, error) {
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +87,7 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	lock, err := lockImage(cfg.Image)
+	lock, err := lockImage(cfg.Image, cfg.CreateSectors > 0)
 	if err != nil {
 		return err
 	}
