@@ -188,8 +188,9 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		// normal thread on a loaded machine took ~48 µs of a commit's
 		// round trip). Its spin is bounded (r.Spin per request), and it
 		// sits below the power-fail path's priority.
+		// Never unlocked: the thread ends with the goroutine instead of
+		// going back to the scheduler at real-time priority.
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		realtime(doorbellPriority)
 		for {
 			seq, err := r.WaitDoorbell(last, stop)

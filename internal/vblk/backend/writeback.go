@@ -254,9 +254,10 @@ func (w *writeback) loop() {
 		// made of, and the flush runs at real-time priority: measured
 		// at normal priority, every preemption by an unrelated process
 		// would count as disk time. Below the flush's priority, so the
-		// flush still preempts it.
+		// flush still preempts it. Never unlocked: the thread ends
+		// with the goroutine instead of going back to the scheduler at
+		// real-time priority.
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		realtime(writebackPriority)
 	}
 	w.mu.Lock()
