@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 )
@@ -320,6 +322,11 @@ func (d *Device) PowerFail() (FlushStats, error) {
 		// CAP_SYS_NICE).
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+		if prev, err := unix.SchedGetAttr(0, 0); err == nil {
+			// The thread goes back to the scheduler afterwards: at
+			// the priority it came with.
+			defer unix.SchedSetAttr(0, prev, 0)
+		}
 		power.Realtime()
 		return d.wb.powerFlush()
 	case Unsafe:
