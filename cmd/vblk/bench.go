@@ -21,6 +21,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	detect := fs.Duration("detect", time.Millisecond, "power-fail detection delay")
 	margin := fs.Duration("margin", time.Millisecond, "safety margin")
 	bw := fs.Float64("bandwidth", 0, "write bandwidth in MB/s (0: measure)")
+	diskLat := fs.Duration("disk-latency", time.Millisecond, "also run the vblk policies with this latency added to every fdatasync, as on a consumer SSD (0: skip)")
 	dir := fs.String("dir", "", "work directory (default: a temporary one)")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
@@ -49,6 +50,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vblk bench:", err)
 		return 1
 	}
+	if *diskLat > 0 {
+		lcfg := cfg
+		lcfg.DiskLatency = *diskLat
+		lrep, err := campaign.RunBench(lcfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "vblk bench -disk-latency %v: %v\n", *diskLat, err)
+			return 1
+		}
+		rep.AtDiskLatency = &lrep
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -58,12 +69,27 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	fmt.Fprintf(stdout, "%-9s %12s %10s %10s\n", "config", "commits/s", "p50 µs", "p99 µs")
-	for _, c := range rep.Configs {
-		fmt.Fprintf(stdout, "%-9s %12.0f %10.1f %10.1f\n", c.Name, c.CommitsPerS, c.P50us, c.P99us)
+	printReport(stdout, rep)
+	if rep.AtDiskLatency != nil {
+		fmt.Fprintln(stdout)
+		printReport(stdout, *rep.AtDiskLatency)
 	}
-	fmt.Fprintf(stdout, "buffered/unsafe %.2f   buffered/sync %.2f   p99 buffered/unsafe %.2f\n",
-		rep.Ratios["buffered/unsafe"], rep.Ratios["buffered/sync"], rep.Ratios["p99 buffered/unsafe"])
-	fmt.Fprintf(stdout, "supply: %s\n", rep.Supply)
 	return 0
+}
+
+// printReport prints one table with its ratios and the supply.
+func printReport(w io.Writer, rep campaign.Report) {
+	if rep.DiskLatency > 0 {
+		fmt.Fprintf(w, "with %v added to every fdatasync (-disk-latency):\n", rep.DiskLatency)
+	}
+	fmt.Fprintf(w, "%-9s %12s %10s %10s\n", "config", "commits/s", "p50 µs", "p99 µs")
+	for _, c := range rep.Configs {
+		fmt.Fprintf(w, "%-9s %12.0f %10.1f %10.1f\n", c.Name, c.CommitsPerS, c.P50us, c.P99us)
+	}
+	fmt.Fprintf(w, "buffered/unsafe %.2f   buffered/sync %.2f   p99 buffered/unsafe %.2f",
+		rep.Ratios["buffered/unsafe"], rep.Ratios["buffered/sync"], rep.Ratios["p99 buffered/unsafe"])
+	if r, ok := rep.Ratios["unsafe/os-off"]; ok {
+		fmt.Fprintf(w, "   unsafe/os-off %.2f", r)
+	}
+	fmt.Fprintf(w, "\nsupply: %s\n", rep.Supply)
 }

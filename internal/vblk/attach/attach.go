@@ -36,7 +36,7 @@ func NewBus(r *transport.Region) *shm.Bus {
 
 // Open maps the region at path, builds the driver and runs its Init.
 func Open(ctx context.Context, path string) (*Conn, error) {
-	r, err := transport.Open(path)
+	r, err := transport.OpenDriver(path)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
 )
@@ -62,11 +64,39 @@ func ParsePolicy(s string) (Policy, error) {
 	return 0, fmt.Errorf("unknown policy %q (want sync, buffered or unsafe)", s)
 }
 
-// Store is the backing image (power.File in production).
+// Store is the backing image (power.File in production). A store that
+// also has a Size method (power.File does) has every write checked against
+// its current size: an image can shrink behind the backend's back, and a
+// write past its end must fail, not grow it.
 type Store interface {
 	io.ReaderAt
 	io.WriterAt
 	Sync() error
+}
+
+// sizer is a Store that knows its current size.
+type sizer interface {
+	Size() (int64, error)
+}
+
+// errShortImage: a write would land past the end of the image, which was
+// truncated while the backend was running.
+var errShortImage = errors.New("backend: the image is shorter than its capacity (truncated while running?)")
+
+// fits reports whether [off, off+n) lies inside the image as it is now.
+func fits(s Store, off int64, n int) error {
+	z, ok := s.(sizer)
+	if !ok {
+		return nil
+	}
+	size, err := z.Size()
+	if err != nil {
+		return err
+	}
+	if off+int64(n) > size {
+		return errShortImage
+	}
+	return nil
 }
 
 // Config configures a Device.
@@ -77,6 +107,15 @@ type Config struct {
 	// Bound is the most dirty bytes the buffered policy may hold (the
 	// power supply's bound). Ignored by sync.
 	Bound int64
+	// FlushBudget, when set, is the time a power-fail flush has (hold-up
+	// less detection and margin), and Bandwidth and SyncLatency are the
+	// start-up measurement of the image's disk. The buffered policy then
+	// also bounds what a flush of the buffer would take by the worst of
+	// that measurement and its own recent write-back batches, counting
+	// both bytes and pwrites, with the worst recent fdatasync kept free.
+	FlushBudget time.Duration
+	Bandwidth   float64 // bytes/s
+	SyncLatency time.Duration
 	// UnsafeLimit caps the unsafe policy's buffer (memory, not
 	// durability). Default 256 MiB.
 	UnsafeLimit int64
@@ -96,12 +135,14 @@ type Stats struct {
 	Requests     int64
 	Errors       int64
 	Dirty        int64         // bytes buffered now
+	DirtyIOs     int64         // pwrites a flush of them would take, at most
 	MaxDirty     int64         // most bytes ever buffered at once
 	Throttled    int64         // writes that had to wait for the bound
 	ThrottleTime time.Duration // total time writes waited
 	WrittenBack  int64         // bytes written back
 	Batches      int64         // write-back batches
 	Runs         int64         // pwrites issued by write-back after coalescing
+	Estimate     Estimate      // the flush cost model in force (FlushBudget set)
 }
 
 // Device executes requests. Handle is called by one goroutine (the
@@ -139,12 +180,22 @@ func New(cfg Config) (*Device, error) {
 		if cfg.Bound < transport.DataSize {
 			return nil, fmt.Errorf("backend: dirty bound %d bytes is below one maximal request (%d): the supply cannot protect a buffer", cfg.Bound, transport.DataSize)
 		}
-		d.wb = newWriteback(cfg.Store, cfg.Bound, cfg.Bound/4, cfg.WriteBackAge, true, cfg.Logf)
+		var b *budget
+		if cfg.FlushBudget > 0 {
+			if cfg.Bandwidth <= 0 {
+				return nil, fmt.Errorf("backend: a flush budget needs the measured write bandwidth (got %v bytes/s)", cfg.Bandwidth)
+			}
+			b = newBudget(cfg.FlushBudget, cfg.Bandwidth, cfg.SyncLatency)
+			if !b.fits(transport.DataSize, 1) {
+				return nil, fmt.Errorf("backend: a power-fail flush of one maximal request (%d bytes) would not fit in %v: %v", transport.DataSize, cfg.FlushBudget, b.estimate())
+			}
+		}
+		d.wb = newWriteback(cfg.Store, cfg.Bound, cfg.Bound/4, b, cfg.WriteBackAge, true, cfg.Logf)
 	case Unsafe:
 		// Lazy, but not so lazy that the buffer grows into a garbage
 		// collector workload: write back (without syncing) every 8 MiB
 		// or UnsafeInterval.
-		d.wb = newWriteback(cfg.Store, cfg.UnsafeLimit, min(8<<20, cfg.UnsafeLimit/2), cfg.UnsafeInterval, false, cfg.Logf)
+		d.wb = newWriteback(cfg.Store, cfg.UnsafeLimit, min(8<<20, cfg.UnsafeLimit/2), nil, cfg.UnsafeInterval, false, cfg.Logf)
 	default:
 		return nil, fmt.Errorf("backend: bad policy %d", cfg.Policy)
 	}
@@ -215,6 +266,9 @@ func (d *Device) read(lba uint64, off int64, dst []byte) transport.ErrCode {
 }
 
 func (d *Device) write(lba uint64, off int64, src []byte, fua bool) transport.ErrCode {
+	if err := fits(d.cfg.Store, off, len(src)); err != nil {
+		return transport.ErrIO
+	}
 	if d.wb != nil {
 		// Under buffered, FUA is satisfied by the protected buffer;
 		// under unsafe nothing is guaranteed anyway.
@@ -268,6 +322,11 @@ func (d *Device) PowerFail() (FlushStats, error) {
 		// CAP_SYS_NICE).
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+		if prev, err := unix.SchedGetAttr(0, 0); err == nil {
+			// The thread goes back to the scheduler afterwards: at
+			// the priority it came with.
+			defer unix.SchedSetAttr(0, prev, 0)
+		}
 		power.Realtime()
 		return d.wb.powerFlush()
 	case Unsafe:

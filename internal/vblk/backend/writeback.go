@@ -2,8 +2,11 @@ package backend
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/drvsynth/drvsynth/internal/vblk/power"
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
@@ -14,7 +17,8 @@ type extent struct {
 	lba     uint64
 	data    []byte
 	at      time.Time // when it was acknowledged
-	written bool      // pwritten by the write-back (guarded by wmu)
+	newRun  bool      // starts a pwrite of its own (see planRuns; guarded by mu)
+	written bool      // pwritten by the write-back (guarded by mu)
 }
 
 // sref names sector i of an extent: the newest buffered copy of a sector.
@@ -25,52 +29,115 @@ type sref struct {
 
 // writeback is the buffer of the buffered and unsafe policies. Writes append
 // to a FIFO of extents; one goroutine writes the FIFO's head back in arrival
-// order, merging runs of extents that are contiguous on disk into a single
-// pwrite. An extent leaves the buffer (and stops counting as dirty) only
+// order, merging extents that continue one another on disk (contiguous or
+// overlapping) into a single pwrite. An extent leaves the buffer (and stops counting as dirty) only
 // after its write-back — and, when durable is set, the fdatasync after it —
 // has finished, so at every instant dirty counts exactly the bytes a
 // power-fail flush would still have to write.
+//
+// No lock is held across I/O. The write-back checks for a power-fail flush
+// and announces its pwrite under mu, one run at a time, so the flush (on a
+// highest real-time priority) never waits behind the write-back's batch: it
+// starts writing at once, and afterwards rewrites the newest copy of the
+// sectors of the one run that may still have been in flight.
 type writeback struct {
 	store   Store
-	limit   int64 // dirty bytes allowed
-	durable bool  // fdatasync after each batch (buffered)
-	// A batch starts once lowWater bytes are dirty or the oldest extent is
-	// maxAge old. Batching keeps the write-back from waking (and syncing)
-	// once per request, which on a 2-core machine takes CPU from the
-	// database; coalescing gets better too.
+	limit   int64   // dirty bytes allowed
+	flush   *budget // time the power-fail flush has, nil: bytes only
+	durable bool    // fdatasync after each batch (buffered)
+	// A batch starts once lowWater bytes are dirty (or a quarter of the
+	// flush budget is used) or the oldest extent is maxAge old. Batching
+	// keeps the write-back from waking (and syncing) once per request,
+	// which on a 2-core machine takes CPU from the database; coalescing
+	// gets better too.
 	lowWater int64
 	maxAge   time.Duration
 	logf     func(string, ...any)
 
-	wmu      sync.Mutex // held while write-back pwrites are in progress
 	mu       sync.Mutex
 	space    *sync.Cond // dirty went down
 	work     *sync.Cond // there may be something to write back
 	idle     *sync.Cond // a batch finished
+	pwDone   *sync.Cond // the write-back's pwrite in flight ended
 	queue    []*extent
 	index    map[uint64]sref
-	dirty    int64
+	dirty    int64 // bytes
+	dirtyIOs int64 // pwrites a flush of the queue needs (planRuns over it)
 	stopped  bool  // no more writes accepted
 	draining bool  // write everything back now
 	quit     bool  // the loop should end
-	dead     error // the store refused a write: power is gone
-	lastWB   time.Time
-	st       Stats
-	done     chan struct{}
+	flushing bool  // the power-fail flush owns the image: no more pwrites
+	dead     error // the store refused a write for good
+	// The run the write-back is pwriting now, sectors [pwLo, pwHi).
+	pwriting   bool
+	pwLo, pwHi uint64
+	// The sectors the queue's last run covers (see startsRun).
+	tailLo, tailHi uint64
+	releases       uint64 // batches released: a read retries if one ends under it
+	st             Stats
+	done           chan struct{}
 }
 
 const maxBatch = 8 << 20 // bytes per write-back batch outside a drain
 const maxRun = 1 << 20   // bytes per coalesced pwrite
 
-func newWriteback(store Store, limit, lowWater int64, maxAge time.Duration, durable bool, logf func(string, ...any)) *writeback {
-	w := &writeback{store: store, limit: limit, lowWater: lowWater, maxAge: maxAge, durable: durable, logf: logf,
-		index: map[uint64]sref{}, lastWB: time.Now(), done: make(chan struct{})}
+// SCHED_FIFO priorities of the backend's threads, all below the power-fail
+// path's (power.Realtime, 50).
+const (
+	writebackPriority = 10
+	doorbellPriority  = 20
+)
+
+// realtime puts the calling thread under SCHED_FIFO at prio, best effort
+// (it needs CAP_SYS_NICE; without it the thread keeps normal priority).
+func realtime(prio uint32) {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: 1 /* SCHED_FIFO */, Priority: prio}
+	_ = unix.SchedSetAttr(0, &attr, 0)
+}
+
+// testHookBatch, when set, runs in the write-back loop after it has taken
+// a batch and released the lock, before its first pwrite.
+var testHookBatch func()
+
+func newWriteback(store Store, limit, lowWater int64, flush *budget, maxAge time.Duration, durable bool, logf func(string, ...any)) *writeback {
+	w := &writeback{store: store, limit: limit, flush: flush, lowWater: lowWater, maxAge: maxAge, durable: durable, logf: logf,
+		index: map[uint64]sref{}, done: make(chan struct{})}
 	w.space = sync.NewCond(&w.mu)
 	w.work = sync.NewCond(&w.mu)
 	w.idle = sync.NewCond(&w.mu)
+	w.pwDone = sync.NewCond(&w.mu)
 	go w.loop()
 	go w.ticker()
 	return w
+}
+
+// fits reports whether n more bytes in ios more pwrites stay within the
+// bound (mu held): the byte limit, and the time a power-fail flush of
+// everything would take by the write-back's worst recent measurements.
+func (w *writeback) fits(n, ios int64) bool {
+	if w.dirty+n > w.limit {
+		return false
+	}
+	return w.flush == nil || w.flush.fits(w.dirty+n, w.dirtyIOs+ios)
+}
+
+// startsRun decides whether e, appended now, starts a pwrite of its own
+// or joins the queue's last run (mu held), and returns the pwrites it adds.
+func (w *writeback) startsRun(e *extent) int64 {
+	end := e.lba + uint64(len(e.data)/transport.SectorSize)
+	e.newRun = len(w.queue) == 0 || !joins(w.tailLo, w.tailHi, e.lba, end)
+	if e.newRun {
+		return 1
+	}
+	return 0
+}
+
+// joins reports whether an extent [lo, hi) can join a run [runLo, runHi):
+// it starts inside the run or right after it (a commit's first sector is
+// often the previous commit's last, rewritten), and the run stays within
+// maxRun.
+func joins(runLo, runHi, lo, hi uint64) bool {
+	return lo >= runLo && lo <= runHi && (max(runHi, hi)-runLo)*transport.SectorSize <= maxRun
 }
 
 // write buffers src at lba, waiting while the buffer is at its limit.
@@ -79,53 +146,76 @@ func (w *writeback) write(lba uint64, src []byte) transport.ErrCode {
 	n := int64(len(src))
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.stopped && w.dirty > 0 && w.dirty+n > w.limit {
+	ios := w.startsRun(e)
+	if !w.stopped && w.dirty > 0 && !w.fits(n, ios) {
 		// Throttle: the completion of this request is delayed until the
 		// write-back has made room. Never an error.
 		w.st.Throttled++
 		start := time.Now()
 		w.work.Signal()
-		for !w.stopped && w.dirty > 0 && w.dirty+n > w.limit {
+		for !w.stopped && w.dead == nil && w.dirty > 0 && !w.fits(n, ios) {
 			w.space.Wait()
+			ios = w.startsRun(e) // the queue may have drained meanwhile
 		}
 		w.st.ThrottleTime += time.Since(start)
 	}
 	if w.stopped {
 		return transport.ErrPowerFail
 	}
+	if w.dead != nil {
+		return errCode(w.dead)
+	}
 	w.queue = append(w.queue, e)
+	end := lba + uint64(len(src)/transport.SectorSize)
+	if e.newRun {
+		w.tailLo, w.tailHi = lba, end
+	} else {
+		w.tailHi = max(w.tailHi, end)
+	}
 	for i := range len(src) / transport.SectorSize {
 		w.index[lba+uint64(i)] = sref{e, i}
 	}
 	w.dirty += n
+	w.dirtyIOs += ios
 	w.st.MaxDirty = max(w.st.MaxDirty, w.dirty)
-	if w.dirty >= w.lowWater {
+	if w.dirty >= w.lowWater || (w.flush != nil && w.flush.quarter(w.dirty, w.dirtyIOs)) {
 		w.work.Signal()
 	}
 	return transport.ErrNone
 }
 
-// read fills dst from the image and overlays buffered sectors. The lock is
-// held across both so a write-back finishing in between cannot make a
-// sector vanish from the buffer before the image has it.
+// read fills dst from the image and overlays buffered sectors. The image is
+// read without the lock (no request waits behind a pread); if a batch was
+// released meanwhile, a sector may have left the buffer before the pread
+// saw it on the image, so the read starts again.
 func (w *writeback) read(lba uint64, off int64, dst []byte) transport.ErrCode {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	got, err := w.store.ReadAt(dst, off)
-	if err != nil {
-		// Short image: fine only if the buffer covers what is missing.
-		for i := got / transport.SectorSize; i < len(dst)/transport.SectorSize; i++ {
-			if _, ok := w.index[lba+uint64(i)]; !ok {
-				return transport.ErrIO
+	for {
+		w.mu.Lock()
+		gen := w.releases
+		w.mu.Unlock()
+		got, err := w.store.ReadAt(dst, off)
+		w.mu.Lock()
+		if w.releases != gen {
+			w.mu.Unlock()
+			continue
+		}
+		code := transport.ErrNone
+		if err != nil {
+			// Short image: fine only if the buffer covers what is missing.
+			for i := got / transport.SectorSize; i < len(dst)/transport.SectorSize; i++ {
+				if _, ok := w.index[lba+uint64(i)]; !ok {
+					code = transport.ErrIO
+				}
 			}
 		}
-	}
-	for i := range len(dst) / transport.SectorSize {
-		if r, ok := w.index[lba+uint64(i)]; ok {
-			copy(dst[i*transport.SectorSize:(i+1)*transport.SectorSize], r.e.data[r.i*transport.SectorSize:])
+		for i := range len(dst) / transport.SectorSize {
+			if r, ok := w.index[lba+uint64(i)]; ok {
+				copy(dst[i*transport.SectorSize:(i+1)*transport.SectorSize], r.e.data[r.i*transport.SectorSize:])
+			}
 		}
+		w.mu.Unlock()
+		return code
 	}
-	return transport.ErrNone
 }
 
 func (w *writeback) ticker() {
@@ -135,8 +225,11 @@ func (w *writeback) ticker() {
 		select {
 		case <-w.done:
 			return
-		case <-t.C:
+		case now := <-t.C:
 			w.mu.Lock()
+			if w.flush != nil {
+				w.flush.refresh(now)
+			}
 			w.work.Broadcast()
 			w.mu.Unlock()
 		}
@@ -148,7 +241,7 @@ func (w *writeback) due() bool {
 	if len(w.queue) == 0 {
 		return false
 	}
-	if w.draining || w.dirty >= w.lowWater {
+	if w.draining || w.dirty >= w.lowWater || (w.flush != nil && w.flush.quarter(w.dirty, w.dirtyIOs)) {
 		return true
 	}
 	return time.Since(w.queue[0].at) >= w.maxAge
@@ -156,13 +249,25 @@ func (w *writeback) due() bool {
 
 func (w *writeback) loop() {
 	defer close(w.done)
+	if w.flush != nil {
+		// The write-back's batches are the measurements the bound is
+		// made of, and the flush runs at real-time priority: measured
+		// at normal priority, every preemption by an unrelated process
+		// would count as disk time. Below the flush's priority, so the
+		// flush still preempts it. Never unlocked: the thread ends
+		// with the goroutine instead of going back to the scheduler at
+		// real-time priority.
+		runtime.LockOSThread()
+		realtime(writebackPriority)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	var buf []byte
 	for {
 		for !w.quit && w.dead == nil && !w.due() {
 			w.work.Wait()
 		}
-		if w.dead != nil || (w.quit && (!w.draining || len(w.queue) == 0)) {
+		if w.dead != nil || w.flushing || (w.quit && (!w.draining || len(w.queue) == 0)) {
 			w.idle.Broadcast()
 			return
 		}
@@ -171,23 +276,33 @@ func (w *writeback) loop() {
 			bytes += int64(len(w.queue[k].data))
 			k++
 		}
-		batch := w.queue[:k]
+		runs := planRuns(w.queue[:k])
 		w.mu.Unlock()
-		w.wmu.Lock()
-		runs, err := writeRuns(w.store, batch)
-		if err == nil {
-			for _, e := range batch {
-				e.written = true
-			}
+		if testHookBatch != nil {
+			testHookBatch()
 		}
-		w.wmu.Unlock()
+		start := time.Now()
+		var err error
+		buf, err = w.writeBatch(runs, buf)
+		wrote := time.Since(start)
+		if errors.Is(err, errFlushing) {
+			w.mu.Lock()
+			continue // the power-fail flush has the rest
+		}
+		var synced time.Duration
 		if err == nil && w.durable {
+			t := time.Now()
 			err = w.store.Sync()
+			synced = time.Since(t)
 		}
 		w.mu.Lock()
 		if err != nil {
-			if errors.Is(err, power.ErrPowerLost) {
+			if errors.Is(err, power.ErrPowerLost) || errors.Is(err, errShortImage) {
+				if errors.Is(err, errShortImage) {
+					w.logf("vblk backend: write-back stopped, %d buffered bytes cannot be written: %v", w.dirty, err)
+				}
 				w.dead = err
+				w.space.Broadcast()
 				continue
 			}
 			// A transient I/O error: keep the data, try again shortly.
@@ -197,78 +312,163 @@ func (w *writeback) loop() {
 			w.mu.Lock()
 			continue
 		}
-		// Release the batch in slices, dropping the lock in between, so
-		// a request never waits behind thousands of index deletions.
-		for done := 0; done < k; {
-			n := min(k-done, 64)
-			var freed int64
-			for _, e := range w.queue[:n] {
-				for i := range len(e.data) / transport.SectorSize {
-					if r, ok := w.index[e.lba+uint64(i)]; ok && r.e == e {
-						delete(w.index, e.lba+uint64(i))
-					}
-				}
-				freed += int64(len(e.data))
-			}
-			clear(w.queue[:n])
-			w.queue = w.queue[n:]
-			w.dirty -= freed
-			done += n
-			w.space.Broadcast()
-			if done < k {
-				w.mu.Unlock()
-				w.mu.Lock()
-			}
+		if w.flush != nil && w.durable {
+			w.flush.observe(bytes, int64(len(runs)), wrote, synced)
 		}
+		w.release(k)
 		w.st.WrittenBack += bytes
 		w.st.Batches++
-		w.st.Runs += int64(runs)
-		w.lastWB = time.Now()
+		w.st.Runs += int64(len(runs))
 		w.space.Broadcast()
 		w.idle.Broadcast()
 	}
 }
 
-// writeRuns writes a batch in order, merging extents that follow each other
-// both in the queue and on disk into one pwrite (a lone extent is written
-// from its own buffer, without a copy).
-func writeRuns(s Store, batch []*extent) (int, error) {
-	runs := 0
-	var buf []byte
-	var run []*extent
-	flush := func() error {
-		if len(run) == 0 {
-			return nil
+// errFlushing: the write-back stopped because the power-fail flush began.
+var errFlushing = errors.New("backend: power-fail flush in progress")
+
+// writeBatch pwrites the runs one by one. Before each it checks, under mu,
+// that no power-fail flush has begun and records the run as in flight, so
+// a flush either sees the pwrite or the write-back sees the flush.
+func (w *writeback) writeBatch(runs [][]*extent, buf []byte) ([]byte, error) {
+	if err := fitsRuns(w.store, runs); err != nil {
+		return buf, err
+	}
+	for _, run := range runs {
+		w.mu.Lock()
+		if w.flushing {
+			w.mu.Unlock()
+			return buf, errFlushing
 		}
-		runs++
-		data := run[0].data
-		if len(run) > 1 {
-			buf = buf[:0]
+		w.pwriting = true
+		w.pwLo, w.pwHi = runSpan(run)
+		w.mu.Unlock()
+		var err error
+		buf, err = writeRun(w.store, run, buf)
+		w.mu.Lock()
+		w.pwriting = false
+		if err == nil {
 			for _, e := range run {
-				buf = append(buf, e.data...)
-			}
-			data = buf
-		}
-		_, err := s.WriteAt(data, int64(run[0].lba)*transport.SectorSize)
-		run = run[:0]
-		return err
-	}
-	var next uint64
-	size := 0
-	for _, e := range batch {
-		if len(run) > 0 && (e.lba != next || size+len(e.data) > maxRun) {
-			if err := flush(); err != nil {
-				return runs, err
+				e.written = true
 			}
 		}
-		if len(run) == 0 {
-			size = 0
+		w.pwDone.Broadcast()
+		w.mu.Unlock()
+		if err != nil {
+			return buf, err
 		}
-		run = append(run, e)
-		size += len(e.data)
-		next = e.lba + uint64(len(e.data)/transport.SectorSize)
 	}
-	return runs, flush()
+	return buf, nil
+}
+
+// release drops the first k extents of the queue, which are on the image
+// (mu held). It works in slices, dropping the lock in between, so a request
+// never waits behind thousands of index deletions.
+func (w *writeback) release(k int) {
+	w.releases++
+	for done := 0; done < k; {
+		n := min(k-done, 64)
+		var freed int64
+		for _, e := range w.queue[:n] {
+			for i := range len(e.data) / transport.SectorSize {
+				if r, ok := w.index[e.lba+uint64(i)]; ok && r.e == e {
+					delete(w.index, e.lba+uint64(i))
+				}
+			}
+			freed += int64(len(e.data))
+		}
+		clear(w.queue[:n])
+		w.queue = w.queue[n:]
+		w.dirty -= freed
+		done += n
+		if done < k {
+			w.mu.Unlock()
+			w.mu.Lock()
+		}
+	}
+	w.replan()
+	w.space.Broadcast()
+}
+
+// replan recounts the pwrites a flush of the queue takes, as planRuns will
+// group them, after its head has gone (mu held).
+func (w *writeback) replan() {
+	w.dirtyIOs = 0
+	var lo, hi uint64
+	for i, e := range w.queue {
+		end := e.lba + uint64(len(e.data)/transport.SectorSize)
+		e.newRun = i == 0 || !joins(lo, hi, e.lba, end)
+		if e.newRun {
+			w.dirtyIOs++
+			lo, hi = e.lba, end
+		} else {
+			hi = max(hi, end)
+		}
+	}
+	w.tailLo, w.tailHi = lo, hi
+}
+
+// planRuns groups a batch into runs: consecutive extents of the queue that
+// each start inside or right after the run so far (see joins), at most
+// maxRun bytes each. A run is one pwrite.
+func planRuns(batch []*extent) [][]*extent {
+	var runs [][]*extent
+	var lo, hi uint64
+	for i, e := range batch {
+		end := e.lba + uint64(len(e.data)/transport.SectorSize)
+		if i == 0 || !joins(lo, hi, e.lba, end) {
+			runs = append(runs, nil)
+			lo, hi = e.lba, end
+		}
+		runs[len(runs)-1] = append(runs[len(runs)-1], e)
+		hi = max(hi, end)
+	}
+	return runs
+}
+
+// runSpan is the sector range a run covers.
+func runSpan(run []*extent) (lo, hi uint64) {
+	lo = run[0].lba
+	for _, e := range run {
+		hi = max(hi, e.lba+uint64(len(e.data)/transport.SectorSize))
+	}
+	return lo, hi
+}
+
+// fitsRuns checks that every run lies inside the image as it is now: a
+// write past the end of a truncated image must fail, not grow the file.
+func fitsRuns(s Store, runs [][]*extent) error {
+	var end uint64
+	for _, run := range runs {
+		_, hi := runSpan(run)
+		end = max(end, hi)
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return fits(s, 0, int(end*transport.SectorSize))
+}
+
+// writeRun writes one run with one pwrite (a lone extent from its own
+// buffer, without a copy). Extents are laid into the run's buffer in queue
+// order, so where they overlap the newest wins. It returns the scratch
+// buffer for reuse.
+func writeRun(s Store, run []*extent, buf []byte) ([]byte, error) {
+	data := run[0].data
+	if len(run) > 1 {
+		lo, hi := runSpan(run)
+		n := int((hi - lo) * transport.SectorSize)
+		if cap(buf) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		for _, e := range run {
+			copy(buf[(e.lba-lo)*transport.SectorSize:], e.data)
+		}
+		data = buf
+	}
+	_, err := s.WriteAt(data, int64(run[0].lba)*transport.SectorSize)
+	return buf, err
 }
 
 // drain stops taking writes, writes everything back and fdatasyncs.
@@ -296,38 +496,57 @@ func (w *writeback) drain(syncAfter bool) error {
 // the deadline but the fdatasync after them had not returned by then.
 var ErrLateSync = errors.New("backend: final fdatasync did not finish before the deadline")
 
-// powerFlush is the power-fail flush: stop taking writes, then write every
-// buffered extent that the write-back has not already written, in arrival
-// order, and fdatasync once. It does not wait for a write-back fdatasync in
-// flight (only for its pwrites, which keeps the order): the hold-up budget
-// is for writing, not for queueing behind a slow sync.
+// powerFlush is the power-fail flush: stop taking writes and the
+// write-back's pwrites, write every buffered extent the write-back has not
+// written, in arrival order, and fdatasync once. It waits for nothing
+// before it starts: a write-back pwrite in flight at the notice may land
+// after the flush's own write of the same sectors, so once the flush has
+// written everything it waits for that one pwrite (normally long over by
+// then) and rewrites the newest copy of its sectors.
 func (w *writeback) powerFlush() (fs FlushStats, err error) {
-	start := time.Now()
 	w.mu.Lock()
 	w.stopped = true
 	w.quit = true
+	w.flushing = true
+	inFlight, lo, hi := w.pwriting, w.pwLo, w.pwHi
 	w.space.Broadcast()
 	w.work.Broadcast()
-	q := append([]*extent(nil), w.queue...)
-	w.mu.Unlock()
-	w.wmu.Lock()
-	fs.Waited = time.Since(start)
-	// The write-back takes batches from the head of the queue, so the
-	// extents it has written are a prefix; write the rest.
+	// The write-back writes from the head of the queue, so what it has
+	// written is a prefix; the flush writes the rest.
 	i := 0
-	for i < len(q) && q[i].written {
+	for i < len(w.queue) && w.queue[i].written {
 		i++
 	}
-	for _, e := range q[i:] {
+	q := append([]*extent(nil), w.queue[i:]...)
+	w.mu.Unlock()
+	for _, e := range q {
 		fs.Bytes += int64(len(e.data))
 	}
 	t := time.Now()
-	_, err = writeRuns(w.store, q[i:])
-	w.wmu.Unlock()
-	fs.Write = time.Since(t)
-	if err != nil {
-		return fs, err
+	var buf []byte
+	for _, run := range planRuns(q) {
+		if buf, err = writeRun(w.store, run, buf); err != nil {
+			fs.Write = time.Since(t)
+			return fs, err
+		}
 	}
+	if inFlight {
+		wt := time.Now()
+		w.mu.Lock()
+		for w.pwriting {
+			w.pwDone.Wait()
+		}
+		fix := w.newest(lo, hi)
+		w.mu.Unlock()
+		fs.Waited = time.Since(wt)
+		for _, run := range fix {
+			if buf, err = writeRun(w.store, run, buf); err != nil {
+				fs.Write = time.Since(t)
+				return fs, err
+			}
+		}
+	}
+	fs.Write = time.Since(t)
 	t = time.Now()
 	err = w.store.Sync()
 	fs.Sync = time.Since(t)
@@ -337,10 +556,23 @@ func (w *writeback) powerFlush() (fs FlushStats, err error) {
 	return fs, err
 }
 
+// newest returns the newest buffered copy of the sectors in [lo, hi) as
+// runs of one-sector extents (mu held). Sectors no longer buffered are on
+// the image already.
+func (w *writeback) newest(lo, hi uint64) [][]*extent {
+	var q []*extent
+	for s := lo; s < hi; s++ {
+		if r, ok := w.index[s]; ok {
+			q = append(q, &extent{lba: s, data: r.e.data[r.i*transport.SectorSize : (r.i+1)*transport.SectorSize]})
+		}
+	}
+	return planRuns(q)
+}
+
 // FlushStats describe one power-fail flush.
 type FlushStats struct {
 	Bytes  int64         // written by the flush itself
-	Waited time.Duration // waiting for write-back pwrites in flight
+	Waited time.Duration // waiting for a write-back pwrite in flight at the notice
 	Write  time.Duration // the flush's pwrites
 	Sync   time.Duration // the final fdatasync
 }
@@ -350,6 +582,7 @@ func (w *writeback) stop() {
 	w.mu.Lock()
 	w.stopped = true
 	w.quit = true
+	w.flushing = true // nothing more reaches the image
 	w.space.Broadcast()
 	w.work.Broadcast()
 	w.mu.Unlock()
@@ -360,10 +593,14 @@ func (w *writeback) addStats(s *Stats) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s.Dirty = w.dirty
+	s.DirtyIOs = w.dirtyIOs
 	s.MaxDirty = w.st.MaxDirty
 	s.Throttled = w.st.Throttled
 	s.ThrottleTime = w.st.ThrottleTime
 	s.WrittenBack = w.st.WrittenBack
 	s.Batches = w.st.Batches
 	s.Runs = w.st.Runs
+	if w.flush != nil {
+		s.Estimate = w.flush.estimate()
+	}
 }

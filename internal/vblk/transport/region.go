@@ -5,17 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-)
-
-const (
-	ctlLatchCtrl = ctlPage + 48 // CTRL as it was when the doorbell rang
-	ctlPowerFlag = ctlPage + 52 // 1 once the power has been cut (futex word)
-	ctlPowerCut  = ctlPage + 56 // UnixNano of the cut (64-bit)
 )
 
 // Region is the shared-memory image of one vblk device. Both processes map
@@ -24,8 +19,13 @@ const (
 // (shared, not FUTEX_PRIVATE, so a wake in one process reaches a waiter in
 // the other).
 type Region struct {
-	mem  []byte
-	file *os.File
+	mem    []byte
+	file   *os.File
+	driver bool // the backend page is mapped read-only
+	// live guards mem against Close for WaitPowerCut, which runs on a
+	// thread of its own for as long as the backend does.
+	live   sync.RWMutex
+	closed bool
 
 	// Spin is how long a waiter polls a word before it sleeps in
 	// FUTEX_WAIT. Measured on the 2-core development machine (see the commit
@@ -39,14 +39,30 @@ type Region struct {
 const DefaultSpin = 20 * time.Microsecond
 
 // Create makes (or replaces) the shared file at path, maps it and resets the
-// register file. The backend calls it; drivers call Open.
+// register file. The backend calls it; drivers call OpenDriver. The backend
+// holds an exclusive flock on the file while the region is open, so a
+// second backend on the same path fails instead of taking the region over.
 func Create(path string) (*Region, error) {
+	if old, err := os.OpenFile(path, os.O_RDWR, 0); err == nil {
+		err := unix.Flock(int(old.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		old.Close() // drops the lock if this call got it
+		if err != nil {
+			return nil, fmt.Errorf("vblk region %s is in use by another backend", path)
+		}
+	}
 	// A fresh inode: drivers still mapping an older region keep theirs and
 	// can never mistake it for this device.
 	_ = os.Remove(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("vblk region %s is being created by another backend", path)
+		}
 		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("vblk region %s is in use by another backend", path)
 	}
 	if err := f.Truncate(RegionSize); err != nil {
 		f.Close()
@@ -56,12 +72,21 @@ func Create(path string) (*Region, error) {
 	if err != nil {
 		return nil, err
 	}
-	atomic.StoreUint32(r.word(ctlLayout), layoutVersion)
+	atomic.StoreUint32(r.word(bckLayout), layoutVersion)
 	return r, nil
 }
 
-// Open maps an existing region created by a backend.
-func Open(path string) (*Region, error) {
+// Open maps an existing region created by a backend with every page
+// writable: for a harness that drives the power-fail line. A driver uses
+// OpenDriver.
+func Open(path string) (*Region, error) { return open(path, false) }
+
+// OpenDriver maps an existing region for a driver: the backend page
+// (online, layout, the power-fail line) is read-only in this process, so a
+// stray or hostile store there faults instead of faking a power cut.
+func OpenDriver(path string) (*Region, error) { return open(path, true) }
+
+func open(path string, driver bool) (*Region, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
@@ -79,9 +104,16 @@ func Open(path string) (*Region, error) {
 	if err != nil {
 		return nil, err
 	}
-	if atomic.LoadUint32(r.word(ctlLayout)) != layoutVersion {
+	if atomic.LoadUint32(r.word(bckLayout)) != layoutVersion {
 		r.Close()
 		return nil, fmt.Errorf("vblk region %s: not formatted by a backend", path)
+	}
+	if driver {
+		if err := unix.Mprotect(r.mem[backPage:RegionSize], unix.PROT_READ); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("vblk region %s: making the backend page read-only: %w", path, err)
+		}
+		r.driver = true
 	}
 	return r, nil
 }
@@ -94,7 +126,7 @@ func NewAnonymous() (*Region, error) {
 		return nil, err
 	}
 	r := &Region{mem: mem, Spin: DefaultSpin}
-	atomic.StoreUint32(r.word(ctlLayout), layoutVersion)
+	atomic.StoreUint32(r.word(bckLayout), layoutVersion)
 	return r, nil
 }
 
@@ -107,8 +139,13 @@ func mapFile(f *os.File) (*Region, error) {
 	return &Region{mem: mem, file: f, Spin: DefaultSpin}, nil
 }
 
-// Close unmaps the region.
+// Close unmaps the region. A WaitPowerCut in progress stops touching it
+// first (and never returns).
 func (r *Region) Close() error {
+	r.live.Lock()
+	r.closed = true
+	r.live.Unlock()
+	futexWake(r.word(bckPowerFlag))
 	err := unix.Munmap(r.mem)
 	if r.file != nil {
 		if cerr := r.file.Close(); err == nil {
@@ -156,15 +193,26 @@ func (r *Region) WriteReg(off uint32, v uint32) {
 }
 
 // doorbell is the device side of a write to CMD, executed at the instant of
-// the write. It either starts a request (BUSY=1, ERR cleared, request
-// latched, backend woken) or, if a request is already in flight, marks the
-// collision so that the in-flight request completes with ERR/BUSY. The
-// latched copy means the backend never sees LBA/COUNT changing under it.
+// the write. If no request is in flight it starts one (BUSY=1, ERR cleared,
+// request latched, backend woken). A doorbell while BUSY is a driver bug;
+// it never executes anything and never makes a status lie about what was
+// done:
+//   - before the backend has claimed the request, it cancels it: the
+//     backend's Claim fails and the request completes with ERR/BUSY,
+//     having done nothing;
+//   - once the backend is executing the request, the doorbell is ignored
+//     (and counted), and the request completes with its own outcome.
+//
+// The latched copy means the backend never sees LBA/COUNT changing under it.
 func (r *Region) doorbell(cmd uint32) {
 	st := r.word(ctlState)
 	for {
 		old := atomic.LoadUint32(st)
 		if old&StatusBusy != 0 {
+			if old&stateRunning != 0 {
+				atomic.AddUint32(r.word(ctlDropped), 1)
+				return
+			}
 			nv := old&^(0xff<<errCodeShift) | StatusErr | uint32(ErrBusy)<<errCodeShift
 			if atomic.CompareAndSwapUint32(st, old, nv) {
 				return
@@ -176,17 +224,20 @@ func (r *Region) doorbell(cmd uint32) {
 		atomic.StoreUint32(r.word(ctlLatchLBALo), atomic.LoadUint32(r.word(RegLBALo)))
 		atomic.StoreUint32(r.word(ctlLatchLBAHi), atomic.LoadUint32(r.word(RegLBAHi)))
 		atomic.StoreUint32(r.word(ctlLatchCount), atomic.LoadUint32(r.word(RegCount)))
-		nv := (old | StatusBusy) &^ (StatusErr | 0xff<<errCodeShift)
+		nv := (old | StatusBusy) &^ (StatusErr | stateRunning | 0xff<<errCodeShift)
 		if atomic.CompareAndSwapUint32(st, old, nv) {
 			break
 		}
 	}
 	atomic.StoreUint32(r.word(ctlIRQ), 0) // a new request lowers the line
 	atomic.AddUint32(r.word(ctlDoorbell), 1)
-	if atomic.LoadUint32(r.word(ctlBackWait)) != 0 {
+	if atomic.LoadUint32(r.word(bckBackWait)) != 0 {
 		futexWake(r.word(ctlDoorbell))
 	}
 }
+
+// DroppedDoorbells counts doorbells ignored because a request was executing.
+func (r *Region) DroppedDoorbells() uint32 { return atomic.LoadUint32(r.word(ctlDropped)) }
 
 // Window is the DATA window (driver and backend both use it).
 func (r *Region) Window() []byte { return r.mem[DataWindow : DataWindow+DataSize] }
@@ -245,7 +296,7 @@ func (r *Region) SetOnline(on bool) {
 	if on {
 		v = 1
 	}
-	atomic.StoreUint32(r.word(ctlOnline), v)
+	atomic.StoreUint32(r.word(bckOnline), v)
 	r.updateReady()
 }
 
@@ -257,7 +308,7 @@ func (r *Region) updateReady() {
 	for {
 		old := atomic.LoadUint32(st)
 		nv := old &^ StatusReady
-		if atomic.LoadUint32(r.word(RegCtrl))&CtrlEnable != 0 && atomic.LoadUint32(r.word(ctlOnline)) != 0 {
+		if atomic.LoadUint32(r.word(RegCtrl))&CtrlEnable != 0 && atomic.LoadUint32(r.word(bckOnline)) != 0 {
 			nv |= StatusReady
 		}
 		if nv == old || atomic.CompareAndSwapUint32(st, old, nv) {
@@ -281,7 +332,7 @@ func (r *Region) WaitDoorbell(last uint32, stop func() bool) (uint32, error) {
 	if spinUntil(r.Spin, changed) {
 		return atomic.LoadUint32(db), nil
 	}
-	bw := r.word(ctlBackWait)
+	bw := r.word(bckBackWait)
 	for !changed() {
 		if stop() {
 			return last, ErrStopped
@@ -303,22 +354,48 @@ func (r *Region) Latched() Request {
 	}
 }
 
+// Claim starts executing the request latched by the last doorbell. It
+// reports false if there is none in flight (a doorbell counter moved by
+// something other than a doorbell: nothing to replay) or a second doorbell
+// cancelled it; the caller then completes it with ErrBusy, or not at all,
+// without executing it. After a successful Claim a doorbell can no longer
+// change or cancel the request.
+func (r *Region) Claim() (Request, bool) {
+	st := r.word(ctlState)
+	for {
+		old := atomic.LoadUint32(st)
+		if old&StatusBusy == 0 || old&(StatusErr|stateRunning) != 0 {
+			return Request{}, false
+		}
+		// Read the latch before the claim: once BUSY is set the driver's
+		// doorbell logic never writes it again.
+		req := r.Latched()
+		if atomic.CompareAndSwapUint32(st, old, old|stateRunning) {
+			return req, true
+		}
+	}
+}
+
+// InFlight reports whether a request is waiting for its completion
+// (BUSY), claimed or not.
+func (r *Region) InFlight() bool { return atomic.LoadUint32(r.word(ctlState))&StatusBusy != 0 }
+
 // Complete ends the in-flight request with code (ErrNone for success):
 // BUSY 1→0 and, on failure, ERR with ERRCODE in the same atomic step, then
-// the interrupt line goes up. If the driver rang the doorbell again while the
-// request was in flight, the request ends with ERR/BUSY whatever its outcome.
+// the interrupt line goes up. A request cancelled by a second doorbell
+// before its Claim keeps the ERR/BUSY that doorbell recorded.
 func (r *Region) Complete(code ErrCode) {
 	st := r.word(ctlState)
 	for {
 		old := atomic.LoadUint32(st)
 		var nv uint32
 		switch {
-		case old&StatusErr != 0: // collision recorded by doorbell()
-			nv = old &^ StatusBusy
+		case old&StatusErr != 0: // cancelled by doorbell()
+			nv = old &^ (StatusBusy | stateRunning)
 		case code != ErrNone:
-			nv = old&^(StatusBusy|0xff<<errCodeShift) | StatusErr | uint32(code)<<errCodeShift
+			nv = old&^(StatusBusy|stateRunning|0xff<<errCodeShift) | StatusErr | uint32(code)<<errCodeShift
 		default:
-			nv = old &^ StatusBusy
+			nv = old &^ (StatusBusy | stateRunning)
 		}
 		if atomic.CompareAndSwapUint32(st, old, nv) {
 			break
@@ -328,6 +405,21 @@ func (r *Region) Complete(code ErrCode) {
 	if atomic.LoadUint32(r.word(ctlDrvWait)) != 0 {
 		futexWake(r.word(ctlIRQ))
 	}
+}
+
+// Serve executes one doorbell: claim the request and complete it with what
+// handle did, or, if a second doorbell cancelled it, complete it with
+// ErrBusy without executing it. A doorbell counter that moved with no
+// request in flight executes nothing.
+func (r *Region) Serve(handle func(Request, []byte) ErrCode) {
+	req, ok := r.Claim()
+	if !ok {
+		if r.InFlight() {
+			r.Complete(ErrBusy)
+		}
+		return
+	}
+	r.Complete(handle(req, r.Window()))
 }
 
 // ---- waiting primitives ---------------------------------------------------
@@ -370,18 +462,38 @@ func futexWake(addr *uint32) {
 // PowerCut signals a power cut at t0 to the backend, like the power-good
 // line of a supply dropping: the backend's detector thread sleeps on this
 // word and wakes at once (it runs at real-time priority). A harness calls
-// it from its own mapping of the region right after killing the database
-// process; "vblk serve" calls it on SIGUSR1.
+// it from its own mapping of the region (Open) right after killing the
+// database process; "vblk serve" calls it on SIGUSR1. A driver's mapping
+// (OpenDriver) cannot: the line is on the read-only backend page.
 func (r *Region) PowerCut(t0 time.Time) {
-	atomic.StoreInt64((*int64)(unsafe.Pointer(&r.mem[ctlPowerCut])), t0.UnixNano())
-	atomic.StoreUint32(r.word(ctlPowerFlag), 1)
-	futexWake(r.word(ctlPowerFlag))
+	if r.driver {
+		panic("vblk transport: PowerCut through a driver's mapping of the region")
+	}
+	atomic.StoreInt64((*int64)(unsafe.Pointer(&r.mem[bckPowerCut])), t0.UnixNano())
+	atomic.StoreUint32(r.word(bckPowerFlag), 1)
+	futexWake(r.word(bckPowerFlag))
 }
 
-// WaitPowerCut blocks until PowerCut and returns its instant.
+// WaitPowerCut blocks until PowerCut and returns its instant. If the
+// region is closed first it never returns: there is no cut to report, and
+// the memory it watched is gone.
 func (r *Region) WaitPowerCut() time.Time {
-	for atomic.LoadUint32(r.word(ctlPowerFlag)) == 0 {
-		futexWait(r.word(ctlPowerFlag), 0, time.Second)
+	flag := r.word(bckPowerFlag)
+	for {
+		r.live.RLock()
+		if r.closed {
+			r.live.RUnlock()
+			select {}
+		}
+		if atomic.LoadUint32(flag) != 0 {
+			t := time.Unix(0, atomic.LoadInt64((*int64)(unsafe.Pointer(&r.mem[bckPowerCut]))))
+			r.live.RUnlock()
+			return t
+		}
+		r.live.RUnlock()
+		// On memory unmapped meanwhile the futex call fails (EFAULT)
+		// or sleeps on whatever is mapped there now; it touches
+		// nothing, and the check above ends the loop.
+		futexWait(flag, 0, time.Second)
 	}
-	return time.Unix(0, atomic.LoadInt64((*int64)(unsafe.Pointer(&r.mem[ctlPowerCut]))))
 }

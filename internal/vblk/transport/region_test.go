@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -56,13 +57,82 @@ func TestDoorbellLatchesAndCompletes(t *testing.T) {
 	assert.Equal(t, uint32(StatusBusy|StatusReady), r.ReadReg(RegStatus))
 	assert.Zero(t, r.ReadReg(RegErrCode))
 	assert.False(t, r.IRQRaised())
-	// A doorbell while busy: ERR/BUSY on completion, whatever the outcome.
-	r.WriteReg(RegCmd, CmdRead)
-	assert.Equal(t, before+2, r.Doorbells(), "the second doorbell started nothing")
-	assert.Equal(t, uint32(CmdFlush), r.Latched().Cmd)
 	r.Complete(ErrNone)
+}
+
+func TestDoorbellWhileBusy(t *testing.T) {
+	r, err := NewAnonymous()
+	require.NoError(t, err)
+	defer r.Close()
+	r.SetOnline(true)
+	r.WriteReg(RegCtrl, CtrlEnable)
+	ran := 0
+	handle := func(Request, []byte) ErrCode { ran++; return ErrNone }
+
+	// Before the backend claims the request, a second doorbell cancels
+	// it: nothing runs, and ERR/BUSY says so.
+	before := r.Doorbells()
+	r.WriteReg(RegCmd, CmdFlush)
+	r.WriteReg(RegCmd, CmdRead)
+	assert.Equal(t, before+1, r.Doorbells(), "the second doorbell started nothing")
+	assert.Equal(t, uint32(CmdFlush), r.Latched().Cmd)
+	r.Serve(handle)
+	assert.Zero(t, ran, "a cancelled request is not executed")
 	assert.Equal(t, uint32(ErrBusy), r.ReadReg(RegErrCode))
 	assert.NotZero(t, r.ReadReg(RegStatus)&StatusErr)
+	assert.Zero(t, r.ReadReg(RegStatus)&StatusBusy)
+
+	// Once the backend runs it, a doorbell is ignored, and the status is
+	// the request's own.
+	r.WriteReg(RegCmd, CmdFlush)
+	r.Serve(func(q Request, w []byte) ErrCode {
+		r.WriteReg(RegLBALo, 5)
+		r.WriteReg(RegCmd, CmdWrite)
+		return handle(q, w)
+	})
+	assert.Equal(t, 1, ran)
+	assert.Equal(t, uint32(1), r.DroppedDoorbells())
+	assert.Zero(t, r.ReadReg(RegStatus)&(StatusErr|StatusBusy))
+	assert.Equal(t, uint32(CmdFlush), r.Latched().Cmd, "the ignored doorbell latched nothing")
+
+	// A doorbell counter moved with nothing in flight replays nothing.
+	r.Serve(handle)
+	assert.Equal(t, 1, ran)
+}
+
+func TestDriverCannotTouchTheBackendPage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "region")
+	back, err := Create(path)
+	require.NoError(t, err)
+	defer back.Close()
+	drv, err := OpenDriver(path)
+	require.NoError(t, err)
+	defer drv.Close()
+	assert.Panics(t, func() { drv.PowerCut(time.Now()) })
+	// The page itself is read-only in the driver's mapping.
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	assert.Panics(t, func() { drv.mem[bckPowerFlag] = 1 }, "a store to the backend page faults")
+	assert.Zero(t, back.mem[bckPowerFlag])
+	// The driver's own pages stay writable.
+	drv.WriteReg(RegCtrl, CtrlEnable)
+	assert.Equal(t, uint32(CtrlEnable), back.ReadReg(RegCtrl))
+}
+
+func TestOneBackendPerRegion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "region")
+	first, err := Create(path)
+	require.NoError(t, err)
+	_, err = Create(path)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in use by another backend")
+	drv, err := OpenDriver(path)
+	require.NoError(t, err, "the first backend's region is still there")
+	drv.Close()
+	require.NoError(t, first.Close())
+	again, err := Create(path)
+	require.NoError(t, err, "free once the first backend is gone")
+	again.Close()
 }
 
 func TestWaitDoorbellAcrossMappings(t *testing.T) {

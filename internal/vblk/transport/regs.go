@@ -7,9 +7,14 @@
 //
 //	0x00000 .. 0x00fff  register page, the driver-visible MMIO registers
 //	0x01000 .. 0x10fff  DATA window, 128 sectors of 512 bytes
-//	0x11000 .. 0x11fff  private control page: doorbell and IRQ futex words,
-//	                    the request latched at the doorbell, backend state.
-//	                    Not part of the bus's address space.
+//	0x11000 .. 0x11fff  control page: doorbell and IRQ futex words, the
+//	                    request latched at the doorbell, the state word.
+//	                    Written by the doorbell and completion logic on
+//	                    both sides; not part of the bus's address space.
+//	0x12000 .. 0x12fff  backend page: online, layout, the power-fail line.
+//	                    Mapped read-only into a driver process (OpenDriver),
+//	                    so a stray store there faults instead of faking a
+//	                    power cut or a backend that is not there.
 //
 // Every register access is an atomic 32-bit load or store. STATUS and
 // ERRCODE are two views of one shared state word so that "clear BUSY and set
@@ -36,19 +41,23 @@ const (
 
 // Device constants.
 const (
-	Magic        = 0x6B6C6276 // "vblk" little-endian
-	SectorSize   = 512
-	MaxSectors   = 128
-	DataSize     = MaxSectors * SectorSize
-	RegPageSize  = 0x1000
-	MMIOSize     = DataWindow + DataSize // the bus's address space
-	ctlPage      = MMIOSize              // private control page
-	RegionSize   = ctlPage + 0x1000      // size of the shared file
-	CtrlEnable   = 1 << 0
-	StatusBusy   = 1 << 0
-	StatusErr    = 1 << 1
-	StatusReady  = 1 << 2
-	statusMask   = StatusBusy | StatusErr | StatusReady
+	Magic       = 0x6B6C6276 // "vblk" little-endian
+	SectorSize  = 512
+	MaxSectors  = 128
+	DataSize    = MaxSectors * SectorSize
+	RegPageSize = 0x1000
+	MMIOSize    = DataWindow + DataSize // the bus's address space
+	ctlPage     = MMIOSize              // control page
+	backPage    = ctlPage + 0x1000      // backend page
+	RegionSize  = backPage + 0x1000     // size of the shared file
+	CtrlEnable  = 1 << 0
+	StatusBusy  = 1 << 0
+	StatusErr   = 1 << 1
+	StatusReady = 1 << 2
+	statusMask  = StatusBusy | StatusErr | StatusReady
+	// stateRunning (not visible in STATUS): the backend has claimed the
+	// request in flight and is executing it.
+	stateRunning = 1 << 3
 	errCodeShift = 8
 )
 
@@ -71,7 +80,7 @@ const (
 	ErrBadCount  ErrCode = 3
 	ErrIO        ErrCode = 4
 	ErrDisabled  ErrCode = 5
-	ErrBusy      ErrCode = 6
+	ErrBusy      ErrCode = 6 // cancelled by a second doorbell before it started: nothing was done
 	ErrPowerFail ErrCode = 7
 )
 
@@ -84,21 +93,26 @@ func (e ErrCode) String() string {
 	return "ERRCODE?"
 }
 
-// Offsets of the private control words (from the start of the region).
+// Offsets of the control words (from the start of the region).
 const (
 	ctlDoorbell   = ctlPage + 0  // incremented by every accepted doorbell; backend futex-waits on it
-	ctlBackWait   = ctlPage + 4  // 1 while the backend sleeps in FUTEX_WAIT on ctlDoorbell
 	ctlIRQ        = ctlPage + 8  // interrupt line: 1 raised, 0 low; driver futex-waits on it
 	ctlDrvWait    = ctlPage + 12 // number of driver threads sleeping on ctlIRQ
 	ctlLatchCmd   = ctlPage + 16 // request latched at the doorbell
 	ctlLatchLBALo = ctlPage + 20
 	ctlLatchLBAHi = ctlPage + 24
 	ctlLatchCount = ctlPage + 28
-	ctlOnline     = ctlPage + 32 // 1 while the backend is powered with its image open
-	ctlState      = ctlPage + 36 // STATUS bits | ERRCODE<<8, the one state word
-	ctlLayout     = ctlPage + 40 // layoutVersion once the backend has formatted the region
-	ctlSpin       = ctlPage + 44 // spin budget (iterations) before a futex sleep, set by the backend
+	ctlState      = ctlPage + 36 // STATUS bits | ERRCODE<<8 | stateRunning, the one state word
+	ctlLatchCtrl  = ctlPage + 48 // CTRL as it was when the doorbell rang
+	ctlDropped    = ctlPage + 52 // doorbells ignored because the backend was executing a request
+
+	// Backend page: only the backend (and a harness) writes these.
+	bckLayout    = backPage + 0  // layoutVersion once the backend has formatted the region
+	bckOnline    = backPage + 4  // 1 while the backend is powered with its image open
+	bckBackWait  = backPage + 8  // 1 while the backend sleeps in FUTEX_WAIT on ctlDoorbell
+	bckPowerFlag = backPage + 12 // 1 once the power has been cut (futex word)
+	bckPowerCut  = backPage + 16 // UnixNano of the cut (64-bit)
 )
 
 // layoutVersion changes whenever the layout above does.
-const layoutVersion = 0x76626C01
+const layoutVersion = 0x76626C02

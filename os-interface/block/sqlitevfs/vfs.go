@@ -45,9 +45,14 @@
 //
 // # Locking
 //
-// One process owns the device. Locks are tracked but never contended; open
-// databases with PRAGMA locking_mode=EXCLUSIVE before journal_mode=WAL so
-// SQLite keeps the WAL index in heap memory and needs no shared memory.
+// One connection owns the device, and the VFS enforces it rather than
+// implementing locks: a second connection to the database, or an ATTACH of
+// any other database, fails to open with a message that says so. Real
+// locking would buy nothing here: the device has one owner process (its
+// backend refuses a second one), and with PRAGMA locking_mode=EXCLUSIVE
+// before journal_mode=WAL, as Pragmas does, SQLite keeps the WAL index in
+// the connection's heap, where a second connection could never see it.
+// Locks are therefore tracked but never contended.
 package sqlitevfs
 
 import (
@@ -76,7 +81,17 @@ const (
 	nSlots     = 3
 	dirtyLimit = 4 << 20 // write dirty sectors out (without a flush) past this
 	cleanLimit = 256     // sectors kept after write-out for read-modify-write
-	walChunk   = 1 << 20 // WAL durable-size granularity, see Sync
+	// walCache: sectors of the WAL kept after write-out. A checkpoint
+	// reads back every frame written since the last one; with the frames
+	// still here it reads none from the device, and a commit costs one
+	// request, not two. 32 MiB covers SQLite's default auto-checkpoint
+	// (1000 pages) many times over.
+	walCache = 32 << 20 / sector
+	walChunk = 1 << 20 // WAL durable-size granularity, see Sync
+	// mediumSector is the sector size SQLite is told: the image under the
+	// device lives on a file system (and flash) that writes 4 KiB units,
+	// so that is the unit a crash can tear.
+	mediumSector = 4096
 )
 
 // VFS maps one database onto one block device.
@@ -87,6 +102,10 @@ type VFS struct {
 	mu    sync.Mutex
 	files [nSlots]*fileState
 	buf   []byte // scratch for runs, MaxSectors long
+	// name is the one database this device holds, bound at the first
+	// open; mainOpen says a connection has it open.
+	name     string
+	mainOpen bool
 }
 
 // fileState is one of the three files. It outlives open handles, like an
@@ -102,6 +121,8 @@ type fileState struct {
 	unflushed bool
 	// walChunk: durable sizes are rounded up to this (WAL only, see Sync).
 	walChunk int64
+	// keep: most sectors kept in clean after write-out.
+	keep int
 }
 
 // New reads (or, on a blank device, writes) the metadata sector.
@@ -158,8 +179,10 @@ func New(ctx context.Context, dev block.Device) (*VFS, error) {
 	for _, f := range v.files {
 		f.dirty = map[uint64][]byte{}
 		f.clean = map[uint64][]byte{}
+		f.keep = cleanLimit
 	}
 	v.files[slotWAL].walChunk = walChunk
+	v.files[slotWAL].keep = walCache
 	return v, nil
 }
 
@@ -208,6 +231,33 @@ func slotOf(name string) int {
 	return slotDB
 }
 
+// baseName is the database a file name belongs to.
+func baseName(name string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(name, "-wal"), "-journal")
+}
+
+// slot returns the file for name, or nil if name belongs to a database
+// other than the one on this device (mu held). The first name seen binds
+// the device.
+func (v *VFS) slot(name string) *fileState {
+	if v.name == "" {
+		v.name = baseName(name)
+	}
+	if baseName(name) != v.name {
+		return nil
+	}
+	return v.files[slotOf(name)]
+}
+
+// errOtherDB and errSecondConn are how the VFS refuses a second owner.
+// The device holds one database for one connection: its locks are not
+// shared with anyone, and with locking_mode=EXCLUSIVE the WAL index lives
+// in that connection's heap, so a second connection could only corrupt it.
+var (
+	errOtherDB    = errors.New("sqlitevfs: this device holds one database")
+	errSecondConn = errors.New("sqlitevfs: the database is already open on this device (one connection per device)")
+)
+
 // Open opens the main database, its WAL or its journal on the device, and
 // anything else (temporary files) in memory.
 func (v *VFS) Open(name string, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, error) {
@@ -216,29 +266,44 @@ func (v *VFS) Open(name string, flags vfs.OpenFlag) (vfs.File, vfs.OpenFlag, err
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	f := v.files[slotOf(name)]
+	f := v.slot(name)
+	if f == nil {
+		return nil, flags, vfs.SystemError(fmt.Errorf("%w (%s), not %s", errOtherDB, v.name, name), sqlite3.CANTOPEN)
+	}
+	main := flags&vfs.OPEN_MAIN_DB != 0
+	if main && v.mainOpen {
+		return nil, flags, vfs.SystemError(errSecondConn, sqlite3.CANTOPEN)
+	}
 	if !f.exists {
 		if flags&vfs.OPEN_CREATE == 0 {
 			return nil, flags, sqlite3.CANTOPEN
 		}
 		f.exists = true
 	}
-	return &file{v: v, f: f}, flags, nil
+	if main {
+		v.mainOpen = true
+	}
+	return &file{v: v, f: f, main: main}, flags, nil
 }
 
 // Delete removes a file, durably at once.
 func (v *VFS) Delete(name string, syncDir bool) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	f := v.files[slotOf(name)]
+	f := v.slot(name)
+	if f == nil {
+		return nil // not on this device: there is nothing to delete
+	}
 	f.exists, f.size = false, 0
 	clear(f.dirty)
 	clear(f.clean)
 	if !f.durExists && f.durSize == 0 {
 		return nil
 	}
+	oldExists, oldSize := f.durExists, f.durSize
 	f.durExists, f.durSize = false, 0
 	if err := v.writeMeta(false); err != nil {
+		f.durExists, f.durSize = oldExists, oldSize // written again next time
 		return vfs.SystemError(err, sqlite3.IOERR_DELETE)
 	}
 	if err := v.dev.Flush(v.ctx); err != nil {
@@ -251,7 +316,8 @@ func (v *VFS) Delete(name string, syncDir bool) error {
 func (v *VFS) Access(name string, flags vfs.AccessFlag) (bool, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.files[slotOf(name)].exists, nil
+	f := v.slot(name)
+	return f != nil && f.exists, nil
 }
 
 // FullPathname keeps names as they are: there are no directories.
@@ -262,6 +328,7 @@ func (v *VFS) FullPathname(name string) (string, error) { return name, nil }
 type file struct {
 	v    *VFS
 	f    *fileState
+	main bool // the connection's main database handle
 	lock vfs.LockLevel
 }
 
@@ -465,11 +532,11 @@ func (h *file) writeDirty(fua bool) error {
 		}
 		i = j
 	}
-	if len(f.clean)+len(f.dirty) > cleanLimit {
+	if len(f.clean)+len(f.dirty) > f.keep {
 		clear(f.clean)
 	}
 	for s, b := range f.dirty {
-		if len(f.clean) < cleanLimit {
+		if len(f.clean) < f.keep {
 			f.clean[s] = b
 		}
 	}
@@ -541,8 +608,13 @@ func (h *file) Sync(flags vfs.SyncFlag) error {
 		return vfs.SystemError(err, sqlite3.IOERR_FSYNC)
 	}
 	if metaChanged {
+		// The new durable view is remembered only once it is written:
+		// after a failed write the next Sync must write it again, or the
+		// metadata would keep the old size for good.
+		oldSize, oldExists := f.durSize, f.durExists
 		f.durSize, f.durExists = durSize, f.exists
 		if err := v.writeMeta(fua); err != nil {
+			f.durSize, f.durExists = oldSize, oldExists
 			return vfs.SystemError(err, sqlite3.IOERR_FSYNC)
 		}
 	}
@@ -565,8 +637,17 @@ func (h *file) Size() (int64, error) {
 	return h.f.size, nil
 }
 
-// Close drops the handle; unsynced data stays cached in the VFS.
-func (h *file) Close() error { return nil }
+// Close drops the handle; unsynced data stays cached in the VFS. Closing
+// the main database handle lets a new connection open it.
+func (h *file) Close() error {
+	if h.main {
+		h.v.mu.Lock()
+		h.v.mainOpen = false
+		h.main = false
+		h.v.mu.Unlock()
+	}
+	return nil
+}
 
 // Lock records the level: one process owns the device, so it never blocks.
 func (h *file) Lock(l vfs.LockLevel) error { h.lock = l; return nil }
@@ -577,8 +658,9 @@ func (h *file) Unlock(l vfs.LockLevel) error { h.lock = l; return nil }
 // CheckReservedLock: no other process can hold one.
 func (h *file) CheckReservedLock() (bool, error) { return false, nil }
 
-// SectorSize is the device's sector.
-func (h *file) SectorSize() int { return sector }
+// SectorSize is the medium's write unit (see mediumSector), not the
+// device's 512-byte addressing unit.
+func (h *file) SectorSize() int { return mediumSector }
 
 // DeviceCharacteristics: see the package comment for why only this.
 func (h *file) DeviceCharacteristics() vfs.DeviceCharacteristic {
@@ -626,5 +708,5 @@ func (m *memFile) Close() error                                    { return nil 
 func (m *memFile) Lock(vfs.LockLevel) error                        { return nil }
 func (m *memFile) Unlock(vfs.LockLevel) error                      { return nil }
 func (m *memFile) CheckReservedLock() (bool, error)                { return false, nil }
-func (m *memFile) SectorSize() int                                 { return sector }
+func (m *memFile) SectorSize() int                                 { return mediumSector }
 func (m *memFile) DeviceCharacteristics() vfs.DeviceCharacteristic { return 0 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,7 +28,11 @@ type memDev struct {
 	flushes  int
 	fuas     int
 	requests int
+	reads    int
 	frozen   bool // after crash: the old process's writes go nowhere
+	// failWrite, when set, is asked before every write and makes it fail
+	// (writing nothing) when it returns true.
+	failWrite func(lba uint64) bool
 }
 
 func newMemDev(sectors int) *memDev {
@@ -44,6 +49,7 @@ func (m *memDev) ReadSectors(_ context.Context, lba uint64, buf []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.requests++
+	m.reads++
 	for i := 0; i < len(buf)/block.SectorSize; i++ {
 		s := lba + uint64(i)
 		if p, ok := m.pending[s]; ok {
@@ -64,6 +70,9 @@ func (m *memDev) WriteSectors(_ context.Context, lba uint64, buf []byte) error {
 	}
 	if int(lba)*block.SectorSize+len(buf) > len(m.durable) {
 		return fmt.Errorf("write past the end")
+	}
+	if m.failWrite != nil && m.failWrite(lba) {
+		return fmt.Errorf("transient write error at sector %d", lba)
 	}
 	for i := 0; i < len(buf)/block.SectorSize; i++ {
 		m.pending[lba+uint64(i)] = append([]byte(nil), buf[i*block.SectorSize:(i+1)*block.SectorSize]...)
@@ -219,6 +228,46 @@ func TestSyncEndsInFlush(t *testing.T) {
 	assert.Equal(t, int64(3<<20), v2.files[slotWAL].size, "durable WAL size is the synced one, in whole chunks")
 }
 
+// TestMetadataWriteFailureIsRetried: a Sync whose metadata write fails
+// must not remember the new durable size as written. Otherwise every later
+// Sync finds nothing to change, the metadata keeps the old size for good,
+// and after a crash everything synced past it is gone.
+func TestMetadataWriteFailureIsRetried(t *testing.T) {
+	dev := newMemDev(1 << 15)
+	v, err := New(ctx, dev)
+	require.NoError(t, err)
+	f, _, err := v.Open("x.db-wal", vfs.OPEN_WAL|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	_, err = f.WriteAt(bytes.Repeat([]byte{1}, 4096), 0)
+	require.NoError(t, err)
+	failed := false
+	dev.failWrite = func(lba uint64) bool {
+		if lba == 0 && !failed {
+			failed = true
+			return true
+		}
+		return false
+	}
+	assert.Error(t, f.Sync(vfs.SYNC_FULL), "the metadata write failed")
+	require.True(t, failed)
+	_, err = f.WriteAt(bytes.Repeat([]byte{2}, 4096), 4096)
+	require.NoError(t, err)
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+
+	dev.crash(rand.New(rand.NewPCG(7, 8)))
+	dev.revive()
+	v2, err := New(ctx, dev)
+	require.NoError(t, err)
+	ok, _ := v2.Access("x.db-wal", vfs.ACCESS_EXISTS)
+	require.True(t, ok, "the synced WAL exists after the crash")
+	f2, _, err := v2.Open("x.db-wal", vfs.OPEN_WAL|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	got := make([]byte, 8192)
+	_, err = f2.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, append(bytes.Repeat([]byte{1}, 4096), bytes.Repeat([]byte{2}, 4096)...), got, "both synced writes survive")
+}
+
 func TestDeleteAndAccess(t *testing.T) {
 	dev := newMemDev(4096)
 	v, err := New(ctx, dev)
@@ -247,7 +296,7 @@ func TestDeviceCharacteristics(t *testing.T) {
 	f, _, err := v.Open("x.db", vfs.OPEN_MAIN_DB|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
 	require.NoError(t, err)
 	assert.Equal(t, vfs.IOCAP_POWERSAFE_OVERWRITE, f.DeviceCharacteristics())
-	assert.Equal(t, 512, f.SectorSize())
+	assert.Equal(t, 4096, f.SectorSize(), "the medium's 4 KiB write unit")
 }
 
 func TestForeignDeviceRefused(t *testing.T) {
@@ -298,6 +347,52 @@ func TestSQLiteCrashes(t *testing.T) {
 		_ = db.Close()
 		dev.revive()
 	}
+}
+
+// TestCheckpointReadsNothing: a checkpoint copies the WAL's frames into
+// the database; they are still in the VFS's cache, so across thousands of
+// commits and several checkpoints the device sees no read at all and
+// close to one request per commit.
+func TestCheckpointReadsNothing(t *testing.T) {
+	dev := newMemDev(1 << 16)
+	db, err := OpenDB(ctx, dev)
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Exec(`CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)`))
+	reads, reqs := dev.reads, dev.requests
+	const commits = 3000
+	ins, _, err := db.Prepare(`INSERT INTO t(v) VALUES(randomblob(100))`)
+	require.NoError(t, err)
+	for range commits {
+		require.NoError(t, ins.Exec())
+	}
+	require.NoError(t, ins.Close())
+	assert.Zero(t, dev.reads-reads, "no device reads")
+	perCommit := float64(dev.requests-reqs) / commits
+	t.Logf("%.3f requests per commit", perCommit)
+	assert.Less(t, perCommit, 1.05)
+}
+
+// TestOneConnectionPerDevice: a second connection, or an ATTACH of another
+// database, is refused with a message that says why; the first connection
+// goes on working.
+func TestOneConnectionPerDevice(t *testing.T) {
+	dev := newMemDev(1 << 14)
+	db, err := OpenDB(ctx, dev)
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Exec(`CREATE TABLE t(x)`))
+	c2, err := sqlite3.Open("file:/vblk.db?vfs=" + db.name)
+	if err == nil {
+		err = c2.Exec(`SELECT count(*) FROM t`)
+		c2.Close()
+	}
+	require.Error(t, err, "a second connection")
+	assert.Contains(t, err.Error(), "already open on this device")
+	err = db.Exec(`ATTACH 'other.db' AS o`)
+	require.Error(t, err, "ATTACH")
+	assert.Contains(t, err.Error(), "holds one database")
+	require.NoError(t, db.Exec(`INSERT INTO t VALUES(1)`))
 }
 
 func TestSQLiteThroughVFS(t *testing.T) {

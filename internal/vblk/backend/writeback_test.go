@@ -1,0 +1,135 @@
+package backend
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/drvsynth/drvsynth/internal/vblk/transport"
+)
+
+// fileStore is an in-memory image for the write-back's own tests.
+type fileStore struct {
+	mu   sync.Mutex
+	data []byte
+}
+
+func (s *fileStore) ReadAt(b []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copy(b, s.data[off:]), nil
+}
+
+func (s *fileStore) WriteAt(b []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copy(s.data[off:], b), nil
+}
+
+func (s *fileStore) Sync() error { return nil }
+
+func (s *fileStore) Size() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.data)), nil
+}
+
+func (s *fileStore) sector(lba int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.data[lba*512:(lba+1)*512]...)
+}
+
+// TestPowerFlushRace: the power-fail notice lands after the write-back has
+// taken a batch (version 1 of a sector) but before its first pwrite, and
+// version 2 of the same sector was acknowledged in between. The flush
+// writes version 2; the write-back must then not write its stale batch
+// over it.
+func TestPowerFlushRace(t *testing.T) {
+	store := &fileStore{data: make([]byte, 64*512)}
+	inGap := make(chan struct{})
+	resume := make(chan struct{})
+	var once sync.Once
+	testHookBatch = func() {
+		once.Do(func() {
+			close(inGap)
+			<-resume
+		})
+	}
+	defer func() { testHookBatch = nil }()
+	d, err := New(Config{Policy: Buffered, Store: store, Capacity: 64, Bound: 1 << 20, WriteBackAge: time.Millisecond})
+	require.NoError(t, err)
+	v1, v2 := bytes.Repeat([]byte{1}, 512), bytes.Repeat([]byte{2}, 512)
+	require.Equal(t, transport.ErrNone, d.wb.write(7, v1))
+	<-inGap // the write-back holds a batch with version 1
+	require.Equal(t, transport.ErrNone, d.wb.write(7, v2))
+
+	flushed := make(chan error, 1)
+	go func() {
+		_, err := d.PowerFail()
+		flushed <- err
+	}()
+	// Let the write-back go on once the flush has done its work, or after
+	// a while if the flush waits for the write-back.
+	select {
+	case err := <-flushed:
+		require.NoError(t, err)
+		close(resume)
+	case <-time.After(2 * time.Second):
+		close(resume)
+		require.NoError(t, <-flushed)
+	}
+	<-d.wb.done
+	got := store.sector(7)
+	assert.True(t, bytes.Equal(v2, got), "the image holds version %d of the sector, not the acknowledged 2", got[0])
+}
+
+func TestBudgetFollowsTheWorstRecentBatch(t *testing.T) {
+	const total = 8 * time.Millisecond
+	b := newBudget(total, 500e6, 100*time.Microsecond)
+	assert.True(t, b.fits(2<<20, 1), "2 MiB at 500 MB/s: 4.2 ms of 8")
+
+	// A batch at 190 MB/s: the same 2 MiB no longer fits.
+	b.observe(4<<20, 4, 20*time.Millisecond, 2*time.Millisecond)
+	assert.False(t, b.fits(2<<20, 1))
+	assert.InDelta(t, 192e6, b.estimate().Bandwidth, 1e6)
+	// Once the slow batch is out of the window, the start-up figures hold again.
+	b.refresh(time.Now().Add(b.window + time.Second))
+	assert.True(t, b.fits(2<<20, 1))
+
+	// A slow fdatasync of a small batch is reserved for the final one.
+	b.observe(4096, 1, 10*time.Microsecond, 5*time.Millisecond)
+	assert.InDelta(t, float64(5*time.Millisecond), float64(b.estimate().Sync), float64(100*time.Microsecond))
+	assert.False(t, b.fits(2<<20, 1))
+	assert.True(t, b.fits(1<<20, 1))
+	b.refresh(time.Now().Add(b.window + time.Second))
+
+	// Scattered writes count: 1.6 MB fits in one pwrite, not in 400.
+	assert.True(t, b.fits(400*4096, 1))
+	assert.False(t, b.fits(400*4096, 400))
+
+	// A batch slower than any bound is a host stall: counted, not applied.
+	before := b.estimate()
+	b.observe(4096, 1, 10*time.Microsecond, 140*time.Millisecond)
+	after := b.estimate()
+	assert.Equal(t, int64(1), after.Stalls)
+	after.Stalls = 0
+	assert.Equal(t, before, after)
+
+	// Slow pwrites (a disk adding latency to each) raise the per-pwrite cost.
+	b.observe(64<<10, 8, 8*time.Millisecond, 100*time.Microsecond)
+	assert.GreaterOrEqual(t, b.estimate().PerIO, 900*time.Microsecond)
+	assert.False(t, b.fits(64<<10, 8))
+}
+
+func TestFlushBudgetTooSmallIsAStartupError(t *testing.T) {
+	store := &fileStore{data: make([]byte, 64*512)}
+	_, err := New(Config{Policy: Buffered, Store: store, Capacity: 64, Bound: 1 << 20,
+		FlushBudget: 2 * time.Millisecond, Bandwidth: 100e6, SyncLatency: 3 * time.Millisecond})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "fdatasync", "the error names the measurement")
+}
