@@ -43,10 +43,11 @@ type Strategy struct {
 
 // Stats describes the size of a method's game.
 type Stats struct {
-	Beliefs int
-	Edges   int
-	Rank    int // worst-case bus accesses of the strategy from its first start
-	Time    time.Duration
+	Beliefs  int
+	Expanded int // beliefs whose moves were computed
+	Edges    int
+	Rank     int // worst-case bus accesses of the strategy from its first start
+	Time     time.Duration
 }
 
 // Unrealizable is returned when a method has no winning strategy.
@@ -254,7 +255,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			st.Next[leaf] = idx
 		}
 	}
-	st.Stats = Stats{Beliefs: len(gm.list), Rank: st.Starts[0].Rank, Time: time.Since(start)}
+	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
 	tracef("%s relax=%v idle=%d: %d starts, %d beliefs (%d expanded), %d states, %d writes, rank %d, %v", meth.Name, relax, len(idle), len(st.Starts), len(gm.list), gm.expanded, len(cl.recs), len(cl.wacts), st.Stats.Rank, st.Stats.Time)
 	for _, n := range gm.list {
 		st.Stats.Edges += len(n.Edges)
