@@ -37,6 +37,7 @@ func init() {
 		timeout    time.Duration
 		memLimit   string
 		one        string
+		keep       string
 	)
 	register(&command{
 		name:  "bench",
@@ -61,6 +62,7 @@ is shown with its error. With -json the results are one JSON document.`,
 			fs.IntVar(&maxBeliefs, "max-beliefs", 0, "bound the beliefs of one method's game (0: the solver's default)")
 			fs.DurationVar(&timeout, "timeout", 2*time.Minute, "time limit per spec")
 			fs.StringVar(&memLimit, "mem", "3GiB", "heap cap per spec (a Go memory `size`: 512MiB, 3GiB)")
+			fs.StringVar(&keep, "keep", "", "write the generated specs under `directory` and keep them")
 			fs.StringVar(&one, "one", "", "run one spec in this process and print its result as JSON (used by the parent)")
 		},
 		run: func(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
@@ -100,7 +102,7 @@ is shown with its error. With -json the results are one JSON document.`,
 					return 2
 				}
 			}
-			cfg := benchConfig{maxBeliefs: maxBeliefs, timeout: timeout, memLimit: memLimit}
+			cfg := benchConfig{maxBeliefs: maxBeliefs, timeout: timeout, memLimit: memLimit, keep: keep}
 			rep, err := benchSynth(cfg, cs, ks, stderr)
 			if err != nil {
 				fmt.Fprintln(stderr, "drvsynth bench synth:", err)
@@ -130,6 +132,7 @@ type benchConfig struct {
 	maxBeliefs int
 	timeout    time.Duration
 	memLimit   string
+	keep       string // where generated specs go ("": a temporary directory)
 }
 
 // BenchReport is the result of bench synth.
@@ -183,15 +186,22 @@ func benchSynth(cfg benchConfig, channels, spare []int, progress io.Writer) (*Be
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "drvsynth-bench-")
-	if err != nil {
+	tmp := cfg.keep
+	if tmp == "" {
+		if tmp, err = os.MkdirTemp("", "drvsynth-bench-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+	} else if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
 	// Generated specs find their class the way bundled ones do: by walking
 	// up to an os-interface directory.
-	if err := os.Symlink(filepath.Join(root, "os-interface"), filepath.Join(tmp, "os-interface")); err != nil {
-		return nil, err
+	link := filepath.Join(tmp, "os-interface")
+	if _, err := os.Lstat(link); err != nil {
+		if err := os.Symlink(filepath.Join(root, "os-interface"), link); err != nil {
+			return nil, err
+		}
 	}
 	var cases []benchCase
 	for _, p := range bundled {

@@ -230,7 +230,7 @@ func (m *Model) evalName(e *dsl.Expr, s *State, env *Env, want *Enum) (*term.T, 
 			if s == nil {
 				return nil, fmt.Errorf("%s: %s is device state, not a constant", posString(e.Pos), name)
 			}
-			return s.Vals[i], nil
+			return s.Val(i), nil
 		}
 		if env != nil && env.Reg != nil {
 			for _, f := range env.Reg.Fields {
@@ -359,7 +359,7 @@ func (m *Model) FieldValue(f *Field, s *State) (*term.T, error) {
 		if s == nil {
 			return nil, fmt.Errorf("%s is device state, not a constant", f.Qual())
 		}
-		return s.Vals[f.Var], nil
+		return s.Val(f.Var), nil
 	}
 	if f.Value != nil {
 		v, err := m.EvalExpected(f.Value, s, nil, f.Enum)

@@ -168,7 +168,7 @@ func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, 
 			if !v.IsConst() {
 				return nil, nil, fmt.Errorf("w1c field %s written with a non-constant", f.Qual())
 			}
-			old := next.Vals[f.Var]
+			old := next.Val(f.Var)
 			if old.IsConst() {
 				next.Set(f.Var, term.C(old.Val&^v.Val, f.Width))
 			} else if v.Val != 0 {

@@ -14,6 +14,7 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -45,6 +46,11 @@ type Model struct {
 	Bindings  map[string]*dsl.PredBinding
 	Methods   []*dsl.Method
 	ClassFile *dsl.File
+
+	finite    []int // indexes of the finite variables
+	resetOnce sync.Once
+	tab       *tables // interning tables of this model's states
+	resetRoot *vnode
 }
 
 // Var is one variable of device state: a state declaration or a stored field.
@@ -262,6 +268,11 @@ func Lower(s *dsl.Spec) (*Model, error) {
 		}
 	}
 	m.classifyStoredFields()
+	for i, v := range m.Vars {
+		if v.Finite {
+			m.finite = append(m.finite, i)
+		}
+	}
 	return m, nil
 }
 

@@ -238,7 +238,7 @@ func (gm *game) lowerBound(n *Node) int {
 	need := map[int]bool{} // registers to write
 	for _, sf := range b.strict {
 		for _, s := range n.B.States {
-			if s.Vals[sf.v] != sf.t {
+			if s.Val(sf.v) != sf.t {
 				need[sf.ri] = true
 				break
 			}
