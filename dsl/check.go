@@ -13,6 +13,8 @@ func Check(s *Spec) Diagnostics {
 	if s == nil || s.Device == nil {
 		return nil
 	}
+	c.info = &Info{Uses: map[*Expr]*Object{}, Targets: map[*Assign]*Object{}}
+	s.Info = c.info
 	if s.Class != nil && s.Class.Class != nil {
 		c.checkClass(s.Class)
 	}
@@ -48,6 +50,7 @@ type checker struct {
 	srcs  map[string][]byte
 	cls   *ckClass
 	dev   *ckDevice
+	info  *Info // where resolutions are recorded (nil: nowhere)
 }
 
 func newChecker() *checker { return &checker{srcs: map[string][]byte{}} }
