@@ -67,7 +67,19 @@ func (m *Model) EnumOf(e *dsl.Expr, env *Env) *Enum {
 	return nil
 }
 
+// EvalExpected evaluates e in state s, reading a bare enum member in enum
+// want. The device's own expressions run compiled; others (a contract's,
+// with the method's parameters in env) are interpreted.
 func (m *Model) EvalExpected(e *dsl.Expr, s *State, env *Env, want *Enum) (*term.T, error) {
+	if env == nil {
+		if v, ok, err := m.evalTop(e, s, want); ok {
+			return v, err
+		}
+	}
+	return m.interpret(e, s, env, want)
+}
+
+func (m *Model) interpret(e *dsl.Expr, s *State, env *Env, want *Enum) (*term.T, error) {
 	switch e.Kind {
 	case dsl.NumberExpr:
 		return term.C(e.Value, 0), nil

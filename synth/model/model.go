@@ -47,6 +47,7 @@ type Model struct {
 	Methods   []*dsl.Method
 	ClassFile *dsl.File
 
+	code      *compiled
 	finite    []int // indexes of the finite variables
 	resetOnce sync.Once
 	tab       *tables // interning tables of this model's states
@@ -102,6 +103,8 @@ type Reg struct {
 	Reset   uint64
 	OnRead  []*dsl.Stmt
 	OnWrite []*dsl.Stmt
+
+	onRead, onWrite []*step // compiled
 }
 
 // Field is a bit field of a register.
@@ -119,6 +122,9 @@ type Field struct {
 	Value   *dsl.Expr // read value of a field of a ro register
 	Enum    *Enum
 	Reset   uint64
+	// rcVar is the variable a read-clear field without storage reads as,
+	// which the read clears (-1: none).
+	rcVar int
 }
 
 // Qual is REG.FIELD.
@@ -141,6 +147,8 @@ type Stream struct {
 	Bank    *dsl.Expr
 	OnRead  []*dsl.Stmt
 	OnWrite []*dsl.Stmt
+
+	onRead, onWrite []*step // compiled
 }
 
 // Transition is an internal transition or an input.
@@ -151,6 +159,8 @@ type Transition struct {
 	Body   []*dsl.Stmt
 	Params []*dsl.Param // inputs only
 	Pos    dsl.Pos
+
+	body []*step // compiled
 }
 
 // Fault is an observable device error.
@@ -273,6 +283,15 @@ func Lower(s *dsl.Spec) (*Model, error) {
 			m.finite = append(m.finite, i)
 		}
 	}
+	for _, r := range m.Regs {
+		for _, f := range r.Fields {
+			f.rcVar = -1
+			if f.RC && !f.Stored && f.Value != nil && f.Value.Kind == dsl.NameExpr {
+				f.rcVar = m.Var(f.Value.Name())
+			}
+		}
+	}
+	m.compileBehaviour()
 	return m, nil
 }
 

@@ -1,0 +1,205 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// step is a compiled statement.
+type step struct {
+	require *dsl.Require
+	cond    *code // require, if
+	then    []*step
+	els     []*step
+	ifPos   dsl.Pos
+	// assignment: variable target gets value (read in its enum)
+	target int
+	value  *code
+	// emit: event with args, each resized to width (0: as it is)
+	emit   string
+	args   []*code
+	widths []int
+	err    error // compiling failed: running it fails
+}
+
+func (c *compiler) stmts(ss []*dsl.Stmt, sc *scope) []*step {
+	out := make([]*step, 0, len(ss))
+	for _, st := range ss {
+		switch {
+		case st.Require != nil:
+			out = append(out, &step{require: st.Require, cond: c.expr(st.Require.Cond, sc, nil)})
+		case st.Assign != nil:
+			out = append(out, c.assign(st.Assign, sc))
+		case st.Emit != nil:
+			k := &step{emit: st.Emit.Event}
+			decl := c.m.Events[st.Emit.Event]
+			for i, a := range st.Emit.Args {
+				k.args = append(k.args, c.expr(a, sc, nil))
+				w := 0
+				if decl != nil && i < len(decl.Params) && decl.Params[i].Type.Data != nil && !decl.Params[i].Type.Slice {
+					w = *decl.Params[i].Type.Data
+				}
+				k.widths = append(k.widths, w)
+			}
+			out = append(out, k)
+		case st.If != nil:
+			out = append(out, &step{cond: c.expr(st.If.Cond, sc, nil), ifPos: st.If.Pos,
+				then: c.stmts(st.If.Then, sc), els: c.stmts(st.If.Else, sc)})
+		}
+	}
+	return out
+}
+
+func (c *compiler) assign(a *dsl.Assign, sc *scope) *step {
+	m := c.m
+	idx := -1
+	if c.info != nil {
+		if o := c.info.Targets[a]; o != nil {
+			switch o.Kind {
+			case dsl.ObjState:
+				idx = m.Var(o.State.Name)
+			case dsl.ObjField:
+				idx = m.Var(o.Register.Name + "." + o.Field.Name)
+			}
+		}
+	}
+	if idx < 0 {
+		name := a.Target.Parts
+		if len(name) == 1 {
+			idx = m.Var(name[0])
+			if idx < 0 && sc != nil && sc.reg != nil {
+				idx = m.Var(sc.reg.Name + "." + name[0])
+			}
+		} else if len(name) == 2 {
+			idx = m.Var(name[0] + "." + name[1])
+		}
+	}
+	if idx < 0 {
+		return &step{err: fmt.Errorf("%s: cannot assign to %v", posString(a.Pos), a.Target.Parts)}
+	}
+	return &step{target: idx, value: c.expr(a.Value, sc, m.Vars[idx].Enum), emit: ""}
+}
+
+// exec runs compiled statements on s (which it modifies). It stops at the
+// first require that does not hold for certain and returns it.
+func (m *Model) exec(steps []*step, fr *frame) (*Violation, error) {
+	for _, st := range steps {
+		switch {
+		case st.err != nil:
+			return nil, st.err
+		case st.require != nil:
+			c, err := m.run(st.cond, fr)
+			if err != nil {
+				return nil, err
+			}
+			// A require the solver cannot prove true is as good as broken:
+			// the driver must know the action is safe.
+			if !c.IsTrue() {
+				return &Violation{st.require}, nil
+			}
+		case st.value != nil:
+			v := m.Vars[st.target]
+			val, err := m.run(st.value, fr)
+			if err != nil {
+				return nil, err
+			}
+			if v.Width == 1 {
+				val = truthIfBool(val, 1)
+			}
+			fr.s.Set(st.target, term.Resize(val, v.Width))
+		case st.emit != "":
+			ev := Event{Name: st.emit, Args: make([]*term.T, len(st.args))}
+			for i, a := range st.args {
+				v, err := m.run(a, fr)
+				if err != nil {
+					return nil, err
+				}
+				if st.widths[i] > 0 {
+					v = term.Resize(v, st.widths[i])
+				}
+				ev.Args[i] = v
+			}
+			fr.s.Emit(ev)
+		case st.cond != nil:
+			c, err := m.run(st.cond, fr)
+			if err != nil {
+				return nil, err
+			}
+			if !c.IsConst() {
+				return nil, fmt.Errorf("%s: the device's choice depends on data the synthesizer does not enumerate (%s)", posString(st.ifPos), c)
+			}
+			body := st.els
+			if c.IsTrue() {
+				body = st.then
+			}
+			if v, err := m.exec(body, fr); v != nil || err != nil {
+				return v, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+// compiled is the code of the device's behaviour, built by Lower.
+type compiled struct {
+	// exprs holds the expressions evaluated without locals (bank
+	// conditions, field values, guards, the interrupt, faults), by the
+	// enum they are read in.
+	exprs map[exprWant]*code
+}
+
+type exprWant struct {
+	e    *dsl.Expr
+	want *Enum
+}
+
+// compileBehaviour compiles every handler, transition and condition.
+func (m *Model) compileBehaviour() {
+	c := m.newCompiler()
+	m.code = &compiled{exprs: map[exprWant]*code{}}
+	top := func(e *dsl.Expr, want *Enum) {
+		if e != nil {
+			m.code.exprs[exprWant{e, want}] = c.expr(e, nil, want)
+		}
+	}
+	for _, r := range m.Regs {
+		top(r.Bank, nil)
+		for _, f := range r.Fields {
+			top(f.Value, f.Enum)
+		}
+		sc := &scope{reg: r}
+		r.onRead, r.onWrite = c.stmts(r.OnRead, sc), c.stmts(r.OnWrite, sc)
+	}
+	for _, p := range m.Streams {
+		top(p.Bank, nil)
+		sc := &scope{slots: []string{"buf"}}
+		p.onRead, p.onWrite = c.stmts(p.OnRead, sc), c.stmts(p.OnWrite, sc)
+	}
+	for _, t := range append(append([]*Transition(nil), m.Internals...), m.Inputs...) {
+		top(t.Guard, nil)
+		sc := &scope{}
+		for _, p := range t.Params {
+			sc.slots = append(sc.slots, p.Name)
+		}
+		t.body = c.stmts(t.Body, sc)
+	}
+	top(m.IRQ, nil)
+	for _, f := range m.Faults {
+		top(f.Cond, nil)
+	}
+}
+
+// evalTop evaluates a compiled expression without locals, if e is one.
+func (m *Model) evalTop(e *dsl.Expr, s *State, want *Enum) (*term.T, bool, error) {
+	if m.code == nil {
+		return nil, false, nil
+	}
+	k := m.code.exprs[exprWant{e, want}]
+	if k == nil {
+		return nil, false, nil
+	}
+	v, err := m.run(k, &frame{s: s})
+	return v, true, err
+}
