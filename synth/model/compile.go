@@ -18,21 +18,21 @@ import (
 type opcode uint8
 
 const (
-	opConst  opcode = iota // k
-	opVar                  // the value of variable i
-	opSlot                 // local slot i
-	opField                // what field f reads as
-	opNot                  // !x
-	opUnary                // name x (~, -)
-	opAndOr                // x && y, x || y (name)
-	opCompare              // x name y, for ==, !=, <, <=, >, >=
-	opBinary               // x name y, arithmetic and bitwise
-	opCond                 // x ? y : z
-	opSlice                // x[hi:lo]
-	opConcat               // {args}
-	opMatch                // match x { cases }
-	opLen                  // len(x)
-	opError                // evaluating it is an error: err
+	opConst   opcode = iota // k
+	opVar                   // the value of variable i
+	opSlot                  // local slot i
+	opField                 // what field f reads as
+	opNot                   // !x
+	opUnary                 // name x (~, -)
+	opAndOr                 // x && y, x || y (name)
+	opCompare               // x name y, for ==, !=, <, <=, >, >=
+	opBinary                // x name y, arithmetic and bitwise
+	opCond                  // x ? y : z
+	opSlice                 // x[hi:lo]
+	opConcat                // {args}
+	opMatch                 // match x { cases }
+	opLen                   // len(x)
+	opError                 // evaluating it is an error: err
 )
 
 // code is a compiled expression.
