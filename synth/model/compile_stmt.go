@@ -184,11 +184,22 @@ func (m *Model) compileBehaviour() {
 			sc.slots = append(sc.slots, p.Name)
 		}
 		t.body = c.stmts(t.Body, sc)
+		for _, p := range t.Params {
+			t.sources = append(t.sources, t.Name+"."+p.Name)
+			w := 64
+			if p.Type.Data != nil {
+				w = *p.Type.Data
+			} else if p.Type.Uint != nil {
+				w = *p.Type.Uint
+			}
+			t.widths = append(t.widths, w)
+		}
 	}
 	top(m.IRQ, nil)
 	for _, f := range m.Faults {
 		top(f.Cond, nil)
 	}
+	m.holders = m.freshHolders()
 }
 
 // evalTop evaluates a compiled expression without locals, if e is one.
@@ -202,4 +213,196 @@ func (m *Model) evalTop(e *dsl.Expr, s *State, want *Enum) (*term.T, bool, error
 	}
 	v, err := m.run(k, &frame{s: s})
 	return v, true, err
+}
+
+// Fresh unknowns. An input brings values nobody can name; each firing
+// brings new ones. The values of one firing get the smallest generation
+// (term.Fresh) that no value of the state already holds, so two values
+// that arrived at different times are never the same term, and a state
+// holds at most as many generations as it has places for them. Which
+// variables can hold an input's values is worked out once: those assigned
+// from an expression over an input's parameters, or over a variable that
+// can hold them, anywhere in the behaviour.
+
+// freshHolders lists the variables that can hold an input's unknown.
+func (m *Model) freshHolders() []int {
+	may := make([]bool, len(m.Vars))
+	// reads[v] lists the variables whose values assignments copy into v;
+	// fromInput marks assignments from an input's parameters.
+	type flow struct {
+		target int
+		vars   []int
+		input  bool
+	}
+	var flows []flow
+	var walk func(steps []*step, slotVars func(int) []int, input bool)
+	walk = func(steps []*step, slotVars func(int) []int, input bool) {
+		for _, st := range steps {
+			if st.value != nil {
+				fl := flow{target: st.target}
+				st.value.visit(func(k *code) {
+					switch k.op {
+					case opVar:
+						fl.vars = append(fl.vars, k.i)
+					case opSlot:
+						if input {
+							fl.input = true
+						} else {
+							fl.vars = append(fl.vars, slotVars(k.i)...)
+						}
+					case opField:
+						fl.vars = append(fl.vars, m.fieldVars(k.f)...)
+					}
+				})
+				flows = append(flows, fl)
+			}
+			walk(st.then, slotVars, input)
+			walk(st.els, slotVars, input)
+		}
+	}
+	none := func(int) []int { return nil }
+	for _, r := range m.Regs {
+		r := r
+		walk(r.onRead, func(i int) []int { return m.fieldVars(r.Fields[i]) }, false)
+		walk(r.onWrite, none, false)
+	}
+	for _, p := range m.Streams {
+		walk(p.onRead, none, false)
+		walk(p.onWrite, none, false)
+	}
+	for _, t := range m.Internals {
+		walk(t.body, none, false)
+	}
+	for _, t := range m.Inputs {
+		walk(t.body, none, true)
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, fl := range flows {
+			if may[fl.target] {
+				continue
+			}
+			hit := fl.input
+			for _, v := range fl.vars {
+				hit = hit || may[v]
+			}
+			if hit {
+				may[fl.target], changed = true, true
+			}
+		}
+	}
+	var out []int
+	for i, ok := range may {
+		if ok {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// fieldVars lists the variables what field f reads as depends on.
+func (m *Model) fieldVars(f *Field) []int {
+	if f.Stored {
+		return []int{f.Var}
+	}
+	var out []int
+	if f.Value != nil {
+		if k := m.code.exprs[exprWant{f.Value, f.Enum}]; k != nil {
+			k.visit(func(k *code) {
+				if k.op == opVar {
+					out = append(out, k.i)
+				}
+			})
+		}
+	}
+	return out
+}
+
+// visit calls f for k and every code below it.
+func (k *code) visit(f func(*code)) {
+	if k == nil {
+		return
+	}
+	f(k)
+	k.x.visit(f)
+	k.y.visit(f)
+	k.z.visit(f)
+	for _, a := range k.args {
+		a.visit(f)
+	}
+	for _, c := range k.cases {
+		c.result.visit(f)
+	}
+}
+
+// renumber gives the generations of t's unknowns that s holds the numbers
+// 0, 1, ... in the order they first occur (variables in order, then
+// events): states that differ only in how their values of t are numbered
+// are one state.
+func (m *Model) renumber(s *State, t *Transition) *State {
+	var order []uint64
+	note := func(v *term.T) {
+		for _, n := range t.sources {
+			v.Generations(n, func(g uint64) {
+				for _, o := range order {
+					if o == g {
+						return
+					}
+				}
+				order = append(order, g)
+			})
+		}
+	}
+	for _, i := range m.holders {
+		note(s.Val(i))
+	}
+	for _, e := range s.Events {
+		for _, a := range e.Args {
+			note(a)
+		}
+	}
+	var sub map[string]*term.T
+	for to, from := range order {
+		if uint64(to) == from {
+			continue
+		}
+		if sub == nil {
+			sub = map[string]*term.T{}
+		}
+		for i, src := range t.sources {
+			sub[term.Fresh(src, t.widths[i], from).Key()] = term.Fresh(src, t.widths[i], uint64(to))
+		}
+	}
+	if sub == nil {
+		return s
+	}
+	return s.Subst(sub)
+}
+
+// freshGeneration is the smallest generation of unknowns from the sources
+// names that no value of s holds.
+func (m *Model) freshGeneration(s *State, names []string) uint64 {
+	var used []uint64
+	note := func(t *term.T) {
+		for _, n := range names {
+			t.Generations(n, func(g uint64) { used = append(used, g) })
+		}
+	}
+	for _, i := range m.holders {
+		note(s.Val(i))
+	}
+	for _, e := range s.Events {
+		for _, a := range e.Args {
+			note(a)
+		}
+	}
+	for g := uint64(0); ; g++ {
+		taken := false
+		for _, u := range used {
+			taken = taken || u == g
+		}
+		if !taken {
+			return g
+		}
+	}
 }

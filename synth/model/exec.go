@@ -208,18 +208,16 @@ func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
 func (m *Model) Fire(t *Transition, s *State, args []*term.T) (*State, error) {
 	next := s.Clone()
 	slots := make([]*term.T, len(t.Params))
-	for i, p := range t.Params {
-		w := 64
-		if p.Type.Data != nil {
-			w = *p.Type.Data
-		} else if p.Type.Uint != nil {
-			w = *p.Type.Uint
-		}
-		v := term.U(t.Name+"."+p.Name, w)
+	gen, fresh := uint64(0), false
+	for i := range t.Params {
 		if i < len(args) && args[i] != nil {
-			v = args[i]
+			slots[i] = args[i]
+			continue
 		}
-		slots[i] = v
+		if !fresh {
+			gen, fresh = m.freshGeneration(s, t.sources), true
+		}
+		slots[i] = term.Fresh(t.sources[i], t.widths[i], gen)
 	}
 	viol, err := m.exec(t.body, &frame{s: next, slots: slots})
 	if err != nil {
@@ -228,6 +226,9 @@ func (m *Model) Fire(t *Transition, s *State, args []*term.T) (*State, error) {
 	if viol != nil {
 		// A device transition that breaks its own require is a spec bug.
 		return nil, fmt.Errorf("%s: device transition %s breaks %s", posString(t.Pos), t.Name, viol)
+	}
+	if fresh {
+		next = m.renumber(next, t)
 	}
 	return next, nil
 }

@@ -48,6 +48,7 @@ type Model struct {
 	ClassFile *dsl.File
 
 	code      *compiled
+	holders   []int // variables that can hold an input's unknown values
 	finite    []int // indexes of the finite variables
 	resetOnce sync.Once
 	tab       *tables // interning tables of this model's states
@@ -160,7 +161,9 @@ type Transition struct {
 	Params []*dsl.Param // inputs only
 	Pos    dsl.Pos
 
-	body []*step // compiled
+	body    []*step  // compiled
+	sources []string // the names of the unknowns its parameters bring
+	widths  []int    // and their widths
 }
 
 // Fault is an observable device error.

@@ -190,6 +190,41 @@ func E(name string, w int) *T { return leaf(Entry, "e:", name, w) }
 // U is an unknown value named for where it came from.
 func U(name string, w int) *T { return leaf(Unknown, "u:", name, w) }
 
+// Fresh is the unknown value number gen from the source name: an input
+// that fires again brings a new value, which must not be taken for the one
+// it brought before. Fresh(name, w, 0) is U(name, w).
+func Fresh(name string, w int, gen uint64) *T {
+	if gen == 0 {
+		return U(name, w)
+	}
+	ik := ikey{kind: Unknown, name: name, width: w, val: gen}
+	if t := lookup(ik); t != nil {
+		return t
+	}
+	key := "u:" + name + "#" + strconv.FormatUint(gen, 10) + "'" + strconv.Itoa(w)
+	return intern(ik, &T{Kind: Unknown, Name: name, Width: w, Val: gen, key: key})
+}
+
+// Generations calls f with the number of every unknown from source name
+// that occurs in t (see Fresh).
+func (t *T) Generations(name string, f func(gen uint64)) {
+	if t.kinds&(1<<Unknown) == 0 {
+		return
+	}
+	if t.Kind == Unknown {
+		if t.Name == name {
+			f(t.Val)
+		}
+		return
+	}
+	for _, a := range t.Args {
+		a.Generations(name, f)
+	}
+	for _, c := range t.Cases {
+		c.Result.Generations(name, f)
+	}
+}
+
 func leaf(k Kind, prefix, name string, w int) *T {
 	ik := ikey{kind: k, name: name, width: w}
 	if t := lookup(ik); t != nil {
