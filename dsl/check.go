@@ -124,8 +124,10 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 	if from.Offset < 0 || from.Offset >= len(src) || from.Line == 0 {
 		return from
 	}
+	// s walks the source without copying it: the scan is per declaration,
+	// and a copy of the rest of the file each time made checking quadratic.
 	p := from
-	s := string(src[from.Offset:])
+	s := src[from.Offset:]
 	for len(s) > 0 {
 		span := 1
 		ch := s[0]
@@ -157,11 +159,11 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 				span++
 			}
 		case ch >= utf8.RuneSelf:
-			_, span = utf8.DecodeRuneInString(s)
+			_, span = utf8.DecodeRune(s)
 		default:
 			// Two-character operators count as one token.
 			if len(s) > 1 {
-				switch s[:2] {
+				switch string(s[:2]) {
 				case "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "->", "=>":
 					span = 2
 				}
@@ -176,7 +178,7 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 			}
 			n--
 		}
-		p.Advance(s[:span])
+		p.Advance(string(s[:span]))
 		s = s[span:]
 	}
 	return from

@@ -200,7 +200,33 @@ func (m *Model) compileBehaviour() {
 		top(f.Cond, nil)
 	}
 	m.holders = m.freshHolders()
+	m.assigned = make([]bool, len(m.Vars))
+	var mark func(steps []*step)
+	mark = func(steps []*step) {
+		for _, st := range steps {
+			if st.value != nil {
+				m.assigned[st.target] = true
+			}
+			mark(st.then)
+			mark(st.els)
+		}
+	}
+	for _, r := range m.Regs {
+		mark(r.onRead)
+		mark(r.onWrite)
+	}
+	for _, p := range m.Streams {
+		mark(p.onRead)
+		mark(p.onWrite)
+	}
+	for _, t := range append(append([]*Transition(nil), m.Internals...), m.Inputs...) {
+		mark(t.body)
+	}
 }
+
+// Assigned reports whether some handler or transition of the device
+// assigns variable i (besides the driver's writes of a stored field).
+func (m *Model) Assigned(i int) bool { return m.assigned[i] }
 
 // evalTop evaluates a compiled expression without locals, if e is one.
 func (m *Model) evalTop(e *dsl.Expr, s *State, want *Enum) (*term.T, bool, error) {

@@ -49,6 +49,7 @@ type Model struct {
 
 	code      *compiled
 	holders   []int // variables that can hold an input's unknown values
+	assigned  []bool
 	finite    []int // indexes of the finite variables
 	resetOnce sync.Once
 	tab       *tables // interning tables of this model's states

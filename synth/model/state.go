@@ -234,12 +234,19 @@ func (m *Model) FiniteSig(s *State) string {
 
 // Subst rewrites every value and event argument of s.
 func (s *State) Subst(sub map[string]*term.T) *State {
+	filter, ok := term.LeavesOf(sub)
+	s.Key() // interns the trie, which gives every node its leaf filter
 	c := s.Clone()
-	s.Each(func(i int, v *term.T) {
+	change := func(i int, v *term.T) {
 		if w := v.Subst(sub); w != v {
 			c.Set(i, w)
 		}
-	})
+	}
+	if ok {
+		s.tab.shape.eachMeeting(s.root, filter, change)
+	} else {
+		s.Each(change)
+	}
 	if len(s.Events) > 0 {
 		c.Events = make([]Event, len(s.Events))
 		for i, e := range s.Events {

@@ -121,3 +121,26 @@ func TestCloneCostIndependentOfSize(t *testing.T) {
 	small, large := allocs(300), allocs(4000)
 	require.LessOrEqual(t, large, small+2, "allocations per move grow with the variables (%v for 300, %v for 4000)", small, large)
 }
+
+// TestSubstSkipsOnlyWhatItLeavesAlone: a substitution through the trie's
+// leaf filters changes exactly the values a plain walk changes.
+func TestSubstSkipsOnlyWhatItLeavesAlone(t *testing.T) {
+	const n = 700
+	m := bareModel(n)
+	vals := make([]*term.T, n)
+	for i := range vals {
+		vals[i] = term.E(fmt.Sprintf("v%d", i), 8)
+		if i%7 == 0 {
+			vals[i] = term.Cat(term.Sl(term.E(fmt.Sprintf("v%d", i/2), 8), 3, 0), term.C(1, 4))
+		}
+	}
+	s := m.NewState(vals)
+	for _, pick := range []int{0, 1, 350, 699} {
+		sub := map[string]*term.T{term.E(fmt.Sprintf("v%d", pick), 8).Key(): term.R("x", 8)}
+		got := s.Subst(sub)
+		for i, v := range vals {
+			require.Same(t, v.Subst(sub), got.Val(i), "value %d after substituting v%d", i, pick)
+		}
+		require.Equal(t, m.NewState(got.Values()).Key(), got.Key())
+	}
+}

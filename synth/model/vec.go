@@ -32,6 +32,8 @@ type vnode struct {
 	own  uint32
 	vals []*term.T
 	kids []*vnode
+	// leaves filters the leaves of the values below an interned node.
+	leaves term.Leaves
 }
 
 type leafBlock struct {
@@ -164,6 +166,30 @@ func (sh shape) each(root *vnode, f func(i int, v *term.T)) {
 	walk(root, 0, sh.depth)
 }
 
+// eachMeeting is each restricted to values whose leaves may meet filter,
+// on an interned trie: subtrees that cannot are skipped.
+func (sh shape) eachMeeting(root *vnode, filter term.Leaves, f func(i int, v *term.T)) {
+	var walk func(n *vnode, base, d int)
+	walk = func(n *vnode, base, d int) {
+		if !n.leaves.Meets(filter) {
+			return
+		}
+		if d == 0 {
+			for k, v := range n.vals {
+				if v.Leaves().Meets(filter) {
+					f(base+k, v)
+				}
+			}
+			return
+		}
+		span := 1 << (fanBits * d)
+		for k, c := range n.kids {
+			walk(c, base+k*span, d-1)
+		}
+	}
+	walk(root, 0, sh.depth)
+}
+
 // diff calls f for every index whose values differ between two tries of
 // this shape, skipping the subtrees they share.
 func (sh shape) diff(a, b *vnode, f func(i int)) {
@@ -208,10 +234,12 @@ func (t *nodeTable) intern(n *vnode) *vnode {
 		return n
 	}
 	k := nodeKey{leaf: n.vals != nil}
+	var leaves term.Leaves
 	if k.leaf {
 		k.n = uint8(len(n.vals))
 		for i, v := range n.vals {
 			k.ids[i] = v.ID()
+			leaves.Add(v.Leaves())
 		}
 	} else {
 		k.n = uint8(len(n.kids))
@@ -219,6 +247,7 @@ func (t *nodeTable) intern(n *vnode) *vnode {
 			c = t.intern(c)
 			n.kids[i] = c
 			k.ids[i] = c.id
+			leaves.Add(c.leaves)
 		}
 	}
 	t.mu.Lock()
@@ -230,7 +259,7 @@ func (t *nodeTable) intern(n *vnode) *vnode {
 		return old
 	}
 	t.next++
-	n.id, n.own = t.next, 0
+	n.id, n.own, n.leaves = t.next, 0, leaves
 	t.nodes[k] = n
 	return n
 }

@@ -47,6 +47,44 @@ type T struct {
 	key   string
 	id    uint32
 	kinds uint8 // bit k set: a leaf of Kind k occurs in the term
+	// leaves has bit (id mod 256) set for every leaf that is not a
+	// constant: a filter that tells most terms a substitution leaves alone.
+	leaves Leaves
+}
+
+// Leaves is a set of non-constant leaves, kept as a 256-bit filter: a leaf
+// in the set has its bit set; a set bit may stand for another leaf too.
+type Leaves [4]uint64
+
+// Meets reports whether the filters share a bit: whether a term with
+// leaves l may mention a leaf of o.
+func (l Leaves) Meets(o Leaves) bool {
+	return l[0]&o[0] != 0 || l[1]&o[1] != 0 || l[2]&o[2] != 0 || l[3]&o[3] != 0
+}
+
+// Add puts the leaves of o into l.
+func (l *Leaves) Add(o Leaves) {
+	for i := range l {
+		l[i] |= o[i]
+	}
+}
+
+// Leaves is the filter of t's non-constant leaves.
+func (t *T) Leaves() Leaves { return t.leaves }
+
+// LeavesOf is the filter of the leaves a substitution keyed like Subst's
+// replaces; ok is false when a key is not a leaf's.
+func LeavesOf(sub map[string]*T) (l Leaves, ok bool) {
+	internMu.Lock()
+	defer internMu.Unlock()
+	for k := range sub {
+		t := leafByKey[k]
+		if t == nil {
+			return l, false
+		}
+		l.Add(t.leaves)
+	}
+	return l, true
 }
 
 // Case is one arm of a match term.
@@ -84,6 +122,8 @@ var (
 	internMu sync.Mutex
 	table    = map[ikey]*T{}
 	nextID   uint32
+	// leafByKey finds the non-constant leaves by key, for LeavesOf.
+	leafByKey = map[string]*T{}
 	// small holds the constants below 256 of every width up to 64, the
 	// overwhelming majority, without a lock.
 	small [65][256]atomic.Pointer[T]
@@ -107,12 +147,16 @@ func intern(k ikey, t *T) *T {
 	t.id = nextID
 	if t.Kind >= Param && t.Kind <= Unknown {
 		t.kinds = 1 << t.Kind
+		t.leaves[(t.id/64)%4] |= 1 << (t.id % 64)
+		leafByKey[t.key] = t
 	}
 	for _, a := range t.Args {
 		t.kinds |= a.kinds
+		t.leaves.Add(a.leaves)
 	}
 	for _, c := range t.Cases {
 		t.kinds |= c.Result.kinds
+		t.leaves.Add(c.Result.leaves)
 	}
 	table[k] = t
 	return t
