@@ -392,8 +392,10 @@ func O(name string, w int, args ...*T) *T {
 	for i, a := range args {
 		keys[i] = a.key
 	}
-	args = append([]*T(nil), args...) // the caller may reuse its slice
-	return intern(k, &T{Kind: Op, Name: name, Width: w, Args: args, key: name + "(" + strings.Join(keys, ",") + ")'" + strconv.Itoa(w)})
+	// A copy: the caller may reuse its slice, and a variadic slice that
+	// does not escape costs the caller nothing.
+	own := append([]*T(nil), args...)
+	return intern(k, &T{Kind: Op, Name: name, Width: w, Args: own, key: name + "(" + strings.Join(keys, ",") + ")'" + strconv.Itoa(w)})
 }
 
 // Match is a match over scrutinee with the given arms.
