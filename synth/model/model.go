@@ -54,6 +54,8 @@ type Model struct {
 	resetOnce sync.Once
 	tab       *tables // interning tables of this model's states
 	resetRoot *vnode
+	entryOnce sync.Once
+	entryRoot *vnode
 }
 
 // Var is one variable of device state: a state declaration or a stored field.

@@ -260,3 +260,25 @@ func (s *State) Subst(sub map[string]*term.T) *State {
 	c.key = ""
 	return c
 }
+
+// EntryState is the state a method may start in when s is where the
+// previous one ended: s's finite values, every data variable holding "what
+// it held when the method started" (term.E), and no events. The data part
+// is the same for every such state, so it is built once and shared.
+func (m *Model) EntryState(s *State) *State {
+	m.entryOnce.Do(func() {
+		vals := make([]*term.T, len(m.Vars))
+		for i, v := range m.Vars {
+			vals[i] = v.Reset
+			if !v.Finite {
+				vals[i] = term.E(v.Name, v.Width)
+			}
+		}
+		m.entryRoot = m.Reset().tab.shape.build(vals)
+	})
+	e := &State{tab: s.tab, root: m.entryRoot}
+	for _, i := range m.finite {
+		e.Set(i, s.Val(i))
+	}
+	return e
+}

@@ -159,14 +159,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 // entryState is the idle representative of s: its finite part, with every
 // data variable holding "whatever it held when the method started".
 func entryState(m *model.Model, s *model.State) *model.State {
-	c := s.Clone()
-	c.ClearEvents()
-	for i, v := range m.Vars {
-		if !v.Finite {
-			c.Set(i, term.E(v.Name, v.Width))
-		}
-	}
-	return c
+	return m.EntryState(s)
 }
 
 // solveMethod solves one method. With idle nil the method starts from
