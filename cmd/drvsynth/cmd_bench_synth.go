@@ -151,19 +151,19 @@ type BenchSpec struct {
 	Size   int    `json:"size"`   // N channels or K spare registers; 0 for bundled specs
 	Path   string `json:"path"`
 	// Registers and Vars describe the lowered model.
-	Registers   int           `json:"registers"`
-	Vars        int           `json:"vars"`
-	Methods     []BenchMethod `json:"methods"`
-	CPU         float64       `json:"cpu_seconds"`
-	Wall        float64       `json:"wall_seconds"`
-	PeakHeap    uint64        `json:"peak_heap_bytes"`
-	PeakRSS     uint64        `json:"peak_rss_bytes,omitempty"`
+	Registers int           `json:"registers"`
+	Vars      int           `json:"vars"`
+	Methods   []BenchMethod `json:"methods"`
+	CPU       float64       `json:"cpu_seconds"`
+	Wall      float64       `json:"wall_seconds"`
+	PeakHeap  uint64        `json:"peak_heap_bytes"`
+	PeakRSS   uint64        `json:"peak_rss_bytes,omitempty"`
 	// Allocs and AllocBytes count the solver's allocations (not parsing).
-	Allocs      uint64        `json:"allocs"`
-	AllocBytes  uint64        `json:"alloc_bytes"`
-	Beliefs     int           `json:"beliefs"`
-	AllocPerBel float64       `json:"allocs_per_belief"`
-	Error       string        `json:"error,omitempty"`
+	Allocs      uint64  `json:"allocs"`
+	AllocBytes  uint64  `json:"alloc_bytes"`
+	Beliefs     int     `json:"beliefs"`
+	AllocPerBel float64 `json:"allocs_per_belief"`
+	Error       string  `json:"error,omitempty"`
 }
 
 // BenchMethod is one method of a spec.
