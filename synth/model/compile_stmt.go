@@ -79,7 +79,7 @@ func (c *compiler) assign(a *dsl.Assign, sc *scope) *step {
 	if idx < 0 {
 		return &step{err: fmt.Errorf("%s: cannot assign to %v", posString(a.Pos), a.Target.Parts)}
 	}
-	return &step{target: idx, value: c.expr(a.Value, sc, m.Vars[idx].Enum), emit: ""}
+	return &step{target: idx, value: c.expr(a.Value, sc, m.Vars[idx].Enum)}
 }
 
 // exec runs compiled statements on s (which it modifies). It stops at the
@@ -253,8 +253,8 @@ func (m *Model) evalTop(e *dsl.Expr, s *State, want *Enum) (*term.T, bool, error
 // freshHolders lists the variables that can hold an input's unknown.
 func (m *Model) freshHolders() []int {
 	may := make([]bool, len(m.Vars))
-	// reads[v] lists the variables whose values assignments copy into v;
-	// fromInput marks assignments from an input's parameters.
+	// A flow is one assignment: the variables its value is computed from,
+	// and whether it reads an input's parameters.
 	type flow struct {
 		target int
 		vars   []int

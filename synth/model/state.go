@@ -131,8 +131,11 @@ func (m *Model) NewState(vals []*term.T) *State {
 
 // Clone copies s for modification. Both keep sharing what neither changes.
 func (s *State) Clone() *State {
-	// Neither may change the shared nodes in place any more.
-	s.own = 0
+	// Neither may change the shared nodes in place any more. (A state
+	// whose key was computed owns nothing: it is not written then.)
+	if s.own != 0 {
+		s.own = 0
+	}
 	return &State{tab: s.tab, root: s.root, Events: s.Events, key: s.key}
 }
 
@@ -173,8 +176,8 @@ func (s *State) Set(i int, v *term.T) {
 // because contracts ask whether an event happened, not how often.
 func (s *State) Emit(e Event) {
 	id := s.tab.events.number(&e)
-	for _, old := range s.Events {
-		if s.tab.events.number(&old) == id {
+	for i := range s.Events {
+		if s.tab.events.number(&s.Events[i]) == id {
 			return
 		}
 	}
