@@ -48,7 +48,7 @@ families of generated specs, and prints, per method, the beliefs the game
 created and expanded, the strategy's worst-case bus accesses and the time,
 and per spec the CPU time, peak Go heap and peak resident memory:
 
-  channels N  a clock whose time, control and N-7 bytes of RAM sit behind
+  channels N  a clock whose time, control and N-8 bytes of RAM sit behind
               an index port, as on the MC146818 (N <= 128);
   uart+K      the bundled UART with K extra read-write registers nobody uses.
 
@@ -65,7 +65,7 @@ is shown with its error. With -json the results are one JSON document.`,
 			fs.DurationVar(&timeout, "timeout", 2*time.Minute, "time limit per spec")
 			fs.StringVar(&memLimit, "mem", "3GiB", "heap cap per spec (a Go memory `size`: 512MiB, 3GiB)")
 			fs.StringVar(&keep, "keep", "", "write the generated specs under `directory` and keep them")
-			fs.StringVar(&one, "one", "", "run one spec in this process and print its result as JSON (used by the parent)")
+			fs.StringVar(&one, "one", "", "run the `spec` in this process and print its result as JSON (what each child does)")
 		},
 		run: func(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 			// The subcommand comes first; its flags follow it.
