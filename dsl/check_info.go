@@ -45,7 +45,8 @@ type Object struct {
 	Field    *FieldDecl
 	Const    *ConstDecl
 	// Enum is the declaration of a member's enum (a type's, a state's or
-	// a field's enum body); Value is the member's value.
+	// a field's enum body), or of a parameter's enum type; Value is the
+	// member's value.
 	Enum  *EnumBody
 	Value uint64
 }
@@ -83,7 +84,11 @@ func (s *ckSym) object() *Object {
 		}
 		return &Object{Kind: ObjMember, Name: s.name, Enum: s.t.enum.body, Value: s.t.enum.vals[s.name]}
 	case symLocal:
-		return &Object{Kind: ObjParam, Name: s.name}
+		o := &Object{Kind: ObjParam, Name: s.name}
+		if s.t != nil && s.t.kind == ckEnum && s.t.enum != nil {
+			o.Enum = s.t.enum.body
+		}
+		return o
 	case symReg:
 		return &Object{Kind: ObjRegister, Name: s.name, Register: s.reg.reg, Stream: s.reg.stream}
 	case symSig:

@@ -32,6 +32,7 @@ const (
 	opConcat                // {args}
 	opMatch                 // match x { cases }
 	opLen                   // len(x)
+	opEnv                   // the caller's local name (Env.Locals), or else alt
 	opError                 // evaluating it is an error: err
 )
 
@@ -49,6 +50,7 @@ type code struct {
 	want    *Enum // match: the enum its result is read in
 	pos     dsl.Pos
 	err     string
+	alt     *code // opEnv: what the name means when the caller has no such local
 }
 
 type codeCase struct {
@@ -87,6 +89,12 @@ type compiler struct {
 	m     *Model
 	info  *dsl.Info
 	enums map[*dsl.EnumBody]*Enum
+	// env: compiling for a caller's Env (a contract, a binding): the
+	// checker's parameters are the caller's locals, looked up when the
+	// code runs. unresolved is set when a name has no record, and the
+	// code must not be used.
+	env        bool
+	unresolved bool
 }
 
 func (m *Model) newCompiler() *compiler {
@@ -127,6 +135,13 @@ func errCode(e *dsl.Expr, format string, args ...any) *code {
 func (c *compiler) enumOf(e *dsl.Expr, sc *scope) *Enum {
 	if e == nil || e.Kind != dsl.NameExpr {
 		return nil
+	}
+	if c.env && len(e.Path) == 1 && c.info != nil {
+		// The caller gives its parameters' enums (Env.Enums); the checker
+		// recorded the same types.
+		if o := c.info.Uses[e]; o != nil && o.Kind == dsl.ObjParam && o.Enum != nil {
+			return c.enums[o.Enum]
+		}
 	}
 	if len(e.Path) == 1 && sc != nil && sc.reg != nil {
 		for _, f := range sc.reg.Fields {
@@ -201,13 +216,29 @@ func (c *compiler) expr(e *dsl.Expr, sc *scope, want *Enum) *code {
 // name resolves a name: with the checker's record when there is one,
 // otherwise by the same rules, in the same order, as the checker.
 func (c *compiler) name(e *dsl.Expr, sc *scope, want *Enum) *code {
+	var o *dsl.Object
 	if c.info != nil {
-		if o := c.info.Uses[e]; o != nil {
-			if k := c.object(e, o, sc, want); k != nil {
-				return k
-			}
+		o = c.info.Uses[e]
+	}
+	if c.env {
+		switch {
+		case o == nil:
+			c.unresolved = true
+		case o.Kind == dsl.ObjParam && len(e.Path) == 1:
+			return &code{op: opEnv, name: e.Path[0], alt: c.unrecorded(e, sc, want), pos: e.Pos}
 		}
 	}
+	if o != nil {
+		if k := c.object(e, o, sc, want); k != nil {
+			return k
+		}
+	}
+	return c.unrecorded(e, sc, want)
+}
+
+// unrecorded resolves a name the checker did not record, by the
+// checker's rules in the checker's order.
+func (c *compiler) unrecorded(e *dsl.Expr, sc *scope, want *Enum) *code {
 	m := c.m
 	name := e.Name()
 	if len(e.Path) == 1 {
@@ -324,6 +355,7 @@ func (c *compiler) match(e *dsl.Expr, sc *scope, want *Enum) *code {
 type frame struct {
 	s     *State
 	slots []*term.T
+	env   *Env // the caller's locals (opEnv)
 }
 
 func (m *Model) run(k *code, fr *frame) (*term.T, error) {
@@ -461,6 +493,11 @@ func (m *Model) run(k *code, fr *frame) (*term.T, error) {
 			cases = append(cases, term.Case{Pattern: mc.pattern, Label: mc.label, Result: r})
 		}
 		return matchTerm(x, w, cases), nil
+	case opEnv:
+		if t, ok := fr.env.local(k.name); ok {
+			return t, nil
+		}
+		return m.run(k.alt, fr)
 	case opLen:
 		x, err := m.run(k.x, fr)
 		if err != nil {

@@ -228,6 +228,29 @@ func (m *Model) compileBehaviour() {
 // assigns variable i (besides the driver's writes of a stored field).
 func (m *Model) Assigned(i int) bool { return m.assigned[i] }
 
+// envCode is e compiled for evaluation with a caller's Env (a contract
+// clause, a binding), compiled on first use; nil when some name in it has
+// no record of the checker's, and e must be interpreted.
+func (m *Model) envCode(e *dsl.Expr, want *Enum) *code {
+	m.envMu.Lock()
+	defer m.envMu.Unlock()
+	key := exprWant{e, want}
+	if k, ok := m.envExprs[key]; ok {
+		return k
+	}
+	c := m.newCompiler()
+	c.env = true
+	k := c.expr(e, nil, want)
+	if c.unresolved || c.info == nil {
+		k = nil
+	}
+	if m.envExprs == nil {
+		m.envExprs = map[exprWant]*code{}
+	}
+	m.envExprs[key] = k
+	return k
+}
+
 // evalTop evaluates a compiled expression without locals, if e is one.
 func (m *Model) evalTop(e *dsl.Expr, s *State, want *Enum) (*term.T, bool, error) {
 	if m.code == nil {

@@ -77,3 +77,62 @@ func TestCompiledAgreesWithInterpreter(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvCodeAgreesWithInterpreter does the same for the expressions a
+// caller evaluates with its own locals: every part of every class
+// binding, with random parameters.
+func TestEnvCodeAgreesWithInterpreter(t *testing.T) {
+	for _, name := range []string{"uart16550", "vblk", "ata", "mc146818"} {
+		t.Run(name, func(t *testing.T) {
+			m := loadBundled(t, name)
+			rnd := rand.New(rand.NewSource(2))
+			compiled := 0
+			for round := 0; round < 100; round++ {
+				s := randomState(m, rnd)
+				for _, pb := range m.Bindings {
+					env := &Env{Locals: map[string]*term.T{}, Enums: map[string]*Enum{}}
+					decl := m.Preds[pb.Name]
+					for i, p := range pb.Params {
+						env.Locals[p.Name] = term.P(p.Name, 32)
+						if decl != nil && i < len(decl.Params) && decl.Params[i].Type.Named != "" {
+							if en := m.Enum(decl.Params[i].Type.Named); en != nil {
+								env.Enums[p.Name] = en
+								mem := en.Members[rnd.Intn(len(en.Members))]
+								env.Locals[p.Name] = term.C(mem.Value, en.Width)
+							}
+						}
+					}
+					var parts []*dsl.Expr
+					var walk func(e *dsl.Expr)
+					walk = func(e *dsl.Expr) {
+						if e == nil {
+							return
+						}
+						parts = append(parts, e)
+						walk(e.X)
+						walk(e.Y)
+						walk(e.Z)
+					}
+					walk(pb.Body)
+					for _, e := range parts {
+						if e.Kind == dsl.CallExpr {
+							continue
+						}
+						if m.envCode(e, nil) != nil {
+							compiled++
+						}
+						got, gerr := m.EvalExpected(e, s, env, nil)
+						want, werr := m.interpret(e, s, env, nil)
+						require.Equal(t, fmt.Sprint(werr), fmt.Sprint(gerr), posString(e.Pos))
+						if werr == nil {
+							require.Same(t, want, got, "%s: compiled %s, interpreted %s", posString(e.Pos), got, want)
+						}
+					}
+				}
+			}
+			if len(m.Bindings) > 0 {
+				require.Positive(t, compiled, "nothing was compiled")
+			}
+		})
+	}
+}

@@ -75,6 +75,10 @@ func (m *Model) EvalExpected(e *dsl.Expr, s *State, env *Env, want *Enum) (*term
 		if v, ok, err := m.evalTop(e, s, want); ok {
 			return v, err
 		}
+	} else if env.Reg == nil {
+		if k := m.envCode(e, want); k != nil {
+			return m.run(k, &frame{s: s, env: env})
+		}
 	}
 	return m.interpret(e, s, env, want)
 }

@@ -48,7 +48,9 @@ type Model struct {
 	ClassFile *dsl.File
 
 	code      *compiled
-	holders   []int // variables that can hold an input's unknown values
+	envMu     sync.Mutex
+	envExprs  map[exprWant]*code // see envCode
+	holders   []int              // variables that can hold an input's unknown values
 	assigned  []bool
 	finite    []int // indexes of the finite variables
 	resetOnce sync.Once
