@@ -156,6 +156,14 @@ func (s *State) Values() []*term.T {
 // change s: it sees the values s had when Each began.
 func (s *State) Each(f func(i int, v *term.T)) { s.tab.shape.each(s.root, f) }
 
+// EachMentioning is Each for the values that mention a leaf of one of the
+// kinds (term.Param, term.Read, ...), skipping whole subtrees of values
+// that do not.
+func (s *State) EachMentioning(f func(i int, v *term.T), kinds ...term.Kind) {
+	s.Key() // interns the trie, which gives every node its leaf kinds
+	s.tab.shape.eachWithKinds(s.root, term.KindsOf(kinds...), f)
+}
+
 // Diff calls f with the index of every variable whose value differs
 // between s and o (states of the same model), skipping what they share.
 func (s *State) Diff(o *State, f func(i int)) { s.tab.shape.diff(s.root, o.root, f) }

@@ -144,3 +144,29 @@ func TestSubstSkipsOnlyWhatItLeavesAlone(t *testing.T) {
 		require.Equal(t, m.NewState(got.Values()).Key(), got.Key())
 	}
 }
+
+func TestEachMentioning(t *testing.T) {
+	const n = 600
+	m := bareModel(n)
+	vals := make([]*term.T, n)
+	var want []int
+	for i := range vals {
+		switch {
+		case i%97 == 5:
+			vals[i] = term.Cat(term.P("b", 4), term.C(0, 4))
+			want = append(want, i)
+		case i%101 == 7:
+			vals[i] = term.R("vX", 8)
+			want = append(want, i)
+		default:
+			vals[i] = term.E(fmt.Sprintf("v%d", i), 8)
+		}
+	}
+	s := m.NewState(vals)
+	var got []int
+	s.EachMentioning(func(i int, v *term.T) {
+		require.Same(t, vals[i], v)
+		got = append(got, i)
+	}, term.Param, term.Read)
+	require.Equal(t, want, got)
+}

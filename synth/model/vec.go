@@ -32,8 +32,10 @@ type vnode struct {
 	own  uint32
 	vals []*term.T
 	kids []*vnode
-	// leaves filters the leaves of the values below an interned node.
+	// leaves filters the leaves of the values below an interned node, and
+	// kinds are their kinds.
 	leaves term.Leaves
+	kinds  term.KindSet
 }
 
 type leafBlock struct {
@@ -190,6 +192,30 @@ func (sh shape) eachMeeting(root *vnode, filter term.Leaves, f func(i int, v *te
 	walk(root, 0, sh.depth)
 }
 
+// eachWithKinds is each restricted to values with a leaf of one of the
+// kinds, on an interned trie.
+func (sh shape) eachWithKinds(root *vnode, kinds term.KindSet, f func(i int, v *term.T)) {
+	var walk func(n *vnode, base, d int)
+	walk = func(n *vnode, base, d int) {
+		if n.kinds&kinds == 0 {
+			return
+		}
+		if d == 0 {
+			for k, v := range n.vals {
+				if v.LeafKinds()&kinds != 0 {
+					f(base+k, v)
+				}
+			}
+			return
+		}
+		span := 1 << (fanBits * d)
+		for k, c := range n.kids {
+			walk(c, base+k*span, d-1)
+		}
+	}
+	walk(root, 0, sh.depth)
+}
+
 // diff calls f for every index whose values differ between two tries of
 // this shape, skipping the subtrees they share.
 func (sh shape) diff(a, b *vnode, f func(i int)) {
@@ -235,11 +261,13 @@ func (t *nodeTable) intern(n *vnode) *vnode {
 	}
 	k := nodeKey{leaf: n.vals != nil}
 	var leaves term.Leaves
+	var kinds term.KindSet
 	if k.leaf {
 		k.n = uint8(len(n.vals))
 		for i, v := range n.vals {
 			k.ids[i] = v.ID()
 			leaves.Add(v.Leaves())
+			kinds |= v.LeafKinds()
 		}
 	} else {
 		k.n = uint8(len(n.kids))
@@ -248,6 +276,7 @@ func (t *nodeTable) intern(n *vnode) *vnode {
 			n.kids[i] = c
 			k.ids[i] = c.id
 			leaves.Add(c.leaves)
+			kinds |= c.kinds
 		}
 	}
 	t.mu.Lock()
@@ -259,7 +288,7 @@ func (t *nodeTable) intern(n *vnode) *vnode {
 		return old
 	}
 	t.next++
-	n.id, n.own, n.leaves = t.next, 0, leaves
+	n.id, n.own, n.leaves, n.kinds = t.next, 0, leaves, kinds
 	t.nodes[k] = n
 	return n
 }

@@ -264,11 +264,11 @@ func boundary(m *model.Model, cl *closer, b *Belief, elemVar string) *Belief {
 	for _, s := range b.States {
 		c := s.Clone()
 		c.ClearEvents()
-		c.Each(func(i int, v *term.T) {
+		c.EachMentioning(func(i int, v *term.T) {
 			if v.Mentions(term.Param, elemVar) || v.Mentions(term.Read, "") {
 				c.Set(i, term.U("previous."+m.Vars[i].Name, m.Vars[i].Width))
 			}
-		})
+		}, term.Param, term.Read)
 		states = append(states, c)
 	}
 	learned := map[string]*term.T{}

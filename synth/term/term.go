@@ -69,6 +69,21 @@ func (l *Leaves) Add(o Leaves) {
 	}
 }
 
+// KindSet is a set of leaf kinds.
+type KindSet uint8
+
+// KindsOf is the set of the given kinds.
+func KindsOf(ks ...Kind) KindSet {
+	var s KindSet
+	for _, k := range ks {
+		s |= 1 << k
+	}
+	return s
+}
+
+// LeafKinds is the set of the kinds of t's non-constant leaves.
+func (t *T) LeafKinds() KindSet { return KindSet(t.kinds) }
+
 // Leaves is the filter of t's non-constant leaves.
 func (t *T) Leaves() Leaves { return t.leaves }
 
