@@ -13,6 +13,8 @@ func Check(s *Spec) Diagnostics {
 	if s == nil || s.Device == nil {
 		return nil
 	}
+	c.info = &Info{Uses: map[*Expr]*Object{}, Targets: map[*Assign]*Object{}}
+	s.Info = c.info
 	if s.Class != nil && s.Class.Class != nil {
 		c.checkClass(s.Class)
 	}
@@ -48,6 +50,7 @@ type checker struct {
 	srcs  map[string][]byte
 	cls   *ckClass
 	dev   *ckDevice
+	info  *Info // where resolutions are recorded (nil: nowhere)
 }
 
 func newChecker() *checker { return &checker{srcs: map[string][]byte{}} }
@@ -121,8 +124,10 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 	if from.Offset < 0 || from.Offset >= len(src) || from.Line == 0 {
 		return from
 	}
+	// s walks the source without copying it: the scan is per declaration,
+	// and a copy of the rest of the file each time made checking quadratic.
 	p := from
-	s := string(src[from.Offset:])
+	s := src[from.Offset:]
 	for len(s) > 0 {
 		span := 1
 		ch := s[0]
@@ -154,11 +159,11 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 				span++
 			}
 		case ch >= utf8.RuneSelf:
-			_, span = utf8.DecodeRuneInString(s)
+			_, span = utf8.DecodeRune(s)
 		default:
 			// Two-character operators count as one token.
 			if len(s) > 1 {
-				switch s[:2] {
+				switch string(s[:2]) {
 				case "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "->", "=>":
 					span = 2
 				}
@@ -173,7 +178,7 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 			}
 			n--
 		}
-		p.Advance(s[:span])
+		p.Advance(string(s[:span]))
 		s = s[span:]
 	}
 	return from

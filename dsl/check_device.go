@@ -586,6 +586,7 @@ func (c *checker) assign(sc *ckScope, a *Assign) {
 	}
 	name := joinParts(t.Parts)
 	sym := c.lookup(sc, t.Parts, t.Pos, nil)
+	c.target(a, sym)
 	var tt *ckType
 	if sym != nil {
 		switch sym.kind {

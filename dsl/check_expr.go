@@ -23,6 +23,7 @@ func (c *checker) expr(sc *ckScope, e *Expr, want *ckType) *ckType {
 		if sym == nil {
 			return ckInvalidType
 		}
+		c.use(e, sym)
 		if sym.kind == symSig {
 			if len(sym.sig.params) > 0 {
 				c.errorf(e.Pos, "%s %s takes %s: write %s(...)", sym.sig.kind, sym.name, ckPlural(len(sym.sig.params), "argument"), sym.name)
@@ -127,6 +128,9 @@ func (c *checker) call(sc *ckScope, e *Expr) *ckType {
 			c.errorf(e.Pos, "len takes one buffer")
 			return ckInvalidType
 		}
+		if c.info != nil {
+			c.info.Uses[e] = &Object{Kind: ObjBuiltin, Name: name}
+		}
 		// The length of an out buffer is known before the method fills it:
 		// the caller allocated it.
 		requires := sc.requires
@@ -161,6 +165,7 @@ func (c *checker) call(sc *ckScope, e *Expr) *ckType {
 		}
 		return ckInvalidType
 	}
+	c.use(e, &ckSym{kind: symSig, sig: sig, name: name})
 	c.args(sc, e.Pos, sig, e.Args)
 	return ckBoolType
 }

@@ -94,7 +94,7 @@ func (c *checker) resolveNamed(nt *ckNamed, inClass bool) {
 // enum builds an enum type, checking its members. fieldWidth is the width
 // of the field it names values of, or 0 for a type or state enum.
 func (c *checker) enum(b *EnumBody, name string, fieldWidth int) *ckEnumType {
-	en := &ckEnumType{name: name, vals: map[string]uint64{}, field: fieldWidth > 0, width: fieldWidth}
+	en := &ckEnumType{name: name, vals: map[string]uint64{}, body: b, field: fieldWidth > 0, width: fieldWidth}
 	seen := map[string]Pos{}
 	var max uint64
 	for i, m := range b.Members {

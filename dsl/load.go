@@ -12,6 +12,8 @@ type Spec struct {
 	Class  *File
 	// ClassPath is where the class spec was found.
 	ClassPath string
+	// Info is what Check resolved every name to.
+	Info *Info
 }
 
 // LoadDevice parses a device spec, finds and parses the class it

@@ -171,6 +171,7 @@ type ckSym struct {
 	state *ckState
 	reg   *ckReg
 	sig   *ckSig
+	cnst  *ConstDecl
 	name  string
 }
 
@@ -230,7 +231,7 @@ func (c *checker) lookupQuiet(sc *ckScope, parts []string, want *ckType) *ckSym 
 				return &ckSym{kind: symState, t: s.t, state: s, name: name}
 			}
 			if k, ok := d.consts[name]; ok {
-				return &ckSym{kind: symConst, t: c.constType(k), name: name}
+				return &ckSym{kind: symConst, t: c.constType(k), cnst: k.decl, name: name}
 			}
 			if r, ok := d.regs[name]; ok {
 				t := ckBitsType(r.width, false)

@@ -42,6 +42,7 @@ type ckEnumType struct {
 	name    string // for messages: "DataBits", "LCR.WLS"
 	members []*EnumMember
 	vals    map[string]uint64
+	body    *EnumBody // the declaration
 	// width is the field width for a field enum, the bits needed for the
 	// largest value otherwise.
 	width int

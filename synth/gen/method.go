@@ -408,8 +408,8 @@ func (g *gen) beliefSummary(b, first *solve.Belief) string {
 func distinct(b *solve.Belief, vi int) []string {
 	set := map[uint64]bool{}
 	for _, s := range b.States {
-		if s.Vals[vi].IsConst() {
-			set[s.Vals[vi].Val] = true
+		if v := s.Val(vi); v.IsConst() {
+			set[v.Val] = true
 		}
 	}
 	var vals []uint64

@@ -67,7 +67,23 @@ func (m *Model) EnumOf(e *dsl.Expr, env *Env) *Enum {
 	return nil
 }
 
+// EvalExpected evaluates e in state s, reading a bare enum member in enum
+// want. The device's own expressions run compiled; others (a contract's,
+// with the method's parameters in env) are interpreted.
 func (m *Model) EvalExpected(e *dsl.Expr, s *State, env *Env, want *Enum) (*term.T, error) {
+	if env == nil {
+		if v, ok, err := m.evalTop(e, s, want); ok {
+			return v, err
+		}
+	} else if env.Reg == nil {
+		if k := m.envCode(e, want); k != nil {
+			return m.run(k, &frame{s: s, env: env})
+		}
+	}
+	return m.interpret(e, s, env, want)
+}
+
+func (m *Model) interpret(e *dsl.Expr, s *State, env *Env, want *Enum) (*term.T, error) {
 	switch e.Kind {
 	case dsl.NumberExpr:
 		return term.C(e.Value, 0), nil
@@ -230,7 +246,7 @@ func (m *Model) evalName(e *dsl.Expr, s *State, env *Env, want *Enum) (*term.T, 
 			if s == nil {
 				return nil, fmt.Errorf("%s: %s is device state, not a constant", posString(e.Pos), name)
 			}
-			return s.Vals[i], nil
+			return s.Val(i), nil
 		}
 		if env != nil && env.Reg != nil {
 			for _, f := range env.Reg.Fields {
@@ -359,7 +375,7 @@ func (m *Model) FieldValue(f *Field, s *State) (*term.T, error) {
 		if s == nil {
 			return nil, fmt.Errorf("%s is device state, not a constant", f.Qual())
 		}
-		return s.Vals[f.Var], nil
+		return s.Val(f.Var), nil
 	}
 	if f.Value != nil {
 		v, err := m.EvalExpected(f.Value, s, nil, f.Enum)

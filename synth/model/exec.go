@@ -119,29 +119,25 @@ func (m *Model) Visible(bank *dsl.Expr, s *State) (bool, error) {
 // r.Fields order) as read, and the state after the read's side effects.
 func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error) {
 	vals := make([]*term.T, len(r.Fields))
-	env := &Env{Reg: r, Locals: map[string]*term.T{}}
 	for i, f := range r.Fields {
 		v, err := m.FieldValue(f, s)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		vals[i] = v
-		env.Locals[f.Name] = v
 	}
 	next := s.Clone()
 	for _, f := range r.Fields {
-		if !f.RC {
-			continue
-		}
-		if f.Stored {
+		switch {
+		case !f.RC:
+		case f.Stored:
 			next.Set(f.Var, term.C(0, f.Width))
-		} else if f.Value != nil && f.Value.Kind == dsl.NameExpr {
-			if i := m.Var(f.Value.Name()); i >= 0 {
-				next.Set(i, term.C(0, m.Vars[i].Width))
-			}
+		case f.rcVar >= 0:
+			next.Set(f.rcVar, term.C(0, m.Vars[f.rcVar].Width))
 		}
 	}
-	viol, err := m.Exec(r.OnRead, next, env)
+	// The handler sees the fields, by bare name, as the values read.
+	viol, err := m.exec(r.onRead, &frame{s: next, slots: vals})
 	return vals, next, viol, err
 }
 
@@ -151,16 +147,16 @@ func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error)
 // stored fields take their new values.
 func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, error) {
 	next := s.Clone()
-	env := &Env{Reg: r, Locals: map[string]*term.T{}}
+	written := make([]*term.T, len(r.Fields))
 	for i, f := range r.Fields {
-		env.Locals[f.Name] = term.Resize(vals[i], f.Width)
+		written[i] = term.Resize(vals[i], f.Width)
 	}
-	viol, err := m.Exec(r.OnWrite, next, env)
+	viol, err := m.exec(r.onWrite, &frame{s: next, slots: written})
 	if viol != nil || err != nil {
 		return next, viol, err
 	}
-	for _, f := range r.Fields {
-		v := env.Locals[f.Name]
+	for i, f := range r.Fields {
+		v := written[i]
 		switch {
 		case !f.Stored:
 		case f.W1C:
@@ -168,7 +164,7 @@ func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, 
 			if !v.IsConst() {
 				return nil, nil, fmt.Errorf("w1c field %s written with a non-constant", f.Qual())
 			}
-			old := next.Vals[f.Var]
+			old := next.Val(f.Var)
 			if old.IsConst() {
 				next.Set(f.Var, term.C(old.Val&^v.Val, f.Width))
 			} else if v.Val != 0 {
@@ -184,12 +180,11 @@ func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, 
 // StreamIO moves buf through stream port p (read when read is true).
 func (m *Model) StreamIO(s *State, p *Stream, read bool, buf *term.T) (*State, *Violation, error) {
 	next := s.Clone()
-	env := &Env{Locals: map[string]*term.T{"buf": buf}}
-	body := p.OnWrite
+	body := p.onWrite
 	if read {
-		body = p.OnRead
+		body = p.onRead
 	}
-	viol, err := m.Exec(body, next, env)
+	viol, err := m.exec(body, &frame{s: next, slots: []*term.T{buf}})
 	return next, viol, err
 }
 
@@ -212,27 +207,28 @@ func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
 // (nil: values nobody can name).
 func (m *Model) Fire(t *Transition, s *State, args []*term.T) (*State, error) {
 	next := s.Clone()
-	env := &Env{Locals: map[string]*term.T{}}
-	for i, p := range t.Params {
-		w := 64
-		if p.Type.Data != nil {
-			w = *p.Type.Data
-		} else if p.Type.Uint != nil {
-			w = *p.Type.Uint
-		}
-		v := term.U(t.Name+"."+p.Name, w)
+	slots := make([]*term.T, len(t.Params))
+	gen, fresh := uint64(0), false
+	for i := range t.Params {
 		if i < len(args) && args[i] != nil {
-			v = args[i]
+			slots[i] = args[i]
+			continue
 		}
-		env.Locals[p.Name] = v
+		if !fresh {
+			gen, fresh = m.freshGeneration(s, t.sources), true
+		}
+		slots[i] = term.Fresh(t.sources[i], t.widths[i], gen)
 	}
-	viol, err := m.Exec(t.Body, next, env)
+	viol, err := m.exec(t.body, &frame{s: next, slots: slots})
 	if err != nil {
 		return nil, err
 	}
 	if viol != nil {
 		// A device transition that breaks its own require is a spec bug.
 		return nil, fmt.Errorf("%s: device transition %s breaks %s", posString(t.Pos), t.Name, viol)
+	}
+	if fresh {
+		next = m.renumber(next, t)
 	}
 	return next, nil
 }

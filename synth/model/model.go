@@ -14,6 +14,7 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -45,6 +46,18 @@ type Model struct {
 	Bindings  map[string]*dsl.PredBinding
 	Methods   []*dsl.Method
 	ClassFile *dsl.File
+
+	code      *compiled
+	envMu     sync.Mutex
+	envExprs  map[exprWant]*code // see envCode
+	holders   []int              // variables that can hold an input's unknown values
+	assigned  []bool
+	finite    []int // indexes of the finite variables
+	resetOnce sync.Once
+	tab       *tables // interning tables of this model's states
+	resetRoot *vnode
+	entryOnce sync.Once
+	entryRoot *vnode
 }
 
 // Var is one variable of device state: a state declaration or a stored field.
@@ -96,6 +109,8 @@ type Reg struct {
 	Reset   uint64
 	OnRead  []*dsl.Stmt
 	OnWrite []*dsl.Stmt
+
+	onRead, onWrite []*step // compiled
 }
 
 // Field is a bit field of a register.
@@ -113,6 +128,9 @@ type Field struct {
 	Value   *dsl.Expr // read value of a field of a ro register
 	Enum    *Enum
 	Reset   uint64
+	// rcVar is the variable a read-clear field without storage reads as,
+	// which the read clears (-1: none).
+	rcVar int
 }
 
 // Qual is REG.FIELD.
@@ -135,6 +153,8 @@ type Stream struct {
 	Bank    *dsl.Expr
 	OnRead  []*dsl.Stmt
 	OnWrite []*dsl.Stmt
+
+	onRead, onWrite []*step // compiled
 }
 
 // Transition is an internal transition or an input.
@@ -145,6 +165,10 @@ type Transition struct {
 	Body   []*dsl.Stmt
 	Params []*dsl.Param // inputs only
 	Pos    dsl.Pos
+
+	body    []*step  // compiled
+	sources []string // the names of the unknowns its parameters bring
+	widths  []int    // and their widths
 }
 
 // Fault is an observable device error.
@@ -262,6 +286,20 @@ func Lower(s *dsl.Spec) (*Model, error) {
 		}
 	}
 	m.classifyStoredFields()
+	for i, v := range m.Vars {
+		if v.Finite {
+			m.finite = append(m.finite, i)
+		}
+	}
+	for _, r := range m.Regs {
+		for _, f := range r.Fields {
+			f.rcVar = -1
+			if f.RC && !f.Stored && f.Value != nil && f.Value.Kind == dsl.NameExpr {
+				f.rcVar = m.Var(f.Value.Name())
+			}
+		}
+	}
+	m.compileBehaviour()
 	return m, nil
 }
 

@@ -2,8 +2,9 @@ package model
 
 import (
 	"encoding/binary"
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/drvsynth/drvsynth/synth/term"
 )
@@ -12,9 +13,74 @@ import (
 type Event struct {
 	Name string
 	Args []*term.T
+	// id numbers the event in its model's event table once a state
+	// recorded it (0 before).
+	id uint32
 }
 
-func (e Event) key() string {
+// eventTable numbers the distinct events of one model's states and keeps
+// the canonical spelling that orders them.
+type eventTable struct {
+	mu   sync.Mutex
+	ids  map[eventKey]uint32
+	more map[string]uint32 // events with more arguments than eventKey holds
+	keys []string          // by id; keys[0] is unused
+}
+
+const eventKeyArgs = 8
+
+type eventKey struct {
+	name string
+	n    int
+	args [eventKeyArgs]*term.T
+}
+
+// number returns the id of e, assigning one on first sight.
+func (t *eventTable) number(e *Event) uint32 {
+	if e.id != 0 {
+		return e.id
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ids == nil {
+		t.ids, t.more, t.keys = map[eventKey]uint32{}, map[string]uint32{}, []string{""}
+	}
+	var k eventKey
+	var long string
+	if len(e.Args) <= eventKeyArgs {
+		k = eventKey{name: e.Name, n: len(e.Args)}
+		copy(k.args[:], e.Args)
+		if id, ok := t.ids[k]; ok {
+			e.id = id
+			return id
+		}
+	} else {
+		long = spellEvent(*e)
+		if id, ok := t.more[long]; ok {
+			e.id = id
+			return id
+		}
+	}
+	id := uint32(len(t.keys))
+	t.keys = append(t.keys, spellEvent(*e))
+	if long != "" {
+		t.more[long] = id
+	} else {
+		t.ids[k] = id
+	}
+	e.id = id
+	return id
+}
+
+func (t *eventTable) spelling(id uint32) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.keys[id]
+}
+
+// spellEvent is the canonical text of an event: events are listed in the
+// order of these strings.
+func spellEvent(e Event) string {
 	parts := make([]string, len(e.Args))
 	for i, a := range e.Args {
 		parts[i] = a.Key()
@@ -22,46 +88,114 @@ func (e Event) key() string {
 	return e.Name + "(" + strings.Join(parts, ",") + ")"
 }
 
+// tables are the interning tables one model's states share.
+type tables struct {
+	shape  shape
+	nodes  nodeTable
+	events eventTable
+}
+
 // State is one possible state of the device: a value for every variable,
 // and the class events emitted since the current method started.
+//
+// A state is cheap to copy: Clone shares everything, and Set copies only
+// the path to the value it changes (see vec.go). Events is shared between
+// clones too; treat it as read-only (Emit and ClearEvents replace it).
 type State struct {
-	Vals   []*term.T
+	tab    *tables
+	root   *vnode
+	own    uint32 // the token of the nodes this state may change in place
 	Events []Event
 	key    string
 }
 
 // Reset is the state the device is in after reset.
 func (m *Model) Reset() *State {
-	s := &State{Vals: make([]*term.T, len(m.Vars))}
-	for i, v := range m.Vars {
-		s.Vals[i] = v.Reset
-	}
+	m.resetOnce.Do(func() {
+		vals := make([]*term.T, len(m.Vars))
+		for i, v := range m.Vars {
+			vals[i] = v.Reset
+		}
+		m.tab = &tables{shape: shapeFor(len(vals))}
+		m.resetRoot = m.tab.shape.build(vals)
+	})
+	return &State{tab: m.tab, root: m.resetRoot}
+}
+
+// NewState is a state of m holding vals (one per variable) and no events.
+func (m *Model) NewState(vals []*term.T) *State {
+	s := m.Reset()
+	s.root = s.tab.shape.build(vals)
 	return s
 }
 
-// Clone copies s for modification.
+// Clone copies s for modification. Both keep sharing what neither changes.
 func (s *State) Clone() *State {
-	c := &State{Vals: append([]*term.T(nil), s.Vals...), Events: append([]Event(nil), s.Events...)}
-	return c
+	// Neither may change the shared nodes in place any more. (A state
+	// whose key was computed owns nothing: it is not written then.)
+	if s.own != 0 {
+		s.own = 0
+	}
+	return &State{tab: s.tab, root: s.root, Events: s.Events, key: s.key}
 }
+
+// Len is the number of variables.
+func (s *State) Len() int { return s.tab.shape.n }
+
+// Val is the value of variable i.
+func (s *State) Val(i int) *term.T { return s.tab.shape.get(s.root, i) }
+
+// Values lists every value, in variable order (a copy).
+func (s *State) Values() []*term.T {
+	out := make([]*term.T, 0, s.Len())
+	s.Each(func(_ int, v *term.T) { out = append(out, v) })
+	return out
+}
+
+// Each calls f with every variable's index and value, in order. f may
+// change s: it sees the values s had when Each began.
+func (s *State) Each(f func(i int, v *term.T)) { s.tab.shape.each(s.root, f) }
+
+// EachMentioning is Each for the values that mention a leaf of one of the
+// kinds (term.Param, term.Read, ...), skipping whole subtrees of values
+// that do not.
+func (s *State) EachMentioning(f func(i int, v *term.T), kinds ...term.Kind) {
+	s.Key() // interns the trie, which gives every node its leaf kinds
+	s.tab.shape.eachWithKinds(s.root, term.KindsOf(kinds...), f)
+}
+
+// Diff calls f with the index of every variable whose value differs
+// between s and o (states of the same model), skipping what they share.
+func (s *State) Diff(o *State, f func(i int)) { s.tab.shape.diff(s.root, o.root, f) }
 
 // Set assigns variable i.
 func (s *State) Set(i int, v *term.T) {
-	s.Vals[i] = v
-	s.key = ""
+	if s.own == 0 {
+		s.own = newToken()
+	}
+	root := s.tab.shape.set(s.root, i, v, s.own)
+	if root != s.root || root.id == 0 {
+		s.key = ""
+	}
+	s.root = root
 }
 
 // Emit records an event; a second identical event is not recorded twice,
 // because contracts ask whether an event happened, not how often.
 func (s *State) Emit(e Event) {
-	k := e.key()
-	for _, old := range s.Events {
-		if old.key() == k {
+	id := s.tab.events.number(&e)
+	for i := range s.Events {
+		if s.tab.events.number(&s.Events[i]) == id {
 			return
 		}
 	}
-	s.Events = append(s.Events, e)
-	sort.Slice(s.Events, func(i, j int) bool { return s.Events[i].key() < s.Events[j].key() })
+	spell := s.tab.events.spelling(id)
+	at, _ := slices.BinarySearchFunc(s.Events, spell, func(x Event, k string) int {
+		return strings.Compare(s.tab.events.spelling(s.tab.events.number(&x)), k)
+	})
+	evs := make([]Event, 0, len(s.Events)+1)
+	evs = append(append(append(evs, s.Events[:at]...), e), s.Events[at:]...)
+	s.Events = evs
 	s.key = ""
 }
 
@@ -72,20 +206,16 @@ func (s *State) ClearEvents() {
 }
 
 // Key is a canonical encoding of the state: two states are equal iff their
-// keys are. It is compact (terms are hash-consed, so a value is its ID),
-// not readable.
+// keys are. It is compact, not readable: the number of the interned values
+// and of each event.
 func (s *State) Key() string {
-	if s.key == "" {
-		b := make([]byte, 0, 4*len(s.Vals)+16*len(s.Events))
-		for _, v := range s.Vals {
-			b = binary.LittleEndian.AppendUint32(b, v.ID())
-		}
-		for _, e := range s.Events {
-			b = append(b, e.Name...)
-			b = append(b, 0)
-			for _, a := range e.Args {
-				b = binary.LittleEndian.AppendUint32(b, a.ID())
-			}
+	if s.key == "" || s.root.id == 0 {
+		s.root = s.tab.nodes.intern(s.root)
+		s.own = 0
+		b := make([]byte, 0, 4+4*len(s.Events))
+		b = binary.LittleEndian.AppendUint32(b, s.root.id)
+		for i := range s.Events {
+			b = binary.LittleEndian.AppendUint32(b, s.tab.events.number(&s.Events[i]))
 		}
 		s.key = string(b)
 	}
@@ -96,11 +226,9 @@ func (s *State) Key() string {
 // invariant keeps.
 func (m *Model) FiniteKey(s *State) string {
 	var b strings.Builder
-	for i, v := range m.Vars {
-		if v.Finite {
-			b.WriteString(s.Vals[i].Key())
-			b.WriteByte(';')
-		}
+	for _, i := range m.finite {
+		b.WriteString(s.Val(i).Key())
+		b.WriteByte(';')
 	}
 	return b.String()
 }
@@ -108,28 +236,60 @@ func (m *Model) FiniteKey(s *State) string {
 // FiniteSig is a compact encoding of the finite variables: equal for two
 // states iff their FiniteKeys are.
 func (m *Model) FiniteSig(s *State) string {
-	b := make([]byte, 0, 4*len(s.Vals))
-	for i, v := range m.Vars {
-		if v.Finite {
-			b = binary.LittleEndian.AppendUint32(b, s.Vals[i].ID())
-		}
+	b := make([]byte, 0, 4*len(m.finite))
+	for _, i := range m.finite {
+		b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
 	}
 	return string(b)
 }
 
 // Subst rewrites every value and event argument of s.
 func (s *State) Subst(sub map[string]*term.T) *State {
+	filter, ok := term.LeavesOf(sub)
+	s.Key() // interns the trie, which gives every node its leaf filter
 	c := s.Clone()
-	for i, v := range c.Vals {
-		c.Vals[i] = v.Subst(sub)
-	}
-	for i, e := range c.Events {
-		args := make([]*term.T, len(e.Args))
-		for j, a := range e.Args {
-			args[j] = a.Subst(sub)
+	change := func(i int, v *term.T) {
+		if w := v.Subst(sub); w != v {
+			c.Set(i, w)
 		}
-		c.Events[i] = Event{e.Name, args}
+	}
+	if ok {
+		s.tab.shape.eachMeeting(s.root, filter, change)
+	} else {
+		s.Each(change)
+	}
+	if len(s.Events) > 0 {
+		c.Events = make([]Event, len(s.Events))
+		for i, e := range s.Events {
+			args := make([]*term.T, len(e.Args))
+			for j, a := range e.Args {
+				args[j] = a.Subst(sub)
+			}
+			c.Events[i] = Event{Name: e.Name, Args: args}
+		}
 	}
 	c.key = ""
 	return c
+}
+
+// EntryState is the state a method may start in when s is where the
+// previous one ended: s's finite values, every data variable holding "what
+// it held when the method started" (term.E), and no events. The data part
+// is the same for every such state, so it is built once and shared.
+func (m *Model) EntryState(s *State) *State {
+	m.entryOnce.Do(func() {
+		vals := make([]*term.T, len(m.Vars))
+		for i, v := range m.Vars {
+			vals[i] = v.Reset
+			if !v.Finite {
+				vals[i] = term.E(v.Name, v.Width)
+			}
+		}
+		m.entryRoot = m.Reset().tab.shape.build(vals)
+	})
+	e := &State{tab: s.tab, root: m.entryRoot}
+	for _, i := range m.finite {
+		e.Set(i, s.Val(i))
+	}
+	return e
 }

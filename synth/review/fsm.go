@@ -27,7 +27,7 @@ func DeviceFSM(m *model.Model) (*Graph, error) {
 	keyOf := func(s *model.State) string {
 		parts := make([]string, 0, len(keys))
 		for _, i := range keys {
-			parts = append(parts, valueText(m.Vars[i], s.Vals[i]))
+			parts = append(parts, valueText(m.Vars[i], s.Val(i)))
 		}
 		return strings.Join(parts, "\n")
 	}
@@ -280,7 +280,7 @@ func writeCandidates(r *model.Reg, s *model.State) [][]*term.T {
 	for i, f := range r.Fields {
 		switch {
 		case f.Stored:
-			base[i] = s.Vals[f.Var]
+			base[i] = s.Val(f.Var)
 		case f.Trigger:
 			base[i] = term.C(0, f.Width)
 		default:
@@ -289,7 +289,7 @@ func writeCandidates(r *model.Reg, s *model.State) [][]*term.T {
 	}
 	out := [][]*term.T{base}
 	for i, f := range r.Fields {
-		if !(f.Trigger || f.W1C || (f.Stored && s.Vals[f.Var].IsConst())) {
+		if !(f.Trigger || f.W1C || (f.Stored && s.Val(f.Var).IsConst())) {
 			continue
 		}
 		var vals []uint64
@@ -326,7 +326,7 @@ func writeText(r *model.Reg, s *model.State, vals []*term.T) string {
 		if !v.IsConst() {
 			continue
 		}
-		if f.Stored && s.Vals[f.Var].IsConst() && s.Vals[f.Var].Val == v.Val {
+		if f.Stored && s.Val(f.Var).IsConst() && s.Val(f.Var).Val == v.Val {
 			continue
 		}
 		if !f.Stored && v.Val == 0 {

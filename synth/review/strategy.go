@@ -109,8 +109,8 @@ func values(b *solve.Belief, vi int) []string {
 	set := map[uint64]bool{}
 	unknown := false
 	for _, s := range b.States {
-		if s.Vals[vi].IsConst() {
-			set[s.Vals[vi].Val] = true
+		if s.Val(vi).IsConst() {
+			set[s.Val(vi).Val] = true
 		} else {
 			unknown = true
 		}
@@ -143,7 +143,7 @@ func knownText(m *model.Model, b *solve.Belief, vars map[int]bool) string {
 		vals := values(b, i)
 		switch {
 		case len(vals) == 1:
-			lines = append(lines, valueText(v, b.States[0].Vals[i]))
+			lines = append(lines, valueText(v, b.States[0].Val(i)))
 		case len(vals) <= 4:
 			lines = append(lines, fmt.Sprintf("%s ∈ {%s}", v.Name, strings.Join(vals, ", ")))
 		}

@@ -257,7 +257,7 @@ func NewFromModel(m *model.Model, opts Options) (*Device, error) {
 		switch x, ok := opts.Init[v.Name]; {
 		case ok:
 			st.Set(i, term.C(x, v.Width))
-		case !st.Vals[i].IsConst():
+		case !st.Val(i).IsConst():
 			st.Set(i, term.C(d.rnd.Uint64(), v.Width))
 		}
 	}
@@ -407,7 +407,7 @@ type View struct{ d *Device }
 func (v View) Value(name string) (uint64, error) {
 	d := v.d
 	if i := d.m.Var(name); i >= 0 {
-		return d.st.Vals[i].Val, nil
+		return d.st.Val(i).Val, nil
 	}
 	if f := d.m.FieldByQual(name); f != nil {
 		t, err := d.m.FieldValue(f, d.st)
@@ -472,11 +472,17 @@ func (d *Device) commit(next *model.State) {
 		d.logf("  emit %s", ev)
 	}
 	next.ClearEvents()
-	for i, v := range next.Vals {
-		if !v.IsConst() {
-			d.fail(fmt.Errorf("sim: %s became non-constant: %s", d.m.Vars[i].Name, v))
-			return
+	// Every value of the current state is a constant; only what changed
+	// needs a look.
+	bad := -1
+	next.Diff(d.st, func(i int) {
+		if bad < 0 && !next.Val(i).IsConst() {
+			bad = i
 		}
+	})
+	if bad >= 0 {
+		d.fail(fmt.Errorf("sim: %s became non-constant: %s", d.m.Vars[bad].Name, next.Val(bad)))
+		return
 	}
 	d.st = next
 }
@@ -632,12 +638,9 @@ func (d *Device) waitIRQ(ctx context.Context) error {
 // changed reports whether the state differs from before (values only;
 // both are all constants).
 func (d *Device) changed(before *model.State) bool {
-	for i, v := range d.st.Vals {
-		if v.Val != before.Vals[i].Val {
-			return true
-		}
-	}
-	return false
+	changed := false
+	d.st.Diff(before, func(i int) { changed = changed || d.st.Val(i).Val != before.Val(i).Val })
+	return changed
 }
 
 func ones(width int) uint64 { return 1<<(8*uint(width)) - 1 }

@@ -140,7 +140,7 @@ func newCloser(m *model.Model) *closer {
 func (c *closer) intern(s *model.State) int32 {
 	cloned := false
 	for j, i := range c.dead {
-		if v := s.Vals[i]; v != c.deadVal[j] && !available(v) {
+		if v := s.Val(i); v != c.deadVal[j] && !available(v) {
 			if !cloned {
 				s, cloned = s.Clone(), true
 			}

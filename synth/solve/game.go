@@ -126,6 +126,9 @@ type game struct {
 	// expanded counts the beliefs whose moves were computed.
 	expanded int
 	bi       *boundInfo
+	// inertR and inertW mark the registers whose reads and writes can
+	// give no edge in this game (see inertAccesses); nil until computed.
+	inertR, inertW []bool
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -238,7 +241,7 @@ func (gm *game) lowerBound(n *Node) int {
 	need := map[int]bool{} // registers to write
 	for _, sf := range b.strict {
 		for _, s := range n.B.States {
-			if s.Vals[sf.v] != sf.t {
+			if s.Val(sf.v) != sf.t {
 				need[sf.ri] = true
 				break
 			}
@@ -636,7 +639,11 @@ func (gm *game) expand(n *Node) error {
 			return nil
 		}
 	}
+	inertR, inertW := gm.inertAccesses()
 	for ri, r := range gm.m.Regs {
+		if (!r.Read || inertR[ri]) && (!r.Write || inertW[ri]) {
+			continue
+		}
 		vis := true
 		for _, id := range n.B.ids {
 			ok, err := gm.cl.visible(id, ri, r.Bank)
@@ -651,12 +658,12 @@ func (gm *game) expand(n *Node) error {
 		if !vis {
 			continue
 		}
-		if r.Read {
+		if r.Read && !inertR[ri] {
 			if err := gm.expandReads(n, ri, r); err != nil {
 				return err
 			}
 		}
-		if r.Write {
+		if r.Write && !inertW[ri] {
 			if err := gm.expandWrites(n, ri, r); err != nil {
 				return err
 			}

@@ -77,7 +77,7 @@ func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error
 			if l, ok := b.Learned[want.Key()]; ok {
 				want = l
 			}
-			if s.Vals[vi] != want {
+			if s.Val(vi) != want {
 				return false, nil, nil
 			}
 		}

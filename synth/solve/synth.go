@@ -43,10 +43,11 @@ type Strategy struct {
 
 // Stats describes the size of a method's game.
 type Stats struct {
-	Beliefs int
-	Edges   int
-	Rank    int // worst-case bus accesses of the strategy from its first start
-	Time    time.Duration
+	Beliefs  int
+	Expanded int // beliefs whose moves were computed
+	Edges    int
+	Rank     int // worst-case bus accesses of the strategy from its first start
+	Time     time.Duration
 }
 
 // Unrealizable is returned when a method has no winning strategy.
@@ -158,14 +159,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 // entryState is the idle representative of s: its finite part, with every
 // data variable holding "whatever it held when the method started".
 func entryState(m *model.Model, s *model.State) *model.State {
-	c := s.Clone()
-	c.ClearEvents()
-	for i, v := range m.Vars {
-		if !v.Finite {
-			c.Set(i, term.E(v.Name, v.Width))
-		}
-	}
-	return c
+	return m.EntryState(s)
 }
 
 // solveMethod solves one method. With idle nil the method starts from
@@ -254,7 +248,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			st.Next[leaf] = idx
 		}
 	}
-	st.Stats = Stats{Beliefs: len(gm.list), Rank: st.Starts[0].Rank, Time: time.Since(start)}
+	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
 	tracef("%s relax=%v idle=%d: %d starts, %d beliefs (%d expanded), %d states, %d writes, rank %d, %v", meth.Name, relax, len(idle), len(st.Starts), len(gm.list), gm.expanded, len(cl.recs), len(cl.wacts), st.Stats.Rank, st.Stats.Time)
 	for _, n := range gm.list {
 		st.Stats.Edges += len(n.Edges)
@@ -270,11 +264,11 @@ func boundary(m *model.Model, cl *closer, b *Belief, elemVar string) *Belief {
 	for _, s := range b.States {
 		c := s.Clone()
 		c.ClearEvents()
-		for i, v := range c.Vals {
+		c.EachMentioning(func(i int, v *term.T) {
 			if v.Mentions(term.Param, elemVar) || v.Mentions(term.Read, "") {
 				c.Set(i, term.U("previous."+m.Vars[i].Name, m.Vars[i].Width))
 			}
-		}
+		}, term.Param, term.Read)
 		states = append(states, c)
 	}
 	learned := map[string]*term.T{}

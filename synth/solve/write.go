@@ -34,9 +34,9 @@ func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
 	// What the field holds now, if the same known value in every state.
 	var cur *term.T
 	if f.Stored {
-		cur = b.States[0].Vals[f.Var]
+		cur = b.States[0].Val(f.Var)
 		for _, s := range b.States[1:] {
-			if s.Vals[f.Var] != cur {
+			if s.Val(f.Var) != cur {
 				cur = nil
 				break
 			}
@@ -495,10 +495,10 @@ func (gm *game) changesRelevant(before, after []int32) bool {
 		if len(a.Events) != len(s.Events) {
 			return true
 		}
-		for vi, v := range s.Vals {
-			if gm.goal.relevant[vi] && v != a.Vals[vi] {
-				return true
-			}
+		changed := false
+		s.Diff(a, func(vi int) { changed = changed || gm.goal.relevant[vi] })
+		if changed {
+			return true
 		}
 	}
 	return false

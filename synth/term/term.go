@@ -47,6 +47,59 @@ type T struct {
 	key   string
 	id    uint32
 	kinds uint8 // bit k set: a leaf of Kind k occurs in the term
+	// leaves has bit (id mod 256) set for every leaf that is not a
+	// constant: a filter that tells most terms a substitution leaves alone.
+	leaves Leaves
+}
+
+// Leaves is a set of non-constant leaves, kept as a 256-bit filter: a leaf
+// in the set has its bit set; a set bit may stand for another leaf too.
+type Leaves [4]uint64
+
+// Meets reports whether the filters share a bit: whether a term with
+// leaves l may mention a leaf of o.
+func (l Leaves) Meets(o Leaves) bool {
+	return l[0]&o[0] != 0 || l[1]&o[1] != 0 || l[2]&o[2] != 0 || l[3]&o[3] != 0
+}
+
+// Add puts the leaves of o into l.
+func (l *Leaves) Add(o Leaves) {
+	for i := range l {
+		l[i] |= o[i]
+	}
+}
+
+// KindSet is a set of leaf kinds.
+type KindSet uint8
+
+// KindsOf is the set of the given kinds.
+func KindsOf(ks ...Kind) KindSet {
+	var s KindSet
+	for _, k := range ks {
+		s |= 1 << k
+	}
+	return s
+}
+
+// LeafKinds is the set of the kinds of t's non-constant leaves.
+func (t *T) LeafKinds() KindSet { return KindSet(t.kinds) }
+
+// Leaves is the filter of t's non-constant leaves.
+func (t *T) Leaves() Leaves { return t.leaves }
+
+// LeavesOf is the filter of the leaves a substitution keyed like Subst's
+// replaces; ok is false when a key is not a leaf's.
+func LeavesOf(sub map[string]*T) (l Leaves, ok bool) {
+	internMu.Lock()
+	defer internMu.Unlock()
+	for k := range sub {
+		t := leafByKey[k]
+		if t == nil {
+			return l, false
+		}
+		l.Add(t.leaves)
+	}
+	return l, true
 }
 
 // Case is one arm of a match term.
@@ -84,6 +137,8 @@ var (
 	internMu sync.Mutex
 	table    = map[ikey]*T{}
 	nextID   uint32
+	// leafByKey finds the non-constant leaves by key, for LeavesOf.
+	leafByKey = map[string]*T{}
 	// small holds the constants below 256 of every width up to 64, the
 	// overwhelming majority, without a lock.
 	small [65][256]atomic.Pointer[T]
@@ -107,12 +162,16 @@ func intern(k ikey, t *T) *T {
 	t.id = nextID
 	if t.Kind >= Param && t.Kind <= Unknown {
 		t.kinds = 1 << t.Kind
+		t.leaves[(t.id/64)%4] |= 1 << (t.id % 64)
+		leafByKey[t.key] = t
 	}
 	for _, a := range t.Args {
 		t.kinds |= a.kinds
+		t.leaves.Add(a.leaves)
 	}
 	for _, c := range t.Cases {
 		t.kinds |= c.Result.kinds
+		t.leaves.Add(c.Result.leaves)
 	}
 	table[k] = t
 	return t
@@ -189,6 +248,41 @@ func E(name string, w int) *T { return leaf(Entry, "e:", name, w) }
 
 // U is an unknown value named for where it came from.
 func U(name string, w int) *T { return leaf(Unknown, "u:", name, w) }
+
+// Fresh is the unknown value number gen from the source name: an input
+// that fires again brings a new value, which must not be taken for the one
+// it brought before. Fresh(name, w, 0) is U(name, w).
+func Fresh(name string, w int, gen uint64) *T {
+	if gen == 0 {
+		return U(name, w)
+	}
+	ik := ikey{kind: Unknown, name: name, width: w, val: gen}
+	if t := lookup(ik); t != nil {
+		return t
+	}
+	key := "u:" + name + "#" + strconv.FormatUint(gen, 10) + "'" + strconv.Itoa(w)
+	return intern(ik, &T{Kind: Unknown, Name: name, Width: w, Val: gen, key: key})
+}
+
+// Generations calls f with the number of every unknown from source name
+// that occurs in t (see Fresh).
+func (t *T) Generations(name string, f func(gen uint64)) {
+	if t.kinds&(1<<Unknown) == 0 {
+		return
+	}
+	if t.Kind == Unknown {
+		if t.Name == name {
+			f(t.Val)
+		}
+		return
+	}
+	for _, a := range t.Args {
+		a.Generations(name, f)
+	}
+	for _, c := range t.Cases {
+		c.Result.Generations(name, f)
+	}
+}
 
 func leaf(k Kind, prefix, name string, w int) *T {
 	ik := ikey{kind: k, name: name, width: w}
@@ -313,8 +407,10 @@ func O(name string, w int, args ...*T) *T {
 	for i, a := range args {
 		keys[i] = a.key
 	}
-	args = append([]*T(nil), args...) // the caller may reuse its slice
-	return intern(k, &T{Kind: Op, Name: name, Width: w, Args: args, key: name + "(" + strings.Join(keys, ",") + ")'" + strconv.Itoa(w)})
+	// A copy: the caller may reuse its slice, and a variadic slice that
+	// does not escape costs the caller nothing.
+	own := append([]*T(nil), args...)
+	return intern(k, &T{Kind: Op, Name: name, Width: w, Args: own, key: name + "(" + strings.Join(keys, ",") + ")'" + strconv.Itoa(w)})
 }
 
 // Match is a match over scrutinee with the given arms.

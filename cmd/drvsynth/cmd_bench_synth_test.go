@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drvsynth/drvsynth/dsl"
+)
+
+// benchTree writes generated specs where they find the repository's
+// classes, as bench synth does.
+func benchTree(t *testing.T) (root, dir string) {
+	t.Helper()
+	root, err := repoRoot()
+	require.NoError(t, err)
+	dir = t.TempDir()
+	require.NoError(t, os.Symlink(filepath.Join(root, "os-interface"), filepath.Join(dir, "os-interface")))
+	return root, dir
+}
+
+func TestBenchFamiliesCheck(t *testing.T) {
+	root, dir := benchTree(t)
+	uart, err := os.ReadFile(filepath.Join(root, "devices", "uart16550", "uart16550.dev"))
+	require.NoError(t, err)
+	srcs := map[string]string{"channels8": channelSpec("channels8", 8), "channels128": channelSpec("channels128", 128)}
+	for _, k := range []int{0, 3, 1000} {
+		name := fmt.Sprintf("uart_spare%d", k)
+		src, err := spareSpec(string(uart), name, k)
+		require.NoError(t, err)
+		srcs[name] = src
+	}
+	for name, src := range srcs {
+		p, err := writeBenchSpec(dir, name, src)
+		require.NoError(t, err)
+		spec, diags := dsl.LoadDevice(p)
+		require.NotNil(t, spec, name)
+		require.False(t, diags.HasErrors(), "%s: %v", name, diags)
+	}
+	_, err = spareSpec("device x implements serial {}", "x", 1)
+	require.Error(t, err, "a UART spec without SCR")
+}
+
+// TestBenchChild runs the child's side in this process on the bundled
+// UART with spare registers and reads its result.
+func TestBenchChild(t *testing.T) {
+	root, dir := benchTree(t)
+	uart, err := os.ReadFile(filepath.Join(root, "devices", "uart16550", "uart16550.dev"))
+	require.NoError(t, err)
+	src, err := spareSpec(string(uart), "uart_spare20", 20)
+	require.NoError(t, err)
+	p, err := writeBenchSpec(dir, "uart_spare20", src)
+	require.NoError(t, err)
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, benchChild(p, 0, 1<<30, &out, &errb), errb.String())
+	var spec BenchSpec
+	require.NoError(t, json.Unmarshal(out.Bytes(), &spec))
+	require.Empty(t, spec.Error)
+	require.Equal(t, 32, spec.Registers)
+	names := map[string]BenchMethod{}
+	for _, m := range spec.Methods {
+		names[m.Name] = m
+	}
+	require.Contains(t, names, "Write")
+	require.Positive(t, names["Write"].Beliefs)
+	require.Positive(t, names["Write"].Expanded)
+	require.LessOrEqual(t, names["Write"].Expanded, names["Write"].Beliefs)
+	require.Equal(t, 2, names["Write"].Accesses, "the spare registers change nothing the UART's Write needs")
+	require.Positive(t, spec.PeakHeap)
+
+	// The table shows every method and the family's growth.
+	var table bytes.Buffer
+	printBench(&table, &BenchReport{Specs: []BenchSpec{spec, spec}})
+	require.Contains(t, table.String(), "Configure")
+	require.Contains(t, table.String(), "1.00")
+}
+
+func TestBenchFlags(t *testing.T) {
+	code, _, stderr := runCLI("bench", "synth", "-channels", "4")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "outside 8..128")
+	code, _, stderr = runCLI("bench", "nothing")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "drvsynth bench synth")
+	code, _, stderr = runCLI("bench", "synth", "-mem", "lots")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "-mem")
+}

@@ -1,0 +1,294 @@
+package model
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// The values of a state live in a persistent trie of fixed shape: leaves of
+// up to 16 values, inner nodes of up to 16 children. Cloning a state copies
+// one pointer; a write copies the path to the value it changes, so a state
+// shares every node a move did not touch with the state it came from, and
+// its cost does not grow with the variables the move leaves alone.
+//
+// Nodes are hash-consed per model once a state's key is asked for: equal
+// subtrees become one node with one number, so the key of a state is the
+// number of its root, computed from the nodes on the changed path only.
+
+const (
+	fanBits = 4
+	fan     = 1 << fanBits
+)
+
+// vnode is a node of the trie: a leaf (vals) or an inner node (kids).
+type vnode struct {
+	// id numbers an interned node; 0 while it is not interned. An interned
+	// node never changes.
+	id uint32
+	// own is the token of the one state that may still change the node in
+	// place (0: nobody).
+	own  uint32
+	vals []*term.T
+	kids []*vnode
+	// leaves filters the leaves of the values below an interned node, and
+	// kinds are their kinds.
+	leaves term.Leaves
+	kinds  term.KindSet
+}
+
+type leafBlock struct {
+	vnode
+	arr [fan]*term.T
+}
+
+type innerBlock struct {
+	vnode
+	arr [fan]*vnode
+}
+
+func newLeaf(n int, own uint32) *vnode {
+	b := &leafBlock{}
+	b.own, b.vals = own, b.arr[:n:n]
+	return &b.vnode
+}
+
+func newInner(n int, own uint32) *vnode {
+	b := &innerBlock{}
+	b.own, b.kids = own, b.arr[:n:n]
+	return &b.vnode
+}
+
+// copyFor returns a copy of n that the state with token own may change.
+func (n *vnode) copyFor(own uint32) *vnode {
+	if n.vals != nil {
+		c := newLeaf(len(n.vals), own)
+		copy(c.vals, n.vals)
+		return c
+	}
+	c := newInner(len(n.kids), own)
+	copy(c.kids, n.kids)
+	return c
+}
+
+// ownTokens hands out the tokens that say which state owns a node.
+var ownTokens atomic.Uint32
+
+func newToken() uint32 {
+	for {
+		if t := ownTokens.Add(1); t != 0 {
+			return t
+		}
+	}
+}
+
+// shape is the trie layout for a number of values.
+type shape struct {
+	n     int
+	depth int // levels of inner nodes above the leaves
+}
+
+func shapeFor(n int) shape {
+	s := shape{n: n}
+	for leaves := (n + fan - 1) / fan; leaves > 1; leaves = (leaves + fan - 1) / fan {
+		s.depth++
+	}
+	return s
+}
+
+// build makes a trie holding vals.
+func (sh shape) build(vals []*term.T) *vnode {
+	var level []*vnode
+	for lo := 0; lo < len(vals) || lo == 0; lo += fan {
+		hi := min(lo+fan, len(vals))
+		l := newLeaf(hi-lo, 0)
+		copy(l.vals, vals[lo:hi])
+		level = append(level, l)
+	}
+	for d := 0; d < sh.depth; d++ {
+		var up []*vnode
+		for lo := 0; lo < len(level); lo += fan {
+			hi := min(lo+fan, len(level))
+			in := newInner(hi-lo, 0)
+			copy(in.kids, level[lo:hi])
+			up = append(up, in)
+		}
+		level = up
+	}
+	return level[0]
+}
+
+func (sh shape) get(root *vnode, i int) *term.T {
+	n := root
+	for d := sh.depth; d > 0; d-- {
+		n = n.kids[(i>>(fanBits*d))&(fan-1)]
+	}
+	return n.vals[i&(fan-1)]
+}
+
+// set stores v at i in the trie of a state with token own, copying the
+// nodes on the path that the state does not own. It returns the new root.
+func (sh shape) set(root *vnode, i int, v *term.T, own uint32) *vnode {
+	if sh.get(root, i) == v {
+		return root
+	}
+	if root.own != own || root.id != 0 {
+		root = root.copyFor(own)
+	}
+	n := root
+	for d := sh.depth; d > 0; d-- {
+		k := (i >> (fanBits * d)) & (fan - 1)
+		c := n.kids[k]
+		if c.own != own || c.id != 0 {
+			c = c.copyFor(own)
+			n.kids[k] = c
+		}
+		n = c
+	}
+	n.vals[i&(fan-1)] = v
+	return root
+}
+
+// each calls f for every value, in index order.
+func (sh shape) each(root *vnode, f func(i int, v *term.T)) {
+	var walk func(n *vnode, base, d int)
+	walk = func(n *vnode, base, d int) {
+		if d == 0 {
+			for k, v := range n.vals {
+				f(base+k, v)
+			}
+			return
+		}
+		span := 1 << (fanBits * d)
+		for k, c := range n.kids {
+			walk(c, base+k*span, d-1)
+		}
+	}
+	walk(root, 0, sh.depth)
+}
+
+// eachMeeting is each restricted to values whose leaves may meet filter,
+// on an interned trie: subtrees that cannot are skipped.
+func (sh shape) eachMeeting(root *vnode, filter term.Leaves, f func(i int, v *term.T)) {
+	var walk func(n *vnode, base, d int)
+	walk = func(n *vnode, base, d int) {
+		if !n.leaves.Meets(filter) {
+			return
+		}
+		if d == 0 {
+			for k, v := range n.vals {
+				if v.Leaves().Meets(filter) {
+					f(base+k, v)
+				}
+			}
+			return
+		}
+		span := 1 << (fanBits * d)
+		for k, c := range n.kids {
+			walk(c, base+k*span, d-1)
+		}
+	}
+	walk(root, 0, sh.depth)
+}
+
+// eachWithKinds is each restricted to values with a leaf of one of the
+// kinds, on an interned trie.
+func (sh shape) eachWithKinds(root *vnode, kinds term.KindSet, f func(i int, v *term.T)) {
+	var walk func(n *vnode, base, d int)
+	walk = func(n *vnode, base, d int) {
+		if n.kinds&kinds == 0 {
+			return
+		}
+		if d == 0 {
+			for k, v := range n.vals {
+				if v.LeafKinds()&kinds != 0 {
+					f(base+k, v)
+				}
+			}
+			return
+		}
+		span := 1 << (fanBits * d)
+		for k, c := range n.kids {
+			walk(c, base+k*span, d-1)
+		}
+	}
+	walk(root, 0, sh.depth)
+}
+
+// diff calls f for every index whose values differ between two tries of
+// this shape, skipping the subtrees they share.
+func (sh shape) diff(a, b *vnode, f func(i int)) {
+	var walk func(a, b *vnode, base, d int)
+	walk = func(a, b *vnode, base, d int) {
+		if a == b || (a.id != 0 && a.id == b.id) {
+			return
+		}
+		if d == 0 {
+			for k, v := range a.vals {
+				if v != b.vals[k] {
+					f(base + k)
+				}
+			}
+			return
+		}
+		span := 1 << (fanBits * d)
+		for k, c := range a.kids {
+			walk(c, b.kids[k], base+k*span, d-1)
+		}
+	}
+	walk(a, b, 0, sh.depth)
+}
+
+// nodeTable hash-conses the nodes of one model's states.
+type nodeTable struct {
+	mu    sync.Mutex
+	nodes map[nodeKey]*vnode
+	next  uint32
+}
+
+type nodeKey struct {
+	leaf bool
+	n    uint8
+	ids  [fan]uint32
+}
+
+// intern makes n and everything below it interned, and returns the one
+// node equal to it.
+func (t *nodeTable) intern(n *vnode) *vnode {
+	if n.id != 0 {
+		return n
+	}
+	k := nodeKey{leaf: n.vals != nil}
+	var leaves term.Leaves
+	var kinds term.KindSet
+	if k.leaf {
+		k.n = uint8(len(n.vals))
+		for i, v := range n.vals {
+			k.ids[i] = v.ID()
+			leaves.Add(v.Leaves())
+			kinds |= v.LeafKinds()
+		}
+	} else {
+		k.n = uint8(len(n.kids))
+		for i, c := range n.kids {
+			c = t.intern(c)
+			n.kids[i] = c
+			k.ids[i] = c.id
+			leaves.Add(c.leaves)
+			kinds |= c.kinds
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.nodes == nil {
+		t.nodes = map[nodeKey]*vnode{}
+	}
+	if old := t.nodes[k]; old != nil {
+		return old
+	}
+	t.next++
+	n.id, n.own, n.leaves, n.kinds = t.next, 0, leaves, kinds
+	t.nodes[k] = n
+	return n
+}
