@@ -92,7 +92,7 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	get := ServeFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitForParse(err)
 	}
 	cfg, supply, err := get()
 	if err != nil {
@@ -147,7 +147,7 @@ func WorkerMain(args []string, stdout, stderr io.Writer) int {
 	ackPath := fs.String("acks", "", "ack log to append committed ids to")
 	n := fs.Int("n", 0, "stop after this many commits (0: run until killed)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitForParse(err)
 	}
 	if err := worker(*shmPath, *ackPath, *n); err != nil {
 		fmt.Fprintln(stderr, "vblk worker:", err)
@@ -209,4 +209,13 @@ func worker(shmPath, ackPath string, n int) error {
 	}
 	ins.Close()
 	return db.Close()
+}
+
+// exitForParse is the exit code for a flag parse error: 0 for -h, as the go
+// tool does, 2 otherwise.
+func exitForParse(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
