@@ -122,7 +122,8 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 		return from
 	}
 	p := from
-	s := string(src[from.Offset:])
+	s := src[from.Offset:] // no copy: this runs once per identifier
+
 	for len(s) > 0 {
 		span := 1
 		ch := s[0]
@@ -154,11 +155,11 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 				span++
 			}
 		case ch >= utf8.RuneSelf:
-			_, span = utf8.DecodeRuneInString(s)
+			_, span = utf8.DecodeRune(s)
 		default:
 			// Two-character operators count as one token.
 			if len(s) > 1 {
-				switch s[:2] {
+				switch string(s[:2]) {
 				case "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "->", "=>":
 					span = 2
 				}
@@ -173,7 +174,7 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 			}
 			n--
 		}
-		p.Advance(s[:span])
+		p.advance(s[:span])
 		s = s[span:]
 	}
 	return from
@@ -191,10 +192,10 @@ func (c *checker) tokenAfter(from Pos, word string) Pos {
 		if p.Offset >= 0 && p.Offset+len(word) <= len(src) && string(src[p.Offset:p.Offset+len(word)]) == word &&
 			(p.Offset+len(word) == len(src) || !ckIdentStart(src[p.Offset+len(word)])) {
 			q := p
-			q.Advance(word)
+			q.advance(src[q.Offset : q.Offset+len(word)])
 			rest := src[q.Offset:]
 			for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r') {
-				q.Advance(string(rest[:1]))
+				q.advance(rest[:1])
 				rest = rest[1:]
 			}
 			return q
@@ -205,4 +206,19 @@ func (c *checker) tokenAfter(from Pos, word string) Pos {
 
 func ckIdentStart(ch byte) bool {
 	return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+}
+
+// advance moves p over text, counting lines and runes as the lexer does.
+func (p *Pos) advance(text []byte) {
+	for len(text) > 0 {
+		r, size := utf8.DecodeRune(text)
+		text = text[size:]
+		p.Offset += size
+		if r == '\n' {
+			p.Line++
+			p.Column = 1
+		} else {
+			p.Column++
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/drvsynth/drvsynth/internal/textdiff"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,7 +39,7 @@ func commentTexts(f *File) []string {
 	return out
 }
 
-var posType = reflect.TypeFor[lexer.Position]()
+var posType = reflect.TypeFor[Pos]()
 
 // stripPositions clears everything in a tree that depends on layout
 // (positions, tokens, source text, comments) so that two parses of

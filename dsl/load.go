@@ -132,7 +132,7 @@ func FindClass(devicePath, class string) (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("class %s not found: no os-interface/%s/%s.osi above %s (add the directory holding it to $DRVSYNTH_PATH)", class, class, class, filepath.Dir(devicePath))
+			return "", fmt.Errorf("class %q not found: no os-interface/%s/%s.osi above %s (add the directory holding it to $DRVSYNTH_PATH)", class, class, class, filepath.Dir(devicePath))
 		}
 		dir = parent
 	}

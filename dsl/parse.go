@@ -72,7 +72,7 @@ func syntaxDiagnostic(name string, src []byte, err error) *Diagnostic {
 	d := &Diagnostic{Severity: Error, Src: src}
 	var perr participle.Error
 	if errors.As(err, &perr) {
-		d.Pos = perr.Position()
+		d.Pos = posOf(perr.Position())
 		d.Msg = perr.Message()
 	} else {
 		d.Pos = Pos{Filename: name, Line: 1, Column: 1}
@@ -101,7 +101,7 @@ func collectComments(name string, src []byte) []*Comment {
 			return out
 		}
 		if t.Type == commentType {
-			out = append(out, &Comment{Pos: t.Pos, Text: t.Value})
+			out = append(out, &Comment{Pos: posOf(t.Pos), Text: t.Value})
 		}
 	}
 }
