@@ -73,8 +73,15 @@ func (c *checker) report(sev Severity, pos Pos, format string, args ...any) {
 		Pos:      pos,
 		Severity: sev,
 		Msg:      fmt.Sprintf(format, args...),
-		Src:      c.srcs[pos.Filename],
 	})
+}
+
+// related adds a position to the diagnostic just reported.
+func (c *checker) related(pos Pos, format string, args ...any) {
+	if len(c.diags) > 0 {
+		d := c.diags[len(c.diags)-1]
+		d.Related = append(d.Related, Related{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	}
 }
 
 // where formats a position for "first declared at" notes.
@@ -101,6 +108,7 @@ func (n *ckNames) declare(kind, name string, pos Pos) bool {
 		} else {
 			n.c.errorf(pos, "duplicate name %s: already declared as %s at %s", name, prev.kind, where(prev.pos))
 		}
+		n.c.related(prev.pos, "%s %s first declared here", prev.kind, name)
 		return false
 	}
 	n.seen[name] = ckSeen{kind, pos}

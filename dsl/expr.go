@@ -71,15 +71,52 @@ var binaryPrec = map[string]int{
 func (e *Expr) Parse(lex *lexer.PeekingLexer) error {
 	tok := lex.Peek()
 	if tok.EOF() || !startsExpr(tok) {
+		// After "=", "when", an operator and the like an expression must
+		// follow: say so at this token, rather than let the grammar back
+		// off to the start of the declaration.
+		if prev := prevToken(lex); prev != nil && needsExpr(prev) {
+			panic(bailout{participle.Errorf(tok.Pos, "unexpected %s, expected an expression", describeToken(tok))})
+		}
 		return participle.NextMatch
 	}
 	p := exprParser{lex: lex}
 	got, err := p.cond()
 	if err != nil {
-		return err
+		// Once an expression has begun, no other reading of the tokens
+		// can succeed: report the error here, where it is, instead of
+		// letting the grammar back off to the start of the declaration.
+		panic(bailout{err})
 	}
 	*e = *got
 	return nil
+}
+
+// prevToken is the significant token before the lexer's cursor.
+func prevToken(lex *lexer.PeekingLexer) *lexer.Token {
+	for i := lex.RawCursor() - 1; i >= 0; i-- {
+		t := &lex.Range(i, i+1)[0]
+		if t.Type != tokComment && t.Type != tokWhitespace {
+			return t
+		}
+	}
+	return nil
+}
+
+// needsExpr reports whether an expression must follow t.
+func needsExpr(t *lexer.Token) bool {
+	switch t.Type {
+	case tokPunct:
+		switch t.Value {
+		case "=", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "?", "!", "~", "=>":
+			return true
+		}
+	case tokIdent:
+		switch t.Value {
+		case "when", "require", "if", "requires", "ensures":
+			return true
+		}
+	}
+	return false
 }
 
 func startsExpr(t *lexer.Token) bool {
@@ -113,16 +150,9 @@ func (p *exprParser) peekPunct(v string) bool {
 func (p *exprParser) expect(v string) (*lexer.Token, error) {
 	t := p.lex.Peek()
 	if t.Value != v || (t.Type != tokPunct && t.Type != tokIdent) {
-		return nil, p.errorf(posOf(t.Pos), "unexpected %s (expected %q)", describe(t), v)
+		return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected %s", describeToken(t), literalWord(v))
 	}
 	return p.lex.Next(), nil
-}
-
-func describe(t *lexer.Token) string {
-	if t.EOF() {
-		return "end of file"
-	}
-	return strconv.Quote(t.Value)
 }
 
 // cond parses X ? Y : Z (right-associative, loosest).
@@ -212,7 +242,7 @@ func (p *exprParser) postfix() (*Expr, error) {
 func (p *exprParser) number() (int, error) {
 	t := p.lex.Peek()
 	if t.Type != tokNumber {
-		return 0, p.errorf(posOf(t.Pos), "unexpected %s (expected a bit number)", describe(t))
+		return 0, p.errorf(posOf(t.Pos), "unexpected %s, expected a bit number", describeToken(t))
 	}
 	p.lex.Next()
 	v, err := ParseNumber(t.Value)
@@ -261,7 +291,7 @@ func (p *exprParser) primary() (*Expr, error) {
 		}
 		return &Expr{Pos: posOf(t.Pos), Kind: ConcatExpr, Args: args}, nil
 	}
-	return nil, p.errorf(posOf(t.Pos), "unexpected %s (expected an expression)", describe(t))
+	return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected an expression", describeToken(t))
 }
 
 func (p *exprParser) name() (*Expr, error) {
@@ -271,7 +301,7 @@ func (p *exprParser) name() (*Expr, error) {
 		p.lex.Next()
 		t := p.lex.Peek()
 		if t.Type != tokIdent {
-			return nil, p.errorf(posOf(t.Pos), "unexpected %s (expected a name after \".\")", describe(t))
+			return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected a name after \".\"", describeToken(t))
 		}
 		p.lex.Next()
 		e.Path = append(e.Path, t.Value)
@@ -324,7 +354,7 @@ func (p *exprParser) match() (*Expr, error) {
 	for !p.peekPunct("}") {
 		t := p.lex.Peek()
 		if t.Type != tokIdent {
-			return nil, p.errorf(posOf(t.Pos), "unexpected %s (expected a match pattern)", describe(t))
+			return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected a match pattern", describeToken(t))
 		}
 		p.lex.Next()
 		if _, err := p.expect("=>"); err != nil {

@@ -68,11 +68,6 @@ type printer struct {
 	flat      bool // never break lines (measuring one-line width)
 }
 
-var (
-	tokComment    = specLexer.Symbols()["Comment"]
-	tokWhitespace = specLexer.Symbols()["Whitespace"]
-)
-
 func newPrinter(f *File) *printer {
 	p := &printer{comments: f.Comments}
 	for _, t := range f.Tokens {

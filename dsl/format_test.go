@@ -104,7 +104,9 @@ func TestFormatBundledSpecs(t *testing.T) {
 			out := assertRoundTrip(t, path, src)
 			assert.Equal(t, len(bytesLines(src)) > 0, len(out) > 0)
 			// Every comment appears verbatim (up to trailing blanks).
-			for _, c := range collectComments(path, src) {
+			f, err := Parse(path, src)
+			require.NoError(t, err)
+			for _, c := range f.Comments {
 				assert.Contains(t, string(out), strings.TrimRight(c.Text, " \t\r"))
 			}
 		})

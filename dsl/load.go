@@ -34,8 +34,7 @@ func LoadDeviceFrom(path string, classes ClassFinder) (*Spec, Diagnostics) {
 	impl := dev.Device.Implements
 	classPath, err := classes.FindClass(path, impl.Name)
 	if err != nil {
-		src, _ := os.ReadFile(path)
-		return nil, Diagnostics{{Pos: impl.Pos, Msg: err.Error(), Src: src}}
+		return nil, Diagnostics{{Pos: impl.Pos, Msg: err.Error()}}
 	}
 	class, err := ParseFile(classPath)
 	if err != nil {
