@@ -66,7 +66,13 @@ func runFmt(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if err := fmtSource("<stdin>", src, false, diff, list, stdout); err != nil {
-			fmt.Fprintln(stderr, err)
+			srcs := dsl.NewSources()
+			srcs.Add("<stdin>", src)
+			if ds, ok := err.(dsl.Diagnostics); ok {
+				srcs.Print(stderr, ds)
+			} else {
+				fmt.Fprintln(stderr, err)
+			}
 			return 1
 		}
 		return 0
@@ -81,7 +87,7 @@ func runFmt(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	status := 0
 	for _, path := range args {
 		if err := fmtFile(path, write, diff, list, stdout); err != nil {
-			fmt.Fprintln(stderr, err)
+			printError(stderr, err)
 			status = 1
 		}
 	}

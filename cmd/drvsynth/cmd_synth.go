@@ -73,7 +73,7 @@ nothing and exits 1. The exit status is 2 on a usage error.`,
 				start := time.Now()
 				f, err := synthesize(spec, out, classes.finder(), solve.Options{MaxBeliefs: int(maxBeliefs)})
 				if err != nil {
-					fmt.Fprintln(stderr, err)
+					printError(stderr, err)
 					status = 1
 					continue
 				}
@@ -106,6 +106,16 @@ nothing and exits 1. The exit status is 2 on a usage error.`,
 			return 0
 		},
 	})
+}
+
+// printError prints an error, diagnostics with their source lines.
+func printError(w io.Writer, err error) {
+	var ds dsl.Diagnostics
+	if errors.As(err, &ds) {
+		dsl.NewSources().Print(w, ds)
+		return
+	}
+	fmt.Fprintln(w, err)
 }
 
 // synthArgs checks the arguments before any work and returns the specs to
