@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drvsynth/drvsynth/internal/textdiff"
+	udiff "github.com/aymanbagabas/go-udiff"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -121,7 +121,7 @@ func TestBundledSpecsCanonical(t *testing.T) {
 		require.NoError(t, err)
 		f, err := Parse(path, src)
 		require.NoError(t, err)
-		if diff := textdiff.Unified(path, "formatted", string(src), string(Format(f))); diff != "" {
+		if diff := udiff.Unified(path, "formatted", string(src), string(Format(f))); diff != "" {
 			t.Errorf("%s is not canonical (drvsynth fmt -w fixes it):\n%s", path, diff)
 		}
 	}

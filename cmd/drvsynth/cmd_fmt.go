@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
+	udiff "github.com/aymanbagabas/go-udiff"
 	"github.com/drvsynth/drvsynth/dsl"
-	"github.com/drvsynth/drvsynth/internal/textdiff"
 )
 
 func init() {
@@ -130,7 +130,7 @@ func fmtSource(path string, src []byte, write, diff, list bool, stdout io.Writer
 		}
 	}
 	if diff {
-		fmt.Fprint(stdout, textdiff.Unified(path+".orig", path, string(src), string(out)))
+		fmt.Fprint(stdout, udiff.Unified(path+".orig", path, string(src), string(out)))
 	}
 	return nil
 }
