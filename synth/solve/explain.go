@@ -242,7 +242,8 @@ func specTerm(t *term.T, enum *model.Enum) string {
 }
 
 // constString writes a value by its enum member's name when it has one, a
-// bit as 0 or 1, and other numbers in decimal below 10, hex above.
+// bit or an unsized number (115200) in decimal, and register bits in hex
+// from 10 up.
 func constString(v uint64, width int, enum *model.Enum) string {
 	if enum != nil {
 		for _, m := range enum.Members {
@@ -251,7 +252,7 @@ func constString(v uint64, width int, enum *model.Enum) string {
 			}
 		}
 	}
-	if v < 10 || width == 1 {
+	if v < 10 || width <= 1 { // unsized: a number from the spec's arithmetic
 		return strconv.FormatUint(v, 10)
 	}
 	return "0x" + strconv.FormatUint(v, 16)

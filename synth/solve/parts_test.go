@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/tools/txtar"
 
-	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/internal/testspec"
 	"github.com/drvsynth/drvsynth/synth/model"
 )
 
@@ -46,24 +46,8 @@ func TestParts(t *testing.T) {
 // and describes the outcome as text.
 func solvePart(t *testing.T, ar *txtar.Archive) string {
 	t.Helper()
-	var dev, class *dsl.File
-	for _, f := range ar.Files {
-		switch filepath.Ext(f.Name) {
-		case ".dev":
-			d, err := dsl.Parse(f.Name, f.Data)
-			require.NoError(t, err)
-			dev = d
-		case ".osi":
-			c, err := dsl.Parse(f.Name, f.Data)
-			require.NoError(t, err)
-			class = c
-		}
-	}
-	require.NotNil(t, dev, "no .dev file")
-	require.NotNil(t, class, "no .osi file")
-	spec := &dsl.Spec{Device: dev, Class: class}
-	diags := dsl.Check(spec)
-	require.False(t, diags.HasErrors(), "%v", diags)
+	spec, err := testspec.FromArchive(ar)
+	require.NoError(t, err)
 	m, err := model.Lower(spec)
 	require.NoError(t, err)
 	res, err := SynthesizeWith(m, Options{MaxBeliefs: 4000})
