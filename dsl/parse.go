@@ -232,13 +232,39 @@ func recoverErrors(name string, toks []lexer.Token, err error) Diagnostics {
 		}
 		chunk := append(append([]lexer.Token(nil), toks[sig[k]:until]...), cutAt(toks[until]))
 		if err := itemParser(chunk); err != nil {
-			ds = append(ds, syntaxDiagnostic(name, chunk, err, chunk[0].Value))
+			if d := missingNumber(name, chunk); d != nil {
+				ds = append(ds, d)
+			} else {
+				ds = append(ds, syntaxDiagnostic(name, chunk, err, chunk[0].Value))
+			}
 		}
 	}
 	if len(ds) == 0 {
 		ds = append(ds, first)
 	}
 	return dedupe(ds)
+}
+
+// numberAfter are the keywords a number always follows. The grammar makes
+// most of them optional ("width 8" in a register), and participle, backing
+// off from the optional part, would report the keyword itself as the
+// mistake; the token after it is.
+var numberAfter = map[string]bool{"width": true, "reset": true, "size": true}
+
+func missingNumber(name string, toks []lexer.Token) *Diagnostic {
+	var prev *lexer.Token
+	for i := range toks {
+		t := &toks[i]
+		if t.Type == tokComment || t.Type == tokWhitespace {
+			continue
+		}
+		if prev != nil && prev.Type == tokIdent && numberAfter[prev.Value] && t.Type != tokNumber {
+			return &Diagnostic{Pos: posOf(t.Pos), Severity: Error,
+				Msg: fmt.Sprintf("syntax error: unexpected %s, expected a number after %s", describeToken(t), prev.Value)}
+		}
+		prev = t
+	}
+	return nil
 }
 
 func firstSignificant(toks []lexer.Token) lexer.Token {
