@@ -106,7 +106,7 @@ func counterexample(meth *dsl.Method, gm *game, start *Node, g *goal) *Unrealiza
 	u := &Unrealizable{Method: meth, Why: explainStuck(gm, start, g)}
 	seen := map[*Node]bool{}
 	n := start
-	for len(u.Steps) < maxSteps && n != nil && !seen[n] {
+	for moves := 0; len(u.Steps) < maxSteps && moves < 4*maxSteps && n != nil && !seen[n]; moves++ {
 		seen[n] = true
 		if len(n.Edges) == 0 {
 			u.Steps = append(u.Steps, Step{Stuck: true, Note: "no driver move is possible here:", Why: explainStuck(gm, n, g)})
@@ -132,10 +132,14 @@ func counterexample(meth *dsl.Method, gm *game, start *Node, g *goal) *Unrealiza
 				Why:  explainStuck(gm, n, g)})
 			return u
 		}
-		u.Steps = append(u.Steps, Step{Move: moveString(bestE.Act), Pos: actPos(bestE.Act), Shows: shows(bestE.Act, bestO)})
+		// A move after which the device is in the same states, and the
+		// driver knows what it knew, does not matter to the loss.
+		if bestO.Next.B.Key() != n.B.Key() {
+			u.Steps = append(u.Steps, Step{Move: moveString(bestE.Act), Pos: actPos(bestE.Act), Shows: shows(bestE.Act, bestO)})
+		}
 		n = bestO.Next
 	}
-	if n != nil && len(u.Steps) == maxSteps {
+	if n != nil && !seen[n] && len(n.Edges) > 0 {
 		u.Steps = append(u.Steps, Step{Stuck: true, Note: "and so on; after these moves:", Why: explainStuck(gm, n, g)})
 	}
 	return u
