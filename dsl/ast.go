@@ -61,10 +61,10 @@ type File struct {
 	// Src is the text of the file, kept for diagnostics (source line and
 	// caret) and for positions the AST does not record.
 	Src []byte `parser:""`
-	// Tokens is the file's token stream, whitespace and comments included
-	// (participle fills a root field of this name). The formatter walks it
-	// to put comments back and to keep the spelling of numbers (0x60).
-	Tokens []lexer.Token `parser:""`
+	// tokens is the file's token stream, whitespace and comments included,
+	// as the scanner produced it. The formatter walks it to put comments
+	// back and to keep the spelling of numbers (0x60).
+	tokens []lexer.Token
 }
 
 // Comment is one // comment.
