@@ -190,13 +190,14 @@ func synthesize(spec, out string, classes dsl.ClassFinder, opts solve.Options) (
 // generate writes the package for directory dir, with import paths from
 // the modules that hold dir and the class spec.
 func generate(res *solve.Result, spec, dir string) ([]byte, error) {
-	mod, err := moduleOf(dir)
-	if err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
-	}
-	pkg, err := mod.importPath(dir)
-	if err != nil {
-		return nil, err
+	// Outside a module the package has no import path but its name, and
+	// the header names the spec by its base name.
+	pkg, specRel := res.Model.Name, filepath.ToSlash(filepath.Base(spec))
+	if mod, err := moduleOf(dir); err == nil {
+		if pkg, err = mod.importPath(dir); err != nil {
+			return nil, err
+		}
+		specRel = mod.rel(spec)
 	}
 	classPath := res.Model.Spec.ClassPath
 	classMod, err := moduleOf(filepath.Dir(classPath))
@@ -207,7 +208,7 @@ func generate(res *solve.Result, spec, dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gen.GenerateWith(res, mod.rel(spec), gen.Options{
+	return gen.GenerateWith(res, specRel, gen.Options{
 		Package:      pkg,
 		ClassPackage: classPkg,
 		ClassSpec:    classMod.rel(classPath),
