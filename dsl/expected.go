@@ -9,14 +9,22 @@ import (
 // grammar's notation ("(\"ro\" | \"wo\") (\"width\" <number>)? …"), into
 // the words a spec writer knows: the tokens that could come next.
 func expected(msg string) string {
+	g := expectedText(msg)
+	if g == "" {
+		return ""
+	}
+	p := &grammarReader{s: g}
+	words, _ := p.alt()
+	return wordList(words)
+}
+
+// expectedText is the grammar text of a participle message's expectation.
+func expectedText(msg string) string {
 	i := strings.Index(msg, "(expected ")
 	if i < 0 {
 		return ""
 	}
-	g := strings.TrimSuffix(msg[i+len("(expected "):], ")")
-	p := &grammarReader{s: g}
-	words, _ := p.seq()
-	return wordList(words)
+	return strings.TrimSuffix(msg[i+len("(expected "):], ")")
 }
 
 // grammarReader computes the first set of a participle grammar string.
@@ -104,7 +112,7 @@ func (r *grammarReader) term() (words []string, nullable bool, ok bool) {
 		for end < len(r.s) && (identStart(r.s[end]) || isDigit(r.s[end])) {
 			end++
 		}
-		words = []string{nodeWord(r.s[:end])}
+		words = nodeWord(r.s[:end])
 		r.s = r.s[end:]
 	default: // "…": participle cut the grammar short
 		return nil, false, false
@@ -140,40 +148,40 @@ func tokenClassWord(class string) string {
 }
 
 // nodeWord names a grammar node by what it stands for in a spec.
-func nodeWord(node string) string {
+func nodeWord(node string) []string {
 	if w, ok := nodeWords[node]; ok {
 		return w
 	}
-	return strings.ToLower(node)
+	return []string{strings.ToLower(node)}
 }
 
-var nodeWords = map[string]string{
-	"File":        "device or class",
-	"Device":      "device",
-	"Class":       "class",
-	"DeviceItem":  "a declaration (bus, const, type, state, register, stream, internal, input, interrupt, fault, bind)",
-	"ClassItem":   "a declaration (type, event, predicate, method)",
-	"RegItem":     "field or on",
-	"FieldDecl":   "field",
-	"Handler":     "on",
-	"Stmt":        "a statement (require, emit, if or an assignment)",
-	"Require":     "require",
-	"Emit":        "emit",
-	"If":          "if",
-	"Assign":      "an assignment",
-	"Path":        "a name",
-	"Expr":        "an expression",
-	"Type":        "a type",
-	"EnumBody":    "enum",
-	"EnumMember":  "an enum member",
-	"Location":    "an offset",
-	"BitRange":    `"["`,
-	"Param":       "a parameter",
-	"Ident":       "a name",
-	"PredBinding": "a predicate binding (NAME = expression)",
-	"Clause":      "requires, ensures or for",
-	"ForEach":     "for",
-	"MatchCase":   "a match arm",
+var nodeWords = map[string][]string{
+	"File":        {"device", "class"},
+	"Device":      {"device"},
+	"Class":       {"class"},
+	"DeviceItem":  {"a declaration (bus, region, const, type, state, register, stream, internal, input, interrupt, fault, bind)"},
+	"ClassItem":   {"a declaration (type, event, predicate, method)"},
+	"RegItem":     {"field", "on"},
+	"FieldDecl":   {"field"},
+	"Handler":     {"on"},
+	"Stmt":        {"a statement (require, emit, if or an assignment)"},
+	"Require":     {"require"},
+	"Emit":        {"emit"},
+	"If":          {"if"},
+	"Assign":      {"an assignment"},
+	"Path":        {"a name"},
+	"Expr":        {"an expression"},
+	"Type":        {"a type"},
+	"EnumBody":    {"enum"},
+	"EnumMember":  {"an enum member"},
+	"Location":    {"an offset"},
+	"BitRange":    {`"["`},
+	"Param":       {"a parameter"},
+	"Ident":       {"a name"},
+	"PredBinding": {"a predicate binding (NAME = expression)"},
+	"Clause":      {"requires", "ensures", "for"},
+	"ForEach":     {"for"},
+	"MatchCase":   {"a match arm"},
 }
 
 // wordList joins words as "a, b or c", each once.

@@ -113,6 +113,10 @@ type bailout struct{ err error }
 
 // parseTokens runs a participle parser on scanned tokens (ending in EOF).
 func parseTokens[G any](p *participle.Parser[G], toks []lexer.Token) (g *G, err error) {
+	return parseTokensWith(p, toks)
+}
+
+func parseTokensWith[G any](p *participle.Parser[G], toks []lexer.Token, opts ...participle.ParseOption) (g *G, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			b, ok := r.(bailout)
@@ -126,7 +130,7 @@ func parseTokens[G any](p *participle.Parser[G], toks []lexer.Token) (g *G, err 
 	if err != nil {
 		return nil, err
 	}
-	return p.ParseFromLexer(lex)
+	return p.ParseFromLexer(lex, opts...)
 }
 
 type sliceLexer struct {
@@ -156,7 +160,7 @@ var declKeywords = map[string]bool{
 // be missing) and parses each alone. err is the whole file's error, kept
 // when it lies outside every declaration (in the header, or after the end).
 func recoverErrors(name string, toks []lexer.Token, err error) Diagnostics {
-	first := syntaxDiagnostic(name, toks, err, "")
+	first := syntaxDiagnostic(name, toks, deepen(toks, err), "")
 	if start := firstSignificant(toks); start.EOF() {
 		first.Msg = "syntax error: empty file, expected a device or class declaration"
 		return Diagnostics{first}
@@ -233,11 +237,13 @@ func recoverErrors(name string, toks []lexer.Token, err error) Diagnostics {
 		}
 		chunk := append(append([]lexer.Token(nil), toks[sig[k]:until]...), cutAt(toks[until]))
 		if err := itemParser(chunk); err != nil {
-			if d := missingNumber(name, chunk); d != nil {
-				ds = append(ds, d)
-			} else {
-				ds = append(ds, syntaxDiagnostic(name, chunk, err, chunk[0].Value))
+			d := syntaxDiagnostic(name, chunk, deepen(chunk, err), chunk[0].Value)
+			// The grammar stops at (or just after) the keyword whose
+			// follower is missing; an error before it is a different one.
+			if m, kw := missingFollower(name, chunk); m != nil && kw <= d.Pos.Offset {
+				d = m
 			}
+			ds = append(ds, d)
 		}
 	}
 	if len(ds) == 0 {
@@ -246,26 +252,48 @@ func recoverErrors(name string, toks []lexer.Token, err error) Diagnostics {
 	return dedupe(ds)
 }
 
-// numberAfter are the keywords a number always follows. The grammar makes
-// most of them optional ("width 8" in a register), and participle, backing
-// off from the optional part, would report the keyword itself as the
-// mistake; the token after it is.
-var numberAfter = map[string]bool{"width": true, "reset": true, "size": true}
+// mustFollow are tokens that always come before a given one: a number
+// after width, reset and size, "{" after else, "(" after ->. The grammar
+// makes the parts they begin optional ("width 8" in a register), and
+// participle, backing off from the optional part, would report the first
+// token as the mistake; the token after it is.
+var mustFollow = map[string]struct {
+	ok   func(*lexer.Token) bool
+	want string
+}{
+	"width": {isNumber, "a number"},
+	"reset": {isNumber, "a number"},
+	"size":  {isNumber, "a number"},
+	"else":  {isPunct("{"), `"{"`},
+	"->":    {isPunct("("), `"("`},
+}
 
-func missingNumber(name string, toks []lexer.Token) *Diagnostic {
+func isNumber(t *lexer.Token) bool { return t.Type == tokNumber }
+
+func isPunct(v string) func(*lexer.Token) bool {
+	return func(t *lexer.Token) bool { return t.Type == tokPunct && t.Value == v }
+}
+
+// missingFollower reports the first token in toks that breaks mustFollow,
+// and the offset of the token it should have followed.
+func missingFollower(name string, toks []lexer.Token) (*Diagnostic, int) {
 	var prev *lexer.Token
 	for i := range toks {
 		t := &toks[i]
 		if t.Type == tokComment || t.Type == tokWhitespace {
 			continue
 		}
-		if prev != nil && prev.Type == tokIdent && numberAfter[prev.Value] && t.Type != tokNumber {
+		if prev == nil || prev.Type != tokIdent && prev.Type != tokPunct {
+			prev = t
+			continue
+		}
+		if rule, ok := mustFollow[prev.Value]; ok && !rule.ok(t) {
 			return &Diagnostic{Pos: posOf(t.Pos), Severity: Error,
-				Msg: fmt.Sprintf("syntax error: unexpected %s, expected a number after %s", describeToken(t), prev.Value)}
+				Msg: fmt.Sprintf("syntax error: unexpected %s, expected %s after %s", describeToken(t), rule.want, prev.Value)}, prev.Pos.Offset
 		}
 		prev = t
 	}
-	return nil
+	return nil, 0
 }
 
 func firstSignificant(toks []lexer.Token) lexer.Token {
