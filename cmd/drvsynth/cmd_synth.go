@@ -60,7 +60,8 @@ nothing and exits 1. The exit status is 2 on a usage error.`,
 			specs, err := synthArgs(args, out, &classes)
 			if err != nil {
 				fmt.Fprintln(stderr, "drvsynth synth:", err)
-				if errors.Is(err, errUsage) {
+				var uerr usageError
+				if errors.As(err, &uerr) {
 					fs.Usage()
 				}
 				return 2
@@ -119,7 +120,7 @@ func printError(w io.Writer, err error) {
 }
 
 // synthArgs checks the arguments before any work and returns the specs to
-// synthesize. Errors wrapping errUsage are followed by the usage line.
+// synthesize. A usageError is followed by the usage line.
 func synthArgs(args []string, out string, classes *classFlags) ([]string, error) {
 	if err := classes.validate(); err != nil {
 		return nil, err
@@ -127,14 +128,14 @@ func synthArgs(args []string, out string, classes *classFlags) ([]string, error)
 	if len(args) == 0 {
 		root, err := repoRoot()
 		if err != nil {
-			return nil, fmt.Errorf("%w: no SPEC given, and no generated/drivers.txt above the working directory to regenerate", errUsage)
+			return nil, usageErrorf("no SPEC given, and no generated/drivers.txt above the working directory to regenerate")
 		}
 		if args, err = bundledDrivers(root); err != nil {
 			return nil, err
 		}
 	}
 	if out != "" && len(args) > 1 {
-		return nil, fmt.Errorf("%w: -o needs exactly one SPEC, got %d", errUsage, len(args))
+		return nil, usageErrorf("-o needs exactly one SPEC, got %d", len(args))
 	}
 	if out != "" {
 		if info, err := os.Stat(out); err == nil && !info.IsDir() {
@@ -144,9 +145,9 @@ func synthArgs(args []string, out string, classes *classFlags) ([]string, error)
 	for _, a := range args {
 		if filepath.Ext(a) != ".dev" {
 			if strings.HasPrefix(a, "-") {
-				return nil, fmt.Errorf("%w: flag %s after --", errUsage, a)
+				return nil, usageErrorf("flag %s after --", a)
 			}
-			return nil, fmt.Errorf("%w: %s is not a device spec (want .dev)", errUsage, a)
+			return nil, usageErrorf("%s is not a device spec (want .dev)", a)
 		}
 		if info, err := os.Stat(a); err != nil {
 			return nil, err

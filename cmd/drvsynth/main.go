@@ -43,8 +43,15 @@ func register(c *command) {
 	commands[c.name] = c
 }
 
-// errUsage marks an error that should be followed by the command's usage.
-var errUsage = errors.New("usage")
+// usageError is a mistake in the command line: the command's usage follows
+// it, and the exit status is 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
