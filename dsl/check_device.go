@@ -47,6 +47,7 @@ func (c *checker) checkDevice(f *File) {
 		case it.Bus != nil:
 			if bus != nil {
 				c.errorf(it.Bus.Pos, "duplicate bus declaration (first at %s)", where(bus.Pos))
+				c.related(bus.Pos, "first bus declaration")
 				continue
 			}
 			bus = it.Bus
@@ -111,6 +112,7 @@ func (c *checker) checkDevice(f *File) {
 		case it.Interrupt != nil:
 			if irq != nil {
 				c.errorf(it.Interrupt.Pos, "duplicate interrupt condition (first at %s): combine them with ||", where(irq.Pos))
+				c.related(irq.Pos, "first interrupt condition")
 			} else {
 				irq = it.Interrupt
 			}
@@ -360,6 +362,7 @@ func (c *checker) handlerPlacement(r *ckReg, items []*RegItem) {
 		}
 		if seen[i] != nil {
 			c.errorf(pos, "duplicate on %s handler of %s %s (first at %s)", h.On, r.kind(), r.name, where(seen[i].Pos))
+			c.related(seen[i].Pos, "first on %s handler", h.On)
 			continue
 		}
 		seen[i] = h
@@ -685,6 +688,7 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 		}
 		if i > 0 {
 			c.errorf(b.Class.Pos, "duplicate bind (first at %s)", where(binds[0].Pos))
+			c.related(binds[0].Pos, "first bind")
 			continue
 		}
 		if b.Class.Name != c.cls.name {
@@ -695,6 +699,7 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 		for _, pb := range b.Preds {
 			if prev, dup := seen[pb.Name]; dup {
 				c.errorf(pb.Pos, "duplicate binding of predicate %s (first at %s)", pb.Name, where(prev.Pos))
+				c.related(prev.Pos, "first binding of %s", pb.Name)
 				continue
 			}
 			seen[pb.Name] = pb
