@@ -129,6 +129,12 @@ func TestFmtStdin(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Empty(t, out, "canonical input is not listed")
 
+	stdin = strings.NewReader("class c {\n\tpredicate\n}\n")
+	code, out, errs = runCLI("fmt", "-")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Equal(t, "<stdin>:3:1: error: syntax error: unexpected \"}\", expected a name\n\t}\n\t^\n", errs)
+
 	code, _, errs = runCLI("fmt", "-w", "-")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "standard input")
