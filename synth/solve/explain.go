@@ -55,6 +55,10 @@ func (u *Unrealizable) Error() string {
 	if len(u.Steps) == 0 {
 		return strings.TrimSuffix(b.String(), "\n")
 	}
+	if len(u.Steps) == 1 && u.Steps[0].Stuck && len(u.Steps[0].Why) == 0 {
+		fmt.Fprintf(&b, "  %s", u.Steps[0].Note)
+		return b.String()
+	}
 	b.WriteString("  the driver's best try, and how the device defeats it:\n")
 	for i, s := range u.Steps {
 		if s.Stuck {
@@ -103,14 +107,26 @@ const maxSteps = 4
 // counterexample explains why start has no winning strategy: it follows
 // the device's spoiling answers to the driver's most promising moves.
 func counterexample(meth *dsl.Method, gm *game, start *Node, g *goal) *Unrealizable {
-	u := &Unrealizable{Method: meth, Why: explainStuck(gm, start, g)}
+	why, names := explainStuckNames(gm, start, g)
+	u := &Unrealizable{Method: meth, Why: why}
+	// Moves that change nothing are left out, and so are moves on what the
+	// reasons are not about. When that leaves none, that is the finding:
+	// nothing the driver can do reaches the cause.
+	var all, relevant []Step
+	end := func(last ...Step) *Unrealizable {
+		if len(relevant) == 0 && len(all) > 0 {
+			u.Steps = []Step{{Stuck: true, Note: "no move on the driver's most promising line of play touches what these reasons are about"}}
+			return u
+		}
+		u.Steps = append(relevant, last...)
+		return u
+	}
 	seen := map[*Node]bool{}
 	n := start
-	for moves := 0; len(u.Steps) < maxSteps && moves < 4*maxSteps && n != nil && !seen[n]; moves++ {
+	for moves := 0; len(relevant) < maxSteps && moves < 4*maxSteps && n != nil && !seen[n]; moves++ {
 		seen[n] = true
 		if len(n.Edges) == 0 {
-			u.Steps = append(u.Steps, Step{Stuck: true, Note: "no driver move is possible here:", Why: explainStuck(gm, n, g)})
-			return u
+			return end(Step{Stuck: true, Note: "no driver move is possible here:", Why: explainStuck(gm, n, g)})
 		}
 		// The move whose losing outcome goes deepest is the driver's best try.
 		var bestE *Edge
@@ -127,22 +143,25 @@ func counterexample(meth *dsl.Method, gm *game, start *Node, g *goal) *Unrealiza
 			}
 		}
 		if bestE == nil {
-			u.Steps = append(u.Steps, Step{Stuck: true,
+			return end(Step{Stuck: true,
 				Note: "every move from here leads back to a belief already seen, or loops without fair progress:",
 				Why:  explainStuck(gm, n, g)})
-			return u
 		}
 		// A move after which the device is in the same states, and the
 		// driver knows what it knew, does not matter to the loss.
 		if bestO.Next.B.Key() != n.B.Key() {
-			u.Steps = append(u.Steps, Step{Move: moveString(bestE.Act), Pos: actPos(bestE.Act), Shows: shows(bestE.Act, bestO)})
+			step := Step{Move: moveString(bestE.Act), Pos: actPos(bestE.Act), Shows: shows(bestE.Act, bestO)}
+			all = append(all, step)
+			if matters(gm, bestE.Act, names) {
+				relevant = append(relevant, step)
+			}
 		}
 		n = bestO.Next
 	}
-	if n != nil && !seen[n] && len(n.Edges) > 0 {
-		u.Steps = append(u.Steps, Step{Stuck: true, Note: "and so on; after these moves:", Why: explainStuck(gm, n, g)})
+	if n == nil || seen[n] {
+		return end()
 	}
-	return u
+	return end(Step{Stuck: true, Note: "and so on; after these moves:", Why: explainStuck(gm, n, g)})
 }
 
 func depthOf(n *Node, seen map[*Node]bool) int {
@@ -265,12 +284,27 @@ func constString(v uint64, width int, enum *model.Enum) string {
 // explainStuck says which parts of the goal fail in a belief, and which
 // requires forbid the writes that might have helped.
 func explainStuck(gm *game, n *Node, g *goal) []Reason {
+	rs, _ := explainStuckNames(gm, n, g)
+	return rs
+}
+
+// explainStuckNames is explainStuck, with the device names (state
+// variables, registers, REG.FIELD) the reasons are about.
+func explainStuckNames(gm *game, n *Node, g *goal) ([]Reason, map[string]bool) {
 	var out []Reason
+	names := map[string]bool{}
 	for _, e := range g.ensures {
 		for _, s := range n.B.States {
 			ok, err := g.eval(gm.m, e, s, map[string]*term.T{})
 			if err == nil && !ok {
 				out = append(out, Reason{e.Pos, fmt.Sprintf("the contract clause %s does not hold in a state the device may be in", dsl.FormatExpr(e))})
+				// The clause is about class predicates; the device's
+				// binding says which of its names they look at.
+				exprNames(e, "", func(name string) {
+					if b := gm.m.Bindings[name]; b != nil {
+						exprNames(b.Body, "", func(n string) { names[n] = true })
+					}
+				})
 				break
 			}
 		}
@@ -284,6 +318,8 @@ func explainStuck(gm *game, n *Node, g *goal) []Reason {
 		if !vis {
 			out = append(out, Reason{r.Bank.Pos, fmt.Sprintf("%s, which the goal needs written, may be hidden: its bank condition %s may be false",
 				r.Name, dsl.FormatExpr(r.Bank))})
+			names[r.Name] = true
+			exprNames(r.Bank, "", func(n string) { names[n] = true })
 			continue
 		}
 		vals := make([]*term.T, len(r.Fields))
@@ -300,6 +336,8 @@ func explainStuck(gm *game, n *Node, g *goal) []Reason {
 					msg += fmt.Sprintf(" (%q)", *viol.Require.Message)
 				}
 				out = append(out, Reason{viol.Require.Pos, msg})
+				names[r.Name] = true
+				exprNames(viol.Require.Cond, r.Name, func(n string) { names[n] = true })
 				break
 			}
 		}
@@ -307,5 +345,80 @@ func explainStuck(gm *game, n *Node, g *goal) []Reason {
 	if g.idle != nil {
 		out = append(out, Reason{Msg: "the method must also end in a state other methods can start from"})
 	}
-	return out
+	return out, names
+}
+
+// exprNames calls f with every name e mentions: state variables,
+// registers, REG.FIELD (a bare field name inside register reg qualified),
+// predicates and events.
+func exprNames(e *dsl.Expr, reg string, f func(string)) {
+	if e == nil {
+		return
+	}
+	if e.Kind == dsl.NameExpr || e.Kind == dsl.CallExpr {
+		name := e.Name()
+		f(name)
+		if len(e.Path) > 1 {
+			f(e.Path[0])
+		} else if reg != "" {
+			f(reg + "." + name)
+		}
+	}
+	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+		exprNames(x, reg, f)
+	}
+	for _, a := range e.Args {
+		exprNames(a, reg, f)
+	}
+	for _, c := range e.Cases {
+		exprNames(c.Value, reg, f)
+	}
+}
+
+// assigns reports whether statements assign a name in names.
+func assigns(ss []*dsl.Stmt, reg string, names map[string]bool) bool {
+	for _, s := range ss {
+		switch {
+		case s.Assign != nil:
+			t := strings.Join(s.Assign.Target.Parts, ".")
+			if names[t] || reg != "" && names[reg+"."+t] {
+				return true
+			}
+		case s.If != nil:
+			if assigns(s.If.Then, reg, names) || assigns(s.If.Else, reg, names) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matters reports whether a driver move touches what a loss is about: a
+// register the reasons name or the goal wants written, a field they name,
+// a read of a field computed from a name they mention, or a handler that
+// assigns one.
+func matters(gm *game, a *Action, names map[string]bool) bool {
+	if a.Kind != ActRead && a.Kind != ActWrite {
+		return true
+	}
+	r := a.Reg
+	if names[r.Name] || a.Kind == ActWrite && gm.wanted(r) {
+		return true
+	}
+	for _, f := range r.Fields {
+		if names[f.Qual()] {
+			return true
+		}
+	}
+	if a.Kind == ActRead {
+		for _, i := range a.Observe {
+			found := false
+			exprNames(r.Fields[i].Value, r.Name, func(n string) { found = found || names[n] })
+			if found {
+				return true
+			}
+		}
+		return assigns(r.OnRead, r.Name, names)
+	}
+	return assigns(r.OnWrite, r.Name, names)
 }
