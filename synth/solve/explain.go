@@ -111,10 +111,11 @@ func counterexample(meth *dsl.Method, gm *game, start *Node, g *goal) *Unrealiza
 	u := &Unrealizable{Method: meth, Why: why}
 	// Moves that change nothing are left out, and so are moves on what the
 	// reasons are not about. When that leaves none, that is the finding:
-	// nothing the driver can do reaches the cause.
-	var all, relevant []Step
+	// the driver's best line of play never reaches the cause.
+	var relevant []Step
+	moved := false
 	end := func(last ...Step) *Unrealizable {
-		if len(relevant) == 0 && len(all) > 0 {
+		if len(relevant) == 0 && moved {
 			u.Steps = []Step{{Stuck: true, Note: "no move on the driver's most promising line of play touches what these reasons are about"}}
 			return u
 		}
@@ -150,10 +151,9 @@ func counterexample(meth *dsl.Method, gm *game, start *Node, g *goal) *Unrealiza
 		// A move after which the device is in the same states, and the
 		// driver knows what it knew, does not matter to the loss.
 		if bestO.Next.B.Key() != n.B.Key() {
-			step := Step{Move: moveString(bestE.Act), Pos: actPos(bestE.Act), Shows: shows(bestE.Act, bestO)}
-			all = append(all, step)
+			moved = true
 			if matters(gm, bestE.Act, names) {
-				relevant = append(relevant, step)
+				relevant = append(relevant, Step{Move: moveString(bestE.Act), Pos: actPos(bestE.Act), Shows: shows(bestE.Act, bestO)})
 			}
 		}
 		n = bestO.Next
