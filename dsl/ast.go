@@ -4,11 +4,48 @@
 package dsl
 
 import (
+	"fmt"
+
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// Pos is a position in a spec file.
-type Pos = lexer.Position
+// Pos is a position in a spec file. Lines and columns count from 1;
+// columns count runes. The parser fills it (its layout matches the
+// lexer's), so no other package sees the parser library.
+type Pos struct {
+	Filename string
+	Offset   int // bytes from the start of the file
+	Line     int
+	Column   int
+}
+
+// String is file:line:col, or line:col without a file name, or "-"
+// for no position.
+func (p Pos) String() string {
+	switch {
+	case p.Line == 0:
+		return "-"
+	case p.Filename == "":
+		return fmt.Sprintf("%d:%d", p.Line, p.Column)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+}
+
+// IsValid reports whether the position is known.
+func (p Pos) IsValid() bool { return p.Line > 0 }
+
+// Before reports whether p comes before q (by file name, then place).
+func (p Pos) Before(q Pos) bool {
+	if p.Filename != q.Filename {
+		return p.Filename < q.Filename
+	}
+	if p.Line != q.Line {
+		return p.Line < q.Line
+	}
+	return p.Column < q.Column
+}
+
+func posOf(p lexer.Position) Pos { return Pos(p) }
 
 // File is one spec file: a device or a driver class.
 type File struct {
@@ -24,10 +61,10 @@ type File struct {
 	// Src is the text of the file, kept for diagnostics (source line and
 	// caret) and for positions the AST does not record.
 	Src []byte `parser:""`
-	// Tokens is the file's token stream, whitespace and comments included
-	// (participle fills a root field of this name). The formatter walks it
-	// to put comments back and to keep the spelling of numbers (0x60).
-	Tokens []lexer.Token `parser:""`
+	// tokens is the file's token stream, whitespace and comments included,
+	// as the scanner produced it. The formatter walks it to put comments
+	// back and to keep the spelling of numbers (0x60).
+	tokens []lexer.Token
 }
 
 // Comment is one // comment.

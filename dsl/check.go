@@ -76,8 +76,15 @@ func (c *checker) report(sev Severity, pos Pos, format string, args ...any) {
 		Pos:      pos,
 		Severity: sev,
 		Msg:      fmt.Sprintf(format, args...),
-		Src:      c.srcs[pos.Filename],
 	})
+}
+
+// related adds a position to the diagnostic just reported.
+func (c *checker) related(pos Pos, format string, args ...any) {
+	if len(c.diags) > 0 {
+		d := c.diags[len(c.diags)-1]
+		d.Related = append(d.Related, Related{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	}
 }
 
 // where formats a position for "first declared at" notes.
@@ -104,6 +111,7 @@ func (n *ckNames) declare(kind, name string, pos Pos) bool {
 		} else {
 			n.c.errorf(pos, "duplicate name %s: already declared as %s at %s", name, prev.kind, where(prev.pos))
 		}
+		n.c.related(prev.pos, "%s %s first declared here", prev.kind, name)
 		return false
 	}
 	n.seen[name] = ckSeen{kind, pos}
@@ -178,7 +186,7 @@ func (c *checker) scanTokens(from Pos, n int, identsOnly bool) Pos {
 			}
 			n--
 		}
-		p.Advance(string(s[:span]))
+		p.advance(s[:span])
 		s = s[span:]
 	}
 	return from
@@ -196,10 +204,10 @@ func (c *checker) tokenAfter(from Pos, word string) Pos {
 		if p.Offset >= 0 && p.Offset+len(word) <= len(src) && string(src[p.Offset:p.Offset+len(word)]) == word &&
 			(p.Offset+len(word) == len(src) || !ckIdentStart(src[p.Offset+len(word)])) {
 			q := p
-			q.Advance(word)
+			q.advance(src[q.Offset : q.Offset+len(word)])
 			rest := src[q.Offset:]
 			for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r') {
-				q.Advance(string(rest[:1]))
+				q.advance(rest[:1])
 				rest = rest[1:]
 			}
 			return q
@@ -210,4 +218,19 @@ func (c *checker) tokenAfter(from Pos, word string) Pos {
 
 func ckIdentStart(ch byte) bool {
 	return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+}
+
+// advance moves p over text, counting lines and runes as the lexer does.
+func (p *Pos) advance(text []byte) {
+	for len(text) > 0 {
+		r, size := utf8.DecodeRune(text)
+		text = text[size:]
+		p.Offset += size
+		if r == '\n' {
+			p.Line++
+			p.Column = 1
+		} else {
+			p.Column++
+		}
+	}
 }

@@ -136,6 +136,7 @@ func (c *checker) clauses(sc *ckScope, cls []*Clause) {
 			pos := c.identAt(fe.Pos, 1)
 			if prev, ok := sc.locals[fe.Var]; ok {
 				c.errorf(pos, "for variable %s hides parameter %s (declared at %s)", fe.Var, fe.Var, where(prev.pos))
+				c.related(prev.pos, "parameter %s declared here", fe.Var)
 			}
 			c.clauses(sc.with(&ckLocal{name: fe.Var, pos: pos, t: elem}), fe.Clauses)
 		}

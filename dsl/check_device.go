@@ -1,6 +1,9 @@
 package dsl
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
 // checkDevice checks a device spec against the class already in c.cls.
 // First every declaration is collected (so order in the file does not
@@ -44,6 +47,7 @@ func (c *checker) checkDevice(f *File) {
 		case it.Bus != nil:
 			if bus != nil {
 				c.errorf(it.Bus.Pos, "duplicate bus declaration (first at %s)", where(bus.Pos))
+				c.related(bus.Pos, "first bus declaration")
 				continue
 			}
 			bus = it.Bus
@@ -108,6 +112,7 @@ func (c *checker) checkDevice(f *File) {
 		case it.Interrupt != nil:
 			if irq != nil {
 				c.errorf(it.Interrupt.Pos, "duplicate interrupt condition (first at %s): combine them with ||", where(irq.Pos))
+				c.related(irq.Pos, "first interrupt condition")
 			} else {
 				irq = it.Interrupt
 			}
@@ -357,6 +362,7 @@ func (c *checker) handlerPlacement(r *ckReg, items []*RegItem) {
 		}
 		if seen[i] != nil {
 			c.errorf(pos, "duplicate on %s handler of %s %s (first at %s)", h.On, r.kind(), r.name, where(seen[i].Pos))
+			c.related(seen[i].Pos, "first on %s handler", h.On)
 			continue
 		}
 		seen[i] = h
@@ -454,36 +460,78 @@ func (r *ckReg) when() *Expr {
 
 // overlaps reports registers and streams that share bytes in the same
 // region, bank and access direction: the device could not tell which one
-// an access means.
+// an access means. Each is reported against the first declared one it
+// clashes with. Registers are swept by offset within their region and
+// bank, so the work grows with the registers and the pairs that share
+// bytes, not with every pair.
 func (c *checker) overlaps(regs []*ckReg) {
-	for j, b := range regs {
-		rb, lob, hib := b.span(c.dev.port)
-		for _, a := range regs[:j] {
-			ra, loa, hia := a.span(c.dev.port)
-			if ra != rb || loa > hib || lob > hia || ckText(a.when()) != ckText(b.when()) {
-				continue
+	type span struct{ i, lo, hi int }
+	groups := map[string][]span{}
+	for i, r := range regs {
+		region, lo, hi := r.span(c.dev.port)
+		if hi < lo {
+			continue
+		}
+		k := region + "\x00" + ckText(r.when())
+		groups[k] = append(groups[k], span{i, lo, hi})
+	}
+	first := make([]int, len(regs)) // the earliest clash of each, or -1
+	for i := range first {
+		first[i] = -1
+	}
+	for _, g := range groups {
+		sort.Slice(g, func(x, y int) bool { return g[x].lo < g[y].lo || g[x].lo == g[y].lo && g[x].i < g[y].i })
+		var active []span
+		for _, s := range g {
+			kept := active[:0]
+			for _, a := range active {
+				if a.hi >= s.lo {
+					kept = append(kept, a)
+				}
 			}
-			var dir string
-			switch {
-			case a.readable() && b.readable():
-				dir = "readable"
-			case a.writable() && b.writable():
-				dir = "writable"
-			default:
-				continue
+			active = kept
+			for _, a := range active {
+				early, late := a.i, s.i
+				if early > late {
+					early, late = late, early
+				}
+				if overlapDir(regs[early], regs[late]) != "" && (first[late] < 0 || early < first[late]) {
+					first[late] = early
+				}
 			}
-			bank := "unbanked"
-			if w := b.when(); w != nil {
-				bank = "banked when " + ckText(w)
-			}
-			if a.stream != nil || b.stream != nil {
-				c.errorf(b.pos, "%s %s overlaps %s %s (both %s, %s): a stream must be its own data port", b.kind(), b.name, a.kind(), a.name, dir, bank)
-			} else {
-				c.errorf(b.pos, "register %s overlaps register %s at offset %d (both %s, %s): give one of them a when condition or another offset", b.name, a.name, max(loa, lob), dir, bank)
-			}
-			break
+			active = append(active, s)
 		}
 	}
+	for j, i := range first {
+		if i < 0 {
+			continue
+		}
+		a, b := regs[i], regs[j]
+		_, loa, _ := a.span(c.dev.port)
+		_, lob, _ := b.span(c.dev.port)
+		dir := overlapDir(a, b)
+		bank := "unbanked"
+		if w := b.when(); w != nil {
+			bank = "banked when " + ckText(w)
+		}
+		if a.stream != nil || b.stream != nil {
+			c.errorf(b.pos, "%s %s overlaps %s %s (both %s, %s): a stream must be its own data port", b.kind(), b.name, a.kind(), a.name, dir, bank)
+		} else {
+			c.errorf(b.pos, "register %s overlaps register %s at offset %d (both %s, %s): give one of them a when condition or another offset", b.name, a.name, max(loa, lob), dir, bank)
+		}
+	}
+}
+
+// overlapDir is the access direction two registers at the same bytes
+// share, or "" when one is only read and the other only written.
+func overlapDir(a, b *ckReg) string {
+	switch {
+	case a.readable() && b.readable():
+		return "readable"
+	case a.writable() && b.writable():
+		return "writable"
+	}
+	return ""
 }
 
 // registerBody checks a register's or stream's condition, field values
@@ -641,6 +689,7 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 		}
 		if i > 0 {
 			c.errorf(b.Class.Pos, "duplicate bind (first at %s)", where(binds[0].Pos))
+			c.related(binds[0].Pos, "first bind")
 			continue
 		}
 		if b.Class.Name != c.cls.name {
@@ -651,6 +700,7 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 		for _, pb := range b.Preds {
 			if prev, dup := seen[pb.Name]; dup {
 				c.errorf(pb.Pos, "duplicate binding of predicate %s (first at %s)", pb.Name, where(prev.Pos))
+				c.related(prev.Pos, "first binding of %s", pb.Name)
 				continue
 			}
 			seen[pb.Name] = pb

@@ -425,6 +425,7 @@ func (c *checker) match(sc *ckScope, e *Expr, want *ckType) *ckType {
 	for _, mc := range e.Cases {
 		if prev, dup := seen[mc.Pattern]; dup {
 			c.errorf(mc.Pos, "duplicate match arm %s (first at %s)", mc.Pattern, where(prev))
+			c.related(prev, "first arm %s", mc.Pattern)
 		}
 		seen[mc.Pattern] = mc.Pos
 		if mc.Pattern == "_" {

@@ -687,18 +687,25 @@ func TestCheckReportsAll(t *testing.T) {
 }
 
 func TestDiagnosticCaret(t *testing.T) {
-	ds, _ := checkDev(t, testDevice("\tstate n: uint<4> = 16"), testClass)
+	dev := testDevice("\tstate n: uint<4> = 16")
+	ds, _ := checkDev(t, dev, testClass)
 	require.Len(t, ds, 1)
-	assert.Equal(t, "t.dev:3:21: error: cannot use 16 (untyped constant) as uint<4> in initial value of n: constant 16 does not fit in 4 bits\n"+
+	msg := "t.dev:3:21: error: cannot use 16 (untyped constant) as uint<4> in initial value of n: constant 16 does not fit in 4 bits"
+	assert.Equal(t, msg, ds[0].Error(), "Error is one line")
+	srcs := NewSources()
+	src, _ := markers("t.dev", dev)
+	srcs.Add("t.dev", []byte(src))
+	assert.Equal(t, msg+"\n"+
 		"\t    state n: uint<4> = 16\n"+
-		"\t                       ^", ds[0].Error())
+		"\t                       ^", srcs.Render(ds))
 }
 
 func TestCaretCountsRunes(t *testing.T) {
-	src := []byte("// é é\nab x\n")
-	d := &Diagnostic{Pos: Pos{Filename: "f", Line: 1, Column: 6}, Src: src}
-	assert.True(t, strings.HasSuffix(d.Error(), "\n\t// é é\n\t     ^"), d.Error())
-	assert.Equal(t, 5, visualColumn(src, d.Pos))
+	srcs := NewSources()
+	srcs.Add("f", []byte("// é é\nab x\n"))
+	d := &Diagnostic{Pos: Pos{Filename: "f", Line: 1, Column: 6}}
+	out := srcs.Render(Diagnostics{d})
+	assert.True(t, strings.HasSuffix(out, "\n\t// é é\n\t     ^"), out)
 }
 
 func writeFile(path, src string) error { return os.WriteFile(path, []byte(src), 0o644) }

@@ -100,6 +100,7 @@ func (c *checker) enum(b *EnumBody, name string, fieldWidth int) *ckEnumType {
 	for i, m := range b.Members {
 		if prev, dup := seen[m.Name]; dup {
 			c.errorf(m.Pos, "duplicate enum member %s (first declared at %s)", m.Name, where(prev))
+			c.related(prev, "%s first declared here", m.Name)
 			continue
 		}
 		seen[m.Name] = m.Pos

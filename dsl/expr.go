@@ -71,15 +71,52 @@ var binaryPrec = map[string]int{
 func (e *Expr) Parse(lex *lexer.PeekingLexer) error {
 	tok := lex.Peek()
 	if tok.EOF() || !startsExpr(tok) {
+		// After "=", "when", an operator and the like an expression must
+		// follow: say so at this token, rather than let the grammar back
+		// off to the start of the declaration.
+		if prev := prevToken(lex); prev != nil && needsExpr(prev) {
+			panic(bailout{participle.Errorf(tok.Pos, "unexpected %s, expected an expression", describeToken(tok))})
+		}
 		return participle.NextMatch
 	}
 	p := exprParser{lex: lex}
 	got, err := p.cond()
 	if err != nil {
-		return err
+		// Once an expression has begun, no other reading of the tokens
+		// can succeed: report the error here, where it is, instead of
+		// letting the grammar back off to the start of the declaration.
+		panic(bailout{err})
 	}
 	*e = *got
 	return nil
+}
+
+// prevToken is the significant token before the lexer's cursor.
+func prevToken(lex *lexer.PeekingLexer) *lexer.Token {
+	for i := lex.RawCursor() - 1; i >= 0; i-- {
+		t := &lex.Range(i, i+1)[0]
+		if t.Type != tokComment && t.Type != tokWhitespace {
+			return t
+		}
+	}
+	return nil
+}
+
+// needsExpr reports whether an expression must follow t.
+func needsExpr(t *lexer.Token) bool {
+	switch t.Type {
+	case tokPunct:
+		switch t.Value {
+		case "=", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "?", "!", "~", "=>":
+			return true
+		}
+	case tokIdent:
+		switch t.Value {
+		case "when", "require", "if", "requires", "ensures":
+			return true
+		}
+	}
+	return false
 }
 
 func startsExpr(t *lexer.Token) bool {
@@ -102,7 +139,7 @@ func startsExpr(t *lexer.Token) bool {
 type exprParser struct{ lex *lexer.PeekingLexer }
 
 func (p *exprParser) errorf(pos Pos, format string, args ...any) error {
-	return participle.Errorf(pos, format, args...)
+	return participle.Errorf(lexer.Position(pos), format, args...)
 }
 
 func (p *exprParser) peekPunct(v string) bool {
@@ -113,16 +150,9 @@ func (p *exprParser) peekPunct(v string) bool {
 func (p *exprParser) expect(v string) (*lexer.Token, error) {
 	t := p.lex.Peek()
 	if t.Value != v || (t.Type != tokPunct && t.Type != tokIdent) {
-		return nil, p.errorf(t.Pos, "unexpected %s (expected %q)", describe(t), v)
+		return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected %s", describeToken(t), literalWord(v))
 	}
 	return p.lex.Next(), nil
-}
-
-func describe(t *lexer.Token) string {
-	if t.EOF() {
-		return "end of file"
-	}
-	return strconv.Quote(t.Value)
 }
 
 // cond parses X ? Y : Z (right-associative, loosest).
@@ -178,7 +208,7 @@ func (p *exprParser) unary() (*Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Expr{Pos: t.Pos, Kind: UnaryExpr, Op: t.Value, X: x}, nil
+		return &Expr{Pos: posOf(t.Pos), Kind: UnaryExpr, Op: t.Value, X: x}, nil
 	}
 	return p.postfix()
 }
@@ -204,7 +234,7 @@ func (p *exprParser) postfix() (*Expr, error) {
 		if _, err := p.expect("]"); err != nil {
 			return nil, err
 		}
-		x = &Expr{Pos: open.Pos, Kind: SliceExpr, X: x, Hi: hi, Lo: lo}
+		x = &Expr{Pos: posOf(open.Pos), Kind: SliceExpr, X: x, Hi: hi, Lo: lo}
 	}
 	return x, nil
 }
@@ -212,12 +242,12 @@ func (p *exprParser) postfix() (*Expr, error) {
 func (p *exprParser) number() (int, error) {
 	t := p.lex.Peek()
 	if t.Type != tokNumber {
-		return 0, p.errorf(t.Pos, "unexpected %s (expected a bit number)", describe(t))
+		return 0, p.errorf(posOf(t.Pos), "unexpected %s, expected a bit number", describeToken(t))
 	}
 	p.lex.Next()
 	v, err := ParseNumber(t.Value)
 	if err != nil || v > 1<<16 {
-		return 0, p.errorf(t.Pos, "bad bit number %s", t.Value)
+		return 0, p.errorf(posOf(t.Pos), "bad bit number %s", t.Value)
 	}
 	return int(v), nil
 }
@@ -229,12 +259,12 @@ func (p *exprParser) primary() (*Expr, error) {
 		p.lex.Next()
 		v, err := ParseNumber(t.Value)
 		if err != nil {
-			return nil, p.errorf(t.Pos, "%v", err)
+			return nil, p.errorf(posOf(t.Pos), "%v", err)
 		}
-		return &Expr{Pos: t.Pos, Kind: NumberExpr, Value: v, Text: t.Value}, nil
+		return &Expr{Pos: posOf(t.Pos), Kind: NumberExpr, Value: v, Text: t.Value}, nil
 	case t.Type == tokIdent && (t.Value == "true" || t.Value == "false"):
 		p.lex.Next()
-		e := &Expr{Pos: t.Pos, Kind: BoolExpr, Text: t.Value}
+		e := &Expr{Pos: posOf(t.Pos), Kind: BoolExpr, Text: t.Value}
 		if t.Value == "true" {
 			e.Value = 1
 		}
@@ -259,19 +289,19 @@ func (p *exprParser) primary() (*Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Expr{Pos: t.Pos, Kind: ConcatExpr, Args: args}, nil
+		return &Expr{Pos: posOf(t.Pos), Kind: ConcatExpr, Args: args}, nil
 	}
-	return nil, p.errorf(t.Pos, "unexpected %s (expected an expression)", describe(t))
+	return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected an expression", describeToken(t))
 }
 
 func (p *exprParser) name() (*Expr, error) {
 	first := p.lex.Next()
-	e := &Expr{Pos: first.Pos, Kind: NameExpr, Path: []string{first.Value}}
+	e := &Expr{Pos: posOf(first.Pos), Kind: NameExpr, Path: []string{first.Value}}
 	for p.peekPunct(".") {
 		p.lex.Next()
 		t := p.lex.Peek()
 		if t.Type != tokIdent {
-			return nil, p.errorf(t.Pos, "unexpected %s (expected a name after \".\")", describe(t))
+			return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected a name after \".\"", describeToken(t))
 		}
 		p.lex.Next()
 		e.Path = append(e.Path, t.Value)
@@ -317,14 +347,14 @@ func (p *exprParser) match() (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Expr{Pos: kw.Pos, Kind: MatchExpr, X: x}
+	e := &Expr{Pos: posOf(kw.Pos), Kind: MatchExpr, X: x}
 	if _, err := p.expect("{"); err != nil {
 		return nil, err
 	}
 	for !p.peekPunct("}") {
 		t := p.lex.Peek()
 		if t.Type != tokIdent {
-			return nil, p.errorf(t.Pos, "unexpected %s (expected a match pattern)", describe(t))
+			return nil, p.errorf(posOf(t.Pos), "unexpected %s, expected a match pattern", describeToken(t))
 		}
 		p.lex.Next()
 		if _, err := p.expect("=>"); err != nil {
@@ -334,7 +364,7 @@ func (p *exprParser) match() (*Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.Cases = append(e.Cases, &MatchCase{Pos: t.Pos, Pattern: t.Value, Value: v})
+		e.Cases = append(e.Cases, &MatchCase{Pos: posOf(t.Pos), Pattern: t.Value, Value: v})
 		if !p.peekPunct(",") {
 			break
 		}

@@ -19,7 +19,7 @@ import (
 // argument or match case per line), single blank lines kept where the
 // source had blank lines between declarations, and every comment kept.
 //
-// Comments are placed by walking the source token stream (File.Tokens)
+// Comments are placed by walking the source token stream (File.tokens)
 // alongside the printed tokens: a comment goes out just before the first
 // printed token that follows it in the source. A comment that shared its
 // source line with the token before it stays at the end of that line; any
@@ -68,14 +68,9 @@ type printer struct {
 	flat      bool // never break lines (measuring one-line width)
 }
 
-var (
-	tokComment    = specLexer.Symbols()["Comment"]
-	tokWhitespace = specLexer.Symbols()["Whitespace"]
-)
-
 func newPrinter(f *File) *printer {
 	p := &printer{comments: f.Comments}
-	for _, t := range f.Tokens {
+	for _, t := range f.tokens {
 		if t.Type != tokComment && t.Type != tokWhitespace && !t.EOF() {
 			p.toks = append(p.toks, t)
 		}

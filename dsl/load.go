@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Spec is a device spec together with the class spec it implements.
@@ -16,10 +17,15 @@ type Spec struct {
 	Info *Info
 }
 
-// LoadDevice parses a device spec, finds and parses the class it
-// implements, and checks both. The spec comes back even when there are
-// diagnostics, as long as both files parsed.
+// LoadDevice parses a device spec, finds the class it implements on the
+// default search path (see ClassPath), parses it and checks both. The spec
+// comes back even when there are diagnostics, as long as both files parsed.
 func LoadDevice(path string) (*Spec, Diagnostics) {
+	return LoadDeviceFrom(path, DefaultClassPath())
+}
+
+// LoadDeviceFrom is LoadDevice with the class found by classes.
+func LoadDeviceFrom(path string, classes ClassFinder) (*Spec, Diagnostics) {
 	dev, err := ParseFile(path)
 	if err != nil {
 		return nil, asDiagnostics(path, err)
@@ -28,10 +34,9 @@ func LoadDevice(path string) (*Spec, Diagnostics) {
 		return nil, Diagnostics{{Pos: dev.Pos, Msg: "expected a device spec (.dev), found a class"}}
 	}
 	impl := dev.Device.Implements
-	classPath, err := FindClass(path, impl.Name)
+	classPath, err := classes.FindClass(path, impl.Name)
 	if err != nil {
-		src, _ := os.ReadFile(path)
-		return nil, Diagnostics{{Pos: impl.Pos, Msg: err.Error(), Src: src}}
+		return nil, Diagnostics{{Pos: impl.Pos, Msg: err.Error()}}
 	}
 	class, err := ParseFile(classPath)
 	if err != nil {
@@ -63,6 +68,56 @@ func asDiagnostics(path string, err error) Diagnostics {
 	return Diagnostics{{Pos: Pos{Filename: path, Line: 1, Column: 1}, Msg: err.Error()}}
 }
 
+// ClassFinder locates the spec of the class a device implements.
+type ClassFinder interface {
+	FindClass(devicePath, class string) (string, error)
+}
+
+// ClassPath finds a class spec as an explicit file, or by name in a list
+// of directories, or by walking up from the device spec.
+type ClassPath struct {
+	// File, when set, is the class spec, whatever the device names.
+	File string
+	// Dirs are searched in order for <class>/<class>.osi and <class>.osi.
+	Dirs []string
+	// Fallback, when set, is asked last.
+	Fallback ClassFinder
+}
+
+// DefaultClassPath searches the directories of $DRVSYNTH_PATH, then walks
+// up from the device spec.
+func DefaultClassPath() ClassPath {
+	return ClassPath{Dirs: filepath.SplitList(os.Getenv("DRVSYNTH_PATH"))}
+}
+
+// FindClass implements ClassFinder.
+func (cp ClassPath) FindClass(devicePath, class string) (string, error) {
+	if cp.File != "" {
+		if _, err := os.Stat(cp.File); err != nil {
+			return "", fmt.Errorf("class spec %s: %w", cp.File, err)
+		}
+		return cp.File, nil
+	}
+	for _, dir := range cp.Dirs {
+		if dir == "" {
+			continue
+		}
+		for _, p := range []string{filepath.Join(dir, class, class+".osi"), filepath.Join(dir, class+".osi")} {
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+	}
+	p, err := FindClass(devicePath, class)
+	if err == nil || cp.Fallback == nil {
+		if err != nil && len(cp.Dirs) > 0 {
+			err = fmt.Errorf("%w, nor in %s", err, strings.Join(cp.Dirs, string(filepath.ListSeparator)))
+		}
+		return p, err
+	}
+	return cp.Fallback.FindClass(devicePath, class)
+}
+
 // FindClass locates os-interface/<class>/<class>.osi for a device spec by
 // walking up from the device file's directory, so specs check the same way
 // from any working directory.
@@ -78,7 +133,7 @@ func FindClass(devicePath, class string) (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("class %q not found: no os-interface/%s/%s.osi above %s", class, class, class, filepath.Dir(devicePath))
+			return "", fmt.Errorf("class %q not found: no os-interface/%s/%s.osi above %s (add the directory holding it to $DRVSYNTH_PATH)", class, class, class, filepath.Dir(devicePath))
 		}
 		dir = parent
 	}

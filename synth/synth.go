@@ -12,6 +12,7 @@
 package synth
 
 import (
+	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/solve"
 )
@@ -20,7 +21,16 @@ import (
 // Diagnostics come back as a dsl.Diagnostics error; a method without a
 // winning strategy as a *solve.Unrealizable.
 func Build(path string, opts solve.Options) (*solve.Result, error) {
-	m, err := model.Load(path)
+	return BuildFrom(path, dsl.DefaultClassPath(), opts)
+}
+
+// BuildFrom is Build with the device's class found by classes.
+func BuildFrom(path string, classes dsl.ClassFinder, opts solve.Options) (*solve.Result, error) {
+	spec, diags := dsl.LoadDeviceFrom(path, classes)
+	if spec == nil || diags.HasErrors() {
+		return nil, diags
+	}
+	m, err := model.Lower(spec)
 	if err != nil {
 		return nil, err
 	}

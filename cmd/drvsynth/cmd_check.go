@@ -12,22 +12,29 @@ import (
 func init() {
 	register(&command{
 		name:  "check",
-		args:  "[-v] FILE...",
+		args:  "[-v] [-json] [-class FILE.osi] [-I DIR] FILE...",
 		short: "check device (.dev) and driver-class (.osi) specs",
 		long: `Check parses and checks each spec file and prints every diagnostic
 (file:line:col, the source line and a caret) to standard error, sorted by
-position. A device spec is checked together with the class it implements
-(os-interface/<class>/<class>.osi, found by walking up from the device's
-directory).
+position, with every syntax error of a file, not only the first. A device
+spec is checked together with the class it implements, found as "drvsynth
+help synth" describes (-class, -I, $DRVSYNTH_PATH, os-interface/ above the
+spec). With -json each diagnostic is one JSON object on its own line, with
+the fields file, line, column, severity, message and related (a list of
+file, line, column and message).
 
 The exit status is 0 when no file has errors (warnings are printed but do
 not fail), 1 when some file has errors, and 2 on a usage error.`,
 		setFlags: func(fs *flag.FlagSet) {
 			fs.Bool("v", false, "print \"FILE: ok\" on standard output for each file without errors")
+			fs.Bool("json", false, "print diagnostics as JSON, one object per line, on standard output")
+			checkClasses.register(fs)
 		},
 		run: runCheck,
 	})
 }
+
+var checkClasses classFlags
 
 func runCheck(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -42,6 +49,12 @@ func runCheck(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	verbose := fs.Lookup("v").Value.(flag.Getter).Get().(bool)
+	asJSON := fs.Lookup("json").Value.(flag.Getter).Get().(bool)
+	if err := checkClasses.validate(); err != nil {
+		fmt.Fprintln(stderr, "drvsynth check:", err)
+		return 2
+	}
+	classes := checkClasses.finder()
 
 	var all dsl.Diagnostics
 	// A class is checked again with every device implementing it; print
@@ -50,12 +63,12 @@ func runCheck(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	for _, a := range args {
 		var ds dsl.Diagnostics
 		if filepath.Ext(a) == ".dev" {
-			_, ds = dsl.LoadDevice(a)
+			_, ds = dsl.LoadDeviceFrom(a, classes)
 		} else {
 			_, ds = dsl.LoadClass(a)
 		}
 		for _, d := range ds {
-			key := fmt.Sprintf("%s:%d:%d:%s", filepath.Clean(d.Pos.Filename), d.Pos.Line, d.Pos.Column, d.Msg)
+			key := filepath.Clean(d.Pos.Filename) + ":" + d.Error()
 			if !seen[key] {
 				seen[key] = true
 				all = append(all, d)
@@ -66,8 +79,13 @@ func runCheck(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	all.Sort()
-	for _, d := range all {
-		fmt.Fprintln(stderr, d.Error())
+	if asJSON {
+		if err := dsl.PrintJSON(stdout, all); err != nil {
+			fmt.Fprintln(stderr, "drvsynth check:", err)
+			return 1
+		}
+	} else {
+		dsl.NewSources().Print(stderr, all)
 	}
 	if all.HasErrors() {
 		return 1

@@ -104,8 +104,8 @@ func TestCheckCLISyntaxError(t *testing.T) {
 	dir := specTree(t, map[string]string{"syn": "device syn implements tc {\n\tbus port width 8\n\tregister A @ : rw { }\n}\n"})
 	code, _, stderr := runCLI("check", filepath.Join(dir, "devices/syn/syn.dev"))
 	assert.Equal(t, 1, code)
-	// The parser reports the declaration that fails (line 3).
-	assert.Contains(t, stderr, "syn.dev:3:2: error: syntax error")
+	// The error is at the offending token, in the language's words.
+	assert.Contains(t, stderr, "syn.dev:3:15: error: syntax error: unexpected \":\", expected a number\n\t    register A @ : rw { }\n\t                 ^\n")
 }
 
 func TestCheckCLIMissingFile(t *testing.T) {
@@ -125,8 +125,37 @@ func TestCheckCLIUsage(t *testing.T) {
 
 	code, stdout, stderr := runCLI("check", "-h")
 	assert.Equal(t, 0, code)
-	assert.Contains(t, stdout+stderr, "usage: drvsynth check [-v] FILE...")
+	assert.Contains(t, stdout+stderr, "usage: drvsynth check [-v] [-json]")
 
 	code, _, _ = runCLI("check", "-bogus", "x.dev")
 	assert.Equal(t, 2, code)
+}
+
+func TestCheckCLIEverySyntaxErrorAsJSON(t *testing.T) {
+	dir := specTree(t, map[string]string{"syn": `device syn implements tc {
+	bus port width 8
+	register A @ 0 : rx { }
+	state s: bool = = true
+	register B @ 1 : rw {
+		field X [7:0
+	}
+	bind tc { ready = true }
+}
+`})
+	dev := filepath.Join(dir, "devices/syn/syn.dev")
+	code, stdout, stderr := runCLI("check", "-json", dev)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stderr)
+	assert.Equal(t, `{"file":"`+dev+`","line":3,"column":19,"severity":"error","message":"syntax error: unexpected name rx, expected ro, wo or rw"}
+{"file":"`+dev+`","line":4,"column":18,"severity":"error","message":"syntax error: unexpected \"=\", expected an expression"}
+{"file":"`+dev+`","line":7,"column":2,"severity":"error","message":"syntax error: unexpected \"}\", expected \"]\""}
+`, stdout)
+}
+
+func TestCheckCLIRelatedPositions(t *testing.T) {
+	dir := specTree(t, map[string]string{"dup": "device dup implements tc {\n\tbus port width 8\n\tstate s: bool\n\tstate s: bool\n\tbind tc { ready = true }\n}\n"})
+	dev := filepath.Join(dir, "devices/dup/dup.dev")
+	code, stdout, _ := runCLI("check", "-json", dev)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout, `"related":[{"file":"`+dev+`","line":3,"column":8,"message":"state s first declared here"}]`)
 }

@@ -7,14 +7,14 @@ import (
 	"io"
 	"os"
 
+	udiff "github.com/aymanbagabas/go-udiff"
 	"github.com/drvsynth/drvsynth/dsl"
-	"github.com/drvsynth/drvsynth/internal/textdiff"
 )
 
 func init() {
 	register(&command{
 		name:  "fmt",
-		args:  "[-w] [-d] [-l] FILE...",
+		args:  "[-w] [-d] [-l] FILE... | -",
 		short: "print specs in canonical form",
 		long: `Fmt prints each spec file (.dev or .osi) in canonical form: tab
 indentation, one declaration per line, single spaces, numbers spelled as
@@ -29,7 +29,9 @@ it does not: -w rewrites each file whose formatting differs, -d prints a
 unified diff of the change, -l lists the files whose formatting differs.
 The flags combine.
 
-A file with a syntax error is left untouched; its diagnostic goes to
+With "-" as the only argument, fmt formats standard input to standard
+output (-d and -l apply; -w does not). A file with a syntax error is left
+untouched; its diagnostic goes to
 standard error. The exit status is 1 when some file could not be parsed,
 read or written, 2 on a usage error, 0 otherwise.`,
 		setFlags: func(fs *flag.FlagSet) {
@@ -41,6 +43,9 @@ read or written, 2 on a usage error, 0 otherwise.`,
 	})
 }
 
+// stdin is where "fmt -" reads; tests replace it.
+var stdin io.Reader = os.Stdin
+
 func runFmt(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "drvsynth fmt: no files given")
@@ -50,10 +55,39 @@ func runFmt(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	flagSet := func(name string) bool { return fs.Lookup(name).Value.(flag.Getter).Get().(bool) }
 	write, diff, list := flagSet("w"), flagSet("d"), flagSet("l")
 
+	if len(args) == 1 && args[0] == "-" {
+		if write {
+			fmt.Fprintln(stderr, "drvsynth fmt: -w cannot write back to standard input")
+			return 2
+		}
+		src, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "drvsynth fmt:", err)
+			return 1
+		}
+		if err := fmtSource("<stdin>", src, false, diff, list, stdout); err != nil {
+			srcs := dsl.NewSources()
+			srcs.Add("<stdin>", src)
+			if ds, ok := err.(dsl.Diagnostics); ok {
+				srcs.Print(stderr, ds)
+			} else {
+				fmt.Fprintln(stderr, err)
+			}
+			return 1
+		}
+		return 0
+	}
+	for _, path := range args {
+		if path == "-" {
+			fmt.Fprintln(stderr, "drvsynth fmt: \"-\" (standard input) must be the only argument")
+			return 2
+		}
+	}
+
 	status := 0
 	for _, path := range args {
 		if err := fmtFile(path, write, diff, list, stdout); err != nil {
-			fmt.Fprintln(stderr, err)
+			printError(stderr, err)
 			status = 1
 		}
 	}
@@ -66,6 +100,11 @@ func fmtFile(path string, write, diff, list bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return fmtSource(path, src, write, diff, list, stdout)
+}
+
+// fmtSource formats the text of one file.
+func fmtSource(path string, src []byte, write, diff, list bool, stdout io.Writer) error {
 	f, err := dsl.Parse(path, src)
 	if err != nil {
 		return err // positioned diagnostics
@@ -91,7 +130,7 @@ func fmtFile(path string, write, diff, list bool, stdout io.Writer) error {
 		}
 	}
 	if diff {
-		fmt.Fprint(stdout, textdiff.Unified(path+".orig", path, string(src), string(out)))
+		fmt.Fprint(stdout, udiff.Unified(path+".orig", path, string(src), string(out)))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,9 +87,11 @@ func TestFmtUsage(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "no files given")
 
-	code, out, _ := runCLI("fmt", "-h")
+	// -h is a request, not a mistake: the help goes to standard output.
+	code, out, errs := runCLI("fmt", "-h")
 	assert.Equal(t, 0, code)
-	assert.Empty(t, out)
+	assert.Empty(t, errs)
+	assert.Contains(t, out, "usage: drvsynth fmt")
 
 	code, out, _ = runCLI("help", "fmt")
 	assert.Equal(t, 0, code)
@@ -110,4 +113,33 @@ func TestFmtBundledSpecsAreCanonical(t *testing.T) {
 	code, out, errs := runCLI(append([]string{"fmt", "-l"}, specs...)...)
 	assert.Equal(t, 0, code, errs)
 	assert.Empty(t, out, "not canonical; run drvsynth fmt -w on them")
+}
+
+func TestFmtStdin(t *testing.T) {
+	old := stdin
+	defer func() { stdin = old }()
+
+	stdin = strings.NewReader("class  c {\n    predicate   ready\n}\n")
+	code, out, errs := runCLI("fmt", "-")
+	assert.Equal(t, 0, code, errs)
+	assert.Equal(t, "class c {\n\tpredicate ready\n}\n", out)
+
+	stdin = strings.NewReader("class c {\n\tpredicate ready\n}\n")
+	code, out, _ = runCLI("fmt", "-l", "-")
+	assert.Equal(t, 0, code)
+	assert.Empty(t, out, "canonical input is not listed")
+
+	stdin = strings.NewReader("class c {\n\tpredicate\n}\n")
+	code, out, errs = runCLI("fmt", "-")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Equal(t, "<stdin>:3:1: error: syntax error: unexpected \"}\", expected a name\n\t}\n\t^\n", errs)
+
+	code, _, errs = runCLI("fmt", "-w", "-")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "standard input")
+
+	code, _, errs = runCLI("fmt", "a.dev", "-")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "only argument")
 }

@@ -7,8 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/drvsynth/drvsynth/synth"
-	"github.com/drvsynth/drvsynth/synth/gen"
+	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/solve"
 )
 
@@ -23,16 +22,14 @@ func TestGeneratedDriversMatchSpecs(t *testing.T) {
 	require.NotEmpty(t, specs)
 	for _, spec := range specs {
 		t.Run(filepath.Base(spec), func(t *testing.T) {
-			res, err := synth.Build(spec, solve.Options{})
+			// The same path "drvsynth synth" takes: import paths from go.mod.
+			f, err := synthesize(spec, "", dsl.DefaultClassPath(), solve.Options{})
 			require.NoError(t, err)
-			rel, err := filepath.Rel(root, spec)
+			require.Equal(t, filepath.Join(root, "generated", f.res.Model.Name, f.res.Model.Name+".go"), f.path)
+			got, err := os.ReadFile(f.path)
 			require.NoError(t, err)
-			want, err := gen.Generate(res, rel)
-			require.NoError(t, err)
-			got, err := os.ReadFile(filepath.Join(root, "generated", res.Model.Name, res.Model.Name+".go"))
-			require.NoError(t, err)
-			if string(got) != string(want) {
-				t.Fatalf("generated/%s is stale: run 'go run ./cmd/drvsynth synth' and commit the result", res.Model.Name)
+			if string(got) != string(f.src) {
+				t.Fatalf("generated/%s is stale: run 'go run ./cmd/drvsynth synth' and commit the result", f.res.Model.Name)
 			}
 		})
 	}

@@ -43,8 +43,15 @@ func register(c *command) {
 	commands[c.name] = c
 }
 
-// errUsage marks an error that should be followed by the command's usage.
-var errUsage = errors.New("usage")
+// usageError is a mistake in the command line: the command's usage follows
+// it, and the exit status is 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -63,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				commandUsage(c, stdout)
 				return 0
 			}
-			fmt.Fprintf(stderr, "drvsynth help: unknown command %q\n", args[1])
+			fmt.Fprintf(stderr, "drvsynth help %s: unknown help topic. Run 'drvsynth help'.\n", args[1])
 			return 2
 		}
 		usage(stdout)
@@ -71,22 +78,55 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "drvsynth: unknown command %q\nRun 'drvsynth help' for usage.\n", name)
+		fmt.Fprintf(stderr, "drvsynth %s: unknown command\nRun 'drvsynth help' for usage.\n", name)
 		return 2
 	}
 	fs := flag.NewFlagSet("drvsynth "+c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { commandUsage(c, stderr) }
+	// The flag package prints the error itself; the short usage follows,
+	// and -h prints the whole help on standard output.
+	fs.Usage = func() {}
 	if c.setFlags != nil {
 		c.setFlags(fs)
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	rest, err := parseInterleaved(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			commandUsage(c, stdout)
 			return 0
 		}
+		shortUsage(c, stderr)
 		return 2
 	}
-	return c.run(fs, fs.Args(), stdout, stderr)
+	fs.Usage = func() { shortUsage(c, stderr) }
+	return c.run(fs, rest, stdout, stderr)
+}
+
+// parseInterleaved parses flags wherever they stand among the arguments,
+// as the go tool does ("drvsynth synth SPEC -o DIR"), and returns the
+// arguments that are not flags. After "--" everything is an argument.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if consumed := args[:len(args)-len(left)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(rest, left...), nil
+		}
+		if len(left) == 0 {
+			return rest, nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+}
+
+// shortUsage is what follows a usage error: the synopsis and where to read
+// more.
+func shortUsage(c *command, w io.Writer) {
+	fmt.Fprintf(w, "usage: drvsynth %s %s\nRun 'drvsynth help %s' for details.\n", c.name, c.args, c.name)
 }
 
 func usage(w io.Writer) {

@@ -8,7 +8,13 @@ package driver
 import (
 	"errors"
 	"fmt"
+	"time"
 )
+
+// DefaultTimeout is how long a driver of a class that names no timeout of
+// its own waits for the device's own progress. The bundled classes name
+// theirs (serial.DefaultTimeout, block.DefaultTimeout).
+const DefaultTimeout = time.Second
 
 // ErrTimeout is returned when a device does not make the progress its spec
 // promises within the driver's timeout.

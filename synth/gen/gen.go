@@ -30,9 +30,38 @@ const (
 // the spec's path as it should appear in the generated header (relative to
 // the repository root).
 func Generate(res *solve.Result, specPath string) ([]byte, error) {
+	return GenerateWith(res, specPath, Options{})
+}
+
+// Options place the generated package in a module. The zero value is this
+// repository's layout; a driver generated in another module sets them from
+// that module's go.mod.
+type Options struct {
+	// Package is the import path of the generated package
+	// (default github.com/drvsynth/drvsynth/generated/<device>).
+	Package string
+	// ClassPackage is the import path of the class's Go package
+	// (default github.com/drvsynth/drvsynth/os-interface/<class>).
+	ClassPackage string
+	// ClassSpec is the class spec as the package comment names it
+	// (default os-interface/<class>/<class>.osi).
+	ClassSpec string
+}
+
+// GenerateWith is Generate for a package placed by opts.
+func GenerateWith(res *solve.Result, specPath string, opts Options) ([]byte, error) {
 	m := res.Model
-	g := &gen{m: m, res: res, spec: filepath.ToSlash(specPath), classPkg: modulePath + "/os-interface/" + m.Class}
-	f := jen.NewFilePathName(modulePath+"/generated/"+m.Name, m.Name)
+	if opts.Package == "" {
+		opts.Package = modulePath + "/generated/" + m.Name
+	}
+	if opts.ClassPackage == "" {
+		opts.ClassPackage = modulePath + "/os-interface/" + m.Class
+	}
+	if opts.ClassSpec == "" {
+		opts.ClassSpec = "os-interface/" + m.Class + "/" + m.Class + ".osi"
+	}
+	g := &gen{m: m, res: res, spec: filepath.ToSlash(specPath), classPkg: opts.ClassPackage, classSpec: filepath.ToSlash(opts.ClassSpec)}
+	f := jen.NewFilePathName(opts.Package, m.Name)
 	for _, p := range []string{busPkg, driverPkg, g.classPkg} {
 		f.ImportName(p, filepath.Base(p))
 	}
@@ -60,10 +89,11 @@ func Generate(res *solve.Result, specPath string) ([]byte, error) {
 }
 
 type gen struct {
-	m        *model.Model
-	res      *solve.Result
-	spec     string
-	classPkg string
+	m         *model.Model
+	res       *solve.Result
+	spec      string
+	classPkg  string
+	classSpec string // the class spec's path as the package doc names it
 	// matchers are the helpers that turn class enum arguments into register
 	// values, by name; faults the helpers that report a device fault.
 	matchers []*matcher
@@ -154,8 +184,12 @@ func firstSentence(text string) string {
 
 func (g *gen) packageDoc() string {
 	m := g.m
-	osi := "os-interface/" + m.Class + "/" + m.Class + ".osi"
-	doc := wrap(fmt.Sprintf("Package %s drives the %s device as a %s.%s.", m.Name, m.Name, m.Class, classInterface(m.Class)))
+	osi := g.classSpec
+	as := m.Class + " device"
+	if iface := classInterface(m.Class); iface != "" {
+		as = m.Class + "." + iface
+	}
+	doc := wrap(fmt.Sprintf("Package %s drives the %s device as a %s.", m.Name, m.Name, as))
 	if what := docAbove(m.Spec.Device, m.Spec.Device.Device.Pos.Line); what != "" {
 		doc += "\n\n" + wrap("The spec says: "+what)
 	}
@@ -331,11 +365,17 @@ func (g *gen) driverType(f *jen.File) {
 	f.Type().Id("Driver").Struct(fields...)
 	f.Comment("Option configures a Driver.")
 	f.Type().Id("Option").Func().Params(jen.Op("*").Id("Driver"))
-	commentf(f, "WithTimeout bounds each wait for the device's own progress (default\n%s.DefaultTimeout); waits for the outside world end only with the context.", g.m.Class)
+	// A bundled class says how long its drivers wait; a class of the
+	// user's own may not declare it, so its drivers take the runtime's.
+	timeoutPkg, timeoutName := driverPkg, "driver"
+	if g.classPkg == modulePath+"/os-interface/"+g.m.Class && classInterface(g.m.Class) != "" {
+		timeoutPkg, timeoutName = g.classPkg, g.m.Class
+	}
+	commentf(f, "WithTimeout bounds each wait for the device's own progress (default\n%s.DefaultTimeout); waits for the outside world end only with the context.", timeoutName)
 	f.Func().Id("WithTimeout").Params(jen.Id("t").Qual("time", "Duration")).Id("Option").Block(
 		jen.Return(jen.Func().Params(jen.Id("d").Op("*").Id("Driver")).Block(jen.Id("d").Dot("timeout").Op("=").Id("t"))),
 	)
-	assign[jen.Id("timeout")] = jen.Qual(g.classPkg, "DefaultTimeout")
+	assign[jen.Id("timeout")] = jen.Qual(timeoutPkg, "DefaultTimeout")
 	busDoc := "the device's register space"
 	if len(regions) > 1 {
 		busDoc = "one bus per region, in the order the spec declares them"

@@ -50,16 +50,6 @@ type Stats struct {
 	Time     time.Duration
 }
 
-// Unrealizable is returned when a method has no winning strategy.
-type Unrealizable struct {
-	Method *dsl.Method
-	Trace  string
-}
-
-func (u *Unrealizable) Error() string {
-	return fmt.Sprintf("%s: method %s cannot be implemented on this device:\n%s", posString(u.Method.Pos), u.Method.Name, u.Trace)
-}
-
 // Options tune a synthesis run.
 type Options struct {
 	// MaxBeliefs bounds the beliefs one method's game may create (0: 40000).
@@ -219,7 +209,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		}
 		if st.Starts[i].Rank == inf {
 			tracef("%s relax=%v idle=%d: unrealizable after %d beliefs, %v", meth.Name, relax, len(idle), len(gm.list), time.Since(start))
-			return nil, &Unrealizable{Method: meth, Trace: counterexample(gm, st.Starts[i], g)}
+			return nil, counterexample(meth, gm, st.Starts[i], g)
 		}
 		if elem == nil {
 			continue
@@ -468,130 +458,6 @@ func collectAllNames(e *dsl.Expr, out map[string]bool) {
 	for _, c := range e.Cases {
 		collectAllNames(c.Value, out)
 	}
-}
-
-// counterexample explains why start has no winning strategy: it follows
-// the device's spoiling answers to the driver's most promising moves.
-func counterexample(gm *game, start *Node, g *goal) string {
-	var b strings.Builder
-	b.WriteString("  from the state the method starts in:\n")
-	b.WriteString(explainStuck(gm, start, g))
-	b.WriteString("  a driver that tries anyway, and how the device defeats it:\n")
-	seen := map[*Node]bool{}
-	n := start
-	for step := 1; n != nil && !seen[n] && step <= 4; step++ {
-		seen[n] = true
-		if len(n.Edges) == 0 {
-			fmt.Fprintf(&b, "  %d. no driver move is possible here:\n", step)
-			b.WriteString(explainStuck(gm, n, g))
-			return b.String()
-		}
-		// The move whose losing outcome goes deepest is the driver's best try.
-		var bestE *Edge
-		var bestO *Outcome
-		bestDepth := -1
-		for _, e := range n.Edges {
-			for _, o := range e.Outs {
-				if o.Loop || o.Next.Rank != inf || seen[o.Next] {
-					continue
-				}
-				if d := depthOf(o.Next, map[*Node]bool{}); d > bestDepth {
-					bestDepth, bestE, bestO = d, e, o
-				}
-			}
-		}
-		if bestE == nil {
-			fmt.Fprintf(&b, "  %d. every move here leads back to a belief already seen, or loops without fair progress:\n", step)
-			b.WriteString(explainStuck(gm, n, g))
-			return b.String()
-		}
-		fmt.Fprintf(&b, "  %d. driver: %s (%s)\n", step, bestE.Act, actPos(bestE.Act))
-		if len(bestO.Obs) > 0 {
-			fmt.Fprintf(&b, "     device: shows %v\n", bestO.Obs)
-		}
-		n = bestO.Next
-	}
-	if n != nil {
-		b.WriteString(explainStuck(gm, n, g))
-	}
-	return b.String()
-}
-
-func depthOf(n *Node, seen map[*Node]bool) int {
-	if seen[n] {
-		return 0
-	}
-	seen[n] = true
-	d := 0
-	for _, e := range n.Edges {
-		for _, o := range e.Outs {
-			if !o.Loop {
-				d = max(d, 1+depthOf(o.Next, seen))
-			}
-		}
-		if d > 50 {
-			break
-		}
-	}
-	return d
-}
-
-func actPos(a *Action) string {
-	switch a.Kind {
-	case ActRead, ActWrite:
-		return shortPos(a.Reg.Decl.Pos)
-	default:
-		return shortPos(a.Stream.Decl.Pos)
-	}
-}
-
-// explainStuck says which parts of the goal fail in a belief, and which
-// requires forbid the writes that might have helped.
-func explainStuck(gm *game, n *Node, g *goal) string {
-	var b strings.Builder
-	for _, e := range g.ensures {
-		for _, s := range n.B.States {
-			ok, err := g.eval(gm.m, e, s, map[string]*term.T{})
-			if err == nil && !ok {
-				fmt.Fprintf(&b, "     the contract clause %s (%s) does not hold in a state the device may be in\n", dsl.FormatExpr(e), shortPos(e.Pos))
-				break
-			}
-		}
-	}
-	// The writes the goal needs, and the requires that forbid them.
-	for _, r := range gm.m.Regs {
-		if !r.Write || !gm.wanted(r) {
-			continue
-		}
-		vis, _ := gm.visibleInAll(r.Bank, n.B)
-		if !vis {
-			fmt.Fprintf(&b, "     %s (%s), which the goal needs written, is not reachable: its bank condition %s (%s) may be false\n",
-				r.Name, shortPos(r.Decl.Pos), dsl.FormatExpr(r.Bank), shortPos(r.Bank.Pos))
-			continue
-		}
-		vals := make([]*term.T, len(r.Fields))
-		for i, f := range r.Fields {
-			vals[i] = term.C(f.Reset, f.Width)
-			if cs := gm.candidates(f, n.B); len(cs) > 0 {
-				vals[i] = cs[0].T
-			}
-		}
-		for _, s := range n.B.States {
-			if _, viol, err := gm.m.WriteReg(s, r, vals); err == nil && viol != nil {
-				msg := ""
-				if viol.Require.Message != nil {
-					msg = ": " + *viol.Require.Message
-				}
-				fmt.Fprintf(&b, "     writing %s breaks require %s (%s)%s, in a state the device may be in\n",
-					r.Name, dsl.FormatExpr(viol.Require.Cond), shortPos(viol.Require.Pos), msg)
-				break
-			}
-		}
-	}
-	if g.idle != nil {
-		fmt.Fprintf(&b, "     (the method must also end in a state other methods can start from)\n")
-	}
-	return b.String()
 }
 
 // wanted reports whether the goal wants a value in one of r's fields.

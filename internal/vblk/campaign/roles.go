@@ -120,7 +120,7 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	get := ServeFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitForParse(err)
 	}
 	cfg, supply, err := get()
 	if err != nil {
@@ -200,7 +200,7 @@ func WorkerMain(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.Seed, "seed", 0, "workload seed (0: from the clock)")
 	fs.StringVar(&o.Mutant, "mutant", "", "run a broken VFS path to show the campaign catches it: noflush (no FLUSH, FUA sent as a plain WRITE)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitForParse(err)
 	}
 	if err := worker(o); err != nil {
 		fmt.Fprintln(stderr, "vblk worker:", err)
@@ -312,4 +312,13 @@ func worker(o WorkerOpts) error {
 	}
 	w.Close()
 	return db.Close()
+}
+
+// exitForParse is the exit code for a flag parse error: 0 for -h, as the go
+// tool does, 2 otherwise.
+func exitForParse(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
