@@ -23,35 +23,35 @@ const (
 
 // Register offsets within their region.
 const (
-	RegMAGIC   = 0x00   // ro, 32-bit (vblk.dev:27)
-	RegCAP_LO  = 0x04   // ro, 32-bit (vblk.dev:31)
-	RegCAP_HI  = 0x08   // ro, 32-bit (vblk.dev:35)
-	RegMAXSEC  = 0x0c   // ro, 32-bit (vblk.dev:42)
-	RegCTRL    = 0x10   // rw, 32-bit (vblk.dev:46)
-	RegLBA_LO  = 0x14   // rw, 32-bit (vblk.dev:53)
-	RegLBA_HI  = 0x18   // rw, 32-bit (vblk.dev:57)
-	RegCOUNT   = 0x1c   // rw, 32-bit (vblk.dev:61)
-	RegCMD     = 0x20   // wo, 32-bit (vblk.dev:66)
-	RegSTATUS  = 0x24   // ro, 32-bit (vblk.dev:91)
-	RegERRCODE = 0x28   // ro, 32-bit (vblk.dev:97)
-	StreamDATA = 0x1000 // window stream port, 32-bit (vblk.dev:103)
+	RegMAGIC   = 0x00   // ro, 32-bit (vblk.dev:29)
+	RegCAP_LO  = 0x04   // ro, 32-bit (vblk.dev:33)
+	RegCAP_HI  = 0x08   // ro, 32-bit (vblk.dev:37)
+	RegMAXSEC  = 0x0c   // ro, 32-bit (vblk.dev:44)
+	RegCTRL    = 0x10   // rw, 32-bit (vblk.dev:48)
+	RegLBA_LO  = 0x14   // rw, 32-bit (vblk.dev:55)
+	RegLBA_HI  = 0x18   // rw, 32-bit (vblk.dev:59)
+	RegCOUNT   = 0x1c   // rw, 32-bit (vblk.dev:63)
+	RegCMD     = 0x20   // wo, 32-bit (vblk.dev:68)
+	RegSTATUS  = 0x24   // ro, 32-bit (vblk.dev:93)
+	RegERRCODE = 0x28   // ro, 32-bit (vblk.dev:99)
+	StreamDATA = 0x1000 // window stream port, 32-bit (vblk.dev:105)
 )
 
 // Bit fields, by register.
 var (
-	MAGIC_VALUE    = driver.Field{Shift: 0, Width: 32} // vblk.dev:28
-	CAP_LO_SECTORS = driver.Field{Shift: 0, Width: 32} // vblk.dev:32
-	CAP_HI_SECTORS = driver.Field{Shift: 0, Width: 32} // vblk.dev:36
-	MAXSEC_SECTORS = driver.Field{Shift: 0, Width: 32} // vblk.dev:43
-	CTRL_ENABLE    = driver.Field{Shift: 0, Width: 1}  // vblk.dev:47
-	LBA_LO_LBA     = driver.Field{Shift: 0, Width: 32} // vblk.dev:54
-	LBA_HI_LBA     = driver.Field{Shift: 0, Width: 32} // vblk.dev:58
-	COUNT_SECTORS  = driver.Field{Shift: 0, Width: 32} // vblk.dev:62
-	CMD_CODE       = driver.Field{Shift: 0, Width: 3}  // vblk.dev:67
-	STATUS_BUSY    = driver.Field{Shift: 0, Width: 1}  // vblk.dev:92
-	STATUS_ERR     = driver.Field{Shift: 1, Width: 1}  // vblk.dev:93
-	STATUS_READY   = driver.Field{Shift: 2, Width: 1}  // vblk.dev:94
-	ERRCODE_CODE   = driver.Field{Shift: 0, Width: 8}  // vblk.dev:98
+	MAGIC_VALUE    = driver.Field{Shift: 0, Width: 32} // vblk.dev:30
+	CAP_LO_SECTORS = driver.Field{Shift: 0, Width: 32} // vblk.dev:34
+	CAP_HI_SECTORS = driver.Field{Shift: 0, Width: 32} // vblk.dev:38
+	MAXSEC_SECTORS = driver.Field{Shift: 0, Width: 32} // vblk.dev:45
+	CTRL_ENABLE    = driver.Field{Shift: 0, Width: 1}  // vblk.dev:49
+	LBA_LO_LBA     = driver.Field{Shift: 0, Width: 32} // vblk.dev:56
+	LBA_HI_LBA     = driver.Field{Shift: 0, Width: 32} // vblk.dev:60
+	COUNT_SECTORS  = driver.Field{Shift: 0, Width: 32} // vblk.dev:64
+	CMD_CODE       = driver.Field{Shift: 0, Width: 3}  // vblk.dev:69
+	STATUS_BUSY    = driver.Field{Shift: 0, Width: 1}  // vblk.dev:94
+	STATUS_ERR     = driver.Field{Shift: 1, Width: 1}  // vblk.dev:95
+	STATUS_READY   = driver.Field{Shift: 2, Width: 1}  // vblk.dev:96
+	ERRCODE_CODE   = driver.Field{Shift: 0, Width: 8}  // vblk.dev:100
 )
 
 // Named values of enumerated fields.
@@ -108,7 +108,7 @@ func (d *Driver) MaxSectors() int {
 func (d *Driver) Init(ctx context.Context) (err error) {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vSTATUS uint64 // values read from the device
-	// Poll STATUS (vblk.dev:91) while BUSY == 1: the device's fair complete_flush (vblk.dev:127) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1: the device's fair complete_flush (vblk.dev:129) ends this wait.
 	for {
 		vSTATUS = uint64(d.bus.Read32(RegSTATUS))
 		if !(STATUS_BUSY.Get(vSTATUS) == 1) {
@@ -119,7 +119,7 @@ func (d *Driver) Init(ctx context.Context) (err error) {
 		}
 	}
 	w.Done()
-	// Write CTRL (vblk.dev:46): ENABLE: from ready (vblk.dev:153).
+	// Write CTRL (vblk.dev:48): ENABLE: from ready (vblk.dev:155).
 	d.bus.Write32(RegCTRL, uint32(CTRL_ENABLE.Put(1)))
 	// The contract holds.
 	return nil
@@ -129,9 +129,9 @@ func (d *Driver) Init(ctx context.Context) (err error) {
 // Worst case: 2 bus accesses, not counting repeated polls.
 func (d *Driver) Capacity(ctx context.Context) (sectors uint64, err error) {
 	var vCAP_HI, vCAP_LO uint64 // values read from the device
-	// Read CAP_LO (vblk.dev:31).
+	// Read CAP_LO (vblk.dev:33).
 	vCAP_LO = uint64(d.bus.Read32(RegCAP_LO))
-	// Read CAP_HI (vblk.dev:35).
+	// Read CAP_HI (vblk.dev:37).
 	vCAP_HI = uint64(d.bus.Read32(RegCAP_HI))
 	// The contract holds.
 	return uint64(((vCAP_HI << 32) | vCAP_LO)), nil
@@ -150,15 +150,15 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) (err e
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vSTATUS uint64 // values read from the device
-	// Write LBA_LO (vblk.dev:53): LBA: the contract's sectors_read (block.osi:40).
+	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_read (block.osi:40).
 	d.bus.Write32(RegLBA_LO, uint32(LBA_LO_LBA.Put((uint64(lba) & 0xffffffff))))
-	// Write LBA_HI (vblk.dev:57): LBA: the contract's sectors_read (block.osi:40).
+	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_read (block.osi:40).
 	d.bus.Write32(RegLBA_HI, uint32(LBA_HI_LBA.Put((uint64(lba) >> 32))))
-	// Write COUNT (vblk.dev:61): SECTORS: the contract's sectors_read (block.osi:40).
+	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_read (block.osi:40).
 	d.bus.Write32(RegCOUNT, uint32(COUNT_SECTORS.Put((uint64(len(buf)) / SECTOR_SIZE))))
-	// Write CMD (vblk.dev:66): CODE=READ.
+	// Write CMD (vblk.dev:68): CODE=READ.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_READ)))
-	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_read (vblk.dev:118) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_read (vblk.dev:120) ends this wait.
 	for {
 		vSTATUS = uint64(d.bus.Read32(RegSTATUS))
 		if !(STATUS_BUSY.Get(vSTATUS) == 1 && STATUS_ERR.Get(vSTATUS) == 0) {
@@ -171,12 +171,12 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) (err e
 	w.Done()
 	switch {
 	case STATUS_BUSY.Get(vSTATUS) == 0 && STATUS_ERR.Get(vSTATUS) == 0:
-		// Fill buf from the DATA port (vblk.dev:103).
+		// Fill buf from the DATA port (vblk.dev:105).
 		d.bus.ReadStream(StreamDATA, 4, buf)
 		// The contract holds.
 		return nil
 	case STATUS_BUSY.Get(vSTATUS) == 0 && STATUS_ERR.Get(vSTATUS) == 1:
-		// The device shows fault REQUEST_FAILED (vblk.dev:148).
+		// The device shows fault REQUEST_FAILED (vblk.dev:150).
 		return &driver.DeviceError{
 			Detail: "the backend rejected or could not complete the request (ERRCODE says why)",
 			Device: "vblk",
@@ -201,17 +201,17 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) (err 
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vSTATUS uint64 // values read from the device
-	// Write LBA_LO (vblk.dev:53): LBA: the contract's sectors_written (block.osi:45).
+	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_written (block.osi:45).
 	d.bus.Write32(RegLBA_LO, uint32(LBA_LO_LBA.Put((uint64(lba) & 0xffffffff))))
-	// Write LBA_HI (vblk.dev:57): LBA: the contract's sectors_written (block.osi:45).
+	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_written (block.osi:45).
 	d.bus.Write32(RegLBA_HI, uint32(LBA_HI_LBA.Put((uint64(lba) >> 32))))
-	// Write COUNT (vblk.dev:61): SECTORS: the contract's sectors_written (block.osi:45).
+	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:45).
 	d.bus.Write32(RegCOUNT, uint32(COUNT_SECTORS.Put((uint64(len(buf)) / SECTOR_SIZE))))
-	// Move buf out through the DATA port (vblk.dev:103).
+	// Move buf out through the DATA port (vblk.dev:105).
 	d.bus.WriteStream(StreamDATA, 4, buf)
-	// Write CMD (vblk.dev:66): CODE=WRITE.
+	// Write CMD (vblk.dev:68): CODE=WRITE.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_WRITE)))
-	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:121) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:123) ends this wait.
 	for {
 		vSTATUS = uint64(d.bus.Read32(RegSTATUS))
 		if !(STATUS_BUSY.Get(vSTATUS) == 1 && STATUS_ERR.Get(vSTATUS) == 0) {
@@ -224,7 +224,7 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) (err 
 	w.Done()
 	switch {
 	case STATUS_BUSY.Get(vSTATUS) == 0 && STATUS_ERR.Get(vSTATUS) == 1:
-		// The device shows fault REQUEST_FAILED (vblk.dev:148).
+		// The device shows fault REQUEST_FAILED (vblk.dev:150).
 		return &driver.DeviceError{
 			Detail: "the backend rejected or could not complete the request (ERRCODE says why)",
 			Device: "vblk",
@@ -252,17 +252,17 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) (e
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vSTATUS uint64 // values read from the device
-	// Write LBA_LO (vblk.dev:53): LBA: the contract's sectors_written (block.osi:51).
+	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_written (block.osi:51).
 	d.bus.Write32(RegLBA_LO, uint32(LBA_LO_LBA.Put((uint64(lba) & 0xffffffff))))
-	// Write LBA_HI (vblk.dev:57): LBA: the contract's sectors_written (block.osi:51).
+	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_written (block.osi:51).
 	d.bus.Write32(RegLBA_HI, uint32(LBA_HI_LBA.Put((uint64(lba) >> 32))))
-	// Write COUNT (vblk.dev:61): SECTORS: the contract's sectors_written (block.osi:51).
+	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:51).
 	d.bus.Write32(RegCOUNT, uint32(COUNT_SECTORS.Put((uint64(len(buf)) / SECTOR_SIZE))))
-	// Move buf out through the DATA port (vblk.dev:103).
+	// Move buf out through the DATA port (vblk.dev:105).
 	d.bus.WriteStream(StreamDATA, 4, buf)
-	// Write CMD (vblk.dev:66): CODE=WRITE_FUA.
+	// Write CMD (vblk.dev:68): CODE=WRITE_FUA.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_WRITE_FUA)))
-	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_write_fua (vblk.dev:135) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_write_fua (vblk.dev:137) ends this wait.
 	for {
 		vSTATUS = uint64(d.bus.Read32(RegSTATUS))
 		if !(STATUS_BUSY.Get(vSTATUS) == 1 && STATUS_ERR.Get(vSTATUS) == 0) {
@@ -275,7 +275,7 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) (e
 	w.Done()
 	switch {
 	case STATUS_BUSY.Get(vSTATUS) == 0 && STATUS_ERR.Get(vSTATUS) == 1:
-		// The device shows fault REQUEST_FAILED (vblk.dev:148).
+		// The device shows fault REQUEST_FAILED (vblk.dev:150).
 		return &driver.DeviceError{
 			Detail: "the backend rejected or could not complete the request (ERRCODE says why)",
 			Device: "vblk",
@@ -295,9 +295,9 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) (e
 func (d *Driver) Flush(ctx context.Context) (err error) {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	var vSTATUS uint64 // values read from the device
-	// Write CMD (vblk.dev:66): CODE=FLUSH.
+	// Write CMD (vblk.dev:68): CODE=FLUSH.
 	d.bus.Write32(RegCMD, uint32(CMD_CODE.Put(CMD_CODE_FLUSH)))
-	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_flush (vblk.dev:127) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_flush (vblk.dev:129) ends this wait.
 	for {
 		vSTATUS = uint64(d.bus.Read32(RegSTATUS))
 		if !(STATUS_BUSY.Get(vSTATUS) == 1 && STATUS_ERR.Get(vSTATUS) == 0) {
@@ -310,7 +310,7 @@ func (d *Driver) Flush(ctx context.Context) (err error) {
 	w.Done()
 	switch {
 	case STATUS_BUSY.Get(vSTATUS) == 0 && STATUS_ERR.Get(vSTATUS) == 1:
-		// The device shows fault REQUEST_FAILED (vblk.dev:148).
+		// The device shows fault REQUEST_FAILED (vblk.dev:150).
 		return &driver.DeviceError{
 			Detail: "the backend rejected or could not complete the request (ERRCODE says why)",
 			Device: "vblk",

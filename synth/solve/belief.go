@@ -44,6 +44,8 @@ type closer struct {
 	m *model.Model
 	// maxNodes bounds the beliefs of one game (Options.MaxBeliefs).
 	maxNodes int
+	// depth is the deepest budget of the iterative deepening (deepening).
+	depth int
 	ids      map[string]int32
 	recs     []*srec
 	// bnext numbers states in the order beliefs first mention them, which

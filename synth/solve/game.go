@@ -12,13 +12,17 @@ import (
 	"github.com/drvsynth/drvsynth/synth/term"
 )
 
-// Limits of one game. A method needing more is almost always a spec that
-// cannot make progress; the counterexample says why.
-const (
-	maxNodes = 40000
-	maxDepth = 24
-	inf      = math.MaxInt32
-)
+// DefaultMaxBeliefs bounds the beliefs of one method's game unless
+// Options.MaxBeliefs says otherwise. Exceeding it is an error, never a
+// different driver.
+const DefaultMaxBeliefs = 40000
+
+// deepening is the deepest budget the iterative deepening tries before the
+// game is decided on its whole reachable graph instead; it changes how the
+// answer is found, not what it is.
+const deepening = 24
+
+const inf = math.MaxInt32
 
 // ActKind is the kind of a driver move.
 type ActKind int
@@ -146,13 +150,77 @@ func (gm *game) node(b *Belief, depth int) *Node {
 // the goal by iterative deepening: an AND-OR depth-first search bounded by
 // a budget that grows one access at a time. The first budget that admits
 // a strategy is its optimal worst-case cost.
+//
+// Past the deepening limit the deepening stops paying for itself, and the
+// game is decided exactly instead, on the whole graph of beliefs reachable
+// from start (solveClosed). Neither limit changes the answer: the result is
+// the optimum or a proof that there is none, or an error that says which
+// limit was exhausted.
 func (gm *game) solve(start *Node) error {
-	for budget := gm.lowerBound(start); budget <= maxDepth; budget++ {
+	for budget := gm.lowerBound(start); budget <= gm.cl.depth; budget++ {
 		if gm.search(start, budget) != inf {
 			return nil
 		}
 		if len(gm.list) > gm.cl.maxNodes {
-			return fmt.Errorf("the game grew past %d beliefs (drvsynth synth -max-beliefs raises the limit)", gm.cl.maxNodes)
+			return gm.overflow()
+		}
+	}
+	return gm.solveClosed(start)
+}
+
+func (gm *game) overflow() error {
+	return fmt.Errorf("the game grew past %d beliefs (drvsynth synth -max-beliefs raises the limit)", gm.cl.maxNodes)
+}
+
+// solveClosed decides the game from start exactly: it expands every belief
+// reachable from start and computes the least worst-case cost of every
+// belief as a least fixpoint (a belief that keeps cost inf has no winning
+// strategy at any depth). Ranks the deepening already proved are optimal
+// and stay.
+func (gm *game) solveClosed(start *Node) error {
+	var reach []*Node
+	seen := map[*Node]bool{start: true}
+	for queue := []*Node{start}; len(queue) > 0; {
+		n := queue[0]
+		queue = queue[1:]
+		reach = append(reach, n)
+		if !n.done {
+			n.done = true
+			gm.expanded++
+			if n.err = gm.expand(n); n.err != nil {
+				return n.err
+			}
+			if len(gm.list) > gm.cl.maxNodes {
+				return gm.overflow()
+			}
+		}
+		if n.Goal || n.Fault != nil {
+			n.Rank = 0
+			continue
+		}
+		for _, e := range n.Edges {
+			for _, o := range e.Outs {
+				if !o.Loop && !seen[o.Next] {
+					seen[o.Next] = true
+					queue = append(queue, o.Next)
+				}
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, n := range reach {
+			for _, e := range n.Edges {
+				worst := 0
+				for _, o := range e.Outs {
+					if !o.Loop {
+						worst = max(worst, o.Next.Rank)
+					}
+				}
+				if worst != inf && 1+worst < n.Rank {
+					n.Rank, n.Best, changed = 1+worst, e, true
+				}
+			}
 		}
 	}
 	return nil
