@@ -46,8 +46,8 @@ type closer struct {
 	maxNodes int
 	// depth is the deepest budget of the iterative deepening (deepening).
 	depth int
-	ids      map[string]int32
-	recs     []*srec
+	ids   map[string]int32
+	recs  []*srec
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
 	bnext int32
