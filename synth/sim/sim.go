@@ -201,12 +201,20 @@ type Device struct {
 	access  int
 	steps   int
 	curBuf  []byte        // the chunk a stream handler is moving
+	// held are the bytes of buffers that state variables hold (a data
+	// window's contents), by the name of the term that stands for them.
+	held map[string][]byte
 	wake    chan struct{} // closed when input arrives
 	history []string
 }
 
-// bufName names the term that stands for a stream's buffer in handlers.
-const bufName = "sim.buf"
+// bufName names the term that stands for a stream's buffer in handlers;
+// heldPrefix starts the names of the terms that stand for buffers state
+// variables hold.
+const (
+	bufName    = "sim.buf"
+	heldPrefix = "sim.held."
+)
 
 // New lowers a checked spec and returns its simulated device, in its reset
 // state.
@@ -461,6 +469,9 @@ func (d *Device) commit(next *model.State) {
 			case a.Mentions(term.Unknown, bufName):
 				ev.Args = append(ev.Args, 0)
 				ev.Bytes = append([]byte{}, d.curBuf...)
+			case a.Kind == term.Unknown && d.held[a.Name] != nil:
+				ev.Args = append(ev.Args, 0)
+				ev.Bytes = append([]byte{}, d.held[a.Name]...)
 			case a.IsConst():
 				ev.Args = append(ev.Args, a.Val)
 			default:
@@ -473,6 +484,19 @@ func (d *Device) commit(next *model.State) {
 	}
 	next.ClearEvents()
 	for i, v := range next.Vals {
+		if v.Kind == term.Unknown && v.Name == bufName {
+			// A variable that takes the buffer (staged = buf) holds its bytes.
+			name := heldPrefix + d.m.Vars[i].Name
+			if d.held == nil {
+				d.held = map[string][]byte{}
+			}
+			d.held[name] = append([]byte{}, d.curBuf...)
+			next.Set(i, term.U(name, 0))
+			continue
+		}
+		if v.Kind == term.Unknown && d.held[v.Name] != nil {
+			continue
+		}
 		if !v.IsConst() {
 			d.fail(fmt.Errorf("sim: %s became non-constant: %s", d.m.Vars[i].Name, v))
 			return

@@ -158,7 +158,9 @@ func (gm *game) node(b *Belief, depth int) *Node {
 // limit was exhausted.
 func (gm *game) solve(start *Node) error {
 	for budget := gm.lowerBound(start); budget <= gm.cl.depth; budget++ {
-		if gm.search(start, budget) != inf {
+		r := gm.search(start, budget)
+		tracef("  budget %d: %d beliefs, %d expanded", budget, len(gm.list), gm.expanded)
+		if r != inf {
 			return nil
 		}
 		if len(gm.list) > gm.cl.maxNodes {
