@@ -192,18 +192,18 @@ type Device struct {
 	streams             []*model.Stream
 	inputs              map[string]*model.Transition
 
-	mu      sync.Mutex
-	st      *model.State
-	queue   []pending
-	events  []Event
-	viols   []Violation
-	err     error
-	access  int
-	steps   int
-	curBuf  []byte        // the chunk a stream handler is moving
+	mu     sync.Mutex
+	st     *model.State
+	queue  []pending
+	events []Event
+	viols  []Violation
+	err    error
+	access int
+	steps  int
+	curBuf []byte // the chunk a stream handler is moving
 	// held are the bytes of buffers that state variables hold (a data
 	// window's contents), by the name of the term that stands for them.
-	held map[string][]byte
+	held    map[string][]byte
 	wake    chan struct{} // closed when input arrives
 	history []string
 }
