@@ -299,25 +299,8 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 		// The device is as after the previous element.
 		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
 		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
-		// This element is done; the next starts from state 16.
-		return 16, nil
-	case 16:
-		// The device is as after the previous element.
-		// Poll LSR (uart16550.dev:106) while THRE == 0: the device's fair load (uart16550.dev:132), shift_out (uart16550.dev:136) ends this wait.
-		for {
-			vLSR = uint64(d.bus.Read8(RegLSR))
-			if !(LSR_THRE.Get(vLSR) == 0) {
-				break
-			}
-			if err := w.Device(); err != nil {
-				return 0, err
-			}
-		}
-		w.Done()
-		// Write THR (uart16550.dev:30): DATA: the contract's tx (serial.osi:28).
-		d.bus.Write8(RegTHR, uint8(THR_DATA.Put(uint64(b))))
-		// This element is done; the next starts from state 1.
-		return 1, nil
+		// This element is done; the next starts from state 0.
+		return 0, nil
 	}
 	return 0, fmt.Errorf("%w: no element state %d", driver.ErrUnexpected, state)
 }
