@@ -165,6 +165,16 @@ func (c *closer) normalize(s *model.State) *model.State {
 	return s
 }
 
+// isSliced reports whether variable i is held at its reset value.
+func (c *closer) isSliced(i int) bool {
+	for _, x := range c.sliced {
+		if x == i {
+			return true
+		}
+	}
+	return false
+}
+
 // intern numbers a state.
 func (c *closer) intern(s *model.State) int32 {
 	s = c.normalize(s)

@@ -20,6 +20,7 @@ type goal struct {
 	// state must be in it.
 	idle       map[string]bool
 	idleSig    func(*model.State) string
+	carried    []bool // variables whose values between methods are free
 	idleStates []*model.State
 	// frames are data variables the method must leave as it found them:
 	// class state it does not promise to change.

@@ -218,6 +218,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 	if idle != nil && elem == nil {
 		g.idle = map[string]bool{}
 		g.idleSig = func(s *model.State) string { return idleSig(m, carried, s) }
+		g.carried = carried
 		for _, s := range idle {
 			g.idle[g.idleSig(s)] = true
 			g.idleStates = append(g.idleStates, s)
