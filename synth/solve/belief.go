@@ -63,6 +63,8 @@ type closer struct {
 	// sliced are the finite variables outside the cone of influence
 	// (sliceVars), held at their reset values.
 	sliced []int
+	// exhaustive: no reductions (Options.exhaustive).
+	exhaustive bool
 }
 
 // srec is what the closer knows about one state.

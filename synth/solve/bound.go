@@ -32,6 +32,10 @@ func (gm *game) lowerBound(n *Node) int {
 	if n.h >= 0 {
 		return n.h
 	}
+	if gm.cl.exhaustive {
+		n.h = 0
+		return 0
+	}
 	for _, id := range n.B.ids {
 		if dead, err := gm.isDead(id); err != nil || dead {
 			if err != nil && n.err == nil {

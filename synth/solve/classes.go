@@ -170,6 +170,9 @@ type valueClasses struct {
 	// parked[qual][c]: writing c into bank field qual shows only registers
 	// no move can use, and c matters nowhere but in those banks.
 	parked map[string]map[uint64]bool
+	// bankOnly marks the fields compared nowhere but in bank conditions: a
+	// value that shows no register stands for nothing the driver needs.
+	bankOnly map[string]bool
 }
 
 func (gm *game) classes() *valueClasses {
@@ -177,7 +180,7 @@ func (gm *game) classes() *valueClasses {
 		return gm.vc
 	}
 	m := gm.m
-	vc := &valueClasses{eqOnly: eqOnlyFields(m), parked: map[string]map[uint64]bool{}}
+	vc := &valueClasses{eqOnly: eqOnlyFields(m), parked: map[string]map[uint64]bool{}, bankOnly: map[string]bool{}}
 	usable := gm.usableRegs()
 	banks := map[*dsl.Expr]bool{}
 	useful := map[string]map[uint64]bool{} // bank values that show a usable register
@@ -245,6 +248,9 @@ func (gm *game) classes() *valueClasses {
 	})
 	for _, pb := range m.Bindings {
 		visit(pb.Body, nil)
+	}
+	for q := range vc.parked {
+		vc.bankOnly[q] = len(other[q]) == 0
 	}
 	for q, vals := range vc.parked {
 		for v := range vals {

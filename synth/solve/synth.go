@@ -69,6 +69,13 @@ type Options struct {
 	// depth overrides the deepest budget of the iterative deepening
 	// (tests: the answer must not depend on it).
 	depth int
+	// exhaustive turns the search's reductions off (value classes, parked
+	// bank values, dead ends, the lower bound: iterative deepening then
+	// tries every strategy of each cost in turn): the baseline the
+	// optimality tests compare with. Slicing stays: it defines the game
+	// (without it, a poll that clears an irrelevant flag is not seen as a
+	// poll, and strategies only get longer).
+	exhaustive bool
 }
 
 // Synthesize solves every method of the class against the device.
@@ -79,6 +86,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	consts := specConsts(m)
 	cl := newCloser(m)
 	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
+	cl.exhaustive = opts.exhaustive
 	if opts.depth > 0 {
 		cl.depth = opts.depth
 	}

@@ -106,14 +106,14 @@ func (gm *game) finiteValues(f *model.Field) []uint64 {
 	fits := func(v uint64) bool { return f.Width >= 64 || v < 1<<uint(f.Width) }
 	vc := gm.classes()
 	set := map[uint64]bool{}
-	if vc.eqOnly[f.Qual()] {
+	if vc.eqOnly[f.Qual()] && !gm.cl.exhaustive {
 		compared := map[uint64]bool{}
 		for _, v := range gm.consts[f.Qual()] {
 			compared[v] = true
 			set[v] = true
 		}
 		set[f.Reset] = true
-		if compared[f.Reset] {
+		if compared[f.Reset] && !vc.bankOnly[f.Qual()] {
 			// One value the spec never compares with stands for all of them:
 			// an enum member if one is left, else the smallest number.
 			var rep []uint64
@@ -147,7 +147,7 @@ func (gm *game) finiteValues(f *model.Field) []uint64 {
 		}
 		set[f.Reset] = true
 	}
-	if f.Stored {
+	if f.Stored && !gm.cl.exhaustive {
 		for v := range vc.parked[f.Qual()] {
 			if v != f.Reset {
 				delete(set, v)
