@@ -32,8 +32,8 @@ func (gm *game) lowerBound(n *Node) int {
 	if n.h >= 0 {
 		return n.h
 	}
-	if gm.cl.exhaustive {
-		n.h = 0
+	if gm.cl.exhaustive || gm.mayBeFault(n) {
+		n.h = 0 // a fault ends the method at no cost
 		return 0
 	}
 	for _, id := range n.B.ids {
@@ -81,7 +81,59 @@ func (gm *game) lowerBound(n *Node) int {
 	for ri := range touch {
 		all[ri] = true
 	}
-	h, bankOK := gm.bankAccesses(n, all)
+	// A register in touch that no state lets the driver access needs an
+	// enabling access first (enable.go): one more when none of the counted
+	// ones can be it, and when only one register can, reaching it counts.
+	banked, enabler := all, 0
+	if len(touch) > 0 && !gm.cl.exhaustive {
+		enab, err := gm.enabling(n, touch)
+		if err != nil && n.err == nil {
+			n.err = err
+		}
+		counted := len(enab) == 0
+		for e := range enab {
+			counted = counted || e < 0 || all[e] || b.selector[e]
+		}
+		if !counted {
+			enabler = 1
+			if len(enab) == 1 {
+				banked = map[int]bool{}
+				for ri := range all {
+					banked[ri] = true
+				}
+				for e := range enab {
+					banked[e] = true
+				}
+			}
+		}
+	}
+	// A restore that would put a register in touch out of reach for good
+	// comes after that access: its bank is visited again after the
+	// touched register's (enable.go).
+	var reopen []reopening
+	if !gm.cl.exhaustive {
+		for rr := range need {
+			bcr := b.banks[rr]
+			if bcr == nil {
+				continue
+			}
+			for ri := range touch {
+				bc := b.banks[ri]
+				if bc == nil || bc.sel != bcr.sel || bc.c == bcr.c {
+					continue
+				}
+				if gm.bl == nil {
+					gm.bl = &blocking{killing: map[blockKey]bool{}, enablers: map[blockKey][]int{}}
+				}
+				if gm.kills(rr, ri) {
+					reopen = append(reopen, reopening{bc: bcr, close: gm.closesAfter(rr, bcr, banked, touch)})
+					break
+				}
+			}
+		}
+	}
+	h, bankOK := gm.bankAccesses(n, banked, reopen)
+	h += enabler
 	for ri := range all {
 		if !b.selector[ri] {
 			h++
@@ -365,17 +417,20 @@ func (gm *game) bounds() *boundInfo {
 
 // bankAccesses counts the writes of bank registers needed to reach the
 // registers in regs: per bank field, one per distinct value some state
-// does not show, and one more to put the field back to its idle value when
+// does not show (or that reopen says must be shown again), and one more to put the field back to its idle value when
 // the last of those is not it. ok reports whether one of them may be the
 // next move (its register is visible). A register of regs that is itself
 // a bank register counts as at least one write of it.
-func (gm *game) bankAccesses(n *Node, regs map[int]bool) (h int, ok bool) {
+func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening) (h int, ok bool) {
 	b := gm.bounds()
 	type group struct {
 		open  map[*term.T]bool
 		idle  *term.T
 		own   bool // the selector register is in regs for its own sake
 		reset bool // some state's field is not at the idle value
+		// closeAfter: the write back to the idle value comes after a
+		// reopened bank, so it is not the visit that value has for regs.
+		closeAfter bool
 	}
 	groups := map[int]*group{} // by selector register
 	get := func(sel int) *group {
@@ -411,9 +466,15 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool) (h int, ok bool) {
 			}
 		}
 	}
+	for _, ro := range reopen {
+		g := get(ro.bc.sel)
+		g.open[ro.bc.c] = true
+		g.idle = ro.bc.idle
+		g.closeAfter = g.closeAfter || ro.close
+	}
 	for sel, g := range groups {
 		k := len(g.open)
-		if g.idle != nil && !g.open[g.idle] && (k > 0 || g.reset) {
+		if g.idle != nil && (!g.open[g.idle] || g.closeAfter) && (k > 0 || g.reset) {
 			k++
 		}
 		if g.own {
@@ -580,4 +641,56 @@ func neverKnown(m *model.Model, vi int) bool {
 		visit(t.Body, nil)
 	}
 	return ok
+}
+
+// mayBeFault reports whether n is a belief in which the method may end by
+// reporting a fault: every state shows the same fault, chosen by the
+// device. Counting the contract's accesses there would not be admissible.
+func (gm *game) mayBeFault(n *Node) bool {
+	for fi := range gm.m.Faults {
+		all := true
+		for _, id := range n.B.ids {
+			h, err := gm.cl.fault(id, fi)
+			if err != nil || !h || !hasEvent(gm.cl.recs[id].s, failureMark) {
+				all = err != nil
+				if !all {
+					break
+				}
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// reopening is a bank value that must be shown again after registers in
+// touch were accessed (a restore that would put them out of reach), and
+// whether the write back to the idle value then comes after it as well.
+type reopening struct {
+	bc    *bankCond
+	close bool
+}
+
+// closesAfter reports whether, when restore register rr must come after
+// the accesses it would put out of reach, the bank field's write back to
+// its idle value is a write of its own: rr's bank value is not the idle
+// one, and every register of regs behind the idle value is one rr's
+// restore puts out of reach (so it is visited before rr is written).
+func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch map[int]bool) bool {
+	if bcr.idle == nil || bcr.c == bcr.idle {
+		return false
+	}
+	b := gm.bounds()
+	for ri := range regs {
+		bc := b.banks[ri]
+		if bc == nil || bc.sel != bcr.sel || bc.c != bcr.idle {
+			continue
+		}
+		if !touch[ri] || !gm.kills(rr, ri) {
+			return false
+		}
+	}
+	return true
 }

@@ -30,21 +30,29 @@ const (
 
 // deadEnds is a game's memo of the skeleton question.
 type deadEnds struct {
-	proj   map[int32]int32 // state -> its skeleton state
-	status map[int32]int8  // skeleton state -> alive or dead
+	proj map[int32]int32 // state -> its skeleton state
+	// status: skeleton state -> alive or dead, with faults as a way out
+	// ([0]) and without ([1]).
+	status [2]map[int32]int8
 }
 
 // isDead reports whether state id can never get back into the idle
-// invariant.
-func (gm *game) isDead(id int32) (bool, error) {
+// invariant nor end in a fault the device chose.
+func (gm *game) isDead(id int32) (bool, error) { return gm.deadEnd(id, true) }
+
+// deadEnd answers the skeleton question; with faults false, only a way
+// back into the idle invariant counts (what a method that is to reach its
+// goal needs).
+func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	if gm.goal.idle == nil || gm.cl.exhaustive {
 		return false, nil
 	}
-	if gm.de == nil {
-		gm.de = &deadEnds{proj: map[int32]int32{}, status: map[int32]int8{}}
-	}
 	start := gm.skeleton(id)
-	switch gm.de.status[start] {
+	status := gm.de.status[0]
+	if !faults {
+		status = gm.de.status[1]
+	}
+	switch status[start] {
 	case skelAlive:
 		return false, nil
 	case skelDead:
@@ -62,7 +70,7 @@ func (gm *game) isDead(id int32) (bool, error) {
 	push := func(x int32) error {
 		succ, err := gm.skeletonMoves(x)
 		if errors.Is(err, errTooWide) {
-			gm.de.status[start] = skelAlive // not asked: claim nothing
+			status[start] = skelAlive // not asked: claim nothing
 			return err
 		}
 		if err != nil {
@@ -71,8 +79,8 @@ func (gm *game) isDead(id int32) (bool, error) {
 		stack = append(stack, frame{id: x, succ: succ})
 		return nil
 	}
-	if gm.skeletonHome(start) {
-		gm.de.status[start] = skelAlive
+	if gm.skeletonHome(start, faults) {
+		status[start] = skelAlive
 		return false, nil
 	}
 	if err := push(start); err != nil {
@@ -86,14 +94,14 @@ func (gm *game) isDead(id int32) (bool, error) {
 		}
 		x := top.succ[top.next]
 		top.next++
-		if visited[x] || gm.de.status[x] == skelDead {
+		if visited[x] || status[x] == skelDead {
 			continue
 		}
 		visited[x] = true
-		if gm.de.status[x] == skelAlive || gm.skeletonHome(x) {
-			gm.de.status[x] = skelAlive
+		if status[x] == skelAlive || gm.skeletonHome(x, faults) {
+			status[x] = skelAlive
 			for _, f := range stack {
-				gm.de.status[f.id] = skelAlive
+				status[f.id] = skelAlive
 			}
 			return false, nil
 		}
@@ -102,7 +110,7 @@ func (gm *game) isDead(id int32) (bool, error) {
 		}
 	}
 	for x := range visited {
-		gm.de.status[x] = skelDead
+		status[x] = skelDead
 	}
 	return true, nil
 }
@@ -110,6 +118,9 @@ func (gm *game) isDead(id int32) (bool, error) {
 // skeleton is the state id with its data forgotten and its events cleared
 // (but for the mark of a failure the device chose).
 func (gm *game) skeleton(id int32) int32 {
+	if gm.de == nil {
+		gm.de = &deadEnds{proj: map[int32]int32{}, status: [2]map[int32]int8{{}, {}}}
+	}
 	if sk, ok := gm.de.proj[id]; ok {
 		return sk
 	}
@@ -132,11 +143,11 @@ func (gm *game) skeleton(id int32) int32 {
 
 // skeletonHome reports whether skeleton state id is in the idle invariant
 // or shows a fault the device chose.
-func (gm *game) skeletonHome(id int32) bool {
+func (gm *game) skeletonHome(id int32, faults bool) bool {
 	if gm.goal.idle[gm.goal.idleSig(gm.cl.recs[id].s)] {
 		return true
 	}
-	if !hasEvent(gm.cl.recs[id].s, failureMark) {
+	if !faults || !hasEvent(gm.cl.recs[id].s, failureMark) {
 		return false // a fault ends a method only if the device chose it
 	}
 	for fi := range gm.m.Faults {

@@ -132,6 +132,7 @@ type game struct {
 	bi       *boundInfo
 	vc       *valueClasses
 	de       *deadEnds
+	bl       *blocking
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
