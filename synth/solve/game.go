@@ -684,14 +684,6 @@ func (gm *game) worthLearning(t *term.T) bool {
 	return false
 }
 
-func afterStates[T any](xs []T, f func(T) *model.State) []*model.State {
-	out := make([]*model.State, len(xs))
-	for i, x := range xs {
-		out[i] = f(x)
-	}
-	return out
-}
-
 // learn records that value t (what a field read as) is now held in the
 // driver's variable slice r.
 func learn(t, r *term.T, sub map[string]*term.T) {
