@@ -134,12 +134,16 @@ type TypeDecl struct {
 	Type *Type  `parser:"@@"`
 }
 
-// StateDecl declares a device state variable.
+// StateDecl declares a device state variable. A carried variable may hold
+// any of its values between methods: the idle invariant does not fix it, so
+// a method may leave it changed and every method starts from whatever value
+// the others leave (vblk: writes not yet durable, until Flush).
 type StateDecl struct {
-	Pos  Pos
-	Name string `parser:"\"state\" @Ident \":\""`
-	Type *Type  `parser:"@@"`
-	Init *Expr  `parser:"(\"=\" @@)?"`
+	Pos     Pos
+	Name    string `parser:"\"state\" @Ident \":\""`
+	Type    *Type  `parser:"@@"`
+	Init    *Expr  `parser:"(\"=\" @@)?"`
+	Carried bool   `parser:"@\"carried\"?"`
 }
 
 // Type is bool, uint<N> (finite, enumerated), data<N> (wide, symbolic),

@@ -140,6 +140,9 @@ func (c *checker) checkDevice(f *File) {
 		if s.t.kind == ckEnum && s.decl.Type.Enum != nil {
 			addMembers(dev.members, s.t.enum)
 		}
+		if s.decl.Carried && (s.decl.Type.Slice || s.decl.Type.Data != nil) {
+			c.errorf(s.pos, "state %s is data: only finite state (bool, uint, enum) can be carried between methods; data is never part of the idle invariant", s.decl.Name)
+		}
 	}
 	for _, r := range regs {
 		if r.reg != nil {

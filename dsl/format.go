@@ -369,6 +369,10 @@ func (p *printer) deviceItem(it *DeviceItem) {
 		if s.Init != nil {
 			p.assignRHS(s.Init)
 		}
+		if s.Carried {
+			p.sp()
+			p.kw("carried")
+		}
 	case it.Register != nil:
 		p.register(it.Register)
 	case it.Stream != nil:

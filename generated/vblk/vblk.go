@@ -31,103 +31,103 @@ const (
 	VBLK_MAGIC  = 0x6B6C6276 // vblk.dev:10
 )
 
-// MAGIC is the contents of register MAGIC: ro, 32-bit (vblk.dev:27).
+// MAGIC is the contents of register MAGIC: ro, 32-bit (vblk.dev:29).
 type MAGIC uint32
 
 const (
 	RegMAGIC    driver.Reg[MAGIC] = 0x00
-	MAGIC_VALUE MAGIC             = 0xffffffff // [31:0] vblk.dev:28
+	MAGIC_VALUE MAGIC             = 0xffffffff // [31:0] vblk.dev:30
 )
 
-// CAP_LO is the contents of register CAP_LO: ro, 32-bit (vblk.dev:31).
+// CAP_LO is the contents of register CAP_LO: ro, 32-bit (vblk.dev:33).
 type CAP_LO uint32
 
 const (
 	RegCAP_LO      driver.Reg[CAP_LO] = 0x04
-	CAP_LO_SECTORS CAP_LO             = 0xffffffff // [31:0] vblk.dev:32
+	CAP_LO_SECTORS CAP_LO             = 0xffffffff // [31:0] vblk.dev:34
 )
 
-// CAP_HI is the contents of register CAP_HI: ro, 32-bit (vblk.dev:35).
+// CAP_HI is the contents of register CAP_HI: ro, 32-bit (vblk.dev:37).
 type CAP_HI uint32
 
 const (
 	RegCAP_HI      driver.Reg[CAP_HI] = 0x08
-	CAP_HI_SECTORS CAP_HI             = 0xffffffff // [31:0] vblk.dev:36
+	CAP_HI_SECTORS CAP_HI             = 0xffffffff // [31:0] vblk.dev:38
 )
 
-// MAXSEC is the contents of register MAXSEC: ro, 32-bit (vblk.dev:42).
+// MAXSEC is the contents of register MAXSEC: ro, 32-bit (vblk.dev:44).
 type MAXSEC uint32
 
 const (
 	RegMAXSEC      driver.Reg[MAXSEC] = 0x0c
-	MAXSEC_SECTORS MAXSEC             = 0xffffffff // [31:0] vblk.dev:43
+	MAXSEC_SECTORS MAXSEC             = 0xffffffff // [31:0] vblk.dev:45
 )
 
-// CTRL is the contents of register CTRL: rw, 32-bit (vblk.dev:46).
+// CTRL is the contents of register CTRL: rw, 32-bit (vblk.dev:48).
 type CTRL uint32
 
 const (
 	RegCTRL     driver.Reg[CTRL] = 0x10
-	CTRL_ENABLE CTRL             = 0x01 // [0] vblk.dev:47
+	CTRL_ENABLE CTRL             = 0x01 // [0] vblk.dev:49
 )
 
-// LBA_LO is the contents of register LBA_LO: rw, 32-bit (vblk.dev:53).
+// LBA_LO is the contents of register LBA_LO: rw, 32-bit (vblk.dev:55).
 type LBA_LO uint32
 
 const (
 	RegLBA_LO  driver.Reg[LBA_LO] = 0x14
-	LBA_LO_LBA LBA_LO             = 0xffffffff // [31:0] vblk.dev:54
+	LBA_LO_LBA LBA_LO             = 0xffffffff // [31:0] vblk.dev:56
 )
 
-// LBA_HI is the contents of register LBA_HI: rw, 32-bit (vblk.dev:57).
+// LBA_HI is the contents of register LBA_HI: rw, 32-bit (vblk.dev:59).
 type LBA_HI uint32
 
 const (
 	RegLBA_HI  driver.Reg[LBA_HI] = 0x18
-	LBA_HI_LBA LBA_HI             = 0xffffffff // [31:0] vblk.dev:58
+	LBA_HI_LBA LBA_HI             = 0xffffffff // [31:0] vblk.dev:60
 )
 
-// COUNT is the contents of register COUNT: rw, 32-bit (vblk.dev:61).
+// COUNT is the contents of register COUNT: rw, 32-bit (vblk.dev:63).
 type COUNT uint32
 
 const (
 	RegCOUNT      driver.Reg[COUNT] = 0x1c
-	COUNT_SECTORS COUNT             = 0xffffffff // [31:0] vblk.dev:62
+	COUNT_SECTORS COUNT             = 0xffffffff // [31:0] vblk.dev:64
 )
 
-// CMD is the contents of register CMD: wo, 32-bit (vblk.dev:66). The doorbell:
+// CMD is the contents of register CMD: wo, 32-bit (vblk.dev:68). The doorbell:
 // writing a command latches the request and sets BUSY.
 type CMD uint32
 
 const (
 	RegCMD             driver.Reg[CMD] = 0x20
-	CMD_CODE           CMD             = 0x07 // [2:0] trigger vblk.dev:67
+	CMD_CODE           CMD             = 0x07 // [2:0] trigger vblk.dev:69
 	CMD_CODE_READ      CMD             = 0x01
 	CMD_CODE_WRITE     CMD             = 0x02
 	CMD_CODE_FLUSH     CMD             = 0x03
 	CMD_CODE_WRITE_FUA CMD             = 0x04
 )
 
-// STATUS is the contents of register STATUS: ro, 32-bit (vblk.dev:91).
+// STATUS is the contents of register STATUS: ro, 32-bit (vblk.dev:93).
 type STATUS uint32
 
 const (
 	RegSTATUS    driver.Reg[STATUS] = 0x24
-	STATUS_BUSY  STATUS             = 0x01 // [0] vblk.dev:92
-	STATUS_ERR   STATUS             = 0x02 // [1] vblk.dev:93
-	STATUS_READY STATUS             = 0x04 // [2] vblk.dev:94
+	STATUS_BUSY  STATUS             = 0x01 // [0] vblk.dev:94
+	STATUS_ERR   STATUS             = 0x02 // [1] vblk.dev:95
+	STATUS_READY STATUS             = 0x04 // [2] vblk.dev:96
 )
 
-// ERRCODE is the contents of register ERRCODE: ro, 32-bit (vblk.dev:97).
+// ERRCODE is the contents of register ERRCODE: ro, 32-bit (vblk.dev:99).
 type ERRCODE uint32
 
 const (
 	RegERRCODE   driver.Reg[ERRCODE] = 0x28
-	ERRCODE_CODE ERRCODE             = 0xff // [7:0] vblk.dev:98
+	ERRCODE_CODE ERRCODE             = 0xff // [7:0] vblk.dev:100
 )
 
 // StreamDATA is the offset of the DATA data port: a window of 65536 bytes,
-// moved in 32-bit units (vblk.dev:103).
+// moved in 32-bit units (vblk.dev:105).
 const (
 	StreamDATA     uint32 = 0x1000
 	StreamDATASize int    = 65536 // bytes; a longer transfer does not fit
@@ -167,7 +167,7 @@ func New(bus bus.Bus, opts ...Option) *Driver {
 var _ block.Device = (*Driver)(nil)
 
 // MaxSectors is the largest transfer one request may carry: what fits the DATA
-// window (vblk.dev:103). A longer buffer is ErrInvalidArgument; block.Split
+// window (vblk.dev:105). A longer buffer is ErrInvalidArgument; block.Split
 // cuts requests to this size.
 func (d *Driver) MaxSectors() int {
 	return StreamDATASize / block.SectorSize
@@ -179,20 +179,20 @@ func (d *Driver) MaxSectors() int {
 // it), then writes CTRL: 4 bus accesses at most, besides repeated polls. Each
 // poll fails with driver.ErrTimeout after the driver's timeout.
 func (d *Driver) Init(ctx context.Context) error {
-	// MAGIC always reads VBLK_MAGIC (vblk.dev:27): a device that shows anything else is not the one the spec describes.
+	// MAGIC always reads VBLK_MAGIC (vblk.dev:29): a device that shows anything else is not the one the spec describes.
 	if v := driver.Read(d.bus, RegMAGIC); v != VBLK_MAGIC {
 		return fmt.Errorf("%w: MAGIC reads %#x, not VBLK_MAGIC: not the vblk device its spec describes", driver.ErrUnexpected, v)
 	}
-	// MAXSEC always reads MAX_SECTORS (vblk.dev:42): a device that shows anything else is not the one the spec describes.
+	// MAXSEC always reads MAX_SECTORS (vblk.dev:44): a device that shows anything else is not the one the spec describes.
 	if v := driver.Read(d.bus, RegMAXSEC); v != MAX_SECTORS {
 		return fmt.Errorf("%w: MAXSEC reads %#x, not MAX_SECTORS: not the vblk device its spec describes", driver.ErrUnexpected, v)
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Poll STATUS (vblk.dev:91) while BUSY == 1: the device's fair complete_flush (vblk.dev:127) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1: the device's fair complete_flush (vblk.dev:129) ends this wait.
 	if _, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY, STATUS_BUSY); err != nil {
 		return err
 	}
-	// Write CTRL (vblk.dev:46): ENABLE: from ready (vblk.dev:153).
+	// Write CTRL (vblk.dev:48): ENABLE: from ready (vblk.dev:155).
 	driver.Write(d.bus, RegCTRL, CTRL_ENABLE)
 	// The contract holds.
 	return nil
@@ -202,9 +202,9 @@ func (d *Driver) Init(ctx context.Context) error {
 // addressable sectors (block.osi:33). On the vblk it reads CAP_LO, then reads
 // CAP_HI: 2 bus accesses at most, besides repeated polls.
 func (d *Driver) Capacity(ctx context.Context) (sectors uint64, err error) {
-	// Read CAP_LO (vblk.dev:31).
+	// Read CAP_LO (vblk.dev:33).
 	capLo := driver.Read(d.bus, RegCAP_LO)
-	// Read CAP_HI (vblk.dev:35).
+	// Read CAP_HI (vblk.dev:37).
 	capHi := driver.Read(d.bus, RegCAP_HI)
 	// The contract holds.
 	return uint64(capHi)<<32 | uint64(capLo), nil
@@ -226,28 +226,28 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error 
 	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: ReadSectors requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
-	// buf moves through the DATA window (vblk.dev:103).
+	// buf moves through the DATA window (vblk.dev:105).
 	if len(buf) > StreamDATASize {
 		return fmt.Errorf("%w: ReadSectors: %d bytes do not fit the 65536-byte DATA window", driver.ErrInvalidArgument, len(buf))
 	}
 	sectors := uint64(len(buf)) / SECTOR_SIZE
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Write LBA_LO (vblk.dev:53): LBA: the contract's sectors_read (block.osi:40).
+	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_read (block.osi:40).
 	driver.Write(d.bus, RegLBA_LO, LBA_LO(lba))
-	// Write LBA_HI (vblk.dev:57): LBA: the contract's sectors_read (block.osi:40).
+	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_read (block.osi:40).
 	driver.Write(d.bus, RegLBA_HI, LBA_HI(lba>>32))
-	// Write COUNT (vblk.dev:61): SECTORS: the contract's sectors_read (block.osi:40).
+	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_read (block.osi:40).
 	driver.Write(d.bus, RegCOUNT, COUNT(sectors))
-	// Write CMD (vblk.dev:66): CODE=READ.
+	// Write CMD (vblk.dev:68): CODE=READ.
 	driver.Write(d.bus, RegCMD, CMD_CODE_READ)
-	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_read (vblk.dev:118) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_read (vblk.dev:120) ends this wait.
 	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY|STATUS_ERR, STATUS_BUSY)
 	if err != nil {
 		return err
 	}
 	switch {
 	case status&(STATUS_BUSY|STATUS_ERR) == 0:
-		// Fill buf from the DATA port (vblk.dev:103).
+		// Fill buf from the DATA port (vblk.dev:105).
 		d.bus.ReadStream(StreamDATA, 4, buf)
 		// The contract holds.
 		return nil
@@ -273,21 +273,21 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error
 	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: WriteSectors requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
-	// buf moves through the DATA window (vblk.dev:103).
+	// buf moves through the DATA window (vblk.dev:105).
 	if len(buf) > StreamDATASize {
 		return fmt.Errorf("%w: WriteSectors: %d bytes do not fit the 65536-byte DATA window", driver.ErrInvalidArgument, len(buf))
 	}
 	sectors := uint64(len(buf)) / SECTOR_SIZE
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Write LBA_LO (vblk.dev:53): LBA: the contract's sectors_written (block.osi:45).
+	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_written (block.osi:45).
 	driver.Write(d.bus, RegLBA_LO, LBA_LO(lba))
-	// Write LBA_HI (vblk.dev:57): LBA: the contract's sectors_written (block.osi:45).
+	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_written (block.osi:45).
 	driver.Write(d.bus, RegLBA_HI, LBA_HI(lba>>32))
-	// Write COUNT (vblk.dev:61): SECTORS: the contract's sectors_written (block.osi:45).
+	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:45).
 	driver.Write(d.bus, RegCOUNT, COUNT(sectors))
-	// Move buf out through the DATA port (vblk.dev:103).
+	// Move buf out through the DATA port (vblk.dev:105).
 	d.bus.WriteStream(StreamDATA, 4, buf)
-	// Write CMD (vblk.dev:66): CODE=WRITE.
+	// Write CMD (vblk.dev:68): CODE=WRITE.
 	driver.Write(d.bus, RegCMD, CMD_CODE_WRITE)
 	return d.awaitStatus(w)
 }
@@ -310,21 +310,21 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: WriteSectorsFUA requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
-	// buf moves through the DATA window (vblk.dev:103).
+	// buf moves through the DATA window (vblk.dev:105).
 	if len(buf) > StreamDATASize {
 		return fmt.Errorf("%w: WriteSectorsFUA: %d bytes do not fit the 65536-byte DATA window", driver.ErrInvalidArgument, len(buf))
 	}
 	sectors := uint64(len(buf)) / SECTOR_SIZE
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Write LBA_LO (vblk.dev:53): LBA: the contract's sectors_written (block.osi:51).
+	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_written (block.osi:51).
 	driver.Write(d.bus, RegLBA_LO, LBA_LO(lba))
-	// Write LBA_HI (vblk.dev:57): LBA: the contract's sectors_written (block.osi:51).
+	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_written (block.osi:51).
 	driver.Write(d.bus, RegLBA_HI, LBA_HI(lba>>32))
-	// Write COUNT (vblk.dev:61): SECTORS: the contract's sectors_written (block.osi:51).
+	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:51).
 	driver.Write(d.bus, RegCOUNT, COUNT(sectors))
-	// Move buf out through the DATA port (vblk.dev:103).
+	// Move buf out through the DATA port (vblk.dev:105).
 	d.bus.WriteStream(StreamDATA, 4, buf)
-	// Write CMD (vblk.dev:66): CODE=WRITE_FUA.
+	// Write CMD (vblk.dev:68): CODE=WRITE_FUA.
 	driver.Write(d.bus, RegCMD, CMD_CODE_WRITE_FUA)
 	return d.awaitStatus(w)
 }
@@ -339,7 +339,7 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 // driver.ErrTimeout after the driver's timeout.
 func (d *Driver) Flush(ctx context.Context) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Write CMD (vblk.dev:66): CODE=FLUSH.
+	// Write CMD (vblk.dev:68): CODE=FLUSH.
 	driver.Write(d.bus, RegCMD, CMD_CODE_FLUSH)
 	return d.awaitStatus(w)
 }
@@ -350,7 +350,7 @@ func (d *Driver) Flush(ctx context.Context) error {
 // ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED (a
 // *driver.DeviceError).
 func (d *Driver) awaitStatus(w *driver.Waiter) error {
-	// Poll STATUS (vblk.dev:91) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:121), complete_write_fua (vblk.dev:135), complete_flush (vblk.dev:127) end this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:123), complete_write_fua (vblk.dev:137), complete_flush (vblk.dev:129) end this wait.
 	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY|STATUS_ERR, STATUS_BUSY)
 	if err != nil {
 		return err
@@ -366,7 +366,7 @@ func (d *Driver) awaitStatus(w *driver.Waiter) error {
 	}
 }
 
-// requestFailedFault reports the device's fault REQUEST_FAILED (vblk.dev:148),
+// requestFailedFault reports the device's fault REQUEST_FAILED (vblk.dev:150),
 // shown by status, with ERRCODE, which the fault's message names as the
 // reason.
 func (d *Driver) requestFailedFault(status uint64) error {

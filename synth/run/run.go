@@ -18,6 +18,11 @@ import (
 // ErrPollLimit is returned when a poll loop exceeds Machine.PollLimit.
 var ErrPollLimit = errors.New("poll limit reached")
 
+// FaultError is a method ending in a device fault the strategy reports.
+type FaultError struct{ Fault *model.Fault }
+
+func (e *FaultError) Error() string { return "device fault " + e.Fault.Name }
+
 // Machine runs strategies of one synthesized device on its buses (one per
 // region, in region order).
 type Machine struct {
@@ -97,7 +102,7 @@ func (mc *Machine) walk(ctx context.Context, n *solve.Node, vars map[string]uint
 		case n.Goal:
 			return n, nil
 		case n.Fault != nil:
-			return nil, fmt.Errorf("device fault %s", n.Fault.Name)
+			return nil, &FaultError{Fault: n.Fault}
 		case n.Best == nil:
 			return nil, fmt.Errorf("belief %d has no strategy", n.ID)
 		}

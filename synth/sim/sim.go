@@ -192,21 +192,29 @@ type Device struct {
 	streams             []*model.Stream
 	inputs              map[string]*model.Transition
 
-	mu      sync.Mutex
-	st      *model.State
-	queue   []pending
-	events  []Event
-	viols   []Violation
-	err     error
-	access  int
-	steps   int
-	curBuf  []byte        // the chunk a stream handler is moving
+	mu     sync.Mutex
+	st     *model.State
+	queue  []pending
+	events []Event
+	viols  []Violation
+	err    error
+	access int
+	steps  int
+	curBuf []byte // the chunk a stream handler is moving
+	// held are the bytes of buffers that state variables hold (a data
+	// window's contents), by the name of the term that stands for them.
+	held    map[string][]byte
 	wake    chan struct{} // closed when input arrives
 	history []string
 }
 
-// bufName names the term that stands for a stream's buffer in handlers.
-const bufName = "sim.buf"
+// bufName names the term that stands for a stream's buffer in handlers;
+// heldPrefix starts the names of the terms that stand for buffers state
+// variables hold.
+const (
+	bufName    = "sim.buf"
+	heldPrefix = "sim.held."
+)
 
 // New lowers a checked spec and returns its simulated device, in its reset
 // state.
@@ -461,6 +469,9 @@ func (d *Device) commit(next *model.State) {
 			case a.Mentions(term.Unknown, bufName):
 				ev.Args = append(ev.Args, 0)
 				ev.Bytes = append([]byte{}, d.curBuf...)
+			case a.Kind == term.Unknown && d.held[a.Name] != nil:
+				ev.Args = append(ev.Args, 0)
+				ev.Bytes = append([]byte{}, d.held[a.Name]...)
 			case a.IsConst():
 				ev.Args = append(ev.Args, a.Val)
 			default:
@@ -472,17 +483,29 @@ func (d *Device) commit(next *model.State) {
 		d.logf("  emit %s", ev)
 	}
 	next.ClearEvents()
-	// Every value of the current state is a constant; only what changed
+	// Every value of the current state is a constant, or the bytes of a
+	// streamed buffer a variable took (staged = buf); only what changed
 	// needs a look.
-	bad := -1
-	next.Diff(d.st, func(i int) {
-		if bad < 0 && !next.Val(i).IsConst() {
-			bad = i
+	var changed []int
+	next.Diff(d.st, func(i int) { changed = append(changed, i) })
+	for _, i := range changed {
+		v := next.Val(i)
+		if v.Kind == term.Unknown && v.Name == bufName {
+			name := heldPrefix + d.m.Vars[i].Name
+			if d.held == nil {
+				d.held = map[string][]byte{}
+			}
+			d.held[name] = append([]byte{}, d.curBuf...)
+			next.Set(i, term.U(name, 0))
+			continue
 		}
-	})
-	if bad >= 0 {
-		d.fail(fmt.Errorf("sim: %s became non-constant: %s", d.m.Vars[bad].Name, next.Val(bad)))
-		return
+		if v.Kind == term.Unknown && d.held[v.Name] != nil {
+			continue
+		}
+		if !v.IsConst() {
+			d.fail(fmt.Errorf("sim: %s became non-constant: %s", d.m.Vars[i].Name, v))
+			return
+		}
 	}
 	d.st = next
 }

@@ -44,8 +44,10 @@ type closer struct {
 	m *model.Model
 	// maxNodes bounds the beliefs of one game (Options.MaxBeliefs).
 	maxNodes int
-	ids      map[string]int32
-	recs     []*srec
+	// depth is the deepest budget of the iterative deepening (deepening).
+	depth int
+	ids   map[string]int32
+	recs  []*srec
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
 	bnext int32
@@ -58,6 +60,11 @@ type closer struct {
 	// holds in place of any value the driver cannot name.
 	dead    []int
 	deadVal []*term.T
+	// sliced are the finite variables outside the cone of influence
+	// (sliceVars), held at their reset values.
+	sliced []int
+	// exhaustive: no reductions (Options.exhaustive).
+	exhaustive bool
 }
 
 // srec is what the closer knows about one state.
@@ -129,24 +136,50 @@ type wres struct {
 }
 
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}, dead: deadVars(m)}
+	c := &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}, dead: deadVars(m), sliced: sliceVars(m)}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
 	}
 	return c
 }
 
-// intern numbers a state.
-func (c *closer) intern(s *model.State) int32 {
+// normalize folds what cannot matter: dead data the driver could not name,
+// and sliced variables, which it holds at their reset values. It returns s
+// itself when nothing changes.
+func (c *closer) normalize(s *model.State) *model.State {
 	cloned := false
+	set := func(i int, v *term.T) {
+		if !cloned {
+			s, cloned = s.Clone(), true
+		}
+		s.Set(i, v)
+	}
 	for j, i := range c.dead {
 		if v := s.Val(i); v != c.deadVal[j] && !available(v) {
-			if !cloned {
-				s, cloned = s.Clone(), true
-			}
-			s.Set(i, c.deadVal[j])
+			set(i, c.deadVal[j])
 		}
 	}
+	for _, i := range c.sliced {
+		if r := c.m.Vars[i].Reset; s.Val(i) != r {
+			set(i, r)
+		}
+	}
+	return s
+}
+
+// isSliced reports whether variable i is held at its reset value.
+func (c *closer) isSliced(i int) bool {
+	for _, x := range c.sliced {
+		if x == i {
+			return true
+		}
+	}
+	return false
+}
+
+// intern numbers a state.
+func (c *closer) intern(s *model.State) int32 {
+	s = c.normalize(s)
 	k := s.Key()
 	if id, ok := c.ids[k]; ok {
 		return id
@@ -436,8 +469,11 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 			return err
 		}
 		n, err := m.Fire(t, s, nil)
-		if err != nil || n.Key() == s.Key() {
+		if err != nil {
 			return err
+		}
+		if n = c.normalize(n); n.Key() == s.Key() {
+			return nil
 		}
 		if !input && !t.Fair {
 			// Remember that the device chose to fail (or to do anything

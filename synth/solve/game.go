@@ -12,13 +12,17 @@ import (
 	"github.com/drvsynth/drvsynth/synth/term"
 )
 
-// Limits of one game. A method needing more is almost always a spec that
-// cannot make progress; the counterexample says why.
-const (
-	maxNodes = 40000
-	maxDepth = 24
-	inf      = math.MaxInt32
-)
+// DefaultMaxBeliefs bounds the beliefs of one method's game unless
+// Options.MaxBeliefs says otherwise. Exceeding it is an error, never a
+// different driver.
+const DefaultMaxBeliefs = 40000
+
+// deepening is the deepest budget the iterative deepening tries before the
+// game is decided on its whole reachable graph instead; it changes how the
+// answer is found, not what it is.
+const deepening = 24
+
+const inf = math.MaxInt32
 
 // ActKind is the kind of a driver move.
 type ActKind int
@@ -129,6 +133,9 @@ type game struct {
 	// inertR and inertW mark the registers whose reads and writes can
 	// give no edge in this game (see inertAccesses); nil until computed.
 	inertR, inertW []bool
+	vc             *valueClasses
+	de             *deadEnds
+	bl             *blocking
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -149,13 +156,82 @@ func (gm *game) node(b *Belief, depth int) *Node {
 // the goal by iterative deepening: an AND-OR depth-first search bounded by
 // a budget that grows one access at a time. The first budget that admits
 // a strategy is its optimal worst-case cost.
+//
+// Past the deepening limit the deepening stops paying for itself, and the
+// game is decided exactly instead, on the whole graph of beliefs reachable
+// from start (solveClosed). Neither limit changes the answer: the result is
+// the optimum or a proof that there is none, or an error that says which
+// limit was exhausted.
 func (gm *game) solve(start *Node) error {
-	for budget := gm.lowerBound(start); budget <= maxDepth; budget++ {
-		if gm.search(start, budget) != inf {
+	if gm.lowerBound(start) == inf {
+		return nil // a dead end: no strategy at any depth
+	}
+	for budget := gm.lowerBound(start); budget <= gm.cl.depth; budget++ {
+		r := gm.search(start, budget)
+		tracef("  budget %d: %d beliefs, %d expanded", budget, len(gm.list), gm.expanded)
+		if r != inf {
 			return nil
 		}
 		if len(gm.list) > gm.cl.maxNodes {
-			return fmt.Errorf("the game grew past %d beliefs (drvsynth synth -max-beliefs raises the limit)", gm.cl.maxNodes)
+			return gm.overflow()
+		}
+	}
+	return gm.solveClosed(start)
+}
+
+func (gm *game) overflow() error {
+	return fmt.Errorf("the game grew past %d beliefs (drvsynth synth -max-beliefs raises the limit)", gm.cl.maxNodes)
+}
+
+// solveClosed decides the game from start exactly: it expands every belief
+// reachable from start and computes the least worst-case cost of every
+// belief as a least fixpoint (a belief that keeps cost inf has no winning
+// strategy at any depth). Ranks the deepening already proved are optimal
+// and stay.
+func (gm *game) solveClosed(start *Node) error {
+	var reach []*Node
+	seen := map[*Node]bool{start: true}
+	for queue := []*Node{start}; len(queue) > 0; {
+		n := queue[0]
+		queue = queue[1:]
+		reach = append(reach, n)
+		if !n.done {
+			n.done = true
+			gm.expanded++
+			if n.err = gm.expand(n); n.err != nil {
+				return n.err
+			}
+			if len(gm.list) > gm.cl.maxNodes {
+				return gm.overflow()
+			}
+		}
+		if n.Goal || n.Fault != nil {
+			n.Rank = 0
+			continue
+		}
+		for _, e := range n.Edges {
+			for _, o := range e.Outs {
+				if !o.Loop && !seen[o.Next] {
+					seen[o.Next] = true
+					queue = append(queue, o.Next)
+				}
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, n := range reach {
+			for _, e := range n.Edges {
+				worst := 0
+				for _, o := range e.Outs {
+					if !o.Loop {
+						worst = max(worst, o.Next.Rank)
+					}
+				}
+				if worst != inf && 1+worst < n.Rank {
+					n.Rank, n.Best, changed = 1+worst, e, true
+				}
+			}
 		}
 	}
 	return nil
@@ -222,90 +298,6 @@ func (gm *game) search(n *Node, budget int) int {
 	return best
 }
 
-// lowerBound is an admissible estimate of the accesses still needed,
-// computed once per belief:
-//   - every register holding a field that the contract pins to a value it
-//     does not yet have must be written at least once;
-//   - an event the contract wants that some state has not emitted needs an
-//     access that makes the device emit it: one more (one for all such
-//     events, as one access may emit several), unless it can be a write
-//     to one of those registers or the device emits it by itself;
-//   - and if none of these accesses can be the next one (its register is
-//     hidden behind its bank, or it would break a require), the next access
-//     is yet another one.
-func (gm *game) lowerBound(n *Node) int {
-	if n.h >= 0 {
-		return n.h
-	}
-	b := gm.bounds()
-	need := map[int]bool{} // registers to write
-	for _, sf := range b.strict {
-		for _, s := range n.B.States {
-			if s.Val(sf.v) != sf.t {
-				need[sf.ri] = true
-				break
-			}
-		}
-	}
-	h := len(need) + gm.bankAccesses(n, need)
-	// nextOK: some access counted in h may be the next move.
-	nextOK := false
-	for ri := range need {
-		if gm.writeAvailable(n, ri, false) {
-			nextOK = true
-			break
-		}
-	}
-	// An event some state lacks needs an access. It is an extra one when
-	// no needed register write can emit it (the device may also emit it
-	// by itself after some access: then it only needs some access).
-	missing, extra := false, false
-	for _, ev := range gm.goal.wantEvents {
-		lacks := false
-		for _, s := range n.B.States {
-			if !hasEvent(s, ev) {
-				lacks = true
-				break
-			}
-		}
-		if !lacks {
-			continue
-		}
-		missing = true
-		em := b.emitters[ev]
-		if em == nil || em.device {
-			continue
-		}
-		shared := false
-		for _, a := range em.accs {
-			shared = shared || (a.write && need[a.ri])
-		}
-		if shared {
-			continue
-		}
-		extra = true
-		if em.stream {
-			nextOK = true
-		}
-		for _, a := range em.accs {
-			if !nextOK && gm.accessAvailable(n, a) {
-				nextOK = true
-			}
-		}
-	}
-	switch {
-	case extra:
-		h++
-	case missing && h == 0:
-		h, nextOK = 1, true
-	}
-	if h > 0 && !nextOK {
-		h++
-	}
-	n.h = h
-	return h
-}
-
 func hasEvent(s *model.State, name string) bool {
 	for _, e := range s.Events {
 		if e.Name == name {
@@ -313,231 +305,6 @@ func hasEvent(s *model.State, name string) bool {
 		}
 	}
 	return false
-}
-
-// access is a read or write of register ri.
-type access struct {
-	ri    int
-	write bool
-}
-
-// emitters says what can make the device emit an event.
-type emitters struct {
-	accs   []access
-	device bool // an internal transition or an input
-	stream bool // a stream transfer
-}
-
-// boundInfo is what lowerBound precomputes per game.
-type boundInfo struct {
-	strict []struct {
-		v, ri int
-		t     *term.T
-	}
-	emitters map[string]*emitters
-	// freeReq[ri]: whether the requires of ri's write handler do not look
-	// at the values written, so one trial write tells whether any is legal.
-	freeReq []bool
-	banks   []*bankInfo
-}
-
-func (gm *game) bounds() *boundInfo {
-	if gm.bi != nil {
-		return gm.bi
-	}
-	b := &boundInfo{emitters: map[string]*emitters{}, freeReq: make([]bool, len(gm.m.Regs)), banks: banksOf(gm.m)}
-	regIndex := map[*model.Reg]int{}
-	for ri, r := range gm.m.Regs {
-		regIndex[r] = ri
-	}
-	quals := make([]string, 0, len(gm.goal.feedField))
-	for q := range gm.goal.feedField {
-		quals = append(quals, q)
-	}
-	sort.Strings(quals)
-	for _, qual := range quals {
-		f := gm.m.FieldByQual(qual)
-		if f == nil || !f.Stored {
-			continue
-		}
-		for _, c := range gm.goal.feedField[qual] {
-			if c.Strict {
-				b.strict = append(b.strict, struct {
-					v, ri int
-					t     *term.T
-				}{f.Var, regIndex[f.Reg], c.T})
-			}
-		}
-	}
-	em := func(name string) *emitters {
-		if b.emitters[name] == nil {
-			b.emitters[name] = &emitters{}
-		}
-		return b.emitters[name]
-	}
-	emits := func(ss []*dsl.Stmt, f func(*emitters)) {
-		walkStmts(ss, func(s *dsl.Stmt) {
-			if s.Emit != nil {
-				f(em(s.Emit.Event))
-			}
-		})
-	}
-	for ri, r := range gm.m.Regs {
-		emits(r.OnRead, func(e *emitters) { e.accs = append(e.accs, access{ri, false}) })
-		emits(r.OnWrite, func(e *emitters) { e.accs = append(e.accs, access{ri, true}) })
-		local := map[string]bool{}
-		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
-			switch {
-			case s.Require != nil:
-				collectNames(s.Require.Cond, local)
-			case s.If != nil:
-				collectNames(s.If.Cond, local)
-			}
-		})
-		b.freeReq[ri] = true
-		for _, f := range r.Fields {
-			if local[f.Name] {
-				b.freeReq[ri] = false
-			}
-		}
-	}
-	for _, p := range gm.m.Streams {
-		emits(p.OnRead, func(e *emitters) { e.stream = true })
-		emits(p.OnWrite, func(e *emitters) { e.stream = true })
-	}
-	for _, t := range append(append([]*model.Transition(nil), gm.m.Internals...), gm.m.Inputs...) {
-		emits(t.Body, func(e *emitters) { e.device = true })
-	}
-	gm.bi = b
-	return b
-}
-
-// bankAccesses counts the writes that banked registers the contract needs
-// written cost beyond need itself: a register hidden in some state needs a
-// write that shows it first, and one that hides it again afterwards when
-// every idle state hides it. Only banks over fields that nothing but their
-// own register's writes change are counted; a bank register that is itself
-// in need covers one of those writes.
-func (gm *game) bankAccesses(n *Node, need map[int]bool) int {
-	b := gm.bounds()
-	type acc struct{ open, close, covered bool }
-	per := map[string]*acc{} // by the bank's registers
-	for ri := range need {
-		bk := b.banks[ri]
-		if bk == nil {
-			continue
-		}
-		a := per[bk.key]
-		if a == nil {
-			a = &acc{}
-			for _, x := range bk.regs {
-				a.covered = a.covered || need[x]
-			}
-			per[bk.key] = a
-		}
-		r := gm.m.Regs[ri]
-		for _, id := range n.B.ids {
-			if ok, err := gm.cl.visible(id, ri, r.Bank); err == nil && !ok {
-				a.open = true
-				break
-			}
-		}
-		if bk.closes == nil {
-			c := gm.goal.idle != nil && len(gm.goal.idleStates) > 0
-			for _, s := range gm.goal.idleStates {
-				if ok, err := gm.m.Visible(r.Bank, s); err != nil || ok {
-					c = false
-					break
-				}
-			}
-			bk.closes = &c
-		}
-		a.close = a.close || *bk.closes
-	}
-	extra := 0
-	for _, a := range per {
-		k := 0
-		if a.open {
-			k++
-		}
-		if a.close {
-			k++
-		}
-		if a.covered && k > 0 {
-			k--
-		}
-		extra += k
-	}
-	return extra
-}
-
-// bankInfo describes the bank condition of a register for bankAccesses.
-type bankInfo struct {
-	key    string // the bank's registers, to share the count among them
-	regs   []int
-	closes *bool // every idle state hides the register (computed lazily)
-}
-
-// banksOf finds, per register, the registers whose fields its bank reads,
-// when nothing else changes those fields.
-func banksOf(m *model.Model) []*bankInfo {
-	assigned := map[string]bool{} // variables some handler or transition assigns
-	mark := func(ss []*dsl.Stmt, local *model.Reg) {
-		walkStmts(ss, func(s *dsl.Stmt) {
-			if s.Assign == nil {
-				return
-			}
-			name := strings.Join(s.Assign.Target.Parts, ".")
-			assigned[name] = true
-			if local != nil && len(s.Assign.Target.Parts) == 1 {
-				assigned[local.Name+"."+name] = true
-			}
-		})
-	}
-	for _, r := range m.Regs {
-		mark(r.OnRead, r)
-		mark(r.OnWrite, r)
-	}
-	for _, p := range m.Streams {
-		mark(p.OnRead, nil)
-		mark(p.OnWrite, nil)
-	}
-	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
-		mark(t.Body, nil)
-	}
-	out := make([]*bankInfo, len(m.Regs))
-	for ri, r := range m.Regs {
-		if r.Bank == nil {
-			continue
-		}
-		names := map[string]bool{}
-		collectAllNames(r.Bank, names)
-		set := map[int]bool{}
-		ok := true
-		for name := range names {
-			f := m.FieldByQual(name)
-			if f == nil || !f.Stored || assigned[name] {
-				ok = false
-				break
-			}
-			for xi, x := range m.Regs {
-				if x == f.Reg {
-					set[xi] = true
-				}
-			}
-		}
-		if !ok || len(set) == 0 {
-			continue
-		}
-		bk := &bankInfo{}
-		for xi := range set {
-			bk.regs = append(bk.regs, xi)
-		}
-		sort.Ints(bk.regs)
-		bk.key = fmt.Sprint(bk.regs)
-		out[ri] = bk
-	}
-	return out
 }
 
 // collectNames records the bare (one-part) names in e.
@@ -922,14 +689,6 @@ func (gm *game) worthLearning(t *term.T) bool {
 		}
 	}
 	return false
-}
-
-func afterStates[T any](xs []T, f func(T) *model.State) []*model.State {
-	out := make([]*model.State, len(xs))
-	for i, x := range xs {
-		out[i] = f(x)
-	}
-	return out
 }
 
 // learn records that value t (what a field read as) is now held in the

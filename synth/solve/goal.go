@@ -19,6 +19,8 @@ type goal struct {
 	// idle, when set, is the idle invariant: the finite part of every end
 	// state must be in it.
 	idle       map[string]bool
+	idleSig    func(*model.State) string
+	carried    []bool // variables whose values between methods are free
 	idleStates []*model.State
 	// frames are data variables the method must leave as it found them:
 	// class state it does not promise to change.
@@ -69,7 +71,7 @@ func outSentinel(name string) *term.T { return term.U("out."+name, 0) }
 func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error) {
 	var results map[string]*term.T
 	for _, s := range b.States {
-		if g.idle != nil && !g.idle[m.FiniteSig(s)] {
+		if g.idle != nil && !g.idle[g.idleSig(s)] {
 			return false, nil, nil
 		}
 		for _, vi := range g.frames {

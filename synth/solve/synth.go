@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,10 +53,20 @@ type Stats struct {
 
 // Options tune a synthesis run.
 type Options struct {
-	// MaxBeliefs bounds the beliefs one method's game may create (0: 40000).
-	// Past it the method is reported as too large to solve, not as
-	// unrealizable.
+	// MaxBeliefs bounds the beliefs one method's game may create (0:
+	// DefaultMaxBeliefs). Past it synthesis fails with an error naming the
+	// method; the limit never changes which driver comes out.
 	MaxBeliefs int
+	// depth overrides the deepest budget of the iterative deepening
+	// (tests: the answer must not depend on it).
+	depth int
+	// exhaustive turns the search's reductions off (value classes, parked
+	// bank values, dead ends, the lower bound: iterative deepening then
+	// tries every strategy of each cost in turn): the baseline the
+	// optimality tests compare with. Slicing stays: it defines the game
+	// (without it, a poll that clears an irrelevant flag is not seen as a
+	// poll, and strategies only get longer).
+	exhaustive bool
 }
 
 // Synthesize solves every method of the class against the device.
@@ -65,7 +76,11 @@ func Synthesize(m *model.Model) (*Result, error) { return SynthesizeWith(m, Opti
 func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	consts := specConsts(m)
 	cl := newCloser(m)
-	cl.maxNodes = maxNodes
+	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
+	cl.exhaustive = opts.exhaustive
+	if opts.depth > 0 {
+		cl.depth = opts.depth
+	}
 	if opts.MaxBeliefs > 0 {
 		cl.maxNodes = opts.MaxBeliefs
 	}
@@ -78,9 +93,13 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 			others = append(others, meth)
 		}
 	}
+	carried := carriedVars(m)
 	idle := map[string]*model.State{}
+	// Every state a method may end in joins the invariant: its goal ends,
+	// and the states in which it reports a device fault, so that the next
+	// method is ready for what a failed one leaves behind.
 	addIdle := func(st *Strategy) {
-		for _, n := range st.goalNodes() {
+		for _, n := range st.endNodes() {
 			for _, s := range n.B.States {
 				k := m.FiniteKey(s)
 				if _, ok := idle[k]; !ok {
@@ -91,7 +110,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	}
 	var initStrat *Strategy
 	if initM != nil {
-		st, err := solveMethod(m, cl, initM, consts, nil, true)
+		st, err := solveMethod(m, cl, initM, consts, nil, carried)
 		if err != nil {
 			return nil, err
 		}
@@ -101,34 +120,28 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		s := m.Reset()
 		idle[m.FiniteKey(s)] = entryState(m, s)
 	}
-	// The idle invariant: grow it by the ends of any method that cannot
-	// finish inside it, and by where streaming methods stop, until every
-	// method can start anywhere in it.
+	// The idle invariant: every method must end in it, up to the carried
+	// variables, whose values between methods the spec leaves free. It
+	// grows by those values, by where streaming methods stop and by what
+	// faults leave, until every method can start anywhere in it. A method
+	// that cannot end in it is unrealizable; one whose game is too large
+	// is an error. Neither changes what the invariant is.
 	var final []*Strategy
 	for round := 0; ; round++ {
 		if round > 50 {
 			return nil, fmt.Errorf("the idle invariant did not converge")
 		}
 		final = final[:0]
-		changed := false
+		before := len(idle)
 		for _, meth := range others {
-			st, err := solveMethod(m, cl, meth, consts, idle, false)
-			relaxed := false
+			st, err := solveMethod(m, cl, meth, consts, idle, carried)
 			if err != nil {
-				tracef("%s cannot end in the idle invariant: %v", meth.Name, err)
-				if st, err = solveMethod(m, cl, meth, consts, idle, true); err != nil {
-					return nil, err
-				}
-				relaxed = true
+				return nil, err
 			}
-			if relaxed || st.Elem != nil {
-				before := len(idle)
-				addIdle(st)
-				changed = changed || len(idle) != before
-			}
+			addIdle(st)
 			final = append(final, st)
 		}
-		if !changed {
+		if len(idle) == before {
 			break
 		}
 	}
@@ -152,10 +165,41 @@ func entryState(m *model.Model, s *model.State) *model.State {
 	return m.EntryState(s)
 }
 
+// carriedVars marks the state variables declared carried: their values
+// between methods are free, so the idle invariant does not fix them.
+func carriedVars(m *model.Model) []bool {
+	out := make([]bool, len(m.Vars))
+	if m.Spec == nil || m.Spec.Device == nil || m.Spec.Device.Device == nil {
+		return out
+	}
+	for _, it := range m.Spec.Device.Device.Items {
+		if it.State != nil && it.State.Carried {
+			if i := m.Var(it.State.Name); i >= 0 {
+				out[i] = true
+			}
+		}
+	}
+	return out
+}
+
+// idleSig encodes the part of s the idle invariant fixes: the finite
+// variables that are not carried.
+func idleSig(m *model.Model, carried []bool, s *model.State) string {
+	b := make([]byte, 0, 4*s.Len())
+	for i, v := range m.Vars {
+		if v.Finite && !carried[i] {
+			b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
+		}
+	}
+	return string(b)
+}
+
 // solveMethod solves one method. With idle nil the method starts from
-// reset; otherwise from the idle invariant, and, unless relax is set, it
-// must also end inside it.
-func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, relax bool) (*Strategy, error) {
+// reset and may end anywhere its contract holds; otherwise it starts from
+// the idle invariant and must also end inside it (up to carried
+// variables), unless it streams: a streaming method may stop after any
+// element.
+func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool) (*Strategy, error) {
 	start := time.Now()
 	g, elem, requires, err := methodGoal(m, meth, idle == nil)
 	if err != nil {
@@ -163,10 +207,12 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 	}
 	// A streaming method may stop after any element, so its elements are
 	// not held to the idle invariant; where it stops joins the invariant.
-	if idle != nil && !relax && elem == nil {
+	if idle != nil && elem == nil {
 		g.idle = map[string]bool{}
+		g.idleSig = func(s *model.State) string { return idleSig(m, carried, s) }
+		g.carried = carried
 		for _, s := range idle {
-			g.idle[m.FiniteSig(s)] = true
+			g.idle[g.idleSig(s)] = true
 			g.idleStates = append(g.idleStates, s)
 		}
 	}
@@ -208,7 +254,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			}
 		}
 		if st.Starts[i].Rank == inf {
-			tracef("%s relax=%v idle=%d: unrealizable after %d beliefs, %v", meth.Name, relax, len(idle), len(gm.list), time.Since(start))
+			tracef("%s idle=%d: unrealizable after %d beliefs, %v", meth.Name, len(idle), len(gm.list), time.Since(start))
 			return nil, counterexample(meth, gm, st.Starts[i], g)
 		}
 		if elem == nil {
@@ -239,7 +285,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		}
 	}
 	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
-	tracef("%s relax=%v idle=%d: %d starts, %d beliefs (%d expanded), %d states, %d writes, rank %d, %v", meth.Name, relax, len(idle), len(st.Starts), len(gm.list), gm.expanded, len(cl.recs), len(cl.wacts), st.Stats.Rank, st.Stats.Time)
+	tracef("%s idle=%d: %d starts, %d beliefs (%d expanded), %d states, %d writes, rank %d, %v", meth.Name, len(idle), len(st.Starts), len(gm.list), gm.expanded, len(cl.recs), len(cl.wacts), st.Stats.Rank, st.Stats.Time)
 	for _, n := range gm.list {
 		st.Stats.Edges += len(n.Edges)
 	}
@@ -298,11 +344,32 @@ func reachableGoals(n *Node) []*Node {
 	return out
 }
 
-// goalNodes lists every goal node any start of the strategy can reach.
-func (st *Strategy) goalNodes() []*Node {
+// endNodes lists every node the strategy can end in from any of its
+// starts: goals, and faults it reports.
+func (st *Strategy) endNodes() []*Node {
 	var out []*Node
+	seen := map[*Node]bool{}
+	var walk func(*Node)
+	walk = func(x *Node) {
+		if seen[x] {
+			return
+		}
+		seen[x] = true
+		if x.Goal || x.Fault != nil {
+			out = append(out, x)
+			return
+		}
+		if x.Best == nil {
+			return
+		}
+		for _, o := range x.Best.Outs {
+			if !o.Loop {
+				walk(o.Next)
+			}
+		}
+	}
 	for _, s := range st.Starts {
-		out = append(out, reachableGoals(s)...)
+		walk(s)
 	}
 	return out
 }

@@ -53,6 +53,12 @@ func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
 			add(c)
 		}
 	}
+	if f.Stored && gm.cl.isSliced(f.Var) {
+		// Nothing that matters reads it: it keeps the value it has (the
+		// closer holds it at its reset value).
+		add(&Cand{T: b.States[0].Val(f.Var), Why: "keeps its value", Keep: true})
+		return out
+	}
 	finite := f.Trigger || (f.Stored && gm.m.Vars[f.Var].Finite)
 	if f.W1C {
 		// Writing 0 keeps a write-1-to-clear bit; 1 clears it.
@@ -93,24 +99,64 @@ func (g *goal) framed(v int) bool {
 }
 
 // finiteValues lists the constants worth writing into a field the device
-// looks at.
+// looks at: one per value class (see classes.go) when the spec only
+// compares it with constants, and never a bank value that shows only
+// registers no move can use.
 func (gm *game) finiteValues(f *model.Field) []uint64 {
-	set := map[uint64]bool{0: true}
-	if f.Width == 1 || f.Trigger {
-		set[1] = true
+	fits := func(v uint64) bool { return f.Width >= 64 || v < 1<<uint(f.Width) }
+	vc := gm.classes()
+	set := map[uint64]bool{}
+	if vc.eqOnly[f.Qual()] && !gm.cl.exhaustive {
+		compared := map[uint64]bool{}
+		for _, v := range gm.consts[f.Qual()] {
+			compared[v] = true
+			set[v] = true
+		}
+		set[f.Reset] = true
+		if compared[f.Reset] && !vc.bankOnly[f.Qual()] {
+			// One value the spec never compares with stands for all of them:
+			// an enum member if one is left, else the smallest number.
+			var rep []uint64
+			if f.Enum != nil {
+				for _, m := range f.Enum.Members {
+					rep = append(rep, m.Value)
+				}
+			}
+			for v := uint64(0); v < 256 && fits(v); v++ {
+				rep = append(rep, v)
+			}
+			for _, v := range rep {
+				if !compared[v] && fits(v) {
+					set[v] = true
+					break
+				}
+			}
+		}
+	} else {
+		set[0] = true
+		if f.Width == 1 || f.Trigger {
+			set[1] = true
+		}
+		if f.Enum != nil {
+			for _, m := range f.Enum.Members {
+				set[m.Value] = true
+			}
+		}
+		for _, v := range gm.consts[f.Qual()] {
+			set[v] = true
+		}
+		set[f.Reset] = true
 	}
-	if f.Enum != nil {
-		for _, m := range f.Enum.Members {
-			set[m.Value] = true
+	if f.Stored && !gm.cl.exhaustive {
+		for v := range vc.parked[f.Qual()] {
+			if v != f.Reset {
+				delete(set, v)
+			}
 		}
 	}
-	for _, v := range gm.consts[f.Qual()] {
-		set[v] = true
-	}
-	set[f.Reset] = true
 	var out []uint64
 	for v := range set {
-		if f.Width >= 64 || v < 1<<uint(f.Width) {
+		if fits(v) {
 			out = append(out, v)
 		}
 	}

@@ -1,0 +1,696 @@
+package solve
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
+)
+
+// lowerBound is an admissible estimate of the accesses still needed,
+// computed once per belief; inf for a belief holding a dead end (see
+// deadend.go). It counts registers that must be accessed, each
+// once, and the bank switches needed to reach them:
+//   - a register holding a field the contract pins to a value it does not
+//     yet have, or a field outside the idle invariant that only the
+//     driver's writes change, must be written;
+//   - a register whose value the wanted event carries, and which the
+//     driver does not hold yet, must be read (or written: then it knows
+//     the value); no other move can teach the value;
+//   - a register behind a bank condition FIELD == c that some state hides
+//     needs a write of the bank register per distinct c, and one more to
+//     put FIELD back where the idle invariant has it;
+//   - an event the contract wants that some state has not emitted needs an
+//     access that makes the device emit it: one more, unless it can be one
+//     of the accesses counted above or the device emits it by itself;
+//   - and if none of these accesses can be the next one (its register is
+//     hidden behind its bank, or it would break a require), the next access
+//     is yet another one.
+func (gm *game) lowerBound(n *Node) int {
+	if n.h >= 0 {
+		return n.h
+	}
+	if gm.cl.exhaustive || gm.mayBeFault(n) {
+		n.h = 0 // a fault ends the method at no cost
+		return 0
+	}
+	for _, id := range n.B.ids {
+		if dead, err := gm.isDead(id); err != nil || dead {
+			if err != nil && n.err == nil {
+				n.err = err
+			}
+			n.h = inf
+			return inf
+		}
+	}
+	b := gm.bounds()
+	need := map[int]bool{} // registers to write
+	for _, sf := range b.strict {
+		for _, s := range n.B.States {
+			if s.Val(sf.v) != sf.t {
+				need[sf.ri] = true
+				break
+			}
+		}
+	}
+	for _, rf := range b.restore {
+		for _, s := range n.B.States {
+			if !rf.idle[s.Val(rf.v)] {
+				need[rf.ri] = true
+				break
+			}
+		}
+	}
+	touch := map[int]bool{} // registers to read (or write)
+	for _, ev := range gm.goal.wantEvents {
+		for _, vn := range b.carried[ev] {
+			for _, s := range n.B.States {
+				if !hasEvent(s, ev) && !available(s.Val(vn.v)) {
+					touch[vn.ri] = true
+					break
+				}
+			}
+		}
+	}
+	all := map[int]bool{}
+	for ri := range need {
+		all[ri] = true
+	}
+	for ri := range touch {
+		all[ri] = true
+	}
+	// A register in touch that no state lets the driver access needs an
+	// enabling access first (enable.go): one more when none of the counted
+	// ones can be it, and when only one register can, reaching it counts.
+	banked, enabler := all, 0
+	if len(touch) > 0 && !gm.cl.exhaustive {
+		enab, err := gm.enabling(n, touch)
+		if err != nil && n.err == nil {
+			n.err = err
+		}
+		counted := len(enab) == 0
+		for e := range enab {
+			counted = counted || e < 0 || all[e] || b.selector[e]
+		}
+		if !counted {
+			enabler = 1
+			if len(enab) == 1 {
+				banked = map[int]bool{}
+				for ri := range all {
+					banked[ri] = true
+				}
+				for e := range enab {
+					banked[e] = true
+				}
+			}
+		}
+	}
+	// A restore that would put a register in touch out of reach for good
+	// comes after that access: its bank is visited again after the
+	// touched register's (enable.go).
+	var reopen []reopening
+	if !gm.cl.exhaustive {
+		for rr := range need {
+			bcr := b.banks[rr]
+			if bcr == nil {
+				continue
+			}
+			for ri := range touch {
+				bc := b.banks[ri]
+				if bc == nil || bc.sel != bcr.sel || bc.c == bcr.c {
+					continue
+				}
+				if gm.bl == nil {
+					gm.bl = &blocking{killing: map[blockKey]bool{}, enablers: map[blockKey][]int{}}
+				}
+				if gm.kills(rr, ri) {
+					reopen = append(reopen, reopening{bc: bcr, close: gm.closesAfter(rr, bcr, banked, touch)})
+					break
+				}
+			}
+		}
+	}
+	h, bankOK := gm.bankAccesses(n, banked, reopen)
+	h += enabler
+	for ri := range all {
+		if !b.selector[ri] {
+			h++
+		}
+	}
+	// nextOK: some access counted in h may be the next move.
+	nextOK := bankOK
+	for ri := range all {
+		if nextOK {
+			break
+		}
+		if need[ri] {
+			nextOK = gm.writeAvailable(n, ri, false)
+		} else {
+			nextOK = gm.accessAvailable(n, access{ri, false}) || (gm.m.Regs[ri].Write && gm.writeAvailable(n, ri, false))
+		}
+	}
+	// An event some state lacks needs an access. It is an extra one when
+	// no access counted above can emit it (the device may also emit it by
+	// itself after some access: then it only needs some access).
+	missing, extra := false, false
+	for _, ev := range gm.goal.wantEvents {
+		lacks := false
+		for _, s := range n.B.States {
+			if !hasEvent(s, ev) {
+				lacks = true
+				break
+			}
+		}
+		if !lacks {
+			continue
+		}
+		missing = true
+		em := b.emitters[ev]
+		if em == nil || em.device {
+			continue
+		}
+		shared := false
+		for _, a := range em.accs {
+			shared = shared || (a.write && need[a.ri]) || (!a.write && touch[a.ri])
+		}
+		if shared {
+			continue
+		}
+		extra = true
+		if em.stream {
+			nextOK = true
+		}
+		for _, a := range em.accs {
+			if !nextOK && gm.accessAvailable(n, a) {
+				nextOK = true
+			}
+		}
+	}
+	switch {
+	case extra:
+		h++
+	case missing && h == 0:
+		h, nextOK = 1, true
+	}
+	if h > 0 && !nextOK {
+		h++
+	}
+	n.h = h
+	return h
+}
+
+// access is a read or write of register ri.
+type access struct {
+	ri    int
+	write bool
+}
+
+// emitters says what can make the device emit an event.
+type emitters struct {
+	accs   []access
+	device bool // an internal transition or an input
+	stream bool // a stream transfer
+}
+
+// boundInfo is what lowerBound precomputes per game.
+type boundInfo struct {
+	strict []struct {
+		v, ri int
+		t     *term.T
+	}
+	// restore lists the finite fields that only their register's writes
+	// change, with the values the idle invariant allows (methods held to
+	// it only).
+	restore []restoreField
+	// carried lists, per wanted event, the stored values its one emitter
+	// carries that only an access to one register can make known.
+	carried  map[string][]carriedVal
+	emitters map[string]*emitters
+	// freeReq[ri]: whether the requires of ri's write handler do not look
+	// at the values written, so one trial write tells whether any is legal.
+	freeReq []bool
+	// banks[ri] is the bank of register ri when it is FIELD == constant
+	// over a field only its register's writes change; selector marks the
+	// registers holding such fields.
+	banks    []*bankCond
+	selector []bool
+}
+
+type restoreField struct {
+	v, ri int
+	idle  map[*term.T]bool
+}
+
+type carriedVal struct{ v, ri int }
+
+// bankCond is a bank condition FIELD == C.
+type bankCond struct {
+	v    int // the field's variable
+	sel  int // the register holding it
+	c    *term.T
+	idle *term.T // the one value the idle invariant gives it, or nil
+}
+
+func (gm *game) bounds() *boundInfo {
+	if gm.bi != nil {
+		return gm.bi
+	}
+	m := gm.m
+	b := &boundInfo{emitters: map[string]*emitters{}, carried: map[string][]carriedVal{},
+		freeReq: make([]bool, len(m.Regs)), banks: make([]*bankCond, len(m.Regs)), selector: make([]bool, len(m.Regs))}
+	regIndex := map[*model.Reg]int{}
+	for ri, r := range m.Regs {
+		regIndex[r] = ri
+	}
+	quals := make([]string, 0, len(gm.goal.feedField))
+	for q := range gm.goal.feedField {
+		quals = append(quals, q)
+	}
+	sort.Strings(quals)
+	for _, qual := range quals {
+		f := m.FieldByQual(qual)
+		if f == nil || !f.Stored {
+			continue
+		}
+		for _, c := range gm.goal.feedField[qual] {
+			if c.Strict {
+				b.strict = append(b.strict, struct {
+					v, ri int
+					t     *term.T
+				}{f.Var, regIndex[f.Reg], c.T})
+			}
+		}
+	}
+	assigned := assignedVars(m)
+	sliced := map[int]bool{}
+	for _, i := range gm.cl.sliced {
+		sliced[i] = true
+	}
+	// Banks over a field only its register's writes change.
+	for ri, r := range m.Regs {
+		bc := bankOf(m, r.Bank)
+		if bc == nil || assigned[m.Vars[bc.v].Name] {
+			continue
+		}
+		bc.sel = regIndex[m.Vars[bc.v].Field.Reg]
+		if gm.goal.idle != nil && len(gm.goal.idleStates) > 0 {
+			bc.idle = gm.goal.idleStates[0].Val(bc.v)
+			for _, s := range gm.goal.idleStates {
+				if s.Val(bc.v) != bc.idle || !bc.idle.IsConst() {
+					bc.idle = nil
+					break
+				}
+			}
+		}
+		b.banks[ri] = bc
+		b.selector[bc.sel] = true
+	}
+	// Fields to restore: finite, stored, changed only by their register's
+	// writes, not carried between methods, not a bank selector (bank
+	// switches are counted on their own).
+	if gm.goal.idle != nil {
+		for i, v := range m.Vars {
+			f := v.Field
+			if !v.Finite || f == nil || !f.Reg.Write || assigned[v.Name] || sliced[i] || gm.goal.carried[i] {
+				continue
+			}
+			if b.selector[regIndex[f.Reg]] {
+				continue
+			}
+			rf := restoreField{v: i, ri: regIndex[f.Reg], idle: map[*term.T]bool{}}
+			for _, s := range gm.goal.idleStates {
+				rf.idle[s.Val(i)] = true
+			}
+			b.restore = append(b.restore, rf)
+		}
+	}
+	em := func(name string) *emitters {
+		if b.emitters[name] == nil {
+			b.emitters[name] = &emitters{}
+		}
+		return b.emitters[name]
+	}
+	emits := func(ss []*dsl.Stmt, f func(*emitters)) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Emit != nil {
+				f(em(s.Emit.Event))
+			}
+		})
+	}
+	sites := map[string][]*dsl.Emit{}
+	siteReg := map[*dsl.Emit]*model.Reg{}
+	for ri, r := range m.Regs {
+		emits(r.OnRead, func(e *emitters) { e.accs = append(e.accs, access{ri, false}) })
+		emits(r.OnWrite, func(e *emitters) { e.accs = append(e.accs, access{ri, true}) })
+		for _, ss := range [][]*dsl.Stmt{r.OnRead, r.OnWrite} {
+			walkStmts(ss, func(s *dsl.Stmt) {
+				if s.Emit != nil {
+					sites[s.Emit.Event] = append(sites[s.Emit.Event], s.Emit)
+					siteReg[s.Emit] = r
+				}
+			})
+		}
+		local := map[string]bool{}
+		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
+			switch {
+			case s.Require != nil:
+				collectNames(s.Require.Cond, local)
+			case s.If != nil:
+				collectNames(s.If.Cond, local)
+			}
+		})
+		b.freeReq[ri] = true
+		for _, f := range r.Fields {
+			if local[f.Name] {
+				b.freeReq[ri] = false
+			}
+		}
+	}
+	for _, p := range m.Streams {
+		emits(p.OnRead, func(e *emitters) { e.stream = true })
+		emits(p.OnWrite, func(e *emitters) { e.stream = true })
+		for _, ss := range [][]*dsl.Stmt{p.OnRead, p.OnWrite} {
+			walkStmts(ss, func(s *dsl.Stmt) {
+				if s.Emit != nil {
+					sites[s.Emit.Event] = append(sites[s.Emit.Event], s.Emit)
+				}
+			})
+		}
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		emits(t.Body, func(e *emitters) { e.device = true })
+		walkStmts(t.Body, func(s *dsl.Stmt) {
+			if s.Emit != nil {
+				sites[s.Emit.Event] = append(sites[s.Emit.Event], s.Emit)
+			}
+		})
+	}
+	for _, ev := range gm.goal.wantEvents {
+		if len(sites[ev]) != 1 {
+			continue // which values the event carries depends on the emitter
+		}
+		e := sites[ev][0]
+		local := siteReg[e]
+		names := map[string]bool{}
+		for _, a := range e.Args {
+			collectAllNames(a, names)
+		}
+		for name := range names {
+			vi := m.Var(name)
+			if vi < 0 && local != nil {
+				vi = m.Var(local.Name + "." + name)
+			}
+			if vi < 0 || m.Vars[vi].Field == nil {
+				continue
+			}
+			if ri, ok := onlyTeacher(m, vi, regIndex); ok && neverKnown(m, vi) {
+				b.carried[ev] = append(b.carried[ev], carriedVal{vi, ri})
+			}
+		}
+		sort.Slice(b.carried[ev], func(i, j int) bool { return b.carried[ev][i].v < b.carried[ev][j].v })
+	}
+	gm.bi = b
+	return b
+}
+
+// bankAccesses counts the writes of bank registers needed to reach the
+// registers in regs: per bank field, one per distinct value some state
+// does not show (or that reopen says must be shown again), and one more to put the field back to its idle value when
+// the last of those is not it. ok reports whether one of them may be the
+// next move (its register is visible). A register of regs that is itself
+// a bank register counts as at least one write of it.
+func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening) (h int, ok bool) {
+	b := gm.bounds()
+	type group struct {
+		open  map[*term.T]bool
+		idle  *term.T
+		own   bool // the selector register is in regs for its own sake
+		reset bool // some state's field is not at the idle value
+		// closeAfter: the write back to the idle value comes after a
+		// reopened bank, so it is not the visit that value has for regs.
+		closeAfter bool
+	}
+	groups := map[int]*group{} // by selector register
+	get := func(sel int) *group {
+		g := groups[sel]
+		if g == nil {
+			g = &group{open: map[*term.T]bool{}}
+			groups[sel] = g
+		}
+		return g
+	}
+	for ri := range regs {
+		if b.selector[ri] {
+			get(ri).own = true
+		}
+		bc := b.banks[ri]
+		if bc == nil {
+			continue
+		}
+		g := get(bc.sel)
+		g.idle = bc.idle
+		for _, s := range n.B.States {
+			if s.Val(bc.v) != bc.c {
+				g.open[bc.c] = true
+				break
+			}
+		}
+		if bc.idle != nil {
+			for _, s := range n.B.States {
+				if s.Val(bc.v) != bc.idle {
+					g.reset = true
+					break
+				}
+			}
+		}
+	}
+	for _, ro := range reopen {
+		g := get(ro.bc.sel)
+		g.open[ro.bc.c] = true
+		g.idle = ro.bc.idle
+		g.closeAfter = g.closeAfter || ro.close
+	}
+	for sel, g := range groups {
+		k := len(g.open)
+		if g.idle != nil && (!g.open[g.idle] || g.closeAfter) && (k > 0 || g.reset) {
+			k++
+		}
+		if g.own {
+			k = max(k, 1)
+		}
+		h += k
+		if k > 0 && !ok {
+			ok = gm.writeAvailable(n, sel, false)
+		}
+	}
+	return h, ok
+}
+
+// bankOf reads a bank condition FIELD == constant over a stored field.
+func bankOf(m *model.Model, e *dsl.Expr) *bankCond {
+	if e == nil || e.Kind != dsl.BinaryExpr || e.Op != "==" {
+		return nil
+	}
+	for _, side := range [][2]*dsl.Expr{{e.X, e.Y}, {e.Y, e.X}} {
+		if side[0].Kind != dsl.NameExpr {
+			continue
+		}
+		f := m.FieldByQual(side[0].Name())
+		if f == nil || !f.Stored {
+			continue
+		}
+		c, err := m.EvalExpected(side[1], nil, nil, f.Enum)
+		if err != nil || !c.IsConst() {
+			continue
+		}
+		return &bankCond{v: f.Var, c: term.Resize(c, f.Width)}
+	}
+	return nil
+}
+
+// assignedVars lists the variables some handler or transition assigns.
+func assignedVars(m *model.Model) map[string]bool {
+	assigned := map[string]bool{}
+	mark := func(ss []*dsl.Stmt, local *model.Reg) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Assign == nil {
+				return
+			}
+			name := strings.Join(s.Assign.Target.Parts, ".")
+			assigned[name] = true
+			if local != nil && len(s.Assign.Target.Parts) == 1 {
+				assigned[local.Name+"."+name] = true
+			}
+		})
+	}
+	for _, r := range m.Regs {
+		mark(r.OnRead, r)
+		mark(r.OnWrite, r)
+	}
+	for _, p := range m.Streams {
+		mark(p.OnRead, nil)
+		mark(p.OnWrite, nil)
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		mark(t.Body, nil)
+	}
+	return assigned
+}
+
+// onlyTeacher finds the one register whose access can tell the driver the
+// value of stored field vi: its own register, when no other register's
+// field shows it.
+func onlyTeacher(m *model.Model, vi int, regIndex map[*model.Reg]int) (int, bool) {
+	own := m.Vars[vi].Field.Reg
+	name := m.Vars[vi].Name
+	for _, r := range m.Regs {
+		if r == own {
+			continue
+		}
+		for _, f := range r.Fields {
+			if f.Stored && f.Var == vi {
+				return 0, false
+			}
+			if f.Value != nil {
+				names := map[string]bool{}
+				collectAllNames(f.Value, names)
+				if names[name] {
+					return 0, false
+				}
+			}
+		}
+	}
+	return regIndex[own], true
+}
+
+// neverKnown reports whether every assignment to variable name (outside
+// its register's own write) copies a value the driver can never name: a
+// data variable that only inputs set, from their parameters.
+func neverKnown(m *model.Model, vi int) bool {
+	name, owner := m.Vars[vi].Name, m.Vars[vi].Field.Reg
+	ok := true
+	fromInput := func(w string) bool {
+		vi := m.Var(w)
+		if vi < 0 || m.Vars[vi].Finite || m.Vars[vi].Reset.IsConst() {
+			return false
+		}
+		only := true
+		check := func(ss []*dsl.Stmt, input *model.Transition) {
+			walkStmts(ss, func(s *dsl.Stmt) {
+				if s.Assign == nil || strings.Join(s.Assign.Target.Parts, ".") != w {
+					return
+				}
+				if input == nil || s.Assign.Value.Kind != dsl.NameExpr || len(s.Assign.Value.Path) != 1 {
+					only = false
+					return
+				}
+				param := false
+				for _, p := range input.Params {
+					param = param || p.Name == s.Assign.Value.Path[0]
+				}
+				only = only && param
+			})
+		}
+		for _, r := range m.Regs {
+			check(r.OnRead, nil)
+			check(r.OnWrite, nil)
+		}
+		for _, p := range m.Streams {
+			check(p.OnRead, nil)
+			check(p.OnWrite, nil)
+		}
+		for _, t := range m.Internals {
+			check(t.Body, nil)
+		}
+		for _, t := range m.Inputs {
+			check(t.Body, t)
+		}
+		return only
+	}
+	visit := func(ss []*dsl.Stmt, local *model.Reg) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Assign == nil {
+				return
+			}
+			target := strings.Join(s.Assign.Target.Parts, ".")
+			if local != nil && len(s.Assign.Target.Parts) == 1 {
+				target = local.Name + "." + target
+			}
+			if target != name {
+				return
+			}
+			v := s.Assign.Value
+			if v.Kind != dsl.NameExpr || !fromInput(v.Name()) {
+				ok = false
+			}
+		})
+	}
+	for _, r := range m.Regs {
+		visit(r.OnRead, r)
+		if r != owner {
+			visit(r.OnWrite, r) // the owner's writes are accesses to it: counted
+		}
+	}
+	for _, p := range m.Streams {
+		visit(p.OnRead, nil)
+		visit(p.OnWrite, nil)
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		visit(t.Body, nil)
+	}
+	return ok
+}
+
+// mayBeFault reports whether n is a belief in which the method may end by
+// reporting a fault: every state shows the same fault, chosen by the
+// device. Counting the contract's accesses there would not be admissible.
+func (gm *game) mayBeFault(n *Node) bool {
+	for fi := range gm.m.Faults {
+		all := true
+		for _, id := range n.B.ids {
+			h, err := gm.cl.fault(id, fi)
+			if err != nil || !h || !hasEvent(gm.cl.recs[id].s, failureMark) {
+				all = err != nil
+				if !all {
+					break
+				}
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// reopening is a bank value that must be shown again after registers in
+// touch were accessed (a restore that would put them out of reach), and
+// whether the write back to the idle value then comes after it as well.
+type reopening struct {
+	bc    *bankCond
+	close bool
+}
+
+// closesAfter reports whether, when restore register rr must come after
+// the accesses it would put out of reach, the bank field's write back to
+// its idle value is a write of its own: rr's bank value is not the idle
+// one, and every register of regs behind the idle value is one rr's
+// restore puts out of reach (so it is visited before rr is written).
+func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch map[int]bool) bool {
+	if bcr.idle == nil || bcr.c == bcr.idle {
+		return false
+	}
+	b := gm.bounds()
+	for ri := range regs {
+		bc := b.banks[ri]
+		if bc == nil || bc.sel != bcr.sel || bc.c != bcr.idle {
+			continue
+		}
+		if !touch[ri] || !gm.kills(rr, ri) {
+			return false
+		}
+	}
+	return true
+}

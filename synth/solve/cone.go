@@ -1,0 +1,167 @@
+package solve
+
+import (
+	"strings"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/model"
+)
+
+// sliceVars lists the finite variables outside the cone of influence of
+// everything a driver can be held to: the class bindings, the events and
+// the conditions under which they are emitted, the requires, the bank
+// conditions and the faults (with, when the device has faults, the guards
+// of its unfair transitions, which mark a failure as the device's choice).
+// A variable is in the cone if one of those reads it, or if it decides the
+// value of one in the cone (the value assigned, an enclosing if, the guard
+// of the transition that assigns it).
+//
+// What lies outside (the RTC's periodic and update-ended flags) decides
+// nothing in the cone, so the closer holds it at its reset value: every
+// state then stands for all its values, and a belief shrinks by their
+// product. The projection is exact: a move's effect inside the cone does
+// not depend on them, and reading them teaches the driver nothing the goal
+// can use, so no strategy, and no optimal one, is lost.
+func sliceVars(m *model.Model) []int {
+	rel := make([]bool, len(m.Vars))
+	// names resolves the variables an expression reads, through computed
+	// fields; local is the register whose handler or field it belongs to.
+	var names func(e *dsl.Expr, local *model.Reg, out map[int]bool)
+	seenField := map[*model.Field]bool{}
+	resolve := func(name string, local *model.Reg, out map[int]bool) {
+		cands := []string{name}
+		if local != nil {
+			cands = append(cands, local.Name+"."+name)
+		}
+		for _, n := range cands {
+			if i := m.Var(n); i >= 0 {
+				out[i] = true
+			}
+			if f := m.FieldByQual(n); f != nil && !f.Stored && f.Value != nil && !seenField[f] {
+				seenField[f] = true
+				names(f.Value, f.Reg, out)
+				delete(seenField, f)
+			}
+		}
+	}
+	names = func(e *dsl.Expr, local *model.Reg, out map[int]bool) {
+		all := map[string]bool{}
+		collectAllNames(e, all)
+		for n := range all {
+			resolve(n, local, out)
+		}
+	}
+	mark := func(e *dsl.Expr, local *model.Reg) bool {
+		if e == nil {
+			return false
+		}
+		vs := map[int]bool{}
+		names(e, local, vs)
+		changed := false
+		for i := range vs {
+			if !rel[i] {
+				rel[i], changed = true, true
+			}
+		}
+		return changed
+	}
+	// A site is a statement list with what decides whether it runs.
+	type site struct {
+		stmts []*dsl.Stmt
+		local *model.Reg
+		guard *dsl.Expr
+		root  bool // the guard is a root in itself (an unfair transition)
+	}
+	var sites []site
+	for _, r := range m.Regs {
+		sites = append(sites, site{stmts: r.OnRead, local: r}, site{stmts: r.OnWrite, local: r})
+		mark(r.Bank, nil)
+	}
+	for _, p := range m.Streams {
+		sites = append(sites, site{stmts: p.OnRead}, site{stmts: p.OnWrite})
+		mark(p.Bank, nil)
+	}
+	for _, t := range m.Internals {
+		sites = append(sites, site{stmts: t.Body, guard: t.Guard, root: !t.Fair && len(m.Faults) > 0})
+	}
+	for _, t := range m.Inputs {
+		sites = append(sites, site{stmts: t.Body, guard: t.Guard})
+	}
+	for _, f := range m.Faults {
+		mark(f.Cond, nil)
+	}
+	for _, pb := range m.Bindings {
+		mark(pb.Body, nil)
+	}
+	for _, s := range sites {
+		if s.root {
+			mark(s.guard, nil)
+		}
+	}
+	// Grow the cone to a fixpoint. A statement matters when it emits, when
+	// it requires, or when it assigns a variable in the cone; then what it
+	// reads and every condition above it join the cone.
+	var matters func(ss []*dsl.Stmt, local *model.Reg) bool
+	matters = func(ss []*dsl.Stmt, local *model.Reg) bool {
+		for _, s := range ss {
+			switch {
+			case s.Emit != nil, s.Require != nil:
+				return true
+			case s.Assign != nil:
+				vs := map[int]bool{}
+				resolve(strings.Join(s.Assign.Target.Parts, "."), local, vs)
+				for i := range vs {
+					if rel[i] {
+						return true
+					}
+				}
+			case s.If != nil:
+				if matters(s.If.Then, local) || matters(s.If.Else, local) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var walk func(ss []*dsl.Stmt, local *model.Reg) bool
+	walk = func(ss []*dsl.Stmt, local *model.Reg) bool {
+		changed := false
+		for _, s := range ss {
+			switch {
+			case s.Emit != nil:
+				for _, a := range s.Emit.Args {
+					changed = mark(a, local) || changed
+				}
+			case s.Require != nil:
+				changed = mark(s.Require.Cond, local) || changed
+			case s.Assign != nil:
+				if matters([]*dsl.Stmt{s}, local) {
+					changed = mark(s.Assign.Value, local) || changed
+				}
+			case s.If != nil:
+				if matters(s.If.Then, local) || matters(s.If.Else, local) {
+					changed = mark(s.If.Cond, local) || changed
+				}
+				changed = walk(s.If.Then, local) || changed
+				changed = walk(s.If.Else, local) || changed
+			}
+		}
+		return changed
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range sites {
+			changed = walk(s.stmts, s.local) || changed
+			if matters(s.stmts, s.local) {
+				changed = mark(s.guard, nil) || changed
+			}
+		}
+	}
+	var out []int
+	for i, v := range m.Vars {
+		if v.Finite && !rel[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
