@@ -65,6 +65,12 @@ type closer struct {
 	sliced []int
 	// exhaustive: no reductions (Options.exhaustive).
 	exhaustive bool
+	// slot numbers the registers accesses have touched (plus one; 0: not
+	// yet), in the order they were first touched. The per-state caches are
+	// indexed by slot, so they grow with the registers the moves use, not
+	// with the registers of the spec.
+	slot   []int32
+	nslots int
 }
 
 // srec is what the closer knows about one state.
@@ -73,11 +79,29 @@ type srec struct {
 	bid     int32  // -1 until a belief mentions it
 	moves   []move // nil until computed
 	movesOK bool
-	reads   []*readRes // per register index, nil until computed
-	vis     []int8     // per register index: 0 unknown, 1 visible, 2 not
+	reads   []*readRes // per register slot, nil until computed
+	vis     []int8     // per register slot: 0 unknown, 1 visible, 2 not
 	faults  []int8     // per fault: 0 unknown, 1 holds, 2 not
 	writes  map[int32]wres
-	fvals   [][]*term.T // per register index: what its fields read as
+	fvals   [][]*term.T // per register slot: what its fields read as
+}
+
+// regSlot is register ri's slot, numbering it if it has none yet.
+func (c *closer) regSlot(ri int) int {
+	if c.slot[ri] == 0 {
+		c.nslots++
+		c.slot[ri] = int32(c.nslots)
+	}
+	return int(c.slot[ri]) - 1
+}
+
+// fit makes a per-slot cache long enough for slot k, to every slot
+// numbered so far.
+func fit[T any](cache []T, k, nslots int) []T {
+	if k < len(cache) {
+		return cache
+	}
+	return append(cache, make([]T, nslots-len(cache))...)
 }
 
 // readRes is a driver read of one register in one state.
@@ -96,6 +120,9 @@ type readRes struct {
 type learnRes struct {
 	next int32
 	subs []map[string]*term.T
+	// entries lists, per substitution, its keys that are entry values:
+	// what the driver learns of the method's start.
+	entries [][]string
 }
 
 // learnRead applies what a read (rr, of register r, into variable rv)
@@ -109,10 +136,12 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 	for _, fi := range data {
 		f := r.Fields[fi]
 		sub := map[string]*term.T{}
-		learn(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub)
+		var entries []string
+		learn(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub, &entries)
 		if len(sub) > 0 {
 			st = st.Subst(sub)
 			lr.subs = append(lr.subs, sub)
+			lr.entries = append(lr.entries, entries)
 		}
 	}
 	if len(lr.subs) > 0 {
@@ -136,7 +165,8 @@ type wres struct {
 }
 
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}, dead: deadVars(m), sliced: sliceVars(m)}
+	c := &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}, dead: deadVars(m), sliced: sliceVars(m),
+		slot: make([]int32, len(m.Regs))}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
 	}
@@ -327,10 +357,9 @@ func (c *closer) moves(id int32) ([]move, error) {
 // read is a driver read of register ri in state id.
 func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	r := c.recs[id]
-	if r.reads == nil {
-		r.reads = make([]*readRes, len(c.m.Regs))
-	}
-	if rr := r.reads[ri]; rr != nil {
+	k := c.regSlot(ri)
+	r.reads = fit(r.reads, k, c.nslots)
+	if rr := r.reads[k]; rr != nil {
 		return rr, nil
 	}
 	vals, next, viol, err := c.m.ReadReg(r.s, reg)
@@ -341,7 +370,7 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	if viol == nil {
 		rr.next = c.intern(next)
 	}
-	c.recs[id].reads[ri] = rr
+	r.reads[k] = rr
 	return rr, nil
 }
 
@@ -386,10 +415,9 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 // performing the read).
 func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) {
 	r := c.recs[id]
-	if r.fvals == nil {
-		r.fvals = make([][]*term.T, len(c.m.Regs))
-	}
-	if v := r.fvals[ri]; v != nil {
+	k := c.regSlot(ri)
+	r.fvals = fit(r.fvals, k, c.nslots)
+	if v := r.fvals[k]; v != nil {
 		return v, nil
 	}
 	v := make([]*term.T, len(reg.Fields))
@@ -400,7 +428,7 @@ func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) 
 		}
 		v[i] = x
 	}
-	r.fvals[ri] = v
+	r.fvals[k] = v
 	return v, nil
 }
 
@@ -408,19 +436,18 @@ func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) 
 // in state id.
 func (c *closer) visible(id int32, ri int, bank *dsl.Expr) (bool, error) {
 	r := c.recs[id]
-	if r.vis == nil {
-		r.vis = make([]int8, len(c.m.Regs))
-	}
-	if v := r.vis[ri]; v != 0 {
+	k := c.regSlot(ri)
+	r.vis = fit(r.vis, k, c.nslots)
+	if v := r.vis[k]; v != 0 {
 		return v == 1, nil
 	}
 	ok, err := c.m.Visible(bank, r.s)
 	if err != nil {
 		return false, err
 	}
-	r.vis[ri] = 2
+	r.vis[k] = 2
 	if ok {
-		r.vis[ri] = 1
+		r.vis[k] = 1
 	}
 	return ok, nil
 }

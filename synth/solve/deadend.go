@@ -31,6 +31,9 @@ const (
 // deadEnds is a game's memo of the skeleton question.
 type deadEnds struct {
 	proj map[int32]int32 // state -> its skeleton state
+	// regs are the registers an access of which can change a skeleton
+	// state (skeletonRegs).
+	regs []int
 	// status: skeleton state -> alive or dead, with faults as a way out
 	// ([0]) and without ([1]).
 	status [2]map[int32]int8
@@ -115,25 +118,27 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	return true, nil
 }
 
-// skeleton is the state id with its data forgotten and its events cleared
-// (but for the mark of a failure the device chose).
-func (gm *game) skeleton(id int32) int32 {
+// deadEnds is the game's memo, made on first use.
+func (gm *game) deadEnds() *deadEnds {
 	if gm.de == nil {
 		gm.de = &deadEnds{proj: map[int32]int32{}, status: [2]map[int32]int8{{}, {}}}
 	}
-	if sk, ok := gm.de.proj[id]; ok {
+	return gm.de
+}
+
+// skeleton is the state id with its data forgotten and its events cleared
+// (but for the mark of a failure the device chose).
+func (gm *game) skeleton(id int32) int32 {
+	if sk, ok := gm.deadEnds().proj[id]; ok {
 		return sk
 	}
 	s := gm.cl.recs[id].s
-	c := s.Clone()
-	c.ClearEvents()
+	// The entry state keeps the finite values and holds every data
+	// variable at its entry value, sharing that part between all states:
+	// the cost does not grow with the data variables.
+	c := gm.m.EntryState(s)
 	if hasEvent(s, failureMark) {
 		c.Emit(model.Event{Name: failureMark}) // a fault may end the method
-	}
-	for i, v := range gm.m.Vars {
-		if !v.Finite {
-			c.Set(i, term.E(v.Name, v.Width))
-		}
 	}
 	sk := gm.cl.intern(c)
 	gm.de.proj[id] = sk
@@ -177,7 +182,8 @@ func (gm *game) skeletonMoves(id int32) ([]int32, error) {
 		add(mv.next)
 	}
 	s := gm.cl.recs[id].s
-	for ri, r := range gm.m.Regs {
+	for _, ri := range gm.skeletonRegs() {
+		r := gm.m.Regs[ri]
 		vis, err := gm.cl.visible(id, ri, r.Bank)
 		if err != nil {
 			return nil, err
@@ -232,6 +238,47 @@ func (gm *game) skeletonMoves(id int32) ([]int32, error) {
 		}
 	}
 	return out, nil
+}
+
+// skeletonRegs lists the registers an access of which can change a
+// skeleton state: a read with a handler or a read-clear field, a write
+// with a handler or a field skeletonWrites does not just write back (it
+// writes the held value of a stored data field or a sliced one, and a
+// field that is not stored keeps nothing). Any other access leads every
+// state back to itself, which adds nothing to what a state reaches, and
+// skipping it keeps the skeleton's cost independent of the registers no
+// behaviour looks at.
+func (gm *game) skeletonRegs() []int {
+	de := gm.deadEnds()
+	if de.regs != nil {
+		return de.regs
+	}
+	regs := []int{}
+	for ri, r := range gm.m.Regs {
+		moves := r.Read && len(r.OnRead) > 0 || r.Write && len(r.OnWrite) > 0
+		for _, f := range r.Fields {
+			if r.Read && f.RC {
+				moves = true
+			}
+			if !r.Write {
+				continue
+			}
+			switch {
+			case f.Trigger || f.W1C:
+				moves = true
+			case !f.Stored:
+			case gm.m.Vars[f.Var].Width != f.Width:
+				moves = true // written back resized
+			case gm.m.Vars[f.Var].Finite && !gm.cl.isSliced(f.Var):
+				moves = true
+			}
+		}
+		if moves {
+			regs = append(regs, ri)
+		}
+	}
+	de.regs = regs
+	return regs
 }
 
 // maxSkeletonWrites bounds the writes of one register the skeleton tries;

@@ -107,7 +107,10 @@ func (gm *game) enablersOf(sk int32, ri int) ([]int, error) {
 	}
 	var out []int
 	s := gm.cl.recs[sk].s
-	for wi, w := range gm.m.Regs {
+	// sk is killing for ri (enabling asks only then), so an access that
+	// leads sk back to itself enables nothing: only skeletonRegs can.
+	for _, wi := range gm.skeletonRegs() {
+		w := gm.m.Regs[wi]
 		ok := false
 		if w.Read {
 			rr, err := gm.cl.read(sk, wi, w)

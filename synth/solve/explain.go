@@ -295,7 +295,7 @@ func explainStuckNames(gm *game, n *Node, g *goal) ([]Reason, map[string]bool) {
 	names := map[string]bool{}
 	for _, e := range g.ensures {
 		for _, s := range n.B.States {
-			ok, err := g.eval(gm.m, e, s, map[string]*term.T{})
+			ok, err := g.eval(gm.m, g.clauseOf(gm.m, e), s, map[string]*term.T{})
 			if err == nil && !ok {
 				out = append(out, Reason{e.Pos, fmt.Sprintf("the contract clause %s does not hold in a state the device may be in", dsl.FormatExpr(e))})
 				// The clause is about class predicates; the device's

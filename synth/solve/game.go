@@ -135,7 +135,10 @@ type game struct {
 	inertR, inertW []bool
 	vc             *valueClasses
 	de             *deadEnds
-	bl             *blocking
+	// entryWorth memoizes worthLearning of entry values (terms are
+	// hash-consed: one pointer per value).
+	entryWorth map[*term.T]bool
+	bl         *blocking
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -559,17 +562,15 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			continue
 		}
 		lr := gm.cl.learnRead(a, r, data, rv)
-		for _, sub := range lr.subs {
+		for j, sub := range lr.subs {
 			for k, v := range learned {
 				if v.Mentions(term.Entry, "") || v.Mentions(term.Unknown, "") {
 					learned[k] = v.Subst(sub)
 				}
 			}
-			for k, v := range sub {
-				if strings.HasPrefix(k, "e:") {
-					if _, seen := learned[k]; !seen {
-						learned[k] = v
-					}
+			for _, k := range lr.entries[j] {
+				if _, seen := learned[k]; !seen {
+					learned[k] = sub[k]
 				}
 			}
 		}
@@ -680,8 +681,16 @@ func (gm *game) worthLearning(t *term.T) bool {
 	case term.Unknown:
 		return true
 	case term.Entry:
-		vi := gm.m.Var(t.Name)
-		return vi < 0 || gm.goal.relevant[vi]
+		w, ok := gm.entryWorth[t]
+		if !ok {
+			vi := gm.m.Var(t.Name)
+			w = vi < 0 || gm.goal.relevant[vi]
+			if gm.entryWorth == nil {
+				gm.entryWorth = map[*term.T]bool{}
+			}
+			gm.entryWorth[t] = w
+		}
+		return w
 	}
 	for _, a := range t.Args {
 		if gm.worthLearning(a) {
@@ -692,11 +701,14 @@ func (gm *game) worthLearning(t *term.T) bool {
 }
 
 // learn records that value t (what a field read as) is now held in the
-// driver's variable slice r.
-func learn(t, r *term.T, sub map[string]*term.T) {
+// driver's variable slice r, adding the keys of entry values to entries.
+func learn(t, r *term.T, sub map[string]*term.T, entries *[]string) {
 	switch t.Kind {
 	case term.Entry, term.Unknown:
 		sub[t.Key()] = r
+		if t.Kind == term.Entry {
+			*entries = append(*entries, t.Key())
+		}
 	case term.Slice:
 		leaf := t.Args[0]
 		if leaf.Kind != term.Entry && leaf.Kind != term.Unknown {
@@ -711,11 +723,14 @@ func learn(t, r *term.T, sub map[string]*term.T) {
 			parts = append(parts, term.Sl(leaf, t.Lo-1, 0))
 		}
 		sub[leaf.Key()] = term.Cat(parts...)
+		if leaf.Kind == term.Entry {
+			*entries = append(*entries, leaf.Key())
+		}
 	case term.Concat:
 		top := t.Width
 		for _, p := range t.Args {
 			top -= p.Width
-			learn(p, term.Sl(r, top+p.Width-1, top), sub)
+			learn(p, term.Sl(r, top+p.Width-1, top), sub, entries)
 		}
 	}
 }

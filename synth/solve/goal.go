@@ -39,6 +39,70 @@ type goal struct {
 	// the device emit any other event is illegal: Configure must not send a
 	// byte, Write must not swallow one that arrived.
 	events map[string]bool
+	// locals is the environment contract expressions are evaluated in
+	// (env), and clauses are the ensures sorted once (clauseOf); both are
+	// made on first use, after the goal is complete.
+	locals  *model.Env
+	clauses map[*dsl.Expr]*clause
+	// frameWant are the entry values of frames.
+	frameWant []*term.T
+}
+
+// clause is a contract expression sorted once into what eval does with
+// it, so that deciding it in a state looks nothing up by name.
+type clause struct {
+	kind clauseKind
+	e    *dsl.Expr
+	name string  // of an event
+	x, y *clause // the sides of a conjunction
+	// want are the arguments of an event (evalEvent), pb and env the
+	// device's binding of a class predicate and its locals (predBinding), err
+	// what sorting found wrong, reported when the clause is decided.
+	want []*term.T
+	pb   *dsl.PredBinding
+	env  *model.Env
+	err  error
+}
+
+type clauseKind int
+
+const (
+	clauseExpr clauseKind = iota
+	clauseAnd
+	clauseEvent
+	clausePred
+)
+
+// clauseOf sorts e, once per goal.
+func (g *goal) clauseOf(m *model.Model, e *dsl.Expr) *clause {
+	if c := g.clauses[e]; c != nil {
+		return c
+	}
+	c := &clause{e: e}
+	switch {
+	case e.Kind == dsl.BinaryExpr && e.Op == "&&":
+		c.kind = clauseAnd
+		c.x, c.y = g.clauseOf(m, e.X), g.clauseOf(m, e.Y)
+	case e.Kind == dsl.CallExpr && m.Events[e.Name()] != nil:
+		c.kind, c.name = clauseEvent, e.Name()
+		c.want = make([]*term.T, len(e.Args))
+		for i, a := range e.Args {
+			if c.want[i], c.err = m.Eval(a, nil, g.env()); c.err != nil {
+				break
+			}
+		}
+	case e.Kind == dsl.CallExpr:
+		c.kind = clausePred
+		c.pb, c.env, c.err = g.predBinding(m, e)
+	case e.Kind == dsl.NameExpr && len(e.Path) == 1 && m.Preds[e.Path[0]] != nil:
+		c.kind = clausePred
+		c.pb, c.env, c.err = g.predBinding(m, &dsl.Expr{Pos: e.Pos, Kind: dsl.CallExpr, Path: e.Path})
+	}
+	if g.clauses == nil {
+		g.clauses = map[*dsl.Expr]*clause{}
+	}
+	g.clauses[e] = c
+	return c
 }
 
 // emitsForeign reports whether any state has an event the contract does
@@ -74,8 +138,14 @@ func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error
 		if g.idle != nil && !g.idle[g.idleSig(s)] {
 			return false, nil, nil
 		}
-		for _, vi := range g.frames {
-			want := term.E(m.Vars[vi].Name, m.Vars[vi].Width)
+		if g.frameWant == nil {
+			g.frameWant = make([]*term.T, len(g.frames))
+			for i, vi := range g.frames {
+				g.frameWant[i] = term.E(m.Vars[vi].Name, m.Vars[vi].Width)
+			}
+		}
+		for i, vi := range g.frames {
+			want := g.frameWant[i]
 			if l, ok := b.Learned[want.Key()]; ok {
 				want = l
 			}
@@ -85,7 +155,7 @@ func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error
 		}
 		bound := map[string]*term.T{}
 		for _, e := range g.ensures {
-			ok, err := g.eval(m, e, s, bound)
+			ok, err := g.eval(m, g.clauseOf(m, e), s, bound)
 			if err != nil {
 				return false, nil, err
 			}
@@ -114,31 +184,37 @@ func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error
 	return true, results, nil
 }
 
-// eval decides one contract expression in one state.
-func (g *goal) eval(m *model.Model, e *dsl.Expr, s *model.State, bound map[string]*term.T) (bool, error) {
-	switch {
-	case e.Kind == dsl.BinaryExpr && e.Op == "&&":
-		l, err := g.eval(m, e.X, s, bound)
+// eval decides one contract clause in one state.
+func (g *goal) eval(m *model.Model, c *clause, s *model.State, bound map[string]*term.T) (bool, error) {
+	if c.err != nil {
+		return false, c.err
+	}
+	switch c.kind {
+	case clauseAnd:
+		l, err := g.eval(m, c.x, s, bound)
 		if err != nil || !l {
 			return false, err
 		}
-		return g.eval(m, e.Y, s, bound)
-	case e.Kind == dsl.CallExpr:
-		if ev := m.Events[e.Name()]; ev != nil {
-			return g.evalEvent(m, e, s, bound)
-		}
-		return g.evalPred(m, e, s, bound)
-	case e.Kind == dsl.NameExpr && len(e.Path) == 1 && m.Preds[e.Path[0]] != nil:
-		return g.evalPred(m, &dsl.Expr{Pos: e.Pos, Kind: dsl.CallExpr, Path: e.Path}, s, bound)
+		return g.eval(m, c.y, s, bound)
+	case clauseEvent:
+		return g.evalEvent(c.name, c.want, s, bound), nil
+	case clausePred:
+		return g.evalBody(m, c.pb.Body, s, c.env, bound)
 	}
-	v, err := m.Eval(e, s, g.env(nil))
+	v, err := m.Eval(c.e, s, g.env())
 	if err != nil {
 		return false, err
 	}
 	return v.IsTrue(), nil
 }
 
-func (g *goal) env(extra map[string]*term.T) *model.Env {
+// env is the environment of contract expressions: the request parameters
+// and the out parameters' sentinels. Evaluating does not change it, so it
+// is made once.
+func (g *goal) env() *model.Env {
+	if g.locals != nil {
+		return g.locals
+	}
 	env := &model.Env{Locals: map[string]*term.T{}, Enums: g.enums}
 	for k, v := range g.params {
 		env.Locals[k] = v
@@ -148,23 +224,15 @@ func (g *goal) env(extra map[string]*term.T) *model.Env {
 			env.Locals[k] = outSentinel(k)
 		}
 	}
-	for k, v := range extra {
-		env.Locals[k] = v
-	}
+	g.locals = env
 	return env
 }
 
-func (g *goal) evalEvent(m *model.Model, e *dsl.Expr, s *model.State, bound map[string]*term.T) (bool, error) {
-	want := make([]*term.T, len(e.Args))
-	for i, a := range e.Args {
-		v, err := m.Eval(a, nil, g.env(nil))
-		if err != nil {
-			return false, err
-		}
-		want[i] = v
-	}
+// evalEvent reports whether s shows event name with arguments want, and
+// binds the out parameters among them.
+func (g *goal) evalEvent(name string, want []*term.T, s *model.State, bound map[string]*term.T) bool {
 	for _, ev := range s.Events {
-		if ev.Name != e.Name() || len(ev.Args) != len(want) {
+		if ev.Name != name || len(ev.Args) != len(want) {
 			continue
 		}
 		ok := true
@@ -187,24 +255,22 @@ func (g *goal) evalEvent(m *model.Model, e *dsl.Expr, s *model.State, bound map[
 			for k, v := range binds {
 				bound[k] = v
 			}
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
-// evalPred evaluates a class predicate through the device's binding. An
-// out parameter compared with == gets bound to the other side.
-func (g *goal) evalPred(m *model.Model, e *dsl.Expr, s *model.State, bound map[string]*term.T) (bool, error) {
+// predBinding is the device's binding of class predicate call e and the
+// locals its body is evaluated in (evalBody: an out parameter compared
+// with == gets bound to the other side).
+func (g *goal) predBinding(m *model.Model, e *dsl.Expr) (*dsl.PredBinding, *model.Env, error) {
 	pb := m.Bindings[e.Name()]
 	if pb == nil {
-		return false, fmt.Errorf("%s: class predicate %s has no binding in the device", posString(e.Pos), e.Name())
+		return nil, nil, fmt.Errorf("%s: class predicate %s has no binding in the device", posString(e.Pos), e.Name())
 	}
 	env, err := g.bindingEnv(m, pb, e)
-	if err != nil {
-		return false, err
-	}
-	return g.evalBody(m, pb.Body, s, env, bound)
+	return pb, env, err
 }
 
 func (g *goal) bindingEnv(m *model.Model, pb *dsl.PredBinding, call *dsl.Expr) (*model.Env, error) {
@@ -214,7 +280,7 @@ func (g *goal) bindingEnv(m *model.Model, pb *dsl.PredBinding, call *dsl.Expr) (
 		if i >= len(call.Args) {
 			return nil, fmt.Errorf("%s: %s needs %d arguments", posString(call.Pos), pb.Name, len(pb.Params))
 		}
-		v, err := m.Eval(call.Args[i], nil, g.env(nil))
+		v, err := m.Eval(call.Args[i], nil, g.env())
 		if err != nil {
 			return nil, err
 		}

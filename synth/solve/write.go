@@ -373,7 +373,7 @@ func locationsOf(m *model.Model, e *dsl.Expr) []loc {
 func (g *goal) eventFeeds(m *model.Model, call *dsl.Expr) error {
 	want := make([]*term.T, len(call.Args))
 	for i, a := range call.Args {
-		v, err := m.Eval(a, nil, g.env(nil))
+		v, err := m.Eval(a, nil, g.env())
 		if err != nil {
 			return err
 		}
