@@ -29,7 +29,15 @@ func init() {
 		t := probe.Target{
 			Regions: map[string]bus.Bus{},
 			Settle:  func() { time.Sleep(20 * time.Millisecond) },
-			Pause:   func(int) {},
+			// A device's own progress (the end of a reset) may wait for
+			// QEMU's main loop, which a guest spinning on port reads can
+			// starve when the host is busy; after a short spin, each
+			// read waits, so a poll lasts seconds, not microseconds.
+			Pause: func(i int) {
+				if i > 64 {
+					time.Sleep(50 * time.Microsecond)
+				}
+			},
 		}
 		for name, r := range dev.Regions {
 			b, err := portio.New(portio.Range{Base: r.Base, Size: r.Size})
