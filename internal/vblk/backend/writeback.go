@@ -493,7 +493,9 @@ func (w *writeback) drain(syncAfter bool) error {
 }
 
 // ErrLateSync means every buffered write was issued to the image before
-// the deadline but the fdatasync after them had not returned by then.
+// the deadline but the fdatasync after them had not returned by then. The
+// sync then counts for nothing: whatever of the flush was not already
+// durable may be lost or torn (see power.Medium).
 var ErrLateSync = errors.New("backend: final fdatasync did not finish before the deadline")
 
 // powerFlush is the power-fail flush: stop taking writes and the
