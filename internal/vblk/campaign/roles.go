@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -140,6 +141,12 @@ func Serve(cfg backend.ServeConfig, supply power.Supply, stdout, stderr io.Write
 	// backend would: threads created from here on inherit nice -10 (best
 	// effort, needs CAP_SYS_NICE).
 	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, -10)
+	// The power-fail path is a real-time thread running Go code: coming
+	// back from its futex wait it needs a P. With GOMAXPROCS at the CPU
+	// count both Ps were often held by normal-priority threads the loaded
+	// machine had descheduled, and the detector waited for one of them.
+	// Spare Ps cost nothing while idle.
+	runtime.GOMAXPROCS(4 * runtime.NumCPU())
 	if supply.CrashSeed == 0 {
 		supply.CrashSeed = uint64(time.Now().UnixNano())
 	}

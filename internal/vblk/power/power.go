@@ -218,8 +218,12 @@ type Power struct {
 	syncStall  atomic.Int64
 	pathStall  atomic.Int64
 	noticeTid  atomic.Int64
-	filesMu    sync.Mutex
-	files      []*File
+	// When the armed detector came back from its wait, and how long of
+	// its wait (from arming) it spent runnable but not running.
+	wokeAt   atomic.Int64
+	wakeRunq atomic.Int64
+	filesMu  sync.Mutex
+	files    []*File
 	// Fates decides, at a cut, what happens to each unit written since
 	// the last sync (see Medium.Cut). Nil: RandomFates seeded with
 	// CrashSeed.
@@ -292,8 +296,13 @@ func (p *Power) ArmWith(wait func() time.Time) {
 		// time slice on a busy machine).
 		sched := openSchedstat()
 		defer sched.close()
+		armed, _ := sched.runqueueWait()
 		close(ready)
 		t0 := wait()
+		p.wokeAt.Store(time.Now().UnixNano())
+		if woke, ok := sched.runqueueWait(); ok {
+			p.wakeRunq.Store(int64(woke - armed))
+		}
 		if p.record(t0) {
 			p.detectWith(time.Unix(0, p.cutAt.Load()), sched)
 		}
@@ -352,6 +361,17 @@ func Realtime() {
 		return
 	}
 	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, -20)
+}
+
+// Woke is when the armed detector's wait returned (zero if it has not),
+// and how long of its wait it spent on a run queue: the time from the
+// line being raised to Woke is the kernel's and the Go runtime's.
+func (p *Power) Woke() (time.Time, time.Duration) {
+	ns := p.wokeAt.Load()
+	if ns == 0 {
+		return time.Time{}, 0
+	}
+	return time.Unix(0, ns), time.Duration(p.wakeRunq.Load())
 }
 
 // Stalled is the stall time excluded so far.
