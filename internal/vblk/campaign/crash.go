@@ -248,6 +248,9 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 				// The check below judges what that cost.
 				res.FlushFailures++
 				logf("%4d cut: backend: %v", i, err)
+				if line := flushLine(be.Log()); line != "" {
+					logf("%4d %s", i, line)
+				}
 			} else if line := flushLine(be.Log()); line != "" {
 				if strings.Contains(line, "wall-late") {
 					res.WallLate++
