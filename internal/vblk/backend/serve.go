@@ -216,8 +216,8 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 			// exclusion changed.
 			wall = fmt.Sprintf(" wall-late %v;", end.Sub(wd))
 		}
-		logf("vblk serve: power-fail flush (%v): %d bytes; waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s%s max dirty %d of bound %d; %v; %v",
-			cfg.Policy, fs.Bytes, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, noticePath(p, r), st.MaxDirty, p.Bound(), st.Estimate, errOr(err, "ok"))
+		logf("vblk serve: power-fail flush (%v): %d bytes; lock %v, waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s%s max dirty %d of bound %d; %v; %v",
+			cfg.Policy, fs.Bytes, fs.Lock, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, noticePath(p, r), st.MaxDirty, p.Bound(), st.Estimate, errOr(err, "ok"))
 		<-loopDone
 		if errors.Is(err, ErrLateSync) {
 			// The final fdatasync ended after the deadline, so it made

@@ -506,7 +506,9 @@ var ErrLateSync = errors.New("backend: final fdatasync did not finish before the
 // written everything it waits for that one pwrite (normally long over by
 // then) and rewrites the newest copy of its sectors.
 func (w *writeback) powerFlush() (fs FlushStats, err error) {
+	entered := time.Now()
 	w.mu.Lock()
+	fs.Lock = time.Since(entered)
 	w.stopped = true
 	w.quit = true
 	w.flushing = true
@@ -574,6 +576,7 @@ func (w *writeback) newest(lo, hi uint64) [][]*extent {
 // FlushStats describe one power-fail flush.
 type FlushStats struct {
 	Bytes  int64         // written by the flush itself
+	Lock   time.Duration // taking the write-back's lock, before anything else
 	Waited time.Duration // waiting for a write-back pwrite in flight at the notice
 	Write  time.Duration // the flush's pwrites
 	Sync   time.Duration // the final fdatasync
