@@ -308,8 +308,9 @@ func errCode(err error) transport.ErrCode {
 // PowerFail is the power-fail notice: stop taking requests (they complete
 // with POWERFAIL) and, under buffered, write everything buffered to the
 // image and fdatasync it. It returns what the flush did and nil, ErrLateSync
-// (all writes issued in time, the final fdatasync was not done by the
-// deadline) or the error that refused a write (data lost).
+// (all writes issued in time, but the final fdatasync was not done by the
+// deadline, so the flush made nothing durable) or the error that refused a
+// write. Either error means acknowledged data may be lost.
 func (d *Device) PowerFail() (FlushStats, error) {
 	d.mu.Lock()
 	d.stopped = true

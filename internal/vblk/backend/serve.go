@@ -216,12 +216,15 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 			// exclusion changed.
 			wall = fmt.Sprintf(" wall-late %v;", end.Sub(wd))
 		}
-		logf("vblk serve: power-fail flush (%v): %d bytes; waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s max dirty %d of bound %d; %v; %v",
-			cfg.Policy, fs.Bytes, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, st.MaxDirty, p.Bound(), st.Estimate, errOr(err, "ok"))
+		logf("vblk serve: power-fail flush (%v): %d bytes; lock %v, waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s%s max dirty %d of bound %d; %v; %v",
+			cfg.Policy, fs.Bytes, fs.Lock, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, noticePath(p, r)+gcPauses(p, end), st.MaxDirty, p.Bound(), st.Estimate, errOr(err, "ok"))
 		<-loopDone
 		if errors.Is(err, ErrLateSync) {
-			// The model's medium is the image: what was written before
-			// the deadline is what a cut leaves. Reported, not fatal.
+			// The final fdatasync ended after the deadline, so it made
+			// nothing durable: the medium model decides, unit by unit,
+			// what of the flush's writes survives, and the check after
+			// the restart counts what was lost. Reported above; not a
+			// failure of serve itself, which did all it could.
 			return nil
 		}
 		return err
@@ -237,6 +240,45 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		}
 		return err
 	}
+}
+
+// noticePath says where the time from the cut to the notice went: to the
+// harness raising the line, and to the detector thread coming back from
+// its wait (the kernel waking it, then the Go runtime giving it a P).
+func noticePath(p *power.Power, r *transport.Region) string {
+	cut, _ := p.CutAt()
+	raised := r.PowerRaised()
+	woke, runq := p.Woke()
+	if raised.IsZero() || woke.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" line raised %v after the cut, detector back %v after that (%v of it runnable);", raised.Sub(cut), woke.Sub(raised), runq)
+}
+
+// gcPauses reports the Go garbage collector's stop-the-world pauses that
+// overlapped the hold-up from the cut to end: they stop the real-time
+// flush as surely as a descheduled CPU, and no stall measure sees them.
+func gcPauses(p *power.Power, end time.Time) string {
+	cut, ok := p.CutAt()
+	if !ok {
+		return ""
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	n, total := 0, time.Duration(0)
+	for i := range min(ms.NumGC, uint32(len(ms.PauseEnd))) {
+		k := (ms.NumGC - 1 - i) % uint32(len(ms.PauseEnd))
+		pe := time.Unix(0, int64(ms.PauseEnd[k]))
+		ps := pe.Add(-time.Duration(ms.PauseNs[k]))
+		if pe.Before(cut) {
+			break
+		}
+		if ps.Before(end) {
+			n++
+			total += time.Duration(ms.PauseNs[k])
+		}
+	}
+	return fmt.Sprintf(" %d GC pauses in the hold-up (%v);", n, total)
 }
 
 func errOr(err error, ok string) string {

@@ -133,3 +133,66 @@ func TestFlushBudgetTooSmallIsAStartupError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "fdatasync", "the error names the measurement")
 }
+
+// gatedStore holds its first WriteAt until released and records the size
+// of every WriteAt.
+type gatedStore struct {
+	fileStore
+	entered, release chan struct{}
+	once             sync.Once
+	sizesMu          sync.Mutex
+	sizes            []int
+}
+
+func (s *gatedStore) WriteAt(b []byte, off int64) (int, error) {
+	s.sizesMu.Lock()
+	s.sizes = append(s.sizes, len(b))
+	s.sizesMu.Unlock()
+	s.once.Do(func() {
+		close(s.entered)
+		<-s.release
+	})
+	return s.fileStore.WriteAt(b, off)
+}
+
+// TestFlushWaitsForOnePieceAtMost: a write-back of a 1 MiB run is in
+// flight at the notice. It has at most one piece (64 KiB) in flight, and
+// stops after it, so the flush waits for that piece only.
+func TestFlushWaitsForOnePieceAtMost(t *testing.T) {
+	const sectors = 4096
+	store := &gatedStore{fileStore: fileStore{data: make([]byte, sectors*512)}, entered: make(chan struct{}), release: make(chan struct{})}
+	d, err := New(Config{Policy: Buffered, Store: store, Capacity: sectors, Bound: 4 << 20, WriteBackAge: time.Millisecond})
+	require.NoError(t, err)
+	ext := bytes.Repeat([]byte{7}, 64<<10)
+	for i := range 16 { // one contiguous 1 MiB run
+		require.Equal(t, transport.ErrNone, d.wb.write(uint64(i*128), ext))
+	}
+	select {
+	case <-store.entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the write-back never wrote")
+	}
+	flushed := make(chan error, 1)
+	go func() {
+		_, err := d.PowerFail()
+		flushed <- err
+	}()
+	// The flush writes everything, then waits for the piece in flight.
+	time.Sleep(50 * time.Millisecond)
+	close(store.release)
+	select {
+	case err := <-flushed:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the flush never finished")
+	}
+	store.sizesMu.Lock()
+	defer store.sizesMu.Unlock()
+	assert.LessOrEqual(t, store.sizes[0], pieceSize, "the write-back has one piece in flight, not its whole run")
+	var flushed1M int
+	for _, n := range store.sizes[1:] {
+		flushed1M += n
+	}
+	assert.GreaterOrEqual(t, flushed1M, 1<<20, "the flush wrote the whole run itself")
+	assert.Equal(t, ext[:512], store.sector(2047), "the run's last sector is on the image")
+}

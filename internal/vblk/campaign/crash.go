@@ -214,7 +214,7 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		case <-time.After(run):
 		}
 		// The database process dies at the instant of the event; on a
-		// power cut the backend gets its notice at the same instant.
+		// power cut the backend's power-fail line drops at that instant.
 		var rg *transport.Region
 		if cut {
 			// Mapped before the instant, so the cut costs one store and
@@ -224,9 +224,17 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 			}
 		}
 		t0 := time.Now()
+		if cut {
+			// The line first, then the kill: the database process runs
+			// on for the moment the kill takes, as it would on hold-up
+			// power (its requests after the notice complete with
+			// POWERFAIL). Killing first let a descheduled harness raise
+			// the line up to 102 ms after the cut, a late notice the
+			// campaign could only count as a stall.
+			rg.PowerCut(t0)
+		}
 		_ = w.Process.Kill()
 		if cut {
-			rg.PowerCut(t0)
 			rg.Close()
 		}
 		<-wdone
@@ -240,6 +248,9 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 				// The check below judges what that cost.
 				res.FlushFailures++
 				logf("%4d cut: backend: %v", i, err)
+				if line := flushLine(be.Log()); line != "" {
+					logf("%4d %s", i, line)
+				}
 			} else if line := flushLine(be.Log()); line != "" {
 				if strings.Contains(line, "wall-late") {
 					res.WallLate++

@@ -95,7 +95,7 @@ func (f *File) Sync() error {
 		time.Sleep(f.lat)
 	}
 	end := time.Now()
-	f.p.noteCall(start, end, f.p.SyncLatency, true)
+	f.p.noteCall(start, end, f.p.expectedSync(len(sp.covers)), true)
 	late := f.p.Dead(end)
 	f.m.EndSync(sp, err == nil && !late)
 	if err != nil {

@@ -218,8 +218,12 @@ type Power struct {
 	syncStall  atomic.Int64
 	pathStall  atomic.Int64
 	noticeTid  atomic.Int64
-	filesMu    sync.Mutex
-	files      []*File
+	// When the armed detector came back from its wait, and how long of
+	// its wait (from arming) it spent runnable but not running.
+	wokeAt   atomic.Int64
+	wakeRunq atomic.Int64
+	filesMu  sync.Mutex
+	files    []*File
 	// Fates decides, at a cut, what happens to each unit written since
 	// the last sync (see Medium.Cut). Nil: RandomFates seeded with
 	// CrashSeed.
@@ -292,8 +296,13 @@ func (p *Power) ArmWith(wait func() time.Time) {
 		// time slice on a busy machine).
 		sched := openSchedstat()
 		defer sched.close()
+		armed, _ := sched.runqueueWait()
 		close(ready)
 		t0 := wait()
+		p.wokeAt.Store(time.Now().UnixNano())
+		if woke, ok := sched.runqueueWait(); ok {
+			p.wakeRunq.Store(int64(woke - armed))
+		}
 		if p.record(t0) {
 			p.detectWith(time.Unix(0, p.cutAt.Load()), sched)
 		}
@@ -352,6 +361,17 @@ func Realtime() {
 		return
 	}
 	_ = unix.Setpriority(unix.PRIO_PROCESS, 0, -20)
+}
+
+// Woke is when the armed detector's wait returned (zero if it has not),
+// and how long of its wait it spent on a run queue: the time from the
+// line being raised to Woke is the kernel's and the Go runtime's.
+func (p *Power) Woke() (time.Time, time.Duration) {
+	ns := p.wokeAt.Load()
+	if ns == 0 {
+		return time.Time{}, 0
+	}
+	return time.Unix(0, ns), time.Duration(p.wakeRunq.Load())
 }
 
 // Stalled is the stall time excluded so far.
@@ -416,6 +436,13 @@ func (p *Power) noteCall(start, end time.Time, expected time.Duration, isSync bo
 	}
 }
 
+// expectedSync is how long a sync should take that begins with units
+// volatile: the fixed cost, and their write-out at the supply's bandwidth
+// (which was measured with the sync included).
+func (p *Power) expectedSync(units int) time.Duration {
+	return p.SyncLatency + p.expectedWrite(units*UnitSize)
+}
+
 // expectedWrite is how long a write of n bytes should take at the
 // supply's bandwidth.
 func (p *Power) expectedWrite(n int) time.Duration {
@@ -450,26 +477,34 @@ func (p *Power) Stall() time.Duration {
 //     not running this long from the cut to the end of the flush;
 //   - "flush": the notice's lateness plus, over the image calls the flush
 //     made, the time each took beyond its expected time (a write chunk at
-//     the supply's bandwidth, a sync at SyncLatency);
-//   - "write" or "sync": the excess of the single longest image call of
-//     any thread in the hold-up (the flush may be waiting for it).
+//     the supply's bandwidth; a sync at SyncLatency plus writing out, at
+//     the supply's bandwidth, every unit volatile when it began).
 //
 // The run-queue wait overlaps the others, so it is never added to them.
+// Only the power-fail path's own calls count: a slow call of another
+// thread (the write-back's) matters only if the flush waited for it, and
+// such a wait is the backend's doing, not the host's. So is the time a
+// sync spends writing out data: a flush at the bound is expected to take
+// its whole budget, and taking it is no stall.
 func (p *Power) StallAt() (time.Duration, string) {
-	n, r, c, s, f := p.noticeLate.Load(), p.runqWait.Load(), p.callStall.Load(), p.syncStall.Load(), p.pathStall.Load()
+	n, r, f := p.noticeLate.Load(), p.runqWait.Load(), p.pathStall.Load()
 	best, where := int64(0), ""
 	for _, k := range []struct {
 		v     int64
 		where string
-	}{{n, "notice"}, {r, "cpu"}, {max(n, 0) + f, "flush"}, {c, "write"}} {
+	}{{n, "notice"}, {r, "cpu"}, {max(n, 0) + f, "flush"}} {
 		if k.v > best {
 			best, where = k.v, k.where
 		}
 	}
-	if where == "write" && s >= c {
-		where = "sync"
-	}
 	return time.Duration(best), where
+}
+
+// SlowestCall is the excess of the single longest image call of any
+// thread in the hold-up, and of the longest sync: what the write-back's
+// I/O looked like while the flush ran. Reported, never a stall.
+func (p *Power) SlowestCall() (call, sync time.Duration) {
+	return time.Duration(p.callStall.Load()), time.Duration(p.syncStall.Load())
 }
 
 // schedstat is this thread's /proc/thread-self/schedstat, opened ahead.

@@ -470,8 +470,24 @@ func (r *Region) PowerCut(t0 time.Time) {
 		panic("vblk transport: PowerCut through a driver's mapping of the region")
 	}
 	atomic.StoreInt64((*int64)(unsafe.Pointer(&r.mem[bckPowerCut])), t0.UnixNano())
+	atomic.StoreInt64((*int64)(unsafe.Pointer(&r.mem[bckPowerRise])), time.Now().UnixNano())
 	atomic.StoreUint32(r.word(bckPowerFlag), 1)
 	futexWake(r.word(bckPowerFlag))
+}
+
+// PowerRaised is when PowerCut raised the line (zero before it): the time
+// from the cut to this instant is the harness's, not the backend's.
+func (r *Region) PowerRaised() time.Time {
+	r.live.RLock()
+	defer r.live.RUnlock()
+	if r.closed {
+		return time.Time{}
+	}
+	ns := atomic.LoadInt64((*int64)(unsafe.Pointer(&r.mem[bckPowerRise])))
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // WaitPowerCut blocks until PowerCut and returns its instant. If the

@@ -181,11 +181,13 @@ func TestPowerFailLine(t *testing.T) {
 	got := make(chan time.Time)
 	go func() { got <- back.WaitPowerCut() }()
 	time.Sleep(2 * time.Millisecond)
+	assert.True(t, back.PowerRaised().IsZero(), "no line raised yet")
 	t0 := time.Now().Add(-time.Millisecond)
 	harness.PowerCut(t0)
 	select {
 	case at := <-got:
 		assert.Equal(t, t0.UnixNano(), at.UnixNano())
+		assert.False(t, back.PowerRaised().Before(t0.Add(time.Millisecond)), "the line is raised when PowerCut runs, after the cut it reports")
 	case <-time.After(time.Second):
 		t.Fatal("the power-fail line did not wake the waiter")
 	}

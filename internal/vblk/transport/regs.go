@@ -112,7 +112,8 @@ const (
 	bckBackWait  = backPage + 8  // 1 while the backend sleeps in FUTEX_WAIT on ctlDoorbell
 	bckPowerFlag = backPage + 12 // 1 once the power has been cut (futex word)
 	bckPowerCut  = backPage + 16 // UnixNano of the cut (64-bit)
+	bckPowerRise = backPage + 24 // UnixNano at which the harness raised the line (64-bit)
 )
 
 // layoutVersion changes whenever the layout above does.
-const layoutVersion = 0x76626C02
+const layoutVersion = 0x76626C03
