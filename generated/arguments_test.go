@@ -230,6 +230,7 @@ func TestVblkFaultCarriesErrcode(t *testing.T) {
 	require.Equal(t, "REQUEST_FAILED", de.Fault)
 	require.Equal(t, "ERRCODE", de.Reason)
 	require.Equal(t, uint64(4), de.Code)
+	require.Equal(t, "IO", de.CodeName, "the spec names ERRCODE's values, so the driver decodes them")
 	require.Equal(t, uint64(vblk.STATUS_ERR), de.Status)
 }
 

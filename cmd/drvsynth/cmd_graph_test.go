@@ -16,7 +16,7 @@ func TestGraphCLIPrintsDOT(t *testing.T) {
 	code, stdout, stderr := runCLI("graph", "-method", "fsm", "../../devices/vblk/vblk.dev")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, `digraph "vblk_fsm" {`), stdout)
-	assert.Contains(t, stdout, "complete_flush (vblk.dev:129)")
+	assert.Contains(t, stdout, "complete_flush (vblk.dev:130)")
 }
 
 func TestGraphCLIWritesFiles(t *testing.T) {

@@ -122,12 +122,20 @@ const (
 type ERRCODE uint32
 
 const (
-	RegERRCODE   driver.Reg[ERRCODE] = 0x28
-	ERRCODE_CODE ERRCODE             = 0xff // [7:0] vblk.dev:100
+	RegERRCODE             driver.Reg[ERRCODE] = 0x28
+	ERRCODE_CODE           ERRCODE             = 0xff // [7:0] vblk.dev:101
+	ERRCODE_CODE_NONE      ERRCODE             = 0x00
+	ERRCODE_CODE_BADCMD    ERRCODE             = 0x01
+	ERRCODE_CODE_RANGE     ERRCODE             = 0x02
+	ERRCODE_CODE_BADCOUNT  ERRCODE             = 0x03
+	ERRCODE_CODE_IO        ERRCODE             = 0x04
+	ERRCODE_CODE_DISABLED  ERRCODE             = 0x05
+	ERRCODE_CODE_BUSY      ERRCODE             = 0x06
+	ERRCODE_CODE_POWERFAIL ERRCODE             = 0x07
 )
 
 // StreamDATA is the offset of the DATA data port: a window of 65536 bytes,
-// moved in 32-bit units (vblk.dev:105).
+// moved in 32-bit units (vblk.dev:106).
 const (
 	StreamDATA     uint32 = 0x1000
 	StreamDATASize int    = 65536 // bytes; a longer transfer does not fit
@@ -167,7 +175,7 @@ func New(bus bus.Bus, opts ...Option) *Driver {
 var _ block.Device = (*Driver)(nil)
 
 // MaxSectors is the largest transfer one request may carry: what fits the DATA
-// window (vblk.dev:105). A longer buffer is ErrInvalidArgument; block.Split
+// window (vblk.dev:106). A longer buffer is ErrInvalidArgument; block.Split
 // cuts requests to this size.
 func (d *Driver) MaxSectors() int {
 	return StreamDATASize / block.SectorSize
@@ -188,11 +196,11 @@ func (d *Driver) Init(ctx context.Context) error {
 		return fmt.Errorf("%w: MAXSEC reads %#x, not MAX_SECTORS: not the vblk device its spec describes", driver.ErrUnexpected, v)
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Poll STATUS (vblk.dev:93) while BUSY == 1: the device's fair complete_flush (vblk.dev:129) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1: the device's fair complete_flush (vblk.dev:130) ends this wait.
 	if _, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY, STATUS_BUSY); err != nil {
 		return err
 	}
-	// Write CTRL (vblk.dev:48): ENABLE: from ready (vblk.dev:155).
+	// Write CTRL (vblk.dev:48): ENABLE: from ready (vblk.dev:156).
 	driver.Write(d.bus, RegCTRL, CTRL_ENABLE)
 	// The contract holds.
 	return nil
@@ -226,7 +234,7 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error 
 	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: ReadSectors requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
-	// buf moves through the DATA window (vblk.dev:105).
+	// buf moves through the DATA window (vblk.dev:106).
 	if len(buf) > StreamDATASize {
 		return fmt.Errorf("%w: ReadSectors: %d bytes do not fit the 65536-byte DATA window", driver.ErrInvalidArgument, len(buf))
 	}
@@ -240,14 +248,14 @@ func (d *Driver) ReadSectors(ctx context.Context, lba uint64, buf []byte) error 
 	driver.Write(d.bus, RegCOUNT, COUNT(sectors))
 	// Write CMD (vblk.dev:68): CODE=READ.
 	driver.Write(d.bus, RegCMD, CMD_CODE_READ)
-	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_read (vblk.dev:120) ends this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_read (vblk.dev:121) ends this wait.
 	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY|STATUS_ERR, STATUS_BUSY)
 	if err != nil {
 		return err
 	}
 	switch {
 	case status&(STATUS_BUSY|STATUS_ERR) == 0:
-		// Fill buf from the DATA port (vblk.dev:105).
+		// Fill buf from the DATA port (vblk.dev:106).
 		d.bus.ReadStream(StreamDATA, 4, buf)
 		// The contract holds.
 		return nil
@@ -273,7 +281,7 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error
 	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: WriteSectors requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
-	// buf moves through the DATA window (vblk.dev:105).
+	// buf moves through the DATA window (vblk.dev:106).
 	if len(buf) > StreamDATASize {
 		return fmt.Errorf("%w: WriteSectors: %d bytes do not fit the 65536-byte DATA window", driver.ErrInvalidArgument, len(buf))
 	}
@@ -285,7 +293,7 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error
 	driver.Write(d.bus, RegLBA_HI, LBA_HI(lba>>32))
 	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:45).
 	driver.Write(d.bus, RegCOUNT, COUNT(sectors))
-	// Move buf out through the DATA port (vblk.dev:105).
+	// Move buf out through the DATA port (vblk.dev:106).
 	d.bus.WriteStream(StreamDATA, 4, buf)
 	// Write CMD (vblk.dev:68): CODE=WRITE.
 	driver.Write(d.bus, RegCMD, CMD_CODE_WRITE)
@@ -310,7 +318,7 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: WriteSectorsFUA requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
-	// buf moves through the DATA window (vblk.dev:105).
+	// buf moves through the DATA window (vblk.dev:106).
 	if len(buf) > StreamDATASize {
 		return fmt.Errorf("%w: WriteSectorsFUA: %d bytes do not fit the 65536-byte DATA window", driver.ErrInvalidArgument, len(buf))
 	}
@@ -322,7 +330,7 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 	driver.Write(d.bus, RegLBA_HI, LBA_HI(lba>>32))
 	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:51).
 	driver.Write(d.bus, RegCOUNT, COUNT(sectors))
-	// Move buf out through the DATA port (vblk.dev:105).
+	// Move buf out through the DATA port (vblk.dev:106).
 	d.bus.WriteStream(StreamDATA, 4, buf)
 	// Write CMD (vblk.dev:68): CODE=WRITE_FUA.
 	driver.Write(d.bus, RegCMD, CMD_CODE_WRITE_FUA)
@@ -350,7 +358,7 @@ func (d *Driver) Flush(ctx context.Context) error {
 // ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED (a
 // *driver.DeviceError).
 func (d *Driver) awaitStatus(w *driver.Waiter) error {
-	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:123), complete_write_fua (vblk.dev:137), complete_flush (vblk.dev:129) end this wait.
+	// Poll STATUS (vblk.dev:93) while BUSY == 1 && ERR == 0: the device's fair complete_write (vblk.dev:124), complete_write_fua (vblk.dev:138), complete_flush (vblk.dev:130) end this wait.
 	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_BUSY|STATUS_ERR, STATUS_BUSY)
 	if err != nil {
 		return err
@@ -366,12 +374,12 @@ func (d *Driver) awaitStatus(w *driver.Waiter) error {
 	}
 }
 
-// requestFailedFault reports the device's fault REQUEST_FAILED (vblk.dev:150),
+// requestFailedFault reports the device's fault REQUEST_FAILED (vblk.dev:151),
 // shown by status, with ERRCODE, which the fault's message names as the
-// reason.
+// reason, decoded by the names of ERRCODE.CODE.
 func (d *Driver) requestFailedFault(status uint64) error {
 	code := driver.Read(d.bus, RegERRCODE)
-	return &driver.DeviceError{
+	e := &driver.DeviceError{
 		Code:   uint64(code),
 		Detail: "the backend rejected or could not complete the request (ERRCODE says why)",
 		Device: "vblk",
@@ -379,4 +387,23 @@ func (d *Driver) requestFailedFault(status uint64) error {
 		Reason: "ERRCODE",
 		Status: status,
 	}
+	switch code & ERRCODE_CODE {
+	case ERRCODE_CODE_NONE:
+		e.CodeName = "NONE"
+	case ERRCODE_CODE_BADCMD:
+		e.CodeName = "BADCMD"
+	case ERRCODE_CODE_RANGE:
+		e.CodeName = "RANGE"
+	case ERRCODE_CODE_BADCOUNT:
+		e.CodeName = "BADCOUNT"
+	case ERRCODE_CODE_IO:
+		e.CodeName = "IO"
+	case ERRCODE_CODE_DISABLED:
+		e.CodeName = "DISABLED"
+	case ERRCODE_CODE_BUSY:
+		e.CodeName = "BUSY"
+	case ERRCODE_CODE_POWERFAIL:
+		e.CodeName = "POWERFAIL"
+	}
+	return e
 }

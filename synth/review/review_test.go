@@ -75,8 +75,8 @@ func TestVblkStateMachine(t *testing.T) {
 	// From reset the backend finishes its predecessor's flush (fair) or
 	// fails it (it may).
 	assert.Contains(t, dot, `"s0" [label="busy\n!failed\nop=FLUSH\n!dirty\nCTRL.ENABLE=0" style="rounded,bold"`)
-	assert.Contains(t, dot, `"s0" -> "s1" [label="complete_flush (vblk.dev:129)"];`)
-	assert.Contains(t, dot, `"s0" -> "s2" [label="fail (vblk.dev:144)" style=dashed`)
+	assert.Contains(t, dot, `"s0" -> "s1" [label="complete_flush (vblk.dev:130)"];`)
+	assert.Contains(t, dot, `"s0" -> "s2" [label="fail (vblk.dev:145)" style=dashed`)
 	assert.Contains(t, dot, `write CMD CODE=READ (vblk.dev:68)`)
 	assert.NotContains(t, dot, "CODE=5", "the CMD require refuses unknown commands")
 	assert.Empty(t, g.Note, "the whole machine fits")
@@ -91,7 +91,7 @@ func TestStrategyGraphShowsAccessesAndPolls(t *testing.T) {
 	dot := graphs[0].DOT()
 	assert.Contains(t, dot, `write CMD (vblk.dev:68)\nCODE=FLUSH`)
 	assert.Contains(t, dot, `read STATUS (vblk.dev:93)\nBUSY=1 ERR=0\npoll again" style=dashed`)
-	assert.Contains(t, dot, `fault REQUEST_FAILED (vblk.dev:150)`)
+	assert.Contains(t, dot, `fault REQUEST_FAILED (vblk.dev:151)`)
 	assert.Contains(t, dot, `contract holds`)
 	_, err = review.Graphs(res, "Nope")
 	assert.ErrorContains(t, err, "vblk has no method Nope")
