@@ -16,7 +16,7 @@ func TestGraphCLIPrintsDOT(t *testing.T) {
 	code, stdout, stderr := runCLI("graph", "-method", "fsm", "../../devices/vblk/vblk.dev")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, `digraph "vblk_fsm" {`), stdout)
-	assert.Contains(t, stdout, "complete_flush (vblk.dev:130)")
+	assert.Regexp(t, `complete_flush \(vblk.dev:[0-9]+\)`, stdout, "an internal transition is labelled with its spec line")
 }
 
 func TestGraphCLIWritesFiles(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsynth/drvsynth/synth"
+	"github.com/drvsynth/drvsynth/synth/internal/testspec"
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/review"
 	"github.com/drvsynth/drvsynth/synth/solve"
@@ -75,9 +76,9 @@ func TestVblkStateMachine(t *testing.T) {
 	// From reset the backend finishes its predecessor's flush (fair) or
 	// fails it (it may).
 	assert.Contains(t, dot, `"s0" [label="busy\n!failed\nop=FLUSH\n!dirty\nCTRL.ENABLE=0" style="rounded,bold"`)
-	assert.Contains(t, dot, `"s0" -> "s1" [label="complete_flush (vblk.dev:130)"];`)
-	assert.Contains(t, dot, `"s0" -> "s2" [label="fail (vblk.dev:145)" style=dashed`)
-	assert.Contains(t, dot, `write CMD CODE=READ (vblk.dev:68)`)
+	assert.Contains(t, dot, `"s0" -> "s1" [label="complete_flush (`+vblkLine(t, "internal complete_flush")+`)"];`)
+	assert.Contains(t, dot, `"s0" -> "s2" [label="fail (`+vblkLine(t, "internal fail")+`)" style=dashed`)
+	assert.Contains(t, dot, `write CMD CODE=READ (`+vblkLine(t, "register CMD")+`)`)
 	assert.NotContains(t, dot, "CODE=5", "the CMD require refuses unknown commands")
 	assert.Empty(t, g.Note, "the whole machine fits")
 }
@@ -89,9 +90,9 @@ func TestStrategyGraphShowsAccessesAndPolls(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, graphs, 1)
 	dot := graphs[0].DOT()
-	assert.Contains(t, dot, `write CMD (vblk.dev:68)\nCODE=FLUSH`)
-	assert.Contains(t, dot, `read STATUS (vblk.dev:93)\nBUSY=1 ERR=0\npoll again" style=dashed`)
-	assert.Contains(t, dot, `fault REQUEST_FAILED (vblk.dev:151)`)
+	assert.Contains(t, dot, `write CMD (`+vblkLine(t, "register CMD")+`)\nCODE=FLUSH`)
+	assert.Contains(t, dot, `read STATUS (`+vblkLine(t, "register STATUS")+`)\nBUSY=1 ERR=0\npoll again" style=dashed`)
+	assert.Contains(t, dot, `fault REQUEST_FAILED (`+vblkLine(t, "fault REQUEST_FAILED")+`)`)
 	assert.Contains(t, dot, `contract holds`)
 	_, err = review.Graphs(res, "Nope")
 	assert.ErrorContains(t, err, "vblk has no method Nope")
@@ -140,7 +141,7 @@ func TestReferenceSaysWhichMethodsTouchEachRegister(t *testing.T) {
 	md := string(review.NewReference(res, "devices/vblk/vblk.dev", nil).Markdown())
 	assert.Contains(t, md, "| 0x0020 | [CMD](#reg-CMD) | wo | 32 | 0x0 |  | Flush, ReadSectors, WriteSectors, WriteSectorsFUA |")
 	assert.Contains(t, md, "| 2:0 | CODE | wo | 0x0 | trigger: acts when written, not stored |  | READ = 1, WRITE = 2, FLUSH = 3, WRITE_FUA = 4 |")
-	assert.Contains(t, md, "| VBLK_MAGIC | 0x6B6C6276 | vblk.dev:10 |")
+	assert.Contains(t, md, "| VBLK_MAGIC | 0x6B6C6276 | "+vblkLine(t, "const VBLK_MAGIC")+" |")
 	assert.Contains(t, md, "| Flush | block.osi:55 | 2 (+1 to report a fault) | CMD (write), ERRCODE (read), STATUS (read) |")
 	assert.Contains(t, md, "| Init | block.osi:29 | 4 | CTRL (write), MAGIC (read), MAXSEC (read), STATUS (read) |")
 	assert.Contains(t, md, "| 0x0000 | [MAGIC](#reg-MAGIC) | ro | 32 | 0x0 |  | Init |")
@@ -228,4 +229,9 @@ func TestReferenceRendersInChromium(t *testing.T) {
 			assert.Greater(t, differs, 500, "the screenshot shows a rendered page")
 		})
 	}
+}
+
+// vblkLine is the position of the vblk spec's line that starts with prefix.
+func vblkLine(t *testing.T, prefix string) string {
+	return testspec.Line(t, "../../devices/vblk/vblk.dev", prefix)
 }
