@@ -4,9 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,6 +14,7 @@ import (
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/sim"
 	"github.com/drvsynth/drvsynth/synth/solve"
+	"github.com/drvsynth/drvsynth/synth/spectest"
 )
 
 // Spec variants of the RTC: the spec with one change, as another chip or a
@@ -43,29 +41,15 @@ type variant struct {
 
 func (v variant) source(t *testing.T) string {
 	t.Helper()
-	src, err := os.ReadFile("mc146818.dev")
-	require.NoError(t, err)
-	text := string(src)
-	for _, e := range v.edits {
-		require.Contains(t, text, e[0], "variant %s", v.name)
-		text = strings.ReplaceAll(text, e[0], e[1])
-	}
-	return text
+	return spectest.Edit(t, "mc146818.dev", v.edits...)
 }
 
 // write puts the variant in a tree of its own, so the device finds its
 // class the usual way, and returns its path.
 func (v variant) write(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	cls, err := os.ReadFile("../../os-interface/rtc/rtc.osi")
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "os-interface", "rtc"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "os-interface", "rtc", "rtc.osi"), cls, 0o644))
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "devices", "rtc"), 0o755))
-	path := filepath.Join(dir, "devices", "rtc", "rtc.dev")
-	require.NoError(t, os.WriteFile(path, []byte(v.source(t)), 0o644))
-	return path
+	return spectest.Tree(t, "../../os-interface/rtc/rtc.osi", "os-interface/rtc/rtc.osi",
+		"devices/rtc/rtc.dev", v.source(t))
 }
 
 // ports is a scripted driver for the index/data pair at (index, data).

@@ -3,9 +3,6 @@ package uart16550_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,6 +15,7 @@ import (
 	"github.com/drvsynth/drvsynth/synth/run"
 	"github.com/drvsynth/drvsynth/synth/sim"
 	"github.com/drvsynth/drvsynth/synth/solve"
+	"github.com/drvsynth/drvsynth/synth/spectest"
 )
 
 // A variant is the UART spec with one change, as a datasheet revision or a
@@ -30,22 +28,8 @@ type variant struct {
 
 func (v variant) synthesize(t *testing.T) (*solve.Result, error) {
 	t.Helper()
-	src, err := os.ReadFile("uart16550.dev")
-	require.NoError(t, err)
-	text := string(src)
-	for _, e := range v.edits {
-		require.Contains(t, text, e[0], "variant %s", v.name)
-		text = strings.ReplaceAll(text, e[0], e[1])
-	}
-	// A tree of its own, so the device finds its class the usual way.
-	dir := t.TempDir()
-	cls, err := os.ReadFile("../../os-interface/serial/serial.osi")
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "os-interface", "serial"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "os-interface", "serial", "serial.osi"), cls, 0o644))
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "devices", "uart"), 0o755))
-	path := filepath.Join(dir, "devices", "uart", "uart.dev")
-	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	path := spectest.Tree(t, "../../os-interface/serial/serial.osi", "os-interface/serial/serial.osi",
+		"devices/uart/uart.dev", spectest.Edit(t, "uart16550.dev", v.edits...))
 	return synth.Build(path, solve.Options{})
 }
 

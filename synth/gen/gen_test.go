@@ -14,6 +14,7 @@ import (
 	"github.com/drvsynth/drvsynth/synth"
 	"github.com/drvsynth/drvsynth/synth/gen"
 	"github.com/drvsynth/drvsynth/synth/solve"
+	"github.com/drvsynth/drvsynth/synth/spectest"
 )
 
 // generate synthesizes the device spec at dev (relative to the repository
@@ -21,21 +22,7 @@ import (
 // source.
 func generate(t *testing.T, dev, class string, edits ...[2]string) string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("../..", dev))
-	require.NoError(t, err)
-	text := string(src)
-	for _, e := range edits {
-		require.Contains(t, text, e[0])
-		text = strings.ReplaceAll(text, e[0], e[1])
-	}
-	dir := t.TempDir()
-	cls, err := os.ReadFile(filepath.Join("../..", class))
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(class)), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, class), cls, 0o644))
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(dev)), 0o755))
-	path := filepath.Join(dir, dev)
-	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	path := spectest.Tree(t, filepath.Join("../..", class), class, dev, spectest.Edit(t, filepath.Join("../..", dev), edits...))
 	res, err := synth.Build(path, solve.Options{})
 	require.NoError(t, err)
 	out, err := gen.Generate(res, dev)
