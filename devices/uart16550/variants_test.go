@@ -3,6 +3,9 @@ package uart16550_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/bits"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -89,6 +92,60 @@ func TestRealizableVariants(t *testing.T) {
 					"baud": 9600, "bits": uint64(serial.DataBitsEight), "parity": uint64(serial.ParityNone), "stop": uint64(serial.StopBitsOne)}})
 				require.NoError(t, err)
 				msg := []byte("synthesized, not written")
+				_, err = mc.Call(ctx, "Write", run.Args{Buffers: map[string][]byte{"buf": msg}})
+				require.NoError(t, err)
+				require.NoError(t, dev.Err())
+				require.Empty(t, dev.Violations(), "seed %d", seed)
+				var sent []byte
+				for _, e := range dev.Events() {
+					if e.Name == "tx" {
+						sent = append(sent, byte(e.Args[0]))
+					}
+				}
+				require.Equal(t, msg, sent, "seed %d", seed)
+			}
+		})
+	}
+}
+
+// deepFIFO is the UART with a transmit FIFO of depth n, as the 16750 (64
+// bytes) or a UART in an FPGA (1024) has one.
+func deepFIFO(n int) variant {
+	w := bits.Len(uint(n))
+	return variant{fmt.Sprintf("a %d-byte transmit FIFO", n), [][2]string{
+		{"const TX_FIFO_DEPTH = 16", fmt.Sprintf("const TX_FIFO_DEPTH = %d", n)},
+		{"state tx_count: uint<5>", fmt.Sprintf("state tx_count: uint<%d>", w)},
+	}}
+}
+
+// TestDeepFIFOVariants: a FIFO of 64 or 1024 bytes synthesizes into the
+// same driver as one of 16, but for the depth constant, and that driver
+// fills the whole FIFO between two looks at THRE on the simulator of the
+// deep device, with no violation.
+func TestDeepFIFOVariants(t *testing.T) {
+	base, err := variant{name: "original"}.synthesize(t)
+	require.NoError(t, err)
+	depthLine := regexp.MustCompile(`TX_FIFO_DEPTH = \d+ +`)
+	for _, n := range []int{64, 1024} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			res, err := deepFIFO(n).synthesize(t)
+			require.NoError(t, err)
+			assert.Equal(t, depthLine.ReplaceAllString(dumps(base), "TX_FIFO_DEPTH = N "), depthLine.ReplaceAllString(dumps(res), "TX_FIFO_DEPTH = N "),
+				"the driver names the depth; nothing else changes")
+			for seed := uint64(1); seed <= 20; seed++ {
+				dev, err := sim.NewFromModel(res.Model, sim.Options{Seed: seed})
+				require.NoError(t, err)
+				mc := &run.Machine{Res: res, Buses: []bus.Bus{dev.Bus()}}
+				ctx := context.Background()
+				_, err = mc.Call(ctx, "Init", run.Args{})
+				require.NoError(t, err)
+				_, err = mc.Call(ctx, "Configure", run.Args{Values: map[string]uint64{
+					"baud": 9600, "bits": uint64(serial.DataBitsEight), "parity": uint64(serial.ParityNone), "stop": uint64(serial.StopBitsOne)}})
+				require.NoError(t, err)
+				msg := make([]byte, 2*n+7)
+				for i := range msg {
+					msg[i] = byte(i*7 + int(seed))
+				}
 				_, err = mc.Call(ctx, "Write", run.Args{Buffers: map[string][]byte{"buf": msg}})
 				require.NoError(t, err)
 				require.NoError(t, dev.Err())
