@@ -3,6 +3,8 @@ package solve
 import (
 	"fmt"
 	"reflect"
+	"slices"
+	"sort"
 
 	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
@@ -12,41 +14,49 @@ import (
 //
 // A transmit FIFO of depth K makes the driver distinguish K element states
 // in a for-each method: "k bytes written since the FIFO was last seen
-// empty", for every k below K. Solving them one by one costs a belief per
-// slot (and a device state per slot in every belief), so a deep FIFO does
-// not synthesize. The beliefs differ only in a bounded counter, and the
-// spec says so syntactically: the counter variable is only compared with
-// small constants and with the bound, only steps by one or is reset to a
-// small constant, and the bound is used nowhere else. For such a counter,
-// two devices that differ only in the bound differ only in how long the
-// run of middle counter values lasts (values above every small constant
-// and below the bound): no guard, field or require tells two middle values
-// apart, so the element states of the middle are one state with a count.
+// empty", for every k below K. Solving them one by one costs a start per
+// slot (and a device state per slot in every belief of every method), so a
+// deep FIFO does not synthesize. The count is the driver's own knowledge;
+// what it bounds is a device variable the spec declares as a counter:
 //
-// The solver uses this as a cutoff: it solves the device with the bound
-// replaced by a small cutoff c and by c+1, and accepts the summary only if
-// the two solutions are equal except that one run of element states,
-// whose members take the same step and hand over to the next member, is
-// one member longer. The run then stands for as many members as the real
-// bound makes, and the generated driver counts them against the spec's
-// constant. Whenever the check fails (or either cutoff is unrealizable)
-// the device is solved as it is, so the summary never changes whether a
-// spec synthesizes, only how fast.
+//   - it is compared only with small literals and with one constant (or a
+//     condition choosing between the constant and literals);
+//   - it is assigned only literals and itself plus or minus 1, an increment
+//     only after a require (or under a guard) saying it is below the
+//     constant, a decrement only under one saying it is above a literal;
+//   - it can hold the constant, and the constant is used nowhere else.
+//
+// Then no guard, field or require tells two middle values of the counter
+// apart (values above every literal and below the constant): devices that
+// differ only in the constant differ only in how long the run of middle
+// values lasts. The solver relies on that as a cutoff: it solves the device
+// with the constant replaced by a small cutoff c and by c+1, and accepts
+// the summary only if the two solutions are equal except that one run of
+// element starts, whose members take the same step and hand over to the
+// next member, is one member longer. The run then stands for as many
+// members as the real constant makes, and the generated driver counts them
+// against the spec's constant. That is a cutoff argument checked on two
+// solutions, not a proof carried out for the real constant; the tests
+// compare it with the state-by-state solution at depths 8, 16 and 31. When
+// the check fails, or either cutoff is unrealizable, the device is solved
+// as it is.
 
 // Counted summarizes a run of a for-each method's element starts that
 // differ only in a bounded counter: Starts[First..Last], solved with the
-// bound at Cutoff, stand for First..Last+Extra in the real device (Extra
-// is the bound's value minus Cutoff). Every member takes the same step and
-// hands over to the next member; the last hands over to what Last does.
-// The element states after the run are numbered from the bound down:
-// start j > Last is state Const - (Cutoff - j).
+// constant at Cutoff, stand for element states First..Last+Extra of the
+// real device (Extra is the constant's value minus Cutoff). Every member
+// takes the same step and hands over to the next; the last member hands
+// over to start Last+1. The element states after the run are numbered from
+// the constant down: start j > Last is state Const - (Cutoff - j). The
+// beliefs of a counted strategy's nodes are those of the cutoff: their
+// values of Var are not the real device's.
 type Counted struct {
 	Var         string // the device state variable the run counts (tx_count)
 	Const       string // the spec constant that bounds it (TX_FIFO_DEPTH)
 	Value       uint64 // the constant's value in the spec
 	Cutoff      int    // the value it was solved with
 	First, Last int    // the run, as indexes of Starts
-	Extra       int    // members the real bound adds past Last
+	Extra       int    // members the real constant adds past Last
 }
 
 // ElementStates is the number of element states the driver distinguishes
@@ -132,14 +142,26 @@ func findCounter(m *model.Model) *counterSpec {
 	}
 	for _, it := range d.Items {
 		sd := it.State
-		if sd == nil || sd.Type == nil || sd.Type.Bool || sd.Type.Slice || sd.Carried {
+		if sd == nil || sd.Type == nil || sd.Type.Uint == nil || sd.Carried {
 			continue
 		}
-		if vi := m.Var(sd.Name); vi < 0 || !m.Vars[vi].Finite {
+		vi := m.Var(sd.Name)
+		if vi < 0 || !m.Vars[vi].Finite {
 			continue
 		}
-		for k, val := range consts {
-			if c := checkCounter(d, sd, k, val); c != nil {
+		names := make([]string, 0, len(consts))
+		for k := range consts {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			// The counter must hold the bound itself: a count that wraps
+			// first would tell middle values apart by where it wraps (the
+			// checker refuses the comparison too; this does not rely on it).
+			if w := m.Vars[vi].Width; w >= 64 || consts[k] >= 1<<uint(w) {
+				continue
+			}
+			if c := checkCounter(d, sd, k, consts[k]); c != nil {
 				return c
 			}
 		}
@@ -223,10 +245,109 @@ func checkCounter(d *dsl.Device, sd *dsl.StateDecl, k string, value uint64) *cou
 			ok = false
 		}
 	})
-	if !ok || !sawBound || value <= c.maxLit {
+	if !ok || !sawBound || value <= c.maxLit || !stepsInRange(d, v, bound) {
 		return nil
 	}
 	return c
+}
+
+// stepsInRange reports whether every step of counter v keeps it between 0
+// and its bound: an increment only where a require before it or a guard
+// around it says v < bound, a decrement only where one says v > a
+// constant or v != 0.
+func stepsInRange(d *dsl.Device, v string, bound func(*dsl.Expr) bool) bool {
+	isV := func(e *dsl.Expr) bool { return e.Kind == dsl.NameExpr && len(e.Path) == 1 && e.Path[0] == v }
+	below := func(e *dsl.Expr) bool { // v < bound
+		return e.Kind == dsl.BinaryExpr && (e.Op == "<" && isV(e.X) && bound(e.Y) || e.Op == ">" && isV(e.Y) && bound(e.X))
+	}
+	above := func(e *dsl.Expr) bool { // v > c, v >= c+1, v != 0
+		num := func(x *dsl.Expr, min uint64) bool { return x.Kind == dsl.NumberExpr && x.Value >= min }
+		switch {
+		case e.Kind != dsl.BinaryExpr:
+			return false
+		case isV(e.X):
+			return e.Op == ">" && num(e.Y, 0) || e.Op == ">=" && num(e.Y, 1) || e.Op == "!=" && num(e.Y, 0) && e.Y.Value == 0
+		case isV(e.Y):
+			return e.Op == "<" && num(e.X, 0) || e.Op == "<=" && num(e.X, 1) || e.Op == "!=" && num(e.X, 0) && e.X.Value == 0
+		}
+		return false
+	}
+	holds := func(facts []*dsl.Expr, want func(*dsl.Expr) bool) bool {
+		for _, f := range facts {
+			for _, c := range conjuncts(f) {
+				if want(c) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	ok := true
+	var block func(stmts []*dsl.Stmt, facts []*dsl.Expr)
+	block = func(stmts []*dsl.Stmt, facts []*dsl.Expr) {
+		facts = slices.Clip(facts)
+		for _, st := range stmts {
+			switch {
+			case st.Require != nil:
+				facts = append(facts, st.Require.Cond)
+			case st.If != nil:
+				block(st.If.Then, append(facts, st.If.Cond))
+				block(st.If.Else, facts)
+			case st.Assign != nil && len(st.Assign.Target.Parts) == 1 && st.Assign.Target.Parts[0] == v:
+				e := st.Assign.Value
+				if e.Kind == dsl.BinaryExpr && e.Op == "+" && !holds(facts, below) ||
+					e.Kind == dsl.BinaryExpr && e.Op == "-" && !holds(facts, above) {
+					ok = false
+				}
+			}
+		}
+	}
+	var walk func(x reflect.Value, guard *dsl.Expr)
+	walk = func(x reflect.Value, guard *dsl.Expr) {
+		switch x.Kind() {
+		case reflect.Pointer:
+			if x.IsNil() {
+				return
+			}
+			switch y := x.Interface().(type) {
+			case *dsl.Expr:
+				return
+			case *dsl.InternalDecl:
+				guard = y.Guard
+			case *dsl.InputDecl:
+				guard = y.Guard
+			}
+			walk(x.Elem(), guard)
+		case reflect.Struct:
+			for i := 0; i < x.NumField(); i++ {
+				if x.Type().Field(i).IsExported() {
+					walk(x.Field(i), guard)
+				}
+			}
+		case reflect.Slice:
+			if stmts, isBlock := x.Interface().([]*dsl.Stmt); isBlock {
+				var facts []*dsl.Expr
+				if guard != nil {
+					facts = append(facts, guard)
+				}
+				block(stmts, facts)
+				return
+			}
+			for i := 0; i < x.Len(); i++ {
+				walk(x.Index(i), guard)
+			}
+		}
+	}
+	walk(reflect.ValueOf(d.Items), nil)
+	return ok
+}
+
+// conjuncts splits e at its top-level &&.
+func conjuncts(e *dsl.Expr) []*dsl.Expr {
+	if e.Kind == dsl.BinaryExpr && e.Op == "&&" {
+		return append(conjuncts(e.X), conjuncts(e.Y)...)
+	}
+	return []*dsl.Expr{e}
 }
 
 // mentions reports whether e names n anywhere.

@@ -15,7 +15,7 @@ import (
 const uartSpec = "../../devices/uart16550/uart16550.dev"
 
 // uartWith loads the UART spec with edits applied.
-func uartWith(t *testing.T, edits ...[2]string) *model.Model {
+func uartWith(t testing.TB, edits ...[2]string) *model.Model {
 	t.Helper()
 	path := spectest.Tree(t, "../../os-interface/serial/serial.osi", "os-interface/serial/serial.osi",
 		"devices/uart/uart.dev", spectest.Edit(t, uartSpec, edits...))
@@ -26,7 +26,7 @@ func uartWith(t *testing.T, edits ...[2]string) *model.Model {
 
 // uartDepth is the UART with a transmit FIFO of depth n (and a counter
 // wide enough to hold it).
-func uartDepth(t *testing.T, n int) *model.Model {
+func uartDepth(t testing.TB, n int) *model.Model {
 	w := 1
 	for 1<<w <= n {
 		w++
@@ -57,6 +57,8 @@ func TestFindCounterRejectsOtherUses(t *testing.T) {
 		{"the fill level is readable", [2]string{"register SCR @ 7 : rw {\n\t\tfield DATA [7:0]\n\t}", "register SCR @ 7 : ro {\n\t\tfield LEVEL [4:0] = tx_count\n\t}"}},
 		{"the bound is used elsewhere", [2]string{"const TX_FIFO_DEPTH = 16", "const TX_FIFO_DEPTH = 16\n\tconst TX_HALF = TX_FIFO_DEPTH / 2"}},
 		{"the count steps by two", [2]string{"tx_count = tx_count + 1", "tx_count = tx_count + 2"}},
+		{"the count may pass its bound", [2]string{"require tx_count < (FCR.FIFOE == 1 ? TX_FIFO_DEPTH : 1) \"THR written while the holding register (or FIFO) is full\"", "require tx_count <= (FCR.FIFOE == 1 ? TX_FIFO_DEPTH : 1) \"THR written while the holding register (or FIFO) is full\""}},
+		{"the count may drop below zero", [2]string{"internal load fair when tx_count > 0 && !tsr_busy", "internal load fair when !tsr_busy"}},
 		{"the count takes part in arithmetic", [2]string{"if tx_count == 1 {", "if tx_count - 1 == 0 {"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,4 +149,19 @@ func TestCounterFallsBackWhenTheCutoffFails(t *testing.T) {
 	_, err := Synthesize(m)
 	var u *Unrealizable
 	require.ErrorAs(t, err, &u)
+}
+
+// BenchmarkSynthesizeDeepFIFO measures the whole UART synthesis at three
+// FIFO depths; with the counter the time should not follow the depth.
+func BenchmarkSynthesizeDeepFIFO(b *testing.B) {
+	for _, depth := range []int{16, 64, 1024} {
+		b.Run(fmt.Sprint(depth), func(b *testing.B) {
+			m := uartDepth(b, depth)
+			for b.Loop() {
+				if _, err := Synthesize(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

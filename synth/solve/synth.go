@@ -23,7 +23,7 @@ type Result struct {
 	Model   *model.Model
 	Methods []*Strategy
 	// IdleStates is the number of finite state valuations in the idle
-	// invariant.
+	// invariant (of the cutoff, for a device solved through a counter).
 	IdleStates int
 }
 
@@ -290,7 +290,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			}
 			if idx < 0 {
 				if len(st.Starts) >= 64 {
-					return nil, fmt.Errorf("%s: method %s: more than 64 beliefs between elements", posString(meth.Pos), meth.Name)
+					return nil, fmt.Errorf("%s: method %s: more than 64 beliefs between elements (a FIFO level the spec writes as a counter is kept as one: see Counters in docs/language.md)", posString(meth.Pos), meth.Name)
 				}
 				idx = len(st.Starts)
 				st.Starts = append(st.Starts, gm.node(nb, 0))
