@@ -363,7 +363,7 @@ func (g *gen) countedMethod(f *jen.File, st *solve.Strategy, params, results, bo
 			below, _ := c.BelowConst(c.Last + 1)
 			arms = append(arms, &arm{
 				cond:    jen.Id("state").Op(">=").Lit(c.First).Op("&&").Id("state").Op("<").Add(g.constMinus(below)),
-				summary: fmt.Sprintf("States %d to %s differ only in %s, which the spec bounds by %s (%s): they take the same step, each handing over to the next.", c.First, constText(c.Const, below+1), c.Var, c.Const, g.constAt(c.Const)),
+				summary: fmt.Sprintf("States %s differ only in %s, which the spec bounds by %s (%s): they take the same step, each handing over to the next.", st.StartLabel(j), c.Var, c.Const, g.constAt(c.Const)),
 				code:    code,
 			})
 			continue
@@ -405,14 +405,6 @@ func (g *gen) constMinus(n int) *jen.Statement {
 		return jen.Id(g.fn.counted.Const)
 	}
 	return jen.Id(g.fn.counted.Const).Op("-").Lit(n)
-}
-
-// constText is "NAME-n", or "NAME" for n == 0.
-func constText(name string, n int) string {
-	if n == 0 {
-		return name
-	}
-	return fmt.Sprintf("%s-%d", name, n)
 }
 
 // loopMethod writes a for-each method whose step is the same from every

@@ -117,6 +117,30 @@ func (c *Counted) BelowConst(j int) (int, bool) {
 	return c.Cutoff - j, true
 }
 
+// StartLabel names the element state(s) start j stands for: "3", or for a
+// counted strategy "1 to TX_FIFO_DEPTH-2" (the run) and "TX_FIFO_DEPTH-1"
+// (a start after it).
+func (st *Strategy) StartLabel(j int) string {
+	c := st.Counted
+	switch {
+	case c == nil || j < c.First:
+		return fmt.Sprint(j)
+	case j <= c.Last:
+		below, _ := c.BelowConst(c.Last + 1)
+		return fmt.Sprintf("%d to %s", c.First, constName(c.Const, below+1))
+	}
+	below, _ := c.BelowConst(j)
+	return constName(c.Const, below)
+}
+
+// constName is "NAME-n", or "NAME" for n == 0.
+func constName(name string, n int) string {
+	if n == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s-%d", name, n)
+}
+
 // counterSpec is a state variable that only counts, and the constant that
 // bounds it.
 type counterSpec struct {

@@ -85,11 +85,22 @@ func nextStates(st *Strategy, i int, n *Node) string {
 
 // TestCountedRunMatchesStateByState: for FIFO depths small enough to solve
 // state by state, the counted solution does exactly what the unrolled one
-// does in every element state, and every other method is the same.
+// does in every element state, and every other method is the same; on the
+// UART at three depths and on the PL011, whose FIFO full flag compares the
+// counter with the bound itself.
 func TestCountedRunMatchesStateByState(t *testing.T) {
+	models := map[string]func(t *testing.T) *model.Model{}
 	for _, depth := range []int{8, 16, 31} {
-		t.Run(fmt.Sprint(depth), func(t *testing.T) {
-			m := uartDepth(t, depth)
+		models[fmt.Sprintf("uart16550 depth %d", depth)] = func(t *testing.T) *model.Model { return uartDepth(t, depth) }
+	}
+	models["pl011"] = func(t *testing.T) *model.Model {
+		m, err := model.Load("../../devices/pl011/pl011.dev")
+		require.NoError(t, err)
+		return m
+	}
+	for name, load := range models {
+		t.Run(name, func(t *testing.T) {
+			m := load(t)
 			counted, err := Synthesize(m)
 			require.NoError(t, err)
 			unrolled, err := SynthesizeWith(m, Options{noCounter: true})
