@@ -49,7 +49,9 @@ import (
 // over to start Last+1. The element states after the run are numbered from
 // the constant down: start j > Last is state Const - (Cutoff - j). The
 // beliefs of a counted strategy's nodes are those of the cutoff: their
-// values of Var are not the real device's.
+// values of Var are not the real device's, and their actions name the
+// cutoff model's registers and fields, which match the device's by name
+// and layout (Result.Model is the device's own model).
 type Counted struct {
 	Var         string // the device state variable the run counts (tx_count)
 	Const       string // the spec constant that bounds it (TX_FIFO_DEPTH)
