@@ -359,7 +359,7 @@ func (g *gen) countedMethod(f *jen.File, st *solve.Strategy, params, results, bo
 			if err != nil {
 				return err
 			}
-			// state <= CONST-below, written as state < CONST-(below-1).
+			// The run's last state is CONST-(below+1).
 			below, _ := c.BelowConst(c.Last + 1)
 			arms = append(arms, &arm{
 				cond:    jen.Id("state").Op(">=").Lit(c.First).Op("&&").Id("state").Op("<").Add(g.constMinus(below)),
