@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -160,6 +162,18 @@ func TestDeepFIFOVariants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBundledWriteCountsAgainstTheDepth: the shipped driver's Write
+// names the FIFO depth instead of listing a case per FIFO slot.
+func TestBundledWriteCountsAgainstTheDepth(t *testing.T) {
+	src, err := os.ReadFile("../../generated/uart16550/uart16550.go")
+	require.NoError(t, err)
+	step := regexp.MustCompile(`(?s)func \(d \*Driver\) writeElement\(.*?\n}\n`).Find(src)
+	require.NotNil(t, step, "Write has a step function")
+	assert.Contains(t, string(step), "TX_FIFO_DEPTH", "the step counts against the spec's depth")
+	assert.NotRegexp(t, `case [0-9]+, [0-9]+`, string(step), "no case lists FIFO slots")
+	assert.LessOrEqual(t, strings.Count(string(step), "case "), 4, "a few arms, whatever the depth")
 }
 
 // TestUnrealizableVariants: each variant fails with a counterexample that
