@@ -257,8 +257,9 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 // in order (serial.osi:26). For each element, on the uart16550 it polls LSR
 // while THRE == 0 (until the device's load and shift_out end it), then writes
 // THR, skipping the steps that what it learnt from the elements before makes
-// unnecessary: 2 bus accesses per element at most, besides repeated polls.
-// Each poll fails with driver.ErrTimeout after the driver's timeout.
+// unnecessary (it counts them against TX_FIFO_DEPTH, uart16550.dev:13): 2 bus
+// accesses per element at most, besides repeated polls. Each poll fails with
+// driver.ErrTimeout after the driver's timeout.
 func (d *Driver) Write(ctx context.Context, buf []byte) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	state := 0 // what the driver knows between two elements: see writeElement
