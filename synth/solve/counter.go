@@ -37,7 +37,8 @@ import (
 // members as the real constant makes, and the generated driver counts them
 // against the spec's constant. That is a cutoff argument checked on two
 // solutions, not a proof carried out for the real constant; the tests
-// compare it with the state-by-state solution at depths 8, 16 and 31. When
+// compare it with the state-by-state solution of the UART at depths 8, 16
+// and 31 and of the PL011. When
 // the check fails, or either cutoff is unrealizable, the device is solved
 // as it is.
 
