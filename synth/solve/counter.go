@@ -38,9 +38,8 @@ import (
 // against the spec's constant. That is a cutoff argument checked on two
 // solutions, not a proof carried out for the real constant; the tests
 // compare it with the state-by-state solution of the UART at depths 8, 16
-// and 31 and of the PL011. When
-// the check fails, or either cutoff is unrealizable, the device is solved
-// as it is.
+// and 31 and of the PL011. When the check fails, or either cutoff is
+// unrealizable, the device is solved as it is.
 
 // Counted summarizes a run of a for-each method's element starts that
 // differ only in a bounded counter: Starts[First..Last], solved with the
