@@ -3,6 +3,11 @@ package uart16550_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -103,6 +108,72 @@ func TestRealizableVariants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deepFIFO is the UART with a transmit FIFO of depth n, as the 16750 (64
+// bytes) or a UART in an FPGA (1024) has one.
+func deepFIFO(n int) variant {
+	w := bits.Len(uint(n))
+	return variant{fmt.Sprintf("a %d-byte transmit FIFO", n), [][2]string{
+		{"const TX_FIFO_DEPTH = 16", fmt.Sprintf("const TX_FIFO_DEPTH = %d", n)},
+		{"state tx_count: uint<5>", fmt.Sprintf("state tx_count: uint<%d>", w)},
+	}}
+}
+
+// TestDeepFIFOVariants: a FIFO of 64 or 1024 bytes synthesizes into the
+// same driver as one of 16, but for the depth constant, and that driver
+// fills the whole FIFO between two looks at THRE on the simulator of the
+// deep device, with no violation.
+func TestDeepFIFOVariants(t *testing.T) {
+	base, err := variant{name: "original"}.synthesize(t)
+	require.NoError(t, err)
+	depthLine := regexp.MustCompile(`TX_FIFO_DEPTH = \d+ +`)
+	for _, n := range []int{64, 1024} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			res, err := deepFIFO(n).synthesize(t)
+			require.NoError(t, err)
+			assert.Equal(t, depthLine.ReplaceAllString(dumps(base), "TX_FIFO_DEPTH = N "), depthLine.ReplaceAllString(dumps(res), "TX_FIFO_DEPTH = N "),
+				"the driver names the depth; nothing else changes")
+			for seed := uint64(1); seed <= 20; seed++ {
+				dev, err := sim.NewFromModel(res.Model, sim.Options{Seed: seed})
+				require.NoError(t, err)
+				mc := &run.Machine{Res: res, Buses: []bus.Bus{dev.Bus()}}
+				ctx := context.Background()
+				_, err = mc.Call(ctx, "Init", run.Args{})
+				require.NoError(t, err)
+				_, err = mc.Call(ctx, "Configure", run.Args{Values: map[string]uint64{
+					"baud": 9600, "bits": uint64(serial.DataBitsEight), "parity": uint64(serial.ParityNone), "stop": uint64(serial.StopBitsOne)}})
+				require.NoError(t, err)
+				msg := make([]byte, 2*n+7)
+				for i := range msg {
+					msg[i] = byte(i*7 + int(seed))
+				}
+				_, err = mc.Call(ctx, "Write", run.Args{Buffers: map[string][]byte{"buf": msg}})
+				require.NoError(t, err)
+				require.NoError(t, dev.Err())
+				require.Empty(t, dev.Violations(), "seed %d", seed)
+				var sent []byte
+				for _, e := range dev.Events() {
+					if e.Name == "tx" {
+						sent = append(sent, byte(e.Args[0]))
+					}
+				}
+				require.Equal(t, msg, sent, "seed %d", seed)
+			}
+		})
+	}
+}
+
+// TestBundledWriteCountsAgainstTheDepth: the shipped driver's Write
+// names the FIFO depth instead of listing a case per FIFO slot.
+func TestBundledWriteCountsAgainstTheDepth(t *testing.T) {
+	src, err := os.ReadFile("../../generated/uart16550/uart16550.go")
+	require.NoError(t, err)
+	step := regexp.MustCompile(`(?s)func \(d \*Driver\) writeElement\(.*?\n}\n`).Find(src)
+	require.NotNil(t, step, "Write has a step function")
+	assert.Contains(t, string(step), "TX_FIFO_DEPTH", "the step counts against the spec's depth")
+	assert.NotRegexp(t, `case [0-9]+, [0-9]+`, string(step), "no case lists FIFO slots")
+	assert.LessOrEqual(t, strings.Count(string(step), "case "), 4, "a few arms, whatever the depth")
 }
 
 // TestUnrealizableVariants: each variant fails with a counterexample that

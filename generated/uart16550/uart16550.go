@@ -257,8 +257,9 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 // in order (serial.osi:26). For each element, on the uart16550 it polls LSR
 // while THRE == 0 (until the device's load and shift_out end it), then writes
 // THR, skipping the steps that what it learnt from the elements before makes
-// unnecessary: 2 bus accesses per element at most, besides repeated polls.
-// Each poll fails with driver.ErrTimeout after the driver's timeout.
+// unnecessary (it counts them against TX_FIFO_DEPTH, uart16550.dev:13): 2 bus
+// accesses per element at most, besides repeated polls. Each poll fails with
+// driver.ErrTimeout after the driver's timeout.
 func (d *Driver) Write(ctx context.Context, buf []byte) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	state := 0 // what the driver knows between two elements: see writeElement
@@ -276,8 +277,8 @@ func (d *Driver) Write(ctx context.Context, buf []byte) error {
 // knows (state) and returning what it knows afterwards: 2 bus accesses at
 // most.
 func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) {
-	switch state {
-	case 0:
+	switch {
+	case state == 0:
 		// Whatever idle state the device is in.
 		// Poll LSR (uart16550.dev:125) while THRE == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) end this wait.
 		if _, err := driver.Poll(w, d.bus, RegLSR, LSR_THRE, 0); err != nil {
@@ -287,13 +288,13 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return 1, nil
-	case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14:
-		// States 1 to 14 take the same step.
+	case state >= 1 && state < TX_FIFO_DEPTH-1:
+		// States 1 to TX_FIFO_DEPTH-2 differ only in tx_count, which the spec bounds by TX_FIFO_DEPTH (uart16550.dev:13): they take the same step, each handing over to the next.
 		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return state + 1, nil
-	case 15:
+	case state == TX_FIFO_DEPTH-1:
 		// The device is as after the previous element.
 		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		driver.Write(d.bus, RegTHR, THR(b))

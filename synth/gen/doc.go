@@ -36,6 +36,9 @@ func (g *gen) methodDoc(st *solve.Strategy) string {
 		doc += fmt.Sprintf(" For each element, on the %s it %s", g.m.Name, steps)
 		if g.fn.learns {
 			doc += ", skipping the steps that what it learnt from the elements before makes unnecessary"
+			if c := st.Counted; c != nil {
+				doc += fmt.Sprintf(" (it counts them against %s, %s)", c.Const, g.constAt(c.Const))
+			}
 		}
 		doc += fmt.Sprintf(": %s per element at most%s, besides repeated polls.", accesses(st.Stats.Rank), g.faultExtra(st))
 	} else {

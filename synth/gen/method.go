@@ -35,6 +35,9 @@ type fnState struct {
 	// rel is the state of the step case being written when next states are
 	// written relative to it (state + 1), or -1.
 	rel int
+	// counted, for a for-each whose element states include a counted run:
+	// states after the run are written from the bounding constant down.
+	counted *solve.Counted
 	// declared holds the variables declared in the current block scope.
 	declared map[string]bool
 	waits    bool
@@ -218,6 +221,9 @@ func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results, bo
 		}
 		return code, fmt.Sprintf("%#v", jen.Block(code...)), nil
 	}
+	if st.Counted != nil {
+		return g.countedMethod(f, st, params, results, body, newWaiter, render)
+	}
 	var arms []*arm
 	byKey := map[string]*arm{}
 	for i := range st.Starts {
@@ -267,6 +273,23 @@ func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results, bo
 	}
 	sort.SliceStable(merged, func(i, j int) bool { return merged[i].states[0] < merged[j].states[0] })
 
+	var cases []jen.Code
+	for _, a := range merged {
+		labels := make([]jen.Code, len(a.states))
+		for i, s := range a.states {
+			labels[i] = jen.Lit(s)
+		}
+		cases = append(cases, jen.Case(labels...).Block(append([]jen.Code{jen.Comment(g.armSummary(st, a.states))}, a.code...)...))
+	}
+	g.stepFunction(f, st, over, params, results, body, newWaiter, jen.Switch(jen.Id("state")).Block(cases...))
+	return nil
+}
+
+// stepFunction writes a for-each method that keeps the element state the
+// driver is in, and the step function that handles one element from it by
+// sw, a switch on the state.
+func (g *gen) stepFunction(f *jen.File, st *solve.Strategy, over *dsl.Param, params, results, body []jen.Code, newWaiter, sw jen.Code) {
+	meth, elem := st.Method, st.Elem
 	stepName := lowerFirst(meth.Name) + "Element"
 	var loop []jen.Code
 	if over.Out {
@@ -291,14 +314,6 @@ func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results, bo
 	comment(f, g.methodDoc(st))
 	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(meth.Name).Params(params...).Params(results...).Block(body...)
 
-	var cases []jen.Code
-	for _, a := range merged {
-		labels := make([]jen.Code, len(a.states))
-		for i, s := range a.states {
-			labels[i] = jen.Lit(s)
-		}
-		cases = append(cases, jen.Case(labels...).Block(append([]jen.Code{jen.Comment(g.armSummary(st, a.states))}, a.code...)...))
-	}
 	stepParams := []jen.Code{jen.Id("w").Op("*").Qual(driverPkg, "Waiter"), jen.Id("state").Int()}
 	stepResults := []jen.Code{jen.Int()}
 	if over.Out {
@@ -308,11 +323,88 @@ func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results, bo
 	}
 	stepResults = append(stepResults, jen.Error())
 	g.fn.mode = stepFunc
-	stepBody := []jen.Code{jen.Switch(jen.Id("state")).Block(cases...),
+	stepBody := []jen.Code{sw,
 		jen.Return(g.stepErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: no element state %d"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id("state")))...)}
 	commentf(f, "%s handles one element of %s, starting from what the driver knows\n(state) and returning what it knows afterwards: %s at most.", stepName, meth.Name, accesses(st.Stats.Rank))
 	f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id(stepName).Params(stepParams...).Params(stepResults...).Block(stepBody...)
+}
+
+// countedMethod writes a for-each method whose element states include a
+// counted run (solve.Counted): the run is one arm, bounded by the spec's
+// constant, and the states after it are named from that constant down, so
+// that the code is the same whatever the constant's value.
+func (g *gen) countedMethod(f *jen.File, st *solve.Strategy, params, results, body []jen.Code, newWaiter jen.Code, render func(i, rel int) ([]jen.Code, string, error)) error {
+	c := st.Counted
+	g.fn.counted = c
+	defer func() { g.fn.counted = nil }()
+	var over *dsl.Param
+	for _, p := range st.Method.Params {
+		if p.Name == st.Elem.Over.Name {
+			over = p
+		}
+	}
+	type arm struct {
+		cond    *jen.Statement
+		summary string
+		code    []jen.Code
+	}
+	var arms []*arm
+	byKey := map[string]*arm{}
+	for j := range st.Starts {
+		if j > c.First && j <= c.Last {
+			continue
+		}
+		if j == c.First {
+			code, _, err := render(j, j)
+			if err != nil {
+				return err
+			}
+			// The run's last state is CONST-(below+1).
+			below, _ := c.BelowConst(c.Last + 1)
+			arms = append(arms, &arm{
+				cond:    jen.Id("state").Op(">=").Lit(c.First).Op("&&").Id("state").Op("<").Add(g.constMinus(below)),
+				summary: fmt.Sprintf("States %s differ only in %s, which the spec bounds by %s (%s): they take the same step, each handing over to the next.", st.StartLabel(j), c.Var, c.Const, g.constAt(c.Const)),
+				code:    code,
+			})
+			continue
+		}
+		code, key, err := render(j, -1)
+		if err != nil {
+			return err
+		}
+		cond := jen.Id("state").Op("==").Add(g.stateLabel(j))
+		if a := byKey[key]; a != nil {
+			a.cond = a.cond.Op("||").Add(cond)
+			continue
+		}
+		a := &arm{cond: cond, summary: g.beliefSummary(st.Starts[j].B, st.Starts[0].B), code: code}
+		byKey[key] = a
+		arms = append(arms, a)
+	}
+	var cases []jen.Code
+	for _, a := range arms {
+		cases = append(cases, jen.Case(a.cond).Block(append([]jen.Code{jen.Comment(a.summary)}, a.code...)...))
+	}
+	g.stepFunction(f, st, over, params, results, body, newWaiter, jen.Switch().Block(cases...))
 	return nil
+}
+
+// stateLabel writes element state j of a counted strategy: a number below
+// the run, the bounding constant minus a number after it.
+func (g *gen) stateLabel(j int) jen.Code {
+	below, ok := g.fn.counted.BelowConst(j)
+	if !ok {
+		return jen.Lit(j)
+	}
+	return g.constMinus(below)
+}
+
+// constMinus is the counted run's bounding constant minus n.
+func (g *gen) constMinus(n int) *jen.Statement {
+	if n == 0 {
+		return jen.Id(g.fn.counted.Const)
+	}
+	return jen.Id(g.fn.counted.Const).Op("-").Lit(n)
 }
 
 // loopMethod writes a for-each method whose step is the same from every
@@ -390,7 +482,9 @@ func (g *gen) beliefSummary(b, first *solve.Belief) string {
 	}
 	var parts []string
 	for i, v := range g.m.Vars {
-		if !v.Finite {
+		// A counted run's beliefs were solved with a smaller bound: the
+		// values of its counter there are not the device's.
+		if !v.Finite || g.fn != nil && g.fn.counted != nil && v.Name == g.fn.counted.Var {
 			continue
 		}
 		vals := distinct(b, i)
@@ -501,6 +595,10 @@ func (g *gen) finish(n *solve.Node) ([]jen.Code, error) {
 	case stepFunc:
 		next := g.fn.next[n]
 		switch {
+		case g.fn.counted != nil && g.fn.rel >= 0 && next == g.fn.rel+1:
+			vals = append(vals, jen.Id("state").Op("+").Lit(1))
+		case g.fn.counted != nil:
+			vals = append(vals, g.stateLabel(next))
 		case g.fn.rel < 0:
 			vals = append(vals, jen.Lit(next))
 		case next == g.fn.rel:
@@ -964,4 +1062,14 @@ func accesses(n int) string {
 		return "1 bus access"
 	}
 	return fmt.Sprintf("%d bus accesses", n)
+}
+
+// constAt is where the spec declares constant name.
+func (g *gen) constAt(name string) string {
+	for _, it := range g.m.Spec.Device.Device.Items {
+		if it.Const != nil && it.Const.Name == name {
+			return g.at(it.Const.Pos)
+		}
+	}
+	return name
 }

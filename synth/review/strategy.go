@@ -33,20 +33,40 @@ func StrategyGraph(m *model.Model, st *solve.Strategy) *Graph {
 			walk(o.Next)
 		}
 	}
-	for _, s := range st.Starts {
-		walk(s)
+	// A counted run of element states is one node: its first start.
+	shown := func(j int) int {
+		if c := st.Counted; c != nil && j > c.First && j <= c.Last {
+			return c.First
+		}
+		return j
+	}
+	for i, s := range st.Starts {
+		if shown(i) == i {
+			walk(s)
+		}
 	}
 	changing := changingVars(m, nodes)
+	if st.Counted != nil {
+		// Solved at a cutoff: the counter's values there are not the device's.
+		delete(changing, m.Var(st.Counted.Var))
+	}
 	starts := map[*solve.Node]int{}
 	for i, s := range st.Starts {
-		starts[s] = i
+		if shown(i) == i {
+			starts[s] = i
+		}
 	}
 	for _, n := range nodes {
 		label, kind := knownText(m, n.B, changing), ""
+		if st.Counted != nil {
+			// How many states the cutoff's beliefs hold says nothing
+			// about the device's.
+			_, label, _ = strings.Cut(label, "\n")
+		}
 		if i, ok := starts[n]; ok {
 			kind = "start"
 			if st.Elem != nil {
-				label = fmt.Sprintf("element state %d\n%s", i, label)
+				label = fmt.Sprintf("element state %s\n%s", st.StartLabel(i), label)
 			}
 		}
 		switch {
@@ -63,7 +83,10 @@ func StrategyGraph(m *model.Model, st *solve.Strategy) *Graph {
 		g.Nodes = append(g.Nodes, &Node{ID: ids[n], Label: strings.TrimSpace(label), Kind: kind})
 		if n.Goal && st.Elem != nil {
 			if next, ok := st.Next[n]; ok {
-				g.Edges = append(g.Edges, &Edge{From: ids[n], To: ids[st.Starts[next]], Label: "next element", Kind: "loop"})
+				g.Edges = append(g.Edges, &Edge{From: ids[n], To: ids[st.Starts[shown(next)]], Label: "next element", Kind: "loop"})
+				if c := st.Counted; c != nil && next > c.First && next <= c.Last && c.Last+1 < len(st.Starts) {
+					g.Edges = append(g.Edges, &Edge{From: ids[n], To: ids[st.Starts[c.Last+1]], Label: "next element, after the run", Kind: "loop"})
+				}
 			}
 		}
 		if n.Best == nil {

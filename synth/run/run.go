@@ -80,7 +80,7 @@ func (mc *Machine) Call(ctx context.Context, name string, args Args) (map[string
 			vars["p:"+k] = v
 		}
 		vars["p:"+st.Elem.Var] = uint64(buf[i])
-		goal, err := mc.walk(ctx, st.Starts[state], vars, args)
+		goal, err := mc.walk(ctx, st.StartOf(state), vars, args)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func (mc *Machine) Call(ctx context.Context, name string, args Args) (map[string
 			}
 			buf[i] = byte(v)
 		}
-		state = st.Next[goal]
+		state = st.NextOf(state, goal)
 	}
 	return nil, nil
 }

@@ -13,12 +13,27 @@ func (st *Strategy) Dump() string {
 		if st.Elem != nil {
 			fmt.Fprintf(&b, "element start %d (%d states):\n", i, len(s.B.States))
 		}
-		st.dumpNode(&b, s, 1, map[*Node]bool{})
+		st.dumpNode(&b, s, 1, map[*Node]bool{}, st.nextText)
 	}
 	return b.String()
 }
 
-func (st *Strategy) dumpNode(b *strings.Builder, n *Node, depth int, onPath map[*Node]bool) {
+// nextText says which start the element after goal n starts from.
+func (st *Strategy) nextText(n *Node) string {
+	if idx, ok := st.Next[n]; ok {
+		return fmt.Sprintf(" (next element from start %d)", idx)
+	}
+	return ""
+}
+
+// dumpWith prints the strategy from n, each goal followed by next(goal).
+func (st *Strategy) dumpWith(n *Node, next func(*Node) string) string {
+	var b strings.Builder
+	st.dumpNode(&b, n, 1, map[*Node]bool{}, next)
+	return b.String()
+}
+
+func (st *Strategy) dumpNode(b *strings.Builder, n *Node, depth int, onPath map[*Node]bool, next func(*Node) string) {
 	ind := strings.Repeat("  ", depth)
 	switch {
 	case n.Goal:
@@ -26,9 +41,7 @@ func (st *Strategy) dumpNode(b *strings.Builder, n *Node, depth int, onPath map[
 		for k, v := range n.Results {
 			fmt.Fprintf(b, " %s=%s", k, v)
 		}
-		if idx, ok := st.Next[n]; ok {
-			fmt.Fprintf(b, " (next element from start %d)", idx)
-		}
+		b.WriteString(next(n))
 		b.WriteByte('\n')
 		return
 	case n.Fault != nil:
@@ -53,9 +66,9 @@ func (st *Strategy) dumpNode(b *strings.Builder, n *Node, depth int, onPath map[
 				continue
 			}
 			b.WriteByte('\n')
-			st.dumpNode(b, o.Next, depth+2, onPath)
+			st.dumpNode(b, o.Next, depth+2, onPath, next)
 			continue
 		}
-		st.dumpNode(b, o.Next, depth, onPath)
+		st.dumpNode(b, o.Next, depth, onPath, next)
 	}
 }

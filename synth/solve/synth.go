@@ -23,7 +23,7 @@ type Result struct {
 	Model   *model.Model
 	Methods []*Strategy
 	// IdleStates is the number of finite state valuations in the idle
-	// invariant.
+	// invariant (of the cutoff, for a device solved through a counter).
 	IdleStates int
 }
 
@@ -37,7 +37,11 @@ type Strategy struct {
 	Starts []*Node
 	// Next maps a goal node of an element to the index in Starts of the
 	// belief the next element starts from.
-	Next     map[*Node]int
+	Next map[*Node]int
+	// Counted, when set, summarizes a run of Starts that differ only in a
+	// bounded counter (counter.go): then ElementStates, StartOf and NextOf
+	// give the element states of the real device.
+	Counted  *Counted
 	Requires []*dsl.Expr
 	Stats    Stats
 }
@@ -67,6 +71,9 @@ type Options struct {
 	// (without it, a poll that clears an irrelevant flag is not seen as a
 	// poll, and strategies only get longer).
 	exhaustive bool
+	// noCounter solves every element state of a counter one by one
+	// (counter.go), as the cutoff solves do and as tests compare with.
+	noCounter bool
 }
 
 // Synthesize solves every method of the class against the device.
@@ -74,6 +81,13 @@ func Synthesize(m *model.Model) (*Result, error) { return SynthesizeWith(m, Opti
 
 // SynthesizeWith is Synthesize with options.
 func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
+	if !opts.noCounter {
+		if c := findCounter(m); c != nil {
+			if res := synthesizeCounted(m, c, opts); res != nil {
+				return res, nil
+			}
+		}
+	}
 	consts := specConsts(m)
 	cl := newCloser(m)
 	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
@@ -276,7 +290,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			}
 			if idx < 0 {
 				if len(st.Starts) >= 64 {
-					return nil, fmt.Errorf("%s: method %s: more than 64 beliefs between elements", posString(meth.Pos), meth.Name)
+					return nil, fmt.Errorf("%s: method %s: more than 64 beliefs between elements (a FIFO level the spec writes as a counter is kept as one: see Counters in docs/language.md)", posString(meth.Pos), meth.Name)
 				}
 				idx = len(st.Starts)
 				st.Starts = append(st.Starts, gm.node(nb, 0))
