@@ -80,6 +80,13 @@ func sliceVars(m *model.Model) []int {
 	for _, p := range m.Streams {
 		sites = append(sites, site{stmts: p.OnRead}, site{stmts: p.OnWrite})
 		mark(p.Bank, nil)
+		for _, l := range p.Layouts {
+			// What a read shows through a layout, and when.
+			mark(l.When, nil)
+			for _, f := range l.Fields {
+				mark(f.Value, nil)
+			}
+		}
 	}
 	for _, t := range m.Internals {
 		sites = append(sites, site{stmts: t.Body, guard: t.Guard, root: !t.Fair && len(m.Faults) > 0})
