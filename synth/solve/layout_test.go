@@ -56,7 +56,6 @@ func TestLayoutReadLearnsCapacity(t *testing.T) {
 		}
 	}
 	require.NotNil(t, capacity)
-	t.Log(capacity.Dump())
 	var reads []*Action
 	walkBest(capacity.Starts[0], func(n *Node) {
 		if n.Best != nil && n.Best.Act.Kind == ActStreamRead {
