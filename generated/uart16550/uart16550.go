@@ -277,8 +277,8 @@ func (d *Driver) Write(ctx context.Context, buf []byte) error {
 // most.
 func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) {
 	switch state {
-	case 0:
-		// Whatever idle state the device is in.
+	case 0, 16:
+		// States 0 and 16 take the same step (0: whatever idle state the device is in).
 		// Poll LSR (uart16550.dev:125) while THRE == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) end this wait.
 		if _, err := driver.Poll(w, d.bus, RegLSR, LSR_THRE, 0); err != nil {
 			return 0, err
@@ -287,18 +287,12 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return 1, nil
-	case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14:
-		// States 1 to 14 take the same step.
+	case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15:
+		// States 1 to 15 take the same step.
 		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return state + 1, nil
-	case 15:
-		// The device is as after the previous element.
-		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
-		driver.Write(d.bus, RegTHR, THR(b))
-		// The contract holds.
-		return 0, nil
 	}
 	return 0, fmt.Errorf("%w: no element state %d", driver.ErrUnexpected, state)
 }
