@@ -209,3 +209,17 @@ func TestLayoutVariantsUnrealizable(t *testing.T) {
 		})
 	}
 }
+
+// TestCapacityIndependentOfBudget: ten times the belief budget gives the
+// same strategies, move for move.
+func TestCapacityIndependentOfBudget(t *testing.T) {
+	m, res, err := synthCapacity(t)
+	require.NoError(t, err)
+	big, err := solve.SynthesizeWith(m, solve.Options{MaxBeliefs: 10 * solve.DefaultMaxBeliefs})
+	require.NoError(t, err)
+	require.Len(t, big.Methods, len(res.Methods))
+	for i, st := range res.Methods {
+		assert.Equal(t, st.Dump(), big.Methods[i].Dump(), st.Method.Name)
+		assert.Equal(t, st.Stats.Rank, big.Methods[i].Stats.Rank, st.Method.Name)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,4 +36,8 @@ func TestLayoutFieldIsDecoded(t *testing.T) {
 	assert.Contains(t, src, "d.bus.ReadStream(StreamDATA, 2, identify[:])")
 	assert.Contains(t, src, "identifyLba28Sectors := binary.LittleEndian.Uint32(identify[120:124])")
 	assert.Contains(t, src, "return uint64(identifyLba28Sectors), nil")
+	// The cut-down class is not block.Device; the rest must compile.
+	const assertion = "var _ block.Device = (*Driver)(nil)\n"
+	require.Contains(t, src, assertion)
+	vet(t, "ata", strings.Replace(src, assertion, "", 1))
 }
