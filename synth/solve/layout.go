@@ -17,18 +17,14 @@ type LayoutRead struct {
 // has no buffer of its own to read into.
 func scratchName(l *model.Layout) string { return "s" + l.Name }
 
-// transferSize is the number of bytes one stream action moves, or 0 when
-// the spec does not say.
-func transferSize(p *model.Stream) int { return p.Size }
-
 // expandLayoutRead offers a read of one transfer of stream p into a scratch
 // buffer: in every state of the belief the same layout shows, and one of
 // its fields holds a value the goal may need (IDENTIFY's sector count for
 // Capacity). What the driver learns is the values of those fields; the
 // read itself is one access, like any stream transfer.
 func (gm *game) expandLayoutRead(n *Node, p *model.Stream) error {
-	if transferSize(p) <= 0 {
-		return nil
+	if p.Size <= 0 {
+		return nil // the checker wants a size with a layout
 	}
 	var lay *model.Layout
 	for i, s := range n.B.States {
