@@ -247,14 +247,50 @@ type Handler struct {
 // Inside its handlers the name "buf" is the buffer moved.
 type StreamDecl struct {
 	Pos    Pos
-	Name   string     `parser:"\"stream\" @Ident"`
-	At     *Location  `parser:"\"@\" @@"`
-	Access string     `parser:"\":\" @(\"ro\" | \"wo\" | \"rw\")"`
-	Width  int        `parser:"\"width\" @Number"`
-	Kind   string     `parser:"@(\"fifo\" | \"window\")"`
-	Size   *int       `parser:"@Number?"`
-	When   *Expr      `parser:"(\"when\" @@)?"`
-	Body   []*Handler `parser:"\"{\" @@* \"}\""`
+	Name   string    `parser:"\"stream\" @Ident"`
+	At     *Location `parser:"\"@\" @@"`
+	Access string    `parser:"\":\" @(\"ro\" | \"wo\" | \"rw\")"`
+	Width  int       `parser:"\"width\" @Number"`
+	Kind   string    `parser:"@(\"fifo\" | \"window\")"`
+	Size   *int      `parser:"@Number?"`
+	When   *Expr     `parser:"(\"when\" @@)?"`
+	// Layouts come before the handlers.
+	Layouts []*LayoutDecl `parser:"\"{\" @@*"`
+	Body    []*Handler    `parser:"@@* \"}\""`
+}
+
+// LayoutDecl names typed fields inside what a stream read delivers while
+// its condition holds (the command that produced the data):
+//
+//	layout IDENTIFY when op == Identify {
+//	    field SECTORS @ 120 : data<32> le = total_sectors
+//	}
+type LayoutDecl struct {
+	Pos    Pos
+	Name   string         `parser:"\"layout\" @Ident"`
+	When   *Expr          `parser:"(\"when\" @@)?"`
+	Fields []*LayoutField `parser:"\"{\" @@* \"}\""`
+}
+
+// LayoutField is a value at a byte offset of a stream transfer: its type
+// gives its size (data<32>: 4 bytes), le or be its byte order, and the
+// expression over device state what the device puts there. A field
+// without a value only names the bytes.
+type LayoutField struct {
+	Pos    Pos
+	Name   string `parser:"\"field\" @Ident"`
+	Offset int    `parser:"\"@\" @Number"`
+	Type   *Type  `parser:"\":\" @@"`
+	Order  string `parser:"@(\"le\" | \"be\")?"`
+	Value  *Expr  `parser:"(\"=\" @@)?"`
+}
+
+// Bytes is the field's size in bytes (its type's width, rounded up).
+func (f *LayoutField) Bytes() int {
+	if f.Type == nil || f.Type.Data == nil {
+		return 0
+	}
+	return (*f.Type.Data + 7) / 8
 }
 
 // InternalDecl is a transition the device takes by itself. A fair one is

@@ -549,6 +549,7 @@ func (c *checker) registerBody(r *ckReg) {
 		for _, h := range r.stream.Body {
 			c.stmts(sc, h.Body)
 		}
+		c.streamLayouts(r)
 		return
 	}
 	sc := &ckScope{reg: r}
@@ -731,6 +732,71 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 			if seen[name] == nil {
 				c.errorf(b.Class.Pos, "bind %s misses predicate %s of the class", c.cls.name, name)
 			}
+		}
+	}
+}
+
+// streamLayouts checks the layouts of a stream: each names fields inside
+// one transfer, so they must fit the transfer, not overlap, and say how
+// their bytes are ordered.
+func (c *checker) streamLayouts(r *ckReg) {
+	sd := r.stream
+	if len(sd.Layouts) == 0 {
+		return
+	}
+	size := 0
+	if sd.Size != nil {
+		size = *sd.Size
+	}
+	names := c.namespace()
+	for _, l := range sd.Layouts {
+		lpos := c.identAt(l.Pos, 1)
+		names.declare("layout", l.Name, lpos)
+		switch {
+		case sd.Access == "wo":
+			c.errorf(l.Pos, "layout %s on write-only stream %s: a layout describes what a read delivers", l.Name, sd.Name)
+		case size <= 0:
+			c.errorf(l.Pos, "layout %s needs the size of one transfer of stream %s: write fifo N or window N", l.Name, sd.Name)
+		}
+		if l.When != nil {
+			c.cond(&ckScope{}, l.When, "when condition of layout "+l.Name)
+		}
+		fields := c.namespace()
+		var placed []*LayoutField
+		for _, f := range l.Fields {
+			fpos := c.identAt(f.Pos, 1)
+			fields.declare("layout field", f.Name, fpos)
+			t := c.resolveType(f.Type, f.Name, false, false)
+			if t.kind == ckInvalid {
+				continue
+			}
+			if f.Type.Data == nil || *f.Type.Data%8 != 0 {
+				c.errorf(f.Type.Pos, "layout field %s is %s: a layout field is data<N> with N a whole number of bytes (data<32> is 4 bytes)", f.Name, ckTypeText(f.Type))
+				continue
+			}
+			n := f.Bytes()
+			offPos := c.tokenAt(f.Pos, 3)
+			if size > 0 && f.Offset+n > size {
+				c.errorf(offPos, "layout field %s (bytes %d to %d) lies outside one transfer of stream %s (%d bytes)", f.Name, f.Offset, f.Offset+n-1, sd.Name, size)
+			}
+			for _, o := range placed {
+				if f.Offset < o.Offset+o.Bytes() && o.Offset < f.Offset+n {
+					c.errorf(offPos, "layout field %s (bytes %d to %d) overlaps field %s (bytes %d to %d) of layout %s", f.Name, f.Offset, f.Offset+n-1, o.Name, o.Offset, o.Offset+o.Bytes()-1, l.Name)
+					c.related(c.identAt(o.Pos, 1), "field %s declared here", o.Name)
+					break
+				}
+			}
+			placed = append(placed, f)
+			if f.Value == nil {
+				continue
+			}
+			switch {
+			case !ckOneOf(n, 1, 2, 4, 8):
+				c.errorf(f.Type.Pos, "layout field %s has a value, so it must be 1, 2, 4 or 8 bytes, not %d", f.Name, n)
+			case n > 1 && f.Order == "":
+				c.errorf(fpos, "layout field %s is %d bytes: say their order, le (least significant byte first) or be", f.Name, n)
+			}
+			c.expect(&ckScope{}, f.Value, t, "value of layout field "+f.Name)
 		}
 	}
 }

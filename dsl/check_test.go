@@ -709,3 +709,51 @@ func TestCaretCountsRunes(t *testing.T) {
 }
 
 func writeFile(path, src string) error { return os.WriteFile(path, []byte(src), 0o644) }
+
+func TestCheckStreamLayouts(t *testing.T) {
+	runCases(t, []ckCase{
+		{name: "clean", dev: `
+	state n: data<32>
+	state busy: bool
+	stream S @ 0 : ro width 16 fifo 512 {
+		layout ID when !busy {
+			field NAME @ 54 : data<320>
+			field COUNT @ 120 : data<32> le = n
+			field LOW @ 124 : data<8> = n[7:0]
+		}
+		on read { }
+	}`, msgs: nil},
+		{name: "errors", dev: `
+	state n: data<32>
+	stream S @ 0 : ro width 16 fifo 512 {
+		layout ID when $n {
+			field A @ 0 : $data<12>
+			field $B @ 120 : data<32> = n
+			field C @ $122 : data<16> le = $n
+			field D @ $510 : data<32> le = n
+			field E @ 400 : $data<24> le = $n
+			field $A @ 300 : data<8>
+		}
+		layout $ID { }
+	}
+	stream W @ 1 : wo width 16 fifo 512 {
+		$layout L { }
+	}
+	stream F @ 2 : ro width 16 fifo {
+		$layout L { }
+	}`, msgs: []string{
+			"when condition of layout ID must be boolean, but n is data<32>",
+			"layout field A is data<12>: a layout field is data<N> with N a whole number of bytes",
+			"layout field B is 4 bytes: say their order, le (least significant byte first) or be",
+			"layout field C (bytes 122 to 123) overlaps field B (bytes 120 to 123) of layout ID",
+			"cannot use n (data<32>) as data<16> in value of layout field C",
+			"layout field D (bytes 510 to 513) lies outside one transfer of stream S (512 bytes)",
+			"layout field E has a value, so it must be 1, 2, 4 or 8 bytes, not 3",
+			"cannot use n (data<32>) as data<24> in value of layout field E",
+			"duplicate layout field A",
+			"duplicate layout ID",
+			"layout L on write-only stream W: a layout describes what a read delivers",
+			"layout L needs the size of one transfer of stream F: write fifo N or window N",
+		}},
+	})
+}

@@ -22,6 +22,8 @@ var itemParsers = map[string]func([]lexer.Token) error{
 	"stmt":        parseOne[Stmt],
 	"regitem":     parseOne[RegItem],
 	"handler":     parseOne[Handler],
+	"streamitem":  parseOne[streamItem],
+	"layoutfield": parseOne[LayoutField],
 	"predbinding": parseOne[PredBinding],
 	"clause":      parseOne[Clause],
 	"deviceitem":  parseOne[DeviceItem],
@@ -32,13 +34,14 @@ var itemParsers = map[string]func([]lexer.Token) error{
 // opens it.
 var blockItem = map[string]string{
 	"on": "stmt", "if": "stmt", "else": "stmt", "internal": "stmt", "input": "stmt",
-	"register": "regitem", "stream": "handler", "bind": "predbinding",
+	"register": "regitem", "stream": "streamitem", "layout": "layoutfield", "bind": "predbinding",
 	"method": "clause", "for": "clause", "device": "deviceitem", "class": "classitem",
 }
 
 // itemNode is the grammar node of each kind of item, for its words.
 var itemNode = map[string]string{
 	"stmt": "Stmt", "regitem": "RegItem", "handler": "Handler", "predbinding": "PredBinding",
+	"streamitem": "streamItem", "layoutfield": "LayoutField",
 	"clause": "Clause", "deviceitem": "DeviceItem", "classitem": "ClassItem",
 }
 
@@ -47,6 +50,8 @@ var itemStarts = map[string]map[string]bool{
 	"stmt":        {"require": true, "emit": true, "if": true},
 	"regitem":     {"field": true, "on": true},
 	"handler":     {"on": true},
+	"streamitem":  {"layout": true, "on": true},
+	"layoutfield": {"field": true},
 	"predbinding": {},
 	"clause":      {"requires": true, "ensures": true, "for": true},
 	"deviceitem":  declKeywords,
@@ -71,6 +76,10 @@ func participleKey(v any) string {
 		return "regitem"
 	case Handler:
 		return "handler"
+	case streamItem:
+		return "streamitem"
+	case LayoutField:
+		return "layoutfield"
 	case PredBinding:
 		return "predbinding"
 	case Clause:
@@ -87,6 +96,8 @@ func init() {
 	builtItemParsers["stmt"] = participle.MustBuild[Stmt](parseOptions...)
 	builtItemParsers["regitem"] = participle.MustBuild[RegItem](parseOptions...)
 	builtItemParsers["handler"] = participle.MustBuild[Handler](parseOptions...)
+	builtItemParsers["streamitem"] = participle.MustBuild[streamItem](parseOptions...)
+	builtItemParsers["layoutfield"] = participle.MustBuild[LayoutField](parseOptions...)
 	builtItemParsers["predbinding"] = participle.MustBuild[PredBinding](parseOptions...)
 	builtItemParsers["clause"] = participle.MustBuild[Clause](parseOptions...)
 	builtItemParsers["deviceitem"] = deviceItemParser
@@ -126,6 +137,9 @@ func deepen(toks []lexer.Token, err error) error {
 		}
 		again := parse(append(append([]lexer.Token(nil), toks[at:len(toks)-1]...), toks[len(toks)-1]))
 		if again == nil {
+			if kind == "streamitem" && toks[at].Value == "layout" {
+				return participle.Errorf(uerr.Unexpected.Pos, `unexpected "layout" after a handler: a stream's layouts come before its handlers`)
+			}
 			return err
 		}
 		var perr participle.Error
@@ -181,4 +195,11 @@ func enclosingBlock(toks []lexer.Token, at int) string {
 		}
 	}
 	return ""
+}
+
+// streamItem is one item of a stream's body, for finding syntax errors in
+// it: the grammar itself takes the layouts first, then the handlers.
+type streamItem struct {
+	Layout  *LayoutDecl `parser:"  @@"`
+	Handler *Handler    `parser:"| @@"`
 }

@@ -658,9 +658,44 @@ func (p *printer) stream(s *StreamDecl) {
 		p.num(*s.Size)
 	}
 	p.when(s.When)
-	p.block(len(s.Body), func(i int) {
-		p.item(s.Body[i].Pos)
-		p.handler(s.Body[i])
+	p.block(len(s.Layouts)+len(s.Body), func(i int) {
+		if i < len(s.Layouts) {
+			p.item(s.Layouts[i].Pos)
+			p.layout(s.Layouts[i])
+			return
+		}
+		h := s.Body[i-len(s.Layouts)]
+		p.item(h.Pos)
+		p.handler(h)
+	})
+}
+
+func (p *printer) layout(l *LayoutDecl) {
+	p.kw("layout")
+	p.sp()
+	p.ident(l.Name)
+	p.when(l.When)
+	p.block(len(l.Fields), func(i int) {
+		f := l.Fields[i]
+		p.item(f.Pos)
+		p.kw("field")
+		p.sp()
+		p.ident(f.Name)
+		p.sp()
+		p.punct("@")
+		p.sp()
+		p.num(f.Offset)
+		p.sp()
+		p.punct(":")
+		p.sp()
+		p.typ(f.Type)
+		if f.Order != "" {
+			p.sp()
+			p.kw(f.Order)
+		}
+		if f.Value != nil {
+			p.assignRHS(f.Value)
+		}
 	})
 }
 

@@ -43,7 +43,7 @@ func init() {
 		const type state bool uint data enum register ro wo rw reset when field rc w1c trigger
 		on read write stream fifo window internal fair input interrupt fault bind
 		require emit if else class event predicate out method requires ensures for in
-		true false match carried`) {
+		true false match carried layout`) {
 		keywords[k] = true
 	}
 }

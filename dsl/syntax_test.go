@@ -126,3 +126,14 @@ func TestLongLinesAreNotEchoed(t *testing.T) {
 	assert.Equal(t, 2, ds[0].Pos.Line)
 	assert.Equal(t, ds.Error(), srcs.Render(ds))
 }
+
+func TestSyntaxErrorsInLayouts(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"layout L { field X @ 120 data<32> le = n }", `4:27: error: syntax error: unexpected "data", expected ":"`},
+		{"layout L { fild X @ 1 : data<8> }", `4:13: error: syntax error: unexpected name fild, expected field or "}"`},
+		{"on read { } layout L { }", `4:14: error: syntax error: unexpected "layout" after a handler: a stream's layouts come before its handlers`},
+	} {
+		src := "device x implements block {\n\tbus port width 8\n\tstream D @ 0 : ro width 16 fifo 512 {\n\t" + c.body + "\n\t}\n}\n"
+		assert.Equal(t, []string{c.want}, syntaxErrors(t, src), c.body)
+	}
+}

@@ -278,7 +278,7 @@ func (d *Driver) Write(ctx context.Context, buf []byte) error {
 // most.
 func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) {
 	switch {
-	case state == 0:
+	case state == 0 || state == TX_FIFO_DEPTH:
 		// Whatever idle state the device is in.
 		// Poll LSR (uart16550.dev:125) while THRE == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) end this wait.
 		if _, err := driver.Poll(w, d.bus, RegLSR, LSR_THRE, 0); err != nil {
@@ -288,18 +288,12 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return 1, nil
-	case state >= 1 && state < TX_FIFO_DEPTH-1:
-		// States 1 to TX_FIFO_DEPTH-2 differ only in tx_count, which the spec bounds by TX_FIFO_DEPTH (uart16550.dev:13): they take the same step, each handing over to the next.
+	case state >= 1 && state < TX_FIFO_DEPTH:
+		// States 1 to TX_FIFO_DEPTH-1 differ only in tx_count, which the spec bounds by TX_FIFO_DEPTH (uart16550.dev:13): they take the same step, each handing over to the next.
 		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return state + 1, nil
-	case state == TX_FIFO_DEPTH-1:
-		// The device is as after the previous element.
-		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
-		driver.Write(d.bus, RegTHR, THR(b))
-		// The contract holds.
-		return 0, nil
 	}
 	return 0, fmt.Errorf("%w: no element state %d", driver.ErrUnexpected, state)
 }

@@ -187,6 +187,10 @@ func (g *gen) stepsText(n *solve.Node) string {
 		case solve.ActStreamWrite:
 			steps = append(steps, fmt.Sprintf("moves %s out through %s", a.Buf, a.Stream.Name))
 		case solve.ActStreamRead:
+			if len(a.Learn) > 0 {
+				steps = append(steps, fmt.Sprintf("reads the %s data from %s", a.Learn[0].Layout.Name, a.Stream.Name))
+				break
+			}
 			steps = append(steps, fmt.Sprintf("fills %s from %s", a.Buf, a.Stream.Name))
 		default:
 			if loop != nil {

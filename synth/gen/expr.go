@@ -52,6 +52,9 @@ func (g *gen) val(t *term.T, top bool) (*jen.Statement, error) {
 		shift := t.Width
 		for _, p := range t.Args {
 			shift -= p.Width
+			if p.IsConst() && p.Val == 0 && out == nil {
+				continue // a zero extension: the high bits are 0 anyway
+			}
 			x, err := g.val(p, false)
 			if err != nil {
 				return nil, err
@@ -104,6 +107,9 @@ func (g *gen) readLocal(readVar string) string {
 				return g.local(readVar, r)
 			}
 		}
+	}
+	if name := g.layoutLocal(readVar); name != "" {
+		return name
 	}
 	return readVar
 }

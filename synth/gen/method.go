@@ -583,6 +583,9 @@ func (g *gen) node(n *solve.Node) ([]jen.Code, error) {
 		return append(code, rest...), err
 	case solve.ActStreamRead, solve.ActStreamWrite:
 		code := g.stream(e.Act)
+		if len(e.Act.Learn) > 0 {
+			code = g.layoutRead(n, e.Act)
+		}
 		rest, err := g.node(e.Outs[0].Next)
 		return append(code, rest...), err
 	}

@@ -153,8 +153,46 @@ type Stream struct {
 	Bank    *dsl.Expr
 	OnRead  []*dsl.Stmt
 	OnWrite []*dsl.Stmt
+	// Layouts name values inside what a read delivers.
+	Layouts []*Layout
 
 	onRead, onWrite []*step // compiled
+}
+
+// Layout is a set of typed fields inside one stream transfer, shown while
+// When holds (nil: always) in the state before the read.
+type Layout struct {
+	Decl   *dsl.LayoutDecl
+	Name   string
+	When   *dsl.Expr
+	Fields []*LayoutField
+}
+
+// LayoutField is Bytes bytes at Offset of a transfer, in the byte order
+// given (BigEndian false: least significant first), holding Value (nil:
+// the bytes are only named).
+type LayoutField struct {
+	Decl      *dsl.LayoutField
+	Name      string
+	Offset    int
+	Bytes     int
+	BigEndian bool
+	Value     *dsl.Expr
+}
+
+// ActiveLayout is the layout of p whose condition holds in s, or nil; an
+// error when a condition depends on data.
+func (m *Model) ActiveLayout(p *Stream, s *State) (*Layout, error) {
+	for _, l := range p.Layouts {
+		ok, err := m.Visible(l.When, s)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return l, nil
+		}
+	}
+	return nil, nil
 }
 
 // Transition is an internal transition or an input.
@@ -440,6 +478,14 @@ func (m *Model) addStream(sd *dsl.StreamDecl) {
 	if sd.Size != nil {
 		s.Size = *sd.Size
 	}
+	for _, ld := range sd.Layouts {
+		l := &Layout{Decl: ld, Name: ld.Name, When: ld.When}
+		for _, fd := range ld.Fields {
+			l.Fields = append(l.Fields, &LayoutField{Decl: fd, Name: fd.Name, Offset: fd.Offset, Bytes: fd.Bytes(),
+				BigEndian: fd.Order == "be", Value: fd.Value})
+		}
+		s.Layouts = append(s.Layouts, l)
+	}
 	for _, h := range sd.Body {
 		if h.On == "read" {
 			s.OnRead = append(s.OnRead, h.Body...)
@@ -619,6 +665,14 @@ func (m *Model) BehaviourExprs(f func(e *dsl.Expr, site Site)) {
 	}
 	for _, p := range m.Streams {
 		visit(p.Bank, Site{})
+		for _, l := range p.Layouts {
+			// A layout is read like a register: its condition decides
+			// what a read shows, its values are what it shows.
+			visit(l.When, Site{})
+			for _, fl := range l.Fields {
+				visit(fl.Value, Site{})
+			}
+		}
 		stmts(p.OnRead, nil)
 		stmts(p.OnWrite, nil)
 	}

@@ -125,7 +125,14 @@ func (mc *Machine) walk(ctx context.Context, n *solve.Node, vars map[string]uint
 			mc.Buses[a.Stream.Region].WriteStream(a.Stream.Offset, a.Stream.Width/8, args.Buffers[a.Buf])
 			n = e.Outs[0].Next
 		case solve.ActStreamRead:
-			mc.Buses[a.Stream.Region].ReadStream(a.Stream.Offset, a.Stream.Width/8, args.Buffers[a.Buf])
+			buf := args.Buffers[a.Buf]
+			if len(a.Learn) > 0 {
+				buf = make([]byte, a.Stream.Size) // a layout read's scratch buffer
+			}
+			mc.Buses[a.Stream.Region].ReadStream(a.Stream.Offset, a.Stream.Width/8, buf)
+			for _, lr := range a.Learn {
+				vars["r:"+lr.Var] = layoutValue(buf, lr.Field)
+			}
 			n = e.Outs[0].Next
 		case solve.ActRead:
 			next, err := mc.read(ctx, e, vars)
@@ -168,6 +175,19 @@ func (mc *Machine) read(ctx context.Context, e *solve.Edge, vars map[string]uint
 		return nil, fmt.Errorf("%s read %#x, which the spec says cannot happen", a.Reg.Name, v)
 	again:
 	}
+}
+
+// layoutValue decodes layout field f from the bytes of one transfer.
+func layoutValue(buf []byte, f *model.LayoutField) uint64 {
+	var v uint64
+	for i := 0; i < f.Bytes; i++ {
+		b := buf[f.Offset+i] // least significant first
+		if f.BigEndian {
+			b = buf[f.Offset+f.Bytes-1-i]
+		}
+		v |= uint64(b) << (8 * uint(i))
+	}
+	return v
 }
 
 func matches(a *solve.Action, obs []uint64, v uint64) bool {

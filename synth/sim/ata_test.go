@@ -18,15 +18,16 @@ const ataSpec = "../../devices/ata/ata.dev"
 // ATA task-file offsets and bits (ATA/ATAPI-6), for a hand-scripted PIO
 // driver.
 const (
-	ataData    = 0
-	ataSecCnt  = 2
-	ataLBALow  = 3
-	ataLBAMid  = 4
-	ataLBAHigh = 5
-	ataDevice  = 6
-	ataStatus  = 7 // read
-	ataCommand = 7 // write
-	ataDevCtl  = 0 // in region ctl
+	ataData      = 0
+	ataSecCnt    = 2
+	ataLBALow    = 3
+	ataLBAMid    = 4
+	ataLBAHigh   = 5
+	ataDevice    = 6
+	ataStatus    = 7 // read
+	ataCommand   = 7 // write
+	ataDevCtl    = 0 // in region ctl
+	ataAltStatus = 0 // in region ctl, read
 
 	stERR  = 0x01
 	stDRQ  = 0x08
@@ -86,6 +87,9 @@ func (a *ataDriver) command(code uint8, lba uint32, count uint8) {
 	a.cmd.Write8(ataLBAMid, uint8(lba>>8))
 	a.cmd.Write8(ataLBAHigh, uint8(lba>>16))
 	a.cmd.Write8(ataCommand, code)
+	// The status shows the command only 400 ns later: one ALTSTATUS read
+	// takes that long.
+	a.ctl.Read8(ataAltStatus)
 }
 
 func (a *ataDriver) read(lba uint32, buf []byte) error {

@@ -49,8 +49,9 @@
 // per size bytes of the buffer, and the device may step between two chunks
 // as between two accesses; a window port runs it once per call. A stream
 // read's bytes come from Options.Fill (default: the PRNG) before the
-// handler runs; `buf` in handlers stands for them, and an event argument
-// that is buf carries them in Event.Bytes.
+// handler runs, with the fields of the stream's active layout (if any) put
+// over them; `buf` in handlers stands for them, and an event argument that
+// is buf carries them in Event.Bytes.
 //
 // Events of one action appear in the order the model keeps them (sorted,
 // duplicates merged: the model records whether an event happened, not how
@@ -853,6 +854,7 @@ func (d *Device) streamIO(region int, off uint32, width int, buf []byte, read bo
 					part[j] = byte(d.rnd.Uint32())
 				}
 			}
+			d.layOut(p, part)
 		}
 		d.curBuf = part
 		next, viol, err := d.m.StreamIO(d.st, p, read, bufTerm)
@@ -871,6 +873,41 @@ func (d *Device) streamIO(region int, off uint32, width int, buf []byte, read bo
 		}
 	}
 	d.settle()
+}
+
+// layOut puts the values of the stream's active layout into the bytes a
+// read delivers: what the spec says the device shows there wins over the
+// fill.
+func (d *Device) layOut(p *model.Stream, part []byte) {
+	l, err := d.m.ActiveLayout(p, d.st)
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	if l == nil {
+		return
+	}
+	for _, f := range l.Fields {
+		if f.Value == nil || f.Offset+f.Bytes > len(part) {
+			continue
+		}
+		v, err := d.m.Eval(f.Value, d.st, nil)
+		if err != nil {
+			d.fail(err)
+			return
+		}
+		if !v.IsConst() {
+			d.fail(fmt.Errorf("sim: layout field %s.%s is non-constant: %s", l.Name, f.Name, v))
+			return
+		}
+		for i := 0; i < f.Bytes; i++ {
+			at := f.Offset + i // least significant byte first
+			if f.BigEndian {
+				at = f.Offset + f.Bytes - 1 - i
+			}
+			part[at] = byte(v.Val >> (8 * uint(i)))
+		}
+	}
 }
 
 // ---------------------------------------------------------------- buses

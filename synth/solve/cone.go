@@ -80,6 +80,13 @@ func sliceVars(m *model.Model) []int {
 	for _, p := range m.Streams {
 		sites = append(sites, site{stmts: p.OnRead}, site{stmts: p.OnWrite})
 		mark(p.Bank, nil)
+		for _, l := range p.Layouts {
+			// What a read shows through a layout, and when.
+			mark(l.When, nil)
+			for _, f := range l.Fields {
+				mark(f.Value, nil)
+			}
+		}
 	}
 	for _, t := range m.Internals {
 		sites = append(sites, site{stmts: t.Body, guard: t.Guard, root: !t.Fair && len(m.Faults) > 0})
@@ -148,6 +155,32 @@ func sliceVars(m *model.Model) []int {
 		}
 		return changed
 	}
+	// A variable that decides what a field shows of one in the cone decides
+	// what a read teaches about it, so it joins the cone too: ATA's status
+	// shows the old bits for a moment after a command.
+	shown := func() bool {
+		changed := false
+		for _, r := range m.Regs {
+			if !r.Read {
+				continue
+			}
+			for _, f := range r.Fields {
+				if f.Stored || f.Value == nil {
+					continue
+				}
+				vs := map[int]bool{}
+				names(f.Value, r, vs)
+				meets := false
+				for i := range vs {
+					meets = meets || rel[i]
+				}
+				if meets {
+					changed = mark(f.Value, r) || changed
+				}
+			}
+		}
+		return changed
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, s := range sites {
@@ -156,6 +189,7 @@ func sliceVars(m *model.Model) []int {
 				changed = mark(s.guard, nil) || changed
 			}
 		}
+		changed = shown() || changed
 	}
 	var out []int
 	for i, v := range m.Vars {

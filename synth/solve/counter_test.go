@@ -139,7 +139,10 @@ func TestDeepFIFOSolvesLikeAShallowOne(t *testing.T) {
 			b = append(b, fmt.Sprintf("%s:%d", st.Method.Name, st.Stats.Beliefs))
 			if st.Method.Name == "Write" {
 				require.NotNil(t, st.Counted, "depth %d", depth)
-				assert.Equal(t, depth, st.ElementStates(), "one element state per byte the FIFO takes after the driver saw it empty")
+				// One element state per byte the FIFO takes after the driver saw
+				// it empty, and one more once it is full with the shift register
+				// busy (TEMT shows it).
+				assert.Equal(t, depth+1, st.ElementStates())
 			}
 		}
 		beliefs = append(beliefs, strings.Join(b, " "))

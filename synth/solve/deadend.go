@@ -222,6 +222,13 @@ func (gm *game) skeletonMoves(id int32) ([]int32, error) {
 			read bool
 			buf  string
 		}{{true, gm.goal.bufOut}, {false, gm.goal.bufIn}} {
+			if dir.read && dir.buf == "" {
+				// A read into a scratch buffer, where a layout shows
+				// (layout.go).
+				if l, err := gm.m.ActiveLayout(p, s); err == nil && l != nil {
+					dir.buf = scratchName(l)
+				}
+			}
 			if dir.buf == "" || (dir.read && !p.Read) || (!dir.read && !p.Write) {
 				continue
 			}

@@ -205,6 +205,9 @@ func moveString(a *Action) string {
 		}
 		return strings.Join(parts, " ")
 	case ActStreamRead:
+		if len(a.Learn) > 0 {
+			return fmt.Sprintf("read the %s data from stream %s", a.Learn[0].Layout.Name, a.Stream.Name)
+		}
 		return fmt.Sprintf("read stream %s into %s", a.Stream.Name, a.Buf)
 	default:
 		return fmt.Sprintf("write stream %s from %s", a.Stream.Name, a.Buf)

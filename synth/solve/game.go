@@ -52,7 +52,10 @@ type Action struct {
 	ReadVar string  // read: the variable the value goes into
 	Vals    []*Cand // write: one per field of Reg, in Reg.Fields order
 	Stream  *model.Stream
-	Buf     string // stream: the slice parameter moved
+	Buf     string // stream: the slice parameter moved, or a scratch buffer
+	// Learn: a stream read into a scratch buffer, and the layout fields it
+	// teaches the driver.
+	Learn []*LayoutRead
 }
 
 func (a *Action) String() string {
@@ -454,6 +457,11 @@ func (gm *game) expand(n *Node) error {
 		}
 		if p.Write && gm.goal.bufIn != "" {
 			if err := gm.expandStream(n, p, false, gm.goal.bufIn); err != nil {
+				return err
+			}
+		}
+		if p.Read && len(p.Layouts) > 0 {
+			if err := gm.expandLayoutRead(n, p); err != nil {
 				return err
 			}
 		}

@@ -129,6 +129,7 @@ r 6            // DEVICE after boot
 w ctl+0 0x02   // DEVCTL: nIEN
 w 6 0xe0       // DEVICE: master, LBA
 w 7 0xec       // IDENTIFY DEVICE
+settle         // the 400 ns before the status shows the command
 poll 7 0x80 0  // until IDENTIFY is done (BSY clear)
 r 7            // STATUS: DRQ
 stream 0 512   // the IDENTIFY data
@@ -139,6 +140,7 @@ w 4 0xff
 w 5 0xff
 w 6 0xe0       // DEVICE: master, LBA, bits 27:24 = 0
 w 7 0x20       // READ SECTORS
+settle
 poll 7 0x80 0  // until READ SECTORS is done (BSY clear)
 r 7            // STATUS: ERR (QEMU) or DRQ
 r 1            // ERROR: which error bit
