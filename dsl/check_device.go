@@ -707,6 +707,10 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 				continue
 			}
 			seen[pb.Name] = pb
+			if _, isFault := c.cls.faults[pb.Name]; isFault {
+				c.faultBinding(pb)
+				continue
+			}
 			sig := c.cls.preds[pb.Name]
 			locals := map[string]*ckLocal{}
 			names := c.namespace()
@@ -720,6 +724,8 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 				}
 			}
 			switch {
+			case sig == nil && len(c.cls.faultOrder) > 0:
+				c.errorf(pb.Pos, "class %s has no predicate or fault %s", c.cls.name, pb.Name)
 			case sig == nil:
 				c.errorf(pb.Pos, "class %s has no predicate %s", c.cls.name, pb.Name)
 			case len(pb.Params) != len(sig.params):
@@ -733,4 +739,38 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 			}
 		}
 	}
+}
+
+// faultBinding checks the binding of a class fault: the field of a
+// readable register that shows it, as REG.FIELD (a one-bit field) or
+// REG.FIELD == VALUE. The driver learns the fault from the value it read,
+// so the binding can name nothing but that register's bits.
+func (c *checker) faultBinding(pb *PredBinding) {
+	if len(pb.Params) > 0 {
+		c.errorf(pb.Params[0].Pos, "fault %s has no parameters: bind it as %s = REG.FIELD", pb.Name, pb.Name)
+	}
+	field := pb.Body
+	if field != nil && field.Kind == BinaryExpr && (field.Op == "==" || field.Op == "!=") {
+		field = field.X // VALUE is checked with the whole condition below
+	}
+	if field == nil || field.Kind != NameExpr || len(field.Path) != 2 {
+		if pb.Body != nil {
+			c.errorf(pb.Body.Pos, "the binding of fault %s must name the field that shows it: REG.FIELD or REG.FIELD == VALUE", pb.Name)
+		}
+		return
+	}
+	r := c.dev.regs[field.Path[0]]
+	switch {
+	case r == nil || r.stream != nil:
+		c.errorf(field.Pos, "fault %s: %s is not a register of the device", pb.Name, field.Path[0])
+		return
+	case r.fields[field.Path[1]] == nil:
+		c.errorf(c.identAt(field.Pos, 1), "fault %s: register %s has no field %s", pb.Name, r.name, field.Path[1])
+		c.related(r.pos, "register %s declared here", r.name)
+		return
+	case r.access == "wo":
+		c.errorf(field.Pos, "fault %s: register %s is write-only, so the driver can never see the fault in it", pb.Name, r.name)
+		return
+	}
+	c.cond(&ckScope{locals: map[string]*ckLocal{}}, pb.Body, "binding of fault "+pb.Name)
 }
