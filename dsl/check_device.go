@@ -741,36 +741,38 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 	}
 }
 
-// faultBinding checks the binding of a class fault: the field of a
-// readable register that shows it, as REG.FIELD (a one-bit field) or
-// REG.FIELD == VALUE. The driver learns the fault from the value it read,
-// so the binding can name nothing but that register's bits.
+// faultBinding checks the binding of a class fault: the one-bit field of
+// a readable register that reads 1 while the device reports it, written
+// REG.FIELD (or REG.FIELD == 1). The driver learns the fault from the
+// value it read, so the binding can name nothing but that bit.
 func (c *checker) faultBinding(pb *PredBinding) {
 	if len(pb.Params) > 0 {
 		c.errorf(pb.Params[0].Pos, "fault %s has no parameters: bind it as %s = REG.FIELD", pb.Name, pb.Name)
 	}
 	field := pb.Body
-	if field != nil && field.Kind == BinaryExpr && (field.Op == "==" || field.Op == "!=") {
-		field = field.X // VALUE is checked with the whole condition below
+	if field != nil && field.Kind == BinaryExpr && field.Op == "==" && field.Y != nil && field.Y.Kind == NumberExpr && field.Y.Value == 1 {
+		field = field.X
 	}
 	if field == nil || field.Kind != NameExpr || len(field.Path) != 2 {
 		if pb.Body != nil {
-			c.errorf(pb.Body.Pos, "the binding of fault %s must name the field that shows it: REG.FIELD or REG.FIELD == VALUE", pb.Name)
+			c.errorf(pb.Body.Pos, "the binding of fault %s must name the one-bit field that reads 1 when the device reports it: %s = REG.FIELD", pb.Name, pb.Name)
 		}
 		return
 	}
 	r := c.dev.regs[field.Path[0]]
+	var f *ckField
+	if r != nil {
+		f = r.fields[field.Path[1]]
+	}
 	switch {
 	case r == nil || r.stream != nil:
 		c.errorf(field.Pos, "fault %s: %s is not a register of the device", pb.Name, field.Path[0])
-		return
-	case r.fields[field.Path[1]] == nil:
+	case f == nil:
 		c.errorf(c.identAt(field.Pos, 1), "fault %s: register %s has no field %s", pb.Name, r.name, field.Path[1])
 		c.related(r.pos, "register %s declared here", r.name)
-		return
 	case r.access == "wo":
 		c.errorf(field.Pos, "fault %s: register %s is write-only, so the driver can never see the fault in it", pb.Name, r.name)
-		return
+	case f.decl.Bits != nil && f.decl.Bits.Lo != nil && *f.decl.Bits.Lo != f.decl.Bits.Hi:
+		c.errorf(field.Pos, "fault %s: %s.%s has more than one bit: bind the fault to the bit that reads 1 when the device reports it", pb.Name, r.name, f.decl.Name)
 	}
-	c.cond(&ckScope{locals: map[string]*ckLocal{}}, pb.Body, "binding of fault "+pb.Name)
 }

@@ -29,7 +29,8 @@ func faultDevice(bind string) string {
 	register LSR @ 0 : ro {
 		field DR [0]
 		field OE [1]
-		field ERR [3:2] enum { NONE = 0, PARITY = 1 }
+		field PE [2]
+		field ERR [4:3]
 	}
 	register CTL @ 1 : wo { field GO [0] }
 	bind tclass {
@@ -45,17 +46,18 @@ func TestCheckFaultBindings(t *testing.T) {
 		name, bind string
 		msgs       []string
 	}{
-		{"one-bit field", "overrun = LSR.OE\nparity = LSR.ERR == PARITY", nil},
+		{"one-bit fields", "overrun = LSR.OE\nparity = LSR.PE", nil},
 		{"optional", "overrun = LSR.OE", nil},
-		{"compared with a number", "overrun = LSR.OE == 1", nil},
+		{"compared with 1", "overrun = LSR.OE == 1", nil},
 		{"no such fault", "overrun = LSR.OE\n$framing = LSR.OE", []string{"class tclass has no predicate or fault framing"}},
 		{"no such register", "overrun = $LSRX.OE", []string{"fault overrun: LSRX is not a register of the device"}},
 		{"no such field", "overrun = LSR.$OEX", []string{"fault overrun: register LSR has no field OEX"}},
 		{"write-only register", "overrun = $CTL.GO", []string{"fault overrun: register CTL is write-only"}},
-		{"not a field", "overrun = $true", []string{"the binding of fault overrun must name the field that shows it"}},
-		{"state, not a field", "overrun = $LSR.OE && LSR.DR", []string{"the binding of fault overrun must name the field that shows it"}},
+		{"wider field", "parity = $LSR.ERR", []string{"fault parity: LSR.ERR has more than one bit"}},
+		{"not a field", "overrun = $true", []string{"the binding of fault overrun must name the one-bit field"}},
+		{"a condition", "overrun = $LSR.OE && LSR.DR", []string{"the binding of fault overrun must name the one-bit field"}},
+		{"compared with 0", "overrun = $LSR.OE == 0", []string{"the binding of fault overrun must name the one-bit field"}},
 		{"parameters", "overrun($x) = LSR.OE", []string{"fault overrun has no parameters"}},
-		{"too wide", "parity = $LSR.ERR", []string{"binding of fault parity must be boolean"}},
 		{"duplicate", "overrun = LSR.OE\n$overrun = LSR.OE", []string{"duplicate binding of predicate overrun"}},
 	}
 	for _, tc := range cases {

@@ -98,7 +98,9 @@ type gen struct {
 	// values, by name; faults the helpers that report a device fault.
 	matchers []*matcher
 	faults   map[*model.Fault]bool
-	tails    map[string]*tail
+	// elemFaultFns are the helpers that decode element faults, by name.
+	elemFaultFns map[string]*elemFaultFn
+	tails        map[string]*tail
 	// fn is the function being written.
 	fn *fnState
 }

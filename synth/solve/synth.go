@@ -39,7 +39,10 @@ type Strategy struct {
 	// belief the next element starts from.
 	Next     map[*Node]int
 	Requires []*dsl.Expr
-	Stats    Stats
+	// Faults are the class faults about an element the device binds: the
+	// reads in Reports show them, and the element ends with those shown.
+	Faults []*model.ElemFault
+	Stats  Stats
 }
 
 // Stats describes the size of a method's game.
@@ -242,7 +245,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		return nil, err
 	}
 	gm := newGame(m, cl, g, consts)
-	st := &Strategy{Method: meth, Elem: elem, Requires: requires, Next: map[*Node]int{}}
+	st := &Strategy{Method: meth, Elem: elem, Requires: requires, Next: map[*Node]int{}, Faults: g.faults}
 	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
 	for i := 0; i < len(st.Starts); i++ {
 		if err := gm.solve(st.Starts[i]); err != nil {
@@ -442,6 +445,9 @@ func methodGoal(m *model.Model, meth *dsl.Method, fromReset bool) (*goal, *dsl.F
 				}
 			}
 		}
+	}
+	if elem != nil {
+		g.faults = m.MethodFaults(meth)
 	}
 	if !fromReset {
 		g.frames = frames(m, g.ensures)
