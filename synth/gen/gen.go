@@ -98,11 +98,11 @@ type gen struct {
 	// values, by name; faults the helpers that report a device fault.
 	matchers []*matcher
 	faults   map[*model.Fault]bool
-	// elemFaultFns are the helpers that decode element faults, by name.
-	elemFaultFns map[string]*elemFaultFn
-	tails        map[string]*tail
+	tails    map[string]*tail
 	// fn is the function being written.
 	fn *fnState
+	// elemFaultFns are the helpers that decode element faults, by name.
+	elemFaultFns map[string]*elemFaultFn
 }
 
 func (g *gen) at(p dsl.Pos) string {

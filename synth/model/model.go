@@ -38,17 +38,17 @@ type Model struct {
 	Internals []*Transition
 	Inputs    []*Transition
 	Faults    []*Fault
+	Regions   map[string]int // region name -> index (0 is the default region)
+	consts    map[string]*term.T
+	enums     map[string]*Enum // named enum types, device and class
+	Events    map[string]*dsl.EventDecl
+	Preds     map[string]*dsl.PredDecl
+	Bindings  map[string]*dsl.PredBinding
+	Methods   []*dsl.Method
+	ClassFile *dsl.File
 	// elemFaults are the class faults the device binds, by name (see
 	// MethodFaults).
 	elemFaults map[string]*ElemFault
-	Regions    map[string]int // region name -> index (0 is the default region)
-	consts     map[string]*term.T
-	enums      map[string]*Enum // named enum types, device and class
-	Events     map[string]*dsl.EventDecl
-	Preds      map[string]*dsl.PredDecl
-	Bindings   map[string]*dsl.PredBinding
-	Methods    []*dsl.Method
-	ClassFile  *dsl.File
 
 	code      *compiled
 	envMu     sync.Mutex

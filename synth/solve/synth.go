@@ -39,10 +39,10 @@ type Strategy struct {
 	// belief the next element starts from.
 	Next     map[*Node]int
 	Requires []*dsl.Expr
+	Stats    Stats
 	// Faults are the class faults about an element the device binds: the
 	// reads in Reports show them, and the element ends with those shown.
 	Faults []*model.ElemFault
-	Stats  Stats
 }
 
 // Stats describes the size of a method's game.
