@@ -186,10 +186,30 @@ func (g *gen) faultsText(st *solve.Strategy) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s shows %s", r.Name, orList(names)))
 	}
-	if len(parts) == 0 {
-		return ""
+	text := ""
+	if len(parts) > 0 {
+		text = fmt.Sprintf("When %s while it handles an element, the element is still taken, and the method then returns those errors in a *driver.ElementError with the element's index.", orList(parts))
 	}
-	return fmt.Sprintf("When %s while it handles an element, the element is still taken, and the method then returns those errors in a *driver.ElementError with the element's index.", orList(parts))
+	// A fault bound to a register the strategy never reads is one this
+	// driver cannot see: say so, rather than let it pass unnoticed.
+	read := map[*model.Reg]bool{}
+	for _, r := range g.faultRegs(st) {
+		read[r] = true
+	}
+	var unseen []string
+	for _, fl := range st.Faults {
+		if !read[fl.Field.Reg] {
+			unseen = append(unseen, fmt.Sprintf("%s (%s.%s)", fl.Name, fl.Field.Reg.Name, fl.Field.Name))
+		}
+	}
+	if len(unseen) > 0 {
+		what := "it"
+		if len(unseen) > 1 {
+			what = "them"
+		}
+		text = strings.TrimSpace(text + fmt.Sprintf(" It never reads the register that shows %s, so it never reports %s.", listText(unseen), what))
+	}
+	return text
 }
 
 // orList joins xs as "a, b or c".

@@ -31,3 +31,13 @@ func TestNoBindingNoFaultCode(t *testing.T) {
 	assert.NotContains(t, src, "ElementError")
 	assert.NotContains(t, src, "Faults")
 }
+
+// TestUnreadFaultIsNamed: a fault bound to a register the strategy never
+// reads cannot be reported; the method's doc says so.
+func TestUnreadFaultIsNamed(t *testing.T) {
+	src := generate(t, "devices/uart16550/uart16550.dev", "os-interface/serial/serial.osi",
+		[2]string{"break = LSR.BI", "break = MSR.DCTS"})
+	assert.Contains(t, src, "errs = append(errs, serial.ErrParity)")
+	assert.NotContains(t, src, "ErrBreak")
+	assert.Regexp(t, `never reads the register that shows break \(MSR.DCTS\), so it never reports\s+// it\.`, src)
+}
