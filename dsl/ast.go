@@ -454,9 +454,25 @@ type Method struct {
 // Clause is one part of a contract.
 type Clause struct {
 	Pos      Pos
-	Requires *Expr    `parser:"  \"requires\" @@"`
-	Ensures  *Expr    `parser:"| \"ensures\" @@"`
-	For      *ForEach `parser:"| @@"`
+	Requires *Expr       `parser:"  \"requires\" @@"`
+	Ensures  *Expr       `parser:"| \"ensures\" @@"`
+	For      *ForEach    `parser:"| @@"`
+	Fault    *ClassFault `parser:"| @@"`
+}
+
+// ClassFault declares an error the device may report about one element of
+// a for-each method (a received byte with a parity error):
+//
+//	fault parity "the byte arrived with a parity error"
+//
+// Each device binds it to a field of a readable register, in its bind
+// block (parity = LSR.PE); the driver then returns the class's Go error
+// (serial.ErrParity) for the element whose read showed the field set.
+// Binding it is optional: a device without such a field never reports it.
+type ClassFault struct {
+	Pos     Pos
+	Name    string  `parser:"\"fault\" @Ident"`
+	Message *string `parser:"@String?"`
 }
 
 // ForEach states a contract for every element of a slice parameter.

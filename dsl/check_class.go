@@ -17,6 +17,7 @@ func (c *checker) checkClass(f *File) {
 		events:  map[string]*ckSig{},
 		preds:   map[string]*ckSig{},
 		methods: map[string]*Method{},
+		faults:  map[string]*ClassFault{},
 		members: map[string][]*ckEnumType{},
 	}
 	c.cls = cls
@@ -69,9 +70,47 @@ func (c *checker) checkClass(f *File) {
 	}
 	for _, it := range cl.Items {
 		if it.Method != nil {
+			c.classFaults(it.Method, sigNames)
 			c.method(it.Method)
 		}
 	}
+}
+
+// classFaults declares the faults of method m. They share the namespace of
+// events and predicates, since a device binds them in the same bind block;
+// two methods that name the same fault report the same error.
+func (c *checker) classFaults(m *Method, sigNames *ckNames) {
+	inMethod := map[string]bool{}
+	var walk func(cls []*Clause, inFor bool)
+	walk = func(cls []*Clause, inFor bool) {
+		for _, cl := range cls {
+			switch {
+			case cl.For != nil:
+				walk(cl.For.Clauses, true)
+			case cl.Fault != nil:
+				f := cl.Fault
+				pos := c.identAt(f.Pos, 1)
+				if !inFor {
+					c.errorf(pos, "fault %s is about one element of a request: declare it inside the method's for", f.Name)
+					continue
+				}
+				if prev := c.cls.faults[f.Name]; prev != nil {
+					if inMethod[f.Name] {
+						c.errorf(pos, "duplicate fault %s (first declared at %s)", f.Name, where(c.identAt(prev.Pos, 1)))
+						c.related(c.identAt(prev.Pos, 1), "fault %s first declared here", f.Name)
+					}
+					inMethod[f.Name] = true
+					continue
+				}
+				inMethod[f.Name] = true
+				if sigNames.declare("fault", f.Name, pos) {
+					c.cls.faults[f.Name] = f
+					c.cls.faultOrder = append(c.cls.faultOrder, f.Name)
+				}
+			}
+		}
+	}
+	walk(m.Clauses, false)
 }
 
 // signature resolves the parameters of an event or predicate.

@@ -708,6 +708,10 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 				continue
 			}
 			seen[pb.Name] = pb
+			if _, isFault := c.cls.faults[pb.Name]; isFault {
+				c.faultBinding(pb)
+				continue
+			}
 			sig := c.cls.preds[pb.Name]
 			locals := map[string]*ckLocal{}
 			names := c.namespace()
@@ -721,6 +725,8 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 				}
 			}
 			switch {
+			case sig == nil && len(c.cls.faultOrder) > 0:
+				c.errorf(pb.Pos, "class %s has no predicate or fault %s", c.cls.name, pb.Name)
 			case sig == nil:
 				c.errorf(pb.Pos, "class %s has no predicate %s", c.cls.name, pb.Name)
 			case len(pb.Params) != len(sig.params):
@@ -798,5 +804,41 @@ func (c *checker) streamLayouts(r *ckReg) {
 			}
 			c.expect(&ckScope{}, f.Value, t, "value of layout field "+f.Name)
 		}
+	}
+}
+
+// faultBinding checks the binding of a class fault: the one-bit field of
+// a readable register that reads 1 while the device reports it, written
+// REG.FIELD (or REG.FIELD == 1). The driver learns the fault from the
+// value it read, so the binding can name nothing but that bit.
+func (c *checker) faultBinding(pb *PredBinding) {
+	if len(pb.Params) > 0 {
+		c.errorf(pb.Params[0].Pos, "fault %s has no parameters: bind it as %s = REG.FIELD", pb.Name, pb.Name)
+	}
+	field := pb.Body
+	if field != nil && field.Kind == BinaryExpr && field.Op == "==" && field.Y != nil && field.Y.Kind == NumberExpr && field.Y.Value == 1 {
+		field = field.X
+	}
+	if field == nil || field.Kind != NameExpr || len(field.Path) != 2 {
+		if pb.Body != nil {
+			c.errorf(pb.Body.Pos, "the binding of fault %s must name the one-bit field that reads 1 when the device reports it: %s = REG.FIELD", pb.Name, pb.Name)
+		}
+		return
+	}
+	r := c.dev.regs[field.Path[0]]
+	var f *ckField
+	if r != nil {
+		f = r.fields[field.Path[1]]
+	}
+	switch {
+	case r == nil || r.stream != nil:
+		c.errorf(field.Pos, "fault %s: %s is not a register of the device", pb.Name, field.Path[0])
+	case f == nil:
+		c.errorf(c.identAt(field.Pos, 1), "fault %s: register %s has no field %s", pb.Name, r.name, field.Path[1])
+		c.related(r.pos, "register %s declared here", r.name)
+	case r.access == "wo":
+		c.errorf(field.Pos, "fault %s: register %s is write-only, so the driver can never see the fault in it", pb.Name, r.name)
+	case f.decl.Bits != nil && f.decl.Bits.Lo != nil && *f.decl.Bits.Lo != f.decl.Bits.Hi:
+		c.errorf(field.Pos, "fault %s: %s.%s has more than one bit: bind the fault to the bit that reads 1 when the device reports it", pb.Name, r.name, f.decl.Name)
 	}
 }

@@ -182,7 +182,7 @@ var nodeWords = map[string][]string{
 	"Param":       {"a parameter"},
 	"Ident":       {"a name"},
 	"PredBinding": {"a predicate binding (NAME = expression)"},
-	"Clause":      {"requires", "ensures", "for"},
+	"Clause":      {"requires", "ensures", "for", "fault"},
 	"ForEach":     {"for"},
 	"MatchCase":   {"a match arm"},
 }

@@ -885,6 +885,14 @@ func (p *printer) clauses(cs []*Clause) {
 				p.ident(c.For.Over.Name)
 			}
 			p.clauses(c.For.Clauses)
+		case c.Fault != nil:
+			p.kw("fault")
+			p.sp()
+			p.ident(c.Fault.Name)
+			if c.Fault.Message != nil {
+				p.sp()
+				p.str(*c.Fault.Message)
+			}
 		}
 	})
 }

@@ -13,6 +13,10 @@ type ckClass struct {
 	// predOrder lists the predicates in declaration order, for messages.
 	predOrder []string
 	methods   map[string]*Method
+	// faults are the errors methods may report about an element, by name;
+	// faultOrder lists them in declaration order.
+	faults     map[string]*ClassFault
+	faultOrder []string
 	// members maps an enum member name to the class enums that have it.
 	members map[string][]*ckEnumType
 }

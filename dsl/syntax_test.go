@@ -68,7 +68,7 @@ func TestSyntaxErrorsInTheLanguagesWords(t *testing.T) {
 		{"device x implements y {\n\tregister A @ 0 : rw {\n\t\tfild X [0]\n\t}\n}", `3:3: error: syntax error: unexpected name fild, expected field, on or "}"`},
 		{"device x implements y {\n\tbind y {\n\t\tready\n\t}\n}", `4:2: error: syntax error: unexpected "}", expected "="`},
 		{"device x implements y {\n\tregster A @ 0 : rw { }\n}", `2:2: error: syntax error: unexpected name regster, expected a declaration (bus, region, const, type, state, register, stream, internal, input, interrupt, fault, bind) or "}"`},
-		{"class c {\n\tmethod M() {\n\t\tfoo x\n\t}\n}", `3:3: error: syntax error: unexpected name foo, expected requires, ensures, for or "}"`},
+		{"class c {\n\tmethod M() {\n\t\tfoo x\n\t}\n}", `3:3: error: syntax error: unexpected name foo, expected requires, ensures, for, fault or "}"`},
 		{"class c {\n\tmethod M() -> x { }\n}", `2:16: error: syntax error: unexpected name x, expected "(" after ->`},
 		{"device x implements y {\n\tinternal t when s {\n\t\tif s { s = false } else s = true\n\t}\n}", `3:27: error: syntax error: unexpected name s, expected "{" after else`},
 		{"device x implements y {\n\tregister A @ : rw width { }\n}", `2:15: error: syntax error: unexpected ":", expected a number`},

@@ -66,27 +66,20 @@ const (
 // cannot produce.
 var ErrHandwrittenBaud = errors.New("uart16550 (handwritten): baud rate out of range")
 
-// HandwrittenLineError reports receive errors seen by Read. The bytes were
-// still delivered (a damaged byte as the chip received it).
-type HandwrittenLineError struct {
-	LSR   uint8 // the OR of the error bits (OE, PE, FE, BI) seen
-	Index int   // index in buf of the first damaged byte; -1 if unknown (overrun only, or seen by Write's polls)
-}
-
-func (e *HandwrittenLineError) Error() string {
-	var s string
+// hwLineError is the error Read returns for a byte the chip reported as
+// damaged (LSR error bits, OR-ed): the class's *serial.LineError, as the
+// synthesized driver returns it, so the two can be compared.
+func hwLineError(index int, lsr uint8) error {
+	var errs []error
 	for _, f := range []struct {
-		bit  uint8
-		name string
-	}{{hwLSROE, "overrun"}, {hwLSRPE, "parity"}, {hwLSRFE, "framing"}, {hwLSRBI, "break"}} {
-		if e.LSR&f.bit != 0 {
-			if s != "" {
-				s += ", "
-			}
-			s += f.name
+		bit uint8
+		err error
+	}{{hwLSROE, serial.ErrOverrun}, {hwLSRPE, serial.ErrParity}, {hwLSRFE, serial.ErrFraming}, {hwLSRBI, serial.ErrBreak}} {
+		if lsr&f.bit != 0 {
+			errs = append(errs, f.err)
 		}
 	}
-	return fmt.Sprintf("uart16550 (handwritten): receive error: %s (first damaged byte at %d)", s, e.Index)
+	return &serial.LineError{Device: "uart16550 (handwritten)", Method: "Read", Index: index, Errs: errs, Reg: "LSR", Status: uint64(lsr)}
 }
 
 // HandwrittenDriver implements serial.Port by polling LSR.
@@ -243,25 +236,21 @@ func (d *HandwrittenDriver) Write(ctx context.Context, buf []byte) error {
 	return nil
 }
 
-// Read fills buf: wait for DR, read RBR, per byte. Line errors do not stop
-// the read; they are reported once buf is full.
+// Read fills buf: wait for DR, read RBR, per byte. The LSR read that
+// finds DR also holds the byte's error bits; with the bits earlier polls
+// (Write's, say) cleared in the chip and kept here, they are reported for
+// the byte read next: it is still taken into buf, and Read stops there with
+// a *serial.LineError naming its index.
 func (d *HandwrittenDriver) Read(ctx context.Context, buf []byte) error {
-	first := -1
 	for i := range buf {
-		lsr, err := d.waitLSR(ctx, hwLSRDR)
-		if err != nil {
+		if _, err := d.waitLSR(ctx, hwLSRDR); err != nil {
 			return err
 		}
-		// PE/FE/BI in this LSR belong to the character now at the top.
-		if lsr&(hwLSRPE|hwLSRFE|hwLSRBI) != 0 && first < 0 {
-			first = i
-		}
 		buf[i] = d.b.Read8(hwRBR)
-	}
-	if d.lsrErrs != 0 {
-		e := &HandwrittenLineError{LSR: d.lsrErrs, Index: first}
-		d.lsrErrs = 0
-		return e
+		if errs := d.lsrErrs; errs != 0 {
+			d.lsrErrs = 0
+			return hwLineError(i, errs)
+		}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package uart16550_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -259,21 +258,7 @@ func TestHandwrittenReconfigureDrainsFirst(t *testing.T) {
 	assert.Empty(t, m.Violations())
 }
 
-func TestHandwrittenReportsLineErrors(t *testing.T) {
-	m, p := rig(t, newHandwritten, uart16550.Options{Seed: 8}, 9600, framings[0])
-	m.Inject('o')
-	m.InjectWithError('x', uart16550.ErrParity)
-	m.Inject('k')
-	got := make([]byte, 3)
-	err := p.Read(context.Background(), got)
-	var le *uart16550.HandwrittenLineError
-	require.True(t, errors.As(err, &le), "got %v", err)
-	assert.Equal(t, uint8(0x04), le.LSR)
-	assert.Equal(t, 1, le.Index)
-	assert.Contains(t, err.Error(), "parity")
-	assert.Equal(t, "oxk", string(got), "damaged bytes are still delivered")
-	require.NoError(t, p.Read(context.Background(), got[:0]), "errors are reported once")
-}
+func TestHandwrittenReportsLineErrors(t *testing.T) { checkLineErrors(t, newHandwritten) }
 
 func TestHandwrittenFallsBackOn16450(t *testing.T) {
 	m, p := rig(t, newHandwritten, uart16550.Options{Seed: 1, CharTicks: 1000, NoFIFO: true}, 9600, framings[0])

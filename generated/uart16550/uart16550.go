@@ -30,127 +30,127 @@ const (
 )
 
 // RBR is the contents of register RBR: ro, 8-bit, visible when LCR.DLAB == 0
-// (uart16550.dev:26).
+// (uart16550.dev:32).
 type RBR uint8
 
 const (
 	RegRBR   driver.Reg[RBR] = 0x00
-	RBR_DATA RBR             = 0xff // [7:0] uart16550.dev:27
+	RBR_DATA RBR             = 0xff // [7:0] uart16550.dev:33
 )
 
 // THR is the contents of register THR: wo, 8-bit, visible when LCR.DLAB == 0
-// (uart16550.dev:35).
+// (uart16550.dev:41).
 type THR uint8
 
 const (
 	RegTHR   driver.Reg[THR] = 0x00
-	THR_DATA THR             = 0xff // [7:0] uart16550.dev:36
+	THR_DATA THR             = 0xff // [7:0] uart16550.dev:42
 )
 
 // DLL is the contents of register DLL: rw, 8-bit, visible when LCR.DLAB == 1
-// (uart16550.dev:45).
+// (uart16550.dev:51).
 type DLL uint8
 
 const (
 	RegDLL   driver.Reg[DLL] = 0x00
-	DLL_DIVL DLL             = 0xff // [7:0] uart16550.dev:46
+	DLL_DIVL DLL             = 0xff // [7:0] uart16550.dev:52
 )
 
 // DLM is the contents of register DLM: rw, 8-bit, visible when LCR.DLAB == 1
-// (uart16550.dev:52).
+// (uart16550.dev:58).
 type DLM uint8
 
 const (
 	RegDLM   driver.Reg[DLM] = 0x01
-	DLM_DIVH DLM             = 0xff // [7:0] uart16550.dev:53
+	DLM_DIVH DLM             = 0xff // [7:0] uart16550.dev:59
 )
 
 // IER is the contents of register IER: rw, 8-bit, visible when LCR.DLAB == 0
-// (uart16550.dev:59).
+// (uart16550.dev:65).
 type IER uint8
 
 const (
 	RegIER    driver.Reg[IER] = 0x01
-	IER_ERBFI IER             = 0x01 // [0] uart16550.dev:60: received data available
-	IER_ETBEI IER             = 0x02 // [1] uart16550.dev:61: transmitter holding register empty
-	IER_ELSI  IER             = 0x04 // [2] uart16550.dev:62: receiver line status
-	IER_EDSSI IER             = 0x08 // [3] uart16550.dev:63: modem status
+	IER_ERBFI IER             = 0x01 // [0] uart16550.dev:66: received data available
+	IER_ETBEI IER             = 0x02 // [1] uart16550.dev:67: transmitter holding register empty
+	IER_ELSI  IER             = 0x04 // [2] uart16550.dev:68: receiver line status
+	IER_EDSSI IER             = 0x08 // [3] uart16550.dev:69: modem status
 )
 
-// IIR is the contents of register IIR: ro, 8-bit (uart16550.dev:71).
+// IIR is the contents of register IIR: ro, 8-bit (uart16550.dev:77).
 type IIR uint8
 
 const (
 	RegIIR     driver.Reg[IIR] = 0x02
-	IIR_NOPEND IIR             = 0x01 // [0] uart16550.dev:72
-	IIR_IID    IIR             = 0x0e // [3:1] uart16550.dev:76
-	IIR_FIFOS  IIR             = 0xc0 // [7:6] uart16550.dev:77
+	IIR_NOPEND IIR             = 0x01 // [0] uart16550.dev:78
+	IIR_IID    IIR             = 0x0e // [3:1] uart16550.dev:82
+	IIR_FIFOS  IIR             = 0xc0 // [7:6] uart16550.dev:83
 )
 
-// FCR is the contents of register FCR: wo, 8-bit (uart16550.dev:85).
+// FCR is the contents of register FCR: wo, 8-bit (uart16550.dev:91).
 type FCR uint8
 
 const (
 	RegFCR               driver.Reg[FCR] = 0x02
-	FCR_FIFOE            FCR             = 0x01 // [0] uart16550.dev:86
-	FCR_RCVR_RESET       FCR             = 0x02 // [1] trigger uart16550.dev:87
-	FCR_XMIT_RESET       FCR             = 0x04 // [2] trigger uart16550.dev:88
-	FCR_DMA_MODE         FCR             = 0x08 // [3] uart16550.dev:89
-	FCR_TRIGGER          FCR             = 0xc0 // [7:6] uart16550.dev:90
+	FCR_FIFOE            FCR             = 0x01 // [0] uart16550.dev:92
+	FCR_RCVR_RESET       FCR             = 0x02 // [1] trigger uart16550.dev:93
+	FCR_XMIT_RESET       FCR             = 0x04 // [2] trigger uart16550.dev:94
+	FCR_DMA_MODE         FCR             = 0x08 // [3] uart16550.dev:95
+	FCR_TRIGGER          FCR             = 0xc0 // [7:6] uart16550.dev:96
 	FCR_TRIGGER_ONE      FCR             = 0x00
 	FCR_TRIGGER_FOUR     FCR             = 0x40
 	FCR_TRIGGER_EIGHT    FCR             = 0x80
 	FCR_TRIGGER_FOURTEEN FCR             = 0xc0
 )
 
-// LCR is the contents of register LCR: rw, 8-bit (uart16550.dev:103).
+// LCR is the contents of register LCR: rw, 8-bit (uart16550.dev:109).
 type LCR uint8
 
 const (
 	RegLCR        driver.Reg[LCR] = 0x03
-	LCR_WLS       LCR             = 0x03 // [1:0] uart16550.dev:104
+	LCR_WLS       LCR             = 0x03 // [1:0] uart16550.dev:110
 	LCR_WLS_BITS5 LCR             = 0x00
 	LCR_WLS_BITS6 LCR             = 0x01
 	LCR_WLS_BITS7 LCR             = 0x02
 	LCR_WLS_BITS8 LCR             = 0x03
-	LCR_STB       LCR             = 0x04 // [2] uart16550.dev:105
+	LCR_STB       LCR             = 0x04 // [2] uart16550.dev:111
 	LCR_STB_ONE   LCR             = 0x00
 	LCR_STB_TWO   LCR             = 0x04
-	LCR_PEN       LCR             = 0x08 // [3] uart16550.dev:106
-	LCR_EPS       LCR             = 0x10 // [4] uart16550.dev:107
-	LCR_STICK     LCR             = 0x20 // [5] uart16550.dev:108
-	LCR_BC        LCR             = 0x40 // [6] uart16550.dev:109
-	LCR_DLAB      LCR             = 0x80 // [7] uart16550.dev:110
+	LCR_PEN       LCR             = 0x08 // [3] uart16550.dev:112
+	LCR_EPS       LCR             = 0x10 // [4] uart16550.dev:113
+	LCR_STICK     LCR             = 0x20 // [5] uart16550.dev:114
+	LCR_BC        LCR             = 0x40 // [6] uart16550.dev:115
+	LCR_DLAB      LCR             = 0x80 // [7] uart16550.dev:116
 )
 
-// MCR is the contents of register MCR: rw, 8-bit (uart16550.dev:117).
+// MCR is the contents of register MCR: rw, 8-bit (uart16550.dev:123).
 type MCR uint8
 
 const (
 	RegMCR   driver.Reg[MCR] = 0x04
-	MCR_DTR  MCR             = 0x01 // [0] uart16550.dev:118
-	MCR_RTS  MCR             = 0x02 // [1] uart16550.dev:119
-	MCR_OUT1 MCR             = 0x04 // [2] uart16550.dev:120
-	MCR_OUT2 MCR             = 0x08 // [3] uart16550.dev:121
-	MCR_LOOP MCR             = 0x10 // [4] uart16550.dev:122
+	MCR_DTR  MCR             = 0x01 // [0] uart16550.dev:124
+	MCR_RTS  MCR             = 0x02 // [1] uart16550.dev:125
+	MCR_OUT1 MCR             = 0x04 // [2] uart16550.dev:126
+	MCR_OUT2 MCR             = 0x08 // [3] uart16550.dev:127
+	MCR_LOOP MCR             = 0x10 // [4] uart16550.dev:128
 )
 
-// LSR is the contents of register LSR: ro, 8-bit (uart16550.dev:125).
+// LSR is the contents of register LSR: ro, 8-bit (uart16550.dev:131).
 type LSR uint8
 
 const (
 	RegLSR   driver.Reg[LSR] = 0x05
-	LSR_DR   LSR             = 0x01 // [0] uart16550.dev:126
-	LSR_OE   LSR             = 0x02 // [1] uart16550.dev:127
-	LSR_PE   LSR             = 0x04 // [2] uart16550.dev:128
-	LSR_FE   LSR             = 0x08 // [3] uart16550.dev:129
-	LSR_BI   LSR             = 0x10 // [4] uart16550.dev:130
-	LSR_THRE LSR             = 0x20 // [5] uart16550.dev:131
-	LSR_TEMT LSR             = 0x40 // [6] uart16550.dev:132
-	LSR_RXFE LSR             = 0x80 // [7] uart16550.dev:133
+	LSR_DR   LSR             = 0x01 // [0] uart16550.dev:132
+	LSR_OE   LSR             = 0x02 // [1] uart16550.dev:133
+	LSR_PE   LSR             = 0x04 // [2] uart16550.dev:134
+	LSR_FE   LSR             = 0x08 // [3] uart16550.dev:135
+	LSR_BI   LSR             = 0x10 // [4] uart16550.dev:136
+	LSR_THRE LSR             = 0x20 // [5] uart16550.dev:137
+	LSR_TEMT LSR             = 0x40 // [6] uart16550.dev:138
+	LSR_RXFE LSR             = 0x80 // [7] uart16550.dev:140
 )
 
-// MSR is the contents of register MSR: ro, 8-bit (uart16550.dev:143). The
+// MSR is the contents of register MSR: ro, 8-bit (uart16550.dev:153). The
 // modem inputs. The peer is assumed to hold CTS, DSR and DCD on (a null-modem
 // cable with the usual loops; QEMU's line does the same) and RI off. Loopback,
 // which wires the modem outputs of MCR to these inputs instead, is not
@@ -159,18 +159,18 @@ type MSR uint8
 
 const (
 	RegMSR   driver.Reg[MSR] = 0x06
-	MSR_DCTS MSR             = 0x01 // [0] uart16550.dev:144
-	MSR_CTS  MSR             = 0x10 // [4] uart16550.dev:145
-	MSR_DSR  MSR             = 0x20 // [5] uart16550.dev:146
-	MSR_DCD  MSR             = 0x80 // [7] uart16550.dev:147
+	MSR_DCTS MSR             = 0x01 // [0] uart16550.dev:154
+	MSR_CTS  MSR             = 0x10 // [4] uart16550.dev:155
+	MSR_DSR  MSR             = 0x20 // [5] uart16550.dev:156
+	MSR_DCD  MSR             = 0x80 // [7] uart16550.dev:157
 )
 
-// SCR is the contents of register SCR: rw, 8-bit (uart16550.dev:150).
+// SCR is the contents of register SCR: rw, 8-bit (uart16550.dev:160).
 type SCR uint8
 
 const (
 	RegSCR   driver.Reg[SCR] = 0x07
-	SCR_DATA SCR             = 0xff // [7:0] uart16550.dev:151
+	SCR_DATA SCR             = 0xff // [7:0] uart16550.dev:161
 )
 
 // Driver drives one uart16550 device. Its methods implement the serial class;
@@ -210,7 +210,7 @@ var _ serial.Port = (*Driver)(nil)
 // (serial.osi:17). On the uart16550 it writes FCR: 1 bus access at most,
 // besides repeated polls.
 func (d *Driver) Init(ctx context.Context) error {
-	// Write FCR (uart16550.dev:85): FIFOE: from ready (uart16550.dev:185); DMA_MODE, TRIGGER: kept.
+	// Write FCR (uart16550.dev:91): FIFOE: from ready (uart16550.dev:225); DMA_MODE, TRIGGER: kept.
 	driver.Write(d.bus, RegFCR, FCR_FIFOE)
 	// The contract holds.
 	return nil
@@ -237,17 +237,17 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 		return err
 	}
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Poll LSR (uart16550.dev:125) while TEMT == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) end this wait.
+	// Poll LSR (uart16550.dev:131) while TEMT == 0: the device's fair load (uart16550.dev:166), shift_out (uart16550.dev:173) end this wait.
 	if _, err := driver.Poll(w, d.bus, RegLSR, LSR_TEMT, 0); err != nil {
 		return err
 	}
-	// Write LCR (uart16550.dev:103): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:179); BC: reset value.
+	// Write LCR (uart16550.dev:109): DLAB=1; WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:219); BC: reset value.
 	driver.Write(d.bus, RegLCR, lcr|LCR_DLAB)
-	// Write DLL (uart16550.dev:45): DIVL: from line (uart16550.dev:179).
+	// Write DLL (uart16550.dev:51): DIVL: from line (uart16550.dev:219).
 	driver.Write(d.bus, RegDLL, DLL(div))
-	// Write DLM (uart16550.dev:52): DIVH: from line (uart16550.dev:179).
+	// Write DLM (uart16550.dev:58): DIVH: from line (uart16550.dev:219).
 	driver.Write(d.bus, RegDLM, DLM(div>>8))
-	// Write LCR (uart16550.dev:103): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:179); BC: kept.
+	// Write LCR (uart16550.dev:109): WLS, STB, PEN, EPS, STICK: from line (uart16550.dev:219); BC: kept.
 	driver.Write(d.bus, RegLCR, lcr)
 	// The contract holds.
 	return nil
@@ -280,17 +280,17 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 	switch {
 	case state == 0 || state == TX_FIFO_DEPTH:
 		// Whatever idle state the device is in.
-		// Poll LSR (uart16550.dev:125) while THRE == 0: the device's fair load (uart16550.dev:156), shift_out (uart16550.dev:163) end this wait.
+		// Poll LSR (uart16550.dev:131) while THRE == 0: the device's fair load (uart16550.dev:166), shift_out (uart16550.dev:173) end this wait.
 		if _, err := driver.Poll(w, d.bus, RegLSR, LSR_THRE, 0); err != nil {
 			return 0, err
 		}
-		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:41): DATA: the contract's tx (serial.osi:28).
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return 1, nil
 	case state >= 1 && state < TX_FIFO_DEPTH:
 		// States 1 to TX_FIFO_DEPTH-1 differ only in tx_count, which the spec bounds by TX_FIFO_DEPTH (uart16550.dev:13): they take the same step, each handing over to the next.
-		// Write THR (uart16550.dev:35): DATA: the contract's tx (serial.osi:28).
+		// Write THR (uart16550.dev:41): DATA: the contract's tx (serial.osi:28).
 		driver.Write(d.bus, RegTHR, THR(b))
 		// The contract holds.
 		return state + 1, nil
@@ -299,26 +299,36 @@ func (d *Driver) writeElement(w *driver.Waiter, state int, b byte) (int, error) 
 }
 
 // Read returns once for each b of buf, a received byte was taken from the
-// device, in order (serial.osi:32). For each element, on the uart16550 it
-// polls LSR while DR == 0 (until receive brings something), then reads RBR: 2
-// bus accesses per element at most, besides repeated polls. It waits for input
-// until ctx ends.
+// device, in order (serial.osi:34). A byte the device reports as bad is still
+// taken, and Read then ends with the error (serial.ErrParity, ...) for that
+// byte. For each element, on the uart16550 it polls LSR while DR == 0 (until
+// one of receive, receive_parity_error, receive_framing_error and line_break
+// brings something), then reads RBR: 2 bus accesses per element at most,
+// besides repeated polls. It waits for input until ctx ends. When LSR shows OE
+// (serial.ErrOverrun), PE (serial.ErrParity), FE (serial.ErrFraming) or BI
+// (serial.ErrBreak) while it handles an element, the element is still taken,
+// and the method then returns those errors in a *driver.ElementError with the
+// element's index.
 func (d *Driver) Read(ctx context.Context, buf []byte) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	for i := range buf {
-		// Poll LSR (uart16550.dev:125) while DR == 0: this waits for receive (uart16550.dev:168) from outside; only ctx ends it.
-		if _, err := driver.PollInput(w, d.bus, RegLSR, LSR_DR, 0); err != nil {
+		var lsrSeen LSR // the fault bits of every LSR read for this element
+		// Poll LSR (uart16550.dev:131) while DR == 0: this waits for receive (uart16550.dev:178), receive_parity_error (uart16550.dev:186), receive_framing_error (uart16550.dev:194), line_break (uart16550.dev:206) from outside; only ctx ends it.
+		if _, err := driver.PollInputKeep(w, d.bus, RegLSR, LSR_DR, 0, LSR_OE|LSR_PE|LSR_FE|LSR_BI, &lsrSeen); err != nil {
 			return err
 		}
-		// Read RBR (uart16550.dev:26).
+		// Read RBR (uart16550.dev:32).
 		rbr := driver.Read(d.bus, RegRBR)
 		buf[i] = uint8(rbr)
+		if err := d.readLSRFaults(i, lsrSeen); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // lcrFor returns LCR's WLS, STB, PEN, EPS and STICK for bits, parity and stop,
-// from line (uart16550.dev:179); a value outside its type is
+// from line (uart16550.dev:219); a value outside its type is
 // ErrInvalidArgument.
 func lcrFor(bits serial.DataBits, parity serial.Parity, stop serial.StopBits) (LCR, error) {
 	var v LCR
@@ -354,4 +364,40 @@ func lcrFor(bits serial.DataBits, parity serial.Parity, stop serial.StopBits) (L
 		return 0, fmt.Errorf("%w: stop = %v", driver.ErrInvalidArgument, stop)
 	}
 	return v, nil
+}
+
+// readLSRFaults returns the faults Read's contract lets it report about
+// element index that the LSR bits kept while handling it show: overrun when OE
+// is set (uart16550.dev:227), parity when PE is set (uart16550.dev:228),
+// framing when FE is set (uart16550.dev:229) and break when BI is set
+// (uart16550.dev:230); nil when they show none.
+func (d *Driver) readLSRFaults(index int, seen LSR) error {
+	var errs []error
+	if seen&LSR_OE != 0 {
+		// overrun (serial.osi:37): a byte arrived while the receiver was full, and was lost
+		errs = append(errs, serial.ErrOverrun)
+	}
+	if seen&LSR_PE != 0 {
+		// parity (serial.osi:38): the byte arrived with a wrong parity bit
+		errs = append(errs, serial.ErrParity)
+	}
+	if seen&LSR_FE != 0 {
+		// framing (serial.osi:39): the byte arrived without a valid stop bit
+		errs = append(errs, serial.ErrFraming)
+	}
+	if seen&LSR_BI != 0 {
+		// break (serial.osi:40): the line was held at space for longer than a character; the byte is 0
+		errs = append(errs, serial.ErrBreak)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &driver.ElementError{
+		Device: "uart16550",
+		Errs:   errs,
+		Index:  index,
+		Method: "Read",
+		Reg:    "LSR",
+		Status: uint64(seen),
+	}
 }

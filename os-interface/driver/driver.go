@@ -8,6 +8,7 @@ package driver
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,32 @@ type DeviceError struct {
 	Code     uint64
 	CodeName string
 }
+
+// ElementError is what a device reported about one element of a request
+// (a received byte with a parity error), as the class's errors: Errs holds
+// one or more of them (serial.ErrParity), so errors.Is finds each. Index
+// is the element's index in the request's buffer; elements before it were
+// handled cleanly. Reg names the register that showed the errors and
+// Status holds the bits it showed while the element was handled.
+type ElementError struct {
+	Device string
+	Method string
+	Index  int
+	Errs   []error
+	Reg    string
+	Status uint64
+}
+
+func (e *ElementError) Error() string {
+	msgs := make([]string, len(e.Errs))
+	for i, err := range e.Errs {
+		msgs[i] = err.Error()
+	}
+	return fmt.Sprintf("%s: %s: element %d: %s (%s %#x)", e.Device, e.Method, e.Index, strings.Join(msgs, ", "), e.Reg, e.Status)
+}
+
+// Unwrap returns the class errors, for errors.Is and errors.As.
+func (e *ElementError) Unwrap() []error { return e.Errs }
 
 func (e *DeviceError) Error() string {
 	msg := fmt.Sprintf("%s: %s (status %#x", e.Device, e.Fault, e.Status)

@@ -22,10 +22,28 @@ func PollInput[R Value](w *Waiter, b bus.Bus, r Reg[R], mask, while R) (R, error
 	return poll(w, b, r, mask, while, w.Input)
 }
 
+// PollKeep is Poll that also keeps, in *seen, the bits under keep of every
+// value it read: status bits that reading clears (a UART's line errors)
+// are not lost in the reads the loop discards.
+func PollKeep[R Value](w *Waiter, b bus.Bus, r Reg[R], mask, while, keep R, seen *R) (R, error) {
+	return pollKeep(w, b, r, mask, while, keep, seen, w.Device)
+}
+
+// PollInputKeep is PollInput that keeps bits as PollKeep does.
+func PollInputKeep[R Value](w *Waiter, b bus.Bus, r Reg[R], mask, while, keep R, seen *R) (R, error) {
+	return pollKeep(w, b, r, mask, while, keep, seen, w.Input)
+}
+
 func poll[R Value](w *Waiter, b bus.Bus, r Reg[R], mask, while R, pace func() error) (R, error) {
+	var seen R
+	return pollKeep(w, b, r, mask, while, 0, &seen, pace)
+}
+
+func pollKeep[R Value](w *Waiter, b bus.Bus, r Reg[R], mask, while, keep R, seen *R, pace func() error) (R, error) {
 	defer w.Done()
 	for {
 		v := Read(b, r)
+		*seen |= v & keep
 		if v&mask != while {
 			return v, nil
 		}

@@ -7,8 +7,11 @@ package serial
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/drvsynth/drvsynth/os-interface/driver"
 )
 
 // DefaultTimeout is how long a serial driver waits for the device's own
@@ -16,6 +19,29 @@ import (
 // 9600 baud) before it returns driver.ErrTimeout. Waits for bytes to
 // arrive end only with the context.
 const DefaultTimeout = time.Second
+
+// The errors a device reports about a received byte: the faults of Read
+// in serial.osi. Read returns them inside a *LineError that says which
+// byte; errors.Is(err, serial.ErrParity) finds each.
+var (
+	// ErrOverrun: a byte arrived while the receiver was full, and was
+	// lost; the device reports it with the next byte read.
+	ErrOverrun = errors.New("overrun: a byte was lost")
+	// ErrParity: the byte arrived with a wrong parity bit.
+	ErrParity = errors.New("parity error")
+	// ErrFraming: the byte arrived without a valid stop bit.
+	ErrFraming = errors.New("framing error")
+	// ErrBreak: the line was held at space for longer than a character;
+	// the byte received for it is 0.
+	ErrBreak = errors.New("break")
+)
+
+// LineError is the error Read returns when the device reported one of the
+// errors above: Index is the byte of buf it is about (buf[:Index] arrived
+// cleanly; buf[Index] holds the byte itself, taken from the device), Errs
+// what the device reported, and Reg and Status the register bits that
+// showed it. Use errors.As(err, &le) with le a *serial.LineError.
+type LineError = driver.ElementError
 
 // DataBits is the number of data bits per character.
 type DataBits uint8

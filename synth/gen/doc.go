@@ -56,6 +56,9 @@ func (g *gen) methodDoc(st *solve.Strategy) string {
 	if waits := g.waitText(st); waits != "" {
 		doc += " " + waits
 	}
+	if faults := g.faultsText(st); faults != "" {
+		doc += " " + faults
+	}
 	var refuses []string
 	for _, r := range st.Requires {
 		refuses = append(refuses, "unless "+dsl.FormatExpr(r))
@@ -201,6 +204,9 @@ func (g *gen) stepsText(n *solve.Node) string {
 				}
 				if e.Loop == solve.InputLoop {
 					how = "until " + listText(names) + " brings something"
+					if len(names) > 1 {
+						how = "until one of " + listText(names) + " brings something"
+					}
 				}
 				steps = append(steps, fmt.Sprintf("polls %s while %s (%s)", a.Reg.Name, g.obsText(a, loop.Obs), how))
 			} else {

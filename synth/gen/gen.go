@@ -101,6 +101,8 @@ type gen struct {
 	tails    map[string]*tail
 	// fn is the function being written.
 	fn *fnState
+	// elemFaultFns are the helpers that decode element faults, by name.
+	elemFaultFns map[string]*elemFaultFn
 }
 
 func (g *gen) at(p dsl.Pos) string {

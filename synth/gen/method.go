@@ -55,6 +55,12 @@ type fnState struct {
 	checks bool
 	// learns: a for-each step depends on what earlier elements showed.
 	learns bool
+	// seen names, per register whose reads show element faults, the local
+	// that keeps the fault bits read for the element (see elemfault.go).
+	seen map[*model.Reg]string
+	// unreported: a step function met its contract with element faults
+	// it cannot report.
+	unreported bool
 }
 
 // goType is the Go type of a class parameter.
@@ -215,10 +221,12 @@ func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results, bo
 	render := func(i int, rel int) ([]jen.Code, string, error) {
 		g.fn.mode, g.fn.rel = stepFunc, rel
 		g.fn.declared = maps.Clone(methodScope)
+		faults := g.startFaults(st)
 		code, err := g.node(st.Starts[i])
 		if err != nil {
 			return nil, "", err
 		}
+		code = append(faults, code...)
 		return code, fmt.Sprintf("%#v", jen.Block(code...)), nil
 	}
 	if st.Counted != nil {
@@ -241,6 +249,9 @@ func (g *gen) forEachMethod(f *jen.File, st *solve.Strategy, params, results, bo
 	}
 	if len(arms) == 1 {
 		return g.loopMethod(f, st, params, results, body, newWaiter, methodScope)
+	}
+	if g.fn.unreported {
+		return fmt.Errorf("%s: %s: element faults are written only for a method whose step is the same for every element", g.at(meth.Pos), meth.Name)
 	}
 	// Arms of one state that differ only in which state comes next.
 	var merged []*arm
@@ -413,17 +424,23 @@ func (g *gen) loopMethod(f *jen.File, st *solve.Strategy, params, results, body 
 	g.fn.mode, g.fn.rel = loopBody, -1
 	g.fn.declared = maps.Clone(scope)
 	g.fn.declared["i"] = true
+	faults := g.startFaults(st)
 	code, err := g.node(st.Starts[0])
 	if err != nil {
 		return err
 	}
+	code = append(faults, code...)
 	if g.fn.waits {
 		body = append(body, newWaiter)
 	}
 	var loop *jen.Statement
-	if len(g.fn.outs) > 0 {
+	switch {
+	case len(g.fn.outs) > 0:
 		loop = jen.For(jen.Id("i").Op(":=").Range().Id(g.fn.over)).Block(code...)
-	} else {
+	case len(faults) > 0:
+		// The faults name the element by its index.
+		loop = jen.For(jen.List(jen.Id("i"), jen.Id(g.fn.elem)).Op(":=").Range().Id(g.fn.over)).Block(code...)
+	default:
 		loop = jen.For(jen.List(jen.Id("_"), jen.Id(g.fn.elem)).Op(":=").Range().Id(g.fn.over)).Block(code...)
 	}
 	body = append(body, loop, jen.Return(jen.Nil()))
@@ -632,10 +649,17 @@ func (g *gen) finish(n *solve.Node) ([]jen.Code, error) {
 		vals = append(vals, x)
 	}
 	if g.fn.mode == loopBody {
-		if len(vals) == 0 {
-			return nil, nil
+		// The element is taken first: a fault is about the byte in it.
+		report, err := g.reportFaults()
+		if err != nil || len(vals) == 0 {
+			return report, err
 		}
-		return []jen.Code{jen.Id(g.fn.over).Index(jen.Id("i")).Op("=").Add(vals[0])}, nil
+		return append([]jen.Code{jen.Id(g.fn.over).Index(jen.Id("i")).Op("=").Add(vals[0])}, report...), nil
+	}
+	if len(g.fn.seen) > 0 {
+		if _, err := g.reportFaults(); err != nil {
+			return nil, err
+		}
 	}
 	vals = append(vals, jen.Nil())
 	return []jen.Code{jen.Comment("The contract holds."), jen.Return(vals...)}, nil
@@ -827,6 +851,10 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 		}
 		mask, while := g.obsMask(a, loop.Obs)
 		call := jen.Qual(driverPkg, fn).Call(jen.Id("w"), g.busOf(r.Region), jen.Id(regConst(r)), mask, while)
+		if seen := g.fn.seen[r]; len(a.Reports) > 0 && seen != "" {
+			// Keep the fault bits of every read the poll discards.
+			call = jen.Qual(driverPkg, fn+"Keep").Call(jen.Id("w"), g.busOf(r.Region), jen.Id(regConst(r)), mask, while, faultMask(a), jen.Op("&").Id(seen))
+		}
 		code = append(code, jen.Comment(fmt.Sprintf("Poll %s (%s) while %s: %s.", r.Name, g.at(r.Decl.Pos), g.obsText(a, loop.Obs), promise)))
 		if used {
 			op := ":="
@@ -851,6 +879,8 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 		}
 		call := jen.Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r)))
 		code = append(code, jen.Comment(comment+"."))
+		keep := g.keepFaults(a, name)
+		used = used || keep != nil
 		if used {
 			op := ":="
 			if g.fn.declared[name] {
@@ -860,6 +890,9 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 			code = append(code, jen.Id(name).Op(op).Add(call))
 		} else {
 			code = append(code, call)
+		}
+		if keep != nil {
+			code = append(code, keep)
 		}
 	}
 	if used {

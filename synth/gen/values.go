@@ -596,6 +596,7 @@ func (g *gen) helpers(f *jen.File) error {
 	for _, fl := range faults {
 		g.writeFault(f, fl)
 	}
+	g.writeElemFaults(f)
 	return nil
 }
 

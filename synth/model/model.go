@@ -46,6 +46,9 @@ type Model struct {
 	Bindings  map[string]*dsl.PredBinding
 	Methods   []*dsl.Method
 	ClassFile *dsl.File
+	// elemFaults are the class faults the device binds, by name (see
+	// MethodFaults).
+	elemFaults map[string]*ElemFault
 
 	code      *compiled
 	envMu     sync.Mutex
@@ -293,6 +296,7 @@ func Lower(s *dsl.Spec) (*Model, error) {
 			m.consts[it.Const.Name] = v
 		}
 	}
+	var bound []faultBinding // lowered once the registers are
 	for _, it := range d.Items {
 		switch {
 		case it.State != nil:
@@ -318,9 +322,19 @@ func Lower(s *dsl.Spec) (*Model, error) {
 			}
 			m.Faults = append(m.Faults, f)
 		case it.Bind != nil:
+			cfs := classFaults(s.Class.Class)
 			for _, pb := range it.Bind.Preds {
+				if decl := cfs[pb.Name]; decl != nil {
+					bound = append(bound, faultBinding{decl, pb})
+					continue
+				}
 				m.Bindings[pb.Name] = pb
 			}
+		}
+	}
+	for _, b := range bound {
+		if err := m.bindElemFault(b.decl, b.pb); err != nil {
+			return nil, err
 		}
 	}
 	m.classifyStoredFields()

@@ -157,7 +157,26 @@ func sliceVars(m *model.Model) []int {
 	}
 	// A variable that decides what a field shows of one in the cone decides
 	// what a read teaches about it, so it joins the cone too: ATA's status
-	// shows the old bits for a moment after a command.
+	// shows the old bits for a moment after a command. A variable the
+	// outside world sets (the 16550's line-error flags, which its RXFE
+	// shows beside FIFOE) stays out: it hides nothing of the device's own
+	// progress, and tracking it would let every input reshape each poll.
+	fromOutside := map[int]bool{}
+	var assigned func(ss []*dsl.Stmt)
+	assigned = func(ss []*dsl.Stmt) {
+		for _, s := range ss {
+			switch {
+			case s.Assign != nil:
+				resolve(strings.Join(s.Assign.Target.Parts, "."), nil, fromOutside)
+			case s.If != nil:
+				assigned(s.If.Then)
+				assigned(s.If.Else)
+			}
+		}
+	}
+	for _, t := range m.Inputs {
+		assigned(t.Body)
+	}
 	shown := func() bool {
 		changed := false
 		for _, r := range m.Regs {
@@ -174,8 +193,13 @@ func sliceVars(m *model.Model) []int {
 				for i := range vs {
 					meets = meets || rel[i]
 				}
-				if meets {
-					changed = mark(f.Value, r) || changed
+				if !meets {
+					continue
+				}
+				for i := range vs {
+					if !rel[i] && !fromOutside[i] {
+						rel[i], changed = true, true
+					}
 				}
 			}
 		}

@@ -56,6 +56,10 @@ type Action struct {
 	// Learn: a stream read into a scratch buffer, and the layout fields it
 	// teaches the driver.
 	Learn []*LayoutRead
+	// Reports are the faults of the element a read may show (see
+	// goal.reports): the driver keeps them from the value read, and the
+	// element ends with them.
+	Reports []*model.ElemFault
 }
 
 func (a *Action) String() string {
@@ -584,6 +588,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		}
 		nexts[i] = lr.next
 	}
+	reports := gm.goal.reports(r)
 	for _, obs := range observeSets(finite) {
 		// Group the states by the values the observed fields show, in the
 		// order the values first appear.
@@ -615,7 +620,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		if len(order) == 1 && !hasEffect {
 			continue // learns nothing, changes nothing
 		}
-		act := &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName}
+		act := &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName, Reports: reports}
 		e := &Edge{Act: act}
 		var subs []int // outcomes whose belief lies inside n's
 		loopObs, looped := -1, false

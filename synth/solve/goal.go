@@ -46,6 +46,29 @@ type goal struct {
 	clauses map[*dsl.Expr]*clause
 	// frameWant are the entry values of frames.
 	frameWant []*term.T
+	// faults are what the device may report about the element besides
+	// meeting the contract: the class's faults it binds to fields.
+	faults []*model.ElemFault
+}
+
+// reports lists the faults of the element a read of r may show: those
+// bound to r's fields. A fault is a property of the value read, not of the
+// state after the read, which may have cleared it (reading the 16550's LSR
+// clears OE, PE, FE and BI), and it changes nothing the game decides: the
+// element still meets its contract (the byte the error is about is still
+// taken), and then ends with the faults the values read showed, decided
+// at run time from those values, as a device fault is reported from the
+// status that showed it. So the game stays as it is, and the bits that
+// show faults may be sliced away (sliceVars): the move that reads them is
+// what matters.
+func (g *goal) reports(r *model.Reg) []*model.ElemFault {
+	var out []*model.ElemFault
+	for _, f := range g.faults {
+		if f.Field.Reg == r {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // clause is a contract expression sorted once into what eval does with

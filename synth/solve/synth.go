@@ -44,6 +44,9 @@ type Strategy struct {
 	Counted  *Counted
 	Requires []*dsl.Expr
 	Stats    Stats
+	// Faults are the class faults about an element the device binds: the
+	// reads in Reports show them, and the element ends with those shown.
+	Faults []*model.ElemFault
 }
 
 // Stats describes the size of a method's game.
@@ -256,7 +259,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		return nil, err
 	}
 	gm := newGame(m, cl, g, consts)
-	st := &Strategy{Method: meth, Elem: elem, Requires: requires, Next: map[*Node]int{}}
+	st := &Strategy{Method: meth, Elem: elem, Requires: requires, Next: map[*Node]int{}, Faults: g.faults}
 	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
 	for i := 0; i < len(st.Starts); i++ {
 		if err := gm.solve(st.Starts[i]); err != nil {
@@ -456,6 +459,9 @@ func methodGoal(m *model.Model, meth *dsl.Method, fromReset bool) (*goal, *dsl.F
 				}
 			}
 		}
+	}
+	if elem != nil {
+		g.faults = m.MethodFaults(meth)
 	}
 	if !fromReset {
 		g.frames = frames(m, g.ensures)
