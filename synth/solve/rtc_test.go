@@ -100,3 +100,43 @@ func TestRTCReadTimeTakesTwentyAccesses(t *testing.T) {
 	require.NoError(t, gm.expand(n))
 	require.True(t, n.Goal, "the 20 accesses do not win ReadTime")
 }
+
+// TestRTCBoundAfterTheEvent: a driver that reads the seconds first has
+// made the device emit observed with the other five time bytes and the
+// format still unread. The bound counts those reads (and the bank writes
+// to reach them) instead of only the restores, and stays admissible: the
+// search finds the rest in 15 accesses, the same 20 in all.
+func TestRTCBoundAfterTheEvent(t *testing.T) {
+	gm, start := rtcReadTimeGame(t)
+	n := start
+	for i, step := range []string{"write INDEX {ADDR=10'7", "write REGA {RS=6'4 DV=0'3}",
+		"read REGA_STATUS (looking at UIP)", "write INDEX {ADDR=0'7", "read SECONDS"} {
+		if !n.done {
+			n.done = true
+			require.NoError(t, gm.expand(n))
+		}
+		var next *Node
+		for _, e := range n.Edges {
+			if strings.HasPrefix(e.Act.String(), step) {
+				for _, o := range e.Outs {
+					if !o.Loop && (len(o.Obs) == 0 || o.Obs[0] == 0) {
+						next = o.Next
+					}
+				}
+			}
+		}
+		require.NotNil(t, next, "step %d: the game offers no %s", i, step)
+		n = next
+	}
+	for _, s := range n.B.States {
+		require.True(t, hasEvent(s, "observed"), "the seconds read emits observed")
+	}
+	h := gm.lowerBound(n)
+	require.GreaterOrEqual(t, h, 12, "five time bytes and REGB to read, each behind its index")
+	rank := inf
+	for b := h; b <= 15 && rank == inf; b++ {
+		rank = gm.search(n, b)
+	}
+	require.Equal(t, 15, rank)
+	require.LessOrEqual(t, h, rank)
+}
