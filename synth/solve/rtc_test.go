@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 // rtcReadTimeGame sets up the MC146818's ReadTime game as the synthesis
 // does: Init needs no access (the reset state already runs), so the idle
 // invariant is the reset state and everything the device does from there.
-func rtcReadTimeGame(t *testing.T) (*game, *Node) {
+func rtcReadTimeGame(t testing.TB) (*game, *Node) {
 	t.Helper()
 	m, err := model.Load("../../devices/mc146818/mc146818.dev")
 	require.NoError(t, err)
@@ -33,8 +34,16 @@ func rtcReadTimeGame(t *testing.T) (*game, *Node) {
 		s := cl.recs[id].s
 		idle[m.FiniteKey(s)] = entryState(m, s)
 	}
+	// In key order, as solveMethod takes them: the search is then the same
+	// on every run.
+	keys := make([]string, 0, len(idle))
+	for k := range idle {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var ids []int32
-	for _, s := range idle {
+	for _, k := range keys {
+		s := idle[k]
 		g.idle[g.idleSig(s)] = true
 		g.idleStates = append(g.idleStates, s)
 		ids = append(ids, cl.intern(s))
@@ -139,4 +148,18 @@ func TestRTCBoundAfterTheEvent(t *testing.T) {
 	}
 	require.Equal(t, 15, rank)
 	require.LessOrEqual(t, h, rank)
+}
+
+// BenchmarkRTCReadTime measures the search for ReadTime's optimal strategy
+// at the default budget (go test ./synth/solve -bench RTC -run XXX).
+func BenchmarkRTCReadTime(b *testing.B) {
+	beliefs, expanded := 0, 0
+	for b.Loop() {
+		gm, start := rtcReadTimeGame(b)
+		require.NoError(b, gm.solve(start))
+		require.Equal(b, 20, start.Rank)
+		beliefs, expanded = len(gm.list), gm.expanded
+	}
+	b.ReportMetric(float64(beliefs), "beliefs")
+	b.ReportMetric(float64(expanded), "expanded")
 }
