@@ -329,6 +329,14 @@ func benchChild(path string, maxBeliefs int, limit uint64, stdout, stderr io.Wri
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	spec := BenchSpec{PeakHeap: peak, Allocs: after.Mallocs - before.Mallocs, AllocBytes: after.TotalAlloc - before.TotalAlloc}
+	var merr *solve.MethodError
+	if errors.As(err, &merr) {
+		// What the spec did solve, and how far the failed game got.
+		for _, st := range merr.Solved {
+			spec.Methods = append(spec.Methods, benchMethod(st.Method.Name, st.Stats))
+		}
+		spec.Methods = append(spec.Methods, benchMethod(merr.Method.Name, merr.Stats))
+	}
 	if err != nil {
 		spec.Error = firstLine(err.Error())
 		if i := strings.Index(spec.Error, ": method "); i >= 0 {
@@ -340,21 +348,27 @@ func benchChild(path string, maxBeliefs int, limit uint64, stdout, stderr io.Wri
 	}
 	if res != nil {
 		for _, st := range res.Methods {
-			spec.Methods = append(spec.Methods, BenchMethod{
-				Name: st.Method.Name, Beliefs: st.Stats.Beliefs, Expanded: st.Stats.Expanded,
-				Accesses: st.Stats.Rank, Seconds: st.Stats.Time.Seconds(),
-			})
-			spec.Beliefs += st.Stats.Beliefs
+			spec.Methods = append(spec.Methods, benchMethod(st.Method.Name, st.Stats))
 		}
-		if spec.Beliefs > 0 {
-			spec.AllocPerBel = float64(spec.Allocs) / float64(spec.Beliefs)
-		}
+	}
+	for _, bm := range spec.Methods {
+		spec.Beliefs += bm.Beliefs
+	}
+	if spec.Beliefs > 0 {
+		spec.AllocPerBel = float64(spec.Allocs) / float64(spec.Beliefs)
 	}
 	if err := json.NewEncoder(stdout).Encode(spec); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// benchMethod is a method's row; Accesses is -1 for a game that stopped
+// at a limit.
+func benchMethod(name string, st solve.Stats) BenchMethod {
+	return BenchMethod{Name: name, Beliefs: st.Beliefs, Expanded: st.Expanded,
+		Accesses: st.Rank, Seconds: st.Time.Seconds()}
 }
 
 func firstLine(s string) string {
@@ -468,7 +482,11 @@ func printBench(w io.Writer, rep *BenchReport) {
 	fmt.Fprintln(tw, "spec\tmethod\tbeliefs\texpanded\taccesses\ttime\t")
 	for _, s := range rep.Specs {
 		for _, m := range s.Methods {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t\n", s.Name, m.Name, m.Beliefs, m.Expanded, m.Accesses, seconds(m.Seconds))
+			acc := strconv.Itoa(m.Accesses)
+			if m.Accesses < 0 {
+				acc = "(limit)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t\n", s.Name, m.Name, m.Beliefs, m.Expanded, acc, seconds(m.Seconds))
 		}
 		if s.Error != "" {
 			fmt.Fprintf(tw, "%s\t(failed)\t\t\t\t\t\n", s.Name)

@@ -73,6 +73,18 @@ func (gm *game) lowerBound(n *Node) int {
 				}
 			}
 		}
+		// Past the event, what it carries must still be learned (owed.go).
+		for _, vn := range b.owed[ev] {
+			if touch[vn.ri] {
+				continue
+			}
+			for _, s := range n.B.States {
+				if owes(s, ev, vn.v) {
+					touch[vn.ri] = true
+					break
+				}
+			}
+		}
 	}
 	all := map[int]bool{}
 	for ri := range need {
@@ -226,7 +238,10 @@ type boundInfo struct {
 	restore []restoreField
 	// carried lists, per wanted event, the stored values its one emitter
 	// carries that only an access to one register can make known.
-	carried  map[string][]carriedVal
+	carried map[string][]carriedVal
+	// owed lists, per wanted event, the carried values an emitted event
+	// still owes the driver while they are unread (owed.go).
+	owed     map[string][]carriedVal
 	emitters map[string]*emitters
 	// freeReq[ri]: whether the requires of ri's write handler do not look
 	// at the values written, so one trial write tells whether any is legal.
@@ -411,6 +426,7 @@ func (gm *game) bounds() *boundInfo {
 		}
 		sort.Slice(b.carried[ev], func(i, j int) bool { return b.carried[ev][i].v < b.carried[ev][j].v })
 	}
+	b.owed = gm.owedVars(b.carried)
 	gm.bi = b
 	return b
 }

@@ -41,3 +41,19 @@ func TestBudgetIsNotSemantics(t *testing.T) {
 		})
 	}
 }
+
+// TestBudgetErrorNamesTheMethod: a game that outgrows the budget ends
+// synthesis with a MethodError that names the method and the size its game
+// reached, and carries the strategies of the methods solved before it (what
+// bench synth reports of a spec that does not synthesize).
+func TestBudgetErrorNamesTheMethod(t *testing.T) {
+	_, err := synth.Build("../../devices/mc146818/mc146818.dev", solve.Options{MaxBeliefs: 60})
+	var merr *solve.MethodError
+	require.ErrorAs(t, err, &merr)
+	require.Equal(t, "ReadTime", merr.Method.Name)
+	require.Contains(t, err.Error(), "method ReadTime: the game grew past 60 beliefs")
+	require.Greater(t, merr.Stats.Beliefs, 60)
+	require.Equal(t, -1, merr.Stats.Rank)
+	require.Len(t, merr.Solved, 1)
+	require.Equal(t, "Init", merr.Solved[0].Method.Name)
+}

@@ -298,6 +298,9 @@ func (gm *game) search(n *Node, budget int) int {
 		}
 		if ok && 1+worst < best {
 			best, n.Best = 1+worst, e
+			if best <= gm.lowerBound(n) {
+				break // the bound is admissible: no edge does better
+			}
 		}
 	}
 	if best == inf {

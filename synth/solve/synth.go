@@ -2,6 +2,7 @@ package solve
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,6 +80,22 @@ type Options struct {
 	noCounter bool
 }
 
+// MethodError is a method whose game exhausted a limit (the belief budget,
+// the depth), with the size the game had reached (Rank is -1) and the
+// strategies of the methods solved before it.
+type MethodError struct {
+	Method *dsl.Method
+	Stats  Stats
+	Solved []*Strategy
+	Err    error
+}
+
+func (e *MethodError) Error() string {
+	return fmt.Sprintf("%s: method %s: %v", posString(e.Method.Pos), e.Method.Name, e.Err)
+}
+
+func (e *MethodError) Unwrap() error { return e.Err }
+
 // Synthesize solves every method of the class against the device.
 func Synthesize(m *model.Model) (*Result, error) { return SynthesizeWith(m, Options{}) }
 
@@ -111,6 +128,19 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		}
 	}
 	carried := carriedVars(m)
+	// latest is each method's last strategy, for a MethodError.
+	latest := map[*dsl.Method]*Strategy{}
+	failed := func(err error) error {
+		var me *MethodError
+		if errors.As(err, &me) {
+			for _, meth := range m.Methods {
+				if st := latest[meth]; st != nil && meth != me.Method {
+					me.Solved = append(me.Solved, st)
+				}
+			}
+		}
+		return err
+	}
 	idle := map[string]*model.State{}
 	// Every state a method may end in joins the invariant: its goal ends,
 	// and the states in which it reports a device fault, so that the next
@@ -129,9 +159,9 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	if initM != nil {
 		st, err := solveMethod(m, cl, initM, consts, nil, carried)
 		if err != nil {
-			return nil, err
+			return nil, failed(err)
 		}
-		initStrat = st
+		initStrat, latest[initM] = st, st
 		addIdle(st)
 	} else {
 		s := m.Reset()
@@ -153,8 +183,9 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		for _, meth := range others {
 			st, err := solveMethod(m, cl, meth, consts, idle, carried)
 			if err != nil {
-				return nil, err
+				return nil, failed(err)
 			}
+			latest[meth] = st
 			addIdle(st)
 			final = append(final, st)
 		}
@@ -263,7 +294,8 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
 	for i := 0; i < len(st.Starts); i++ {
 		if err := gm.solve(st.Starts[i]); err != nil {
-			return nil, fmt.Errorf("%s: method %s: %v", posString(meth.Pos), meth.Name, err)
+			return nil, &MethodError{Method: meth, Err: err,
+				Stats: Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: -1, Time: time.Since(start)}}
 		}
 		for _, n := range gm.list {
 			if n.err != nil {
