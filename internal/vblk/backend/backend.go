@@ -122,17 +122,12 @@ type Config struct {
 	// UnsafeInterval is how often the unsafe policy writes back. Default 1s.
 	UnsafeInterval time.Duration
 	// WriteBackAge: the buffered policy starts a write-back batch when its
-	// oldest extent is this old (default 25ms) or half of Bound (or of
-	// what the flush budget leaves for data) is dirty, whichever comes
-	// first. Less keeps the write-back busier (CPU
+	// oldest extent is this old (default 25ms) or a quarter of Bound is
+	// dirty, whichever comes first. Less keeps the write-back busier (CPU
 	// the database wants); more leaves more to write at a power failure,
 	// when a stalled disk or vCPU costs the most.
 	WriteBackAge time.Duration
-	// FlushPlan, if set, is called by the power-fail flush before its
-	// first write with the flush cost model in force (FlushBudget set):
-	// what the flush is planned to take, for the stall measure.
-	FlushPlan func(Estimate)
-	Logf      func(format string, args ...any)
+	Logf         func(format string, args ...any)
 }
 
 // Stats are counters for logs and tests.
@@ -195,8 +190,7 @@ func New(cfg Config) (*Device, error) {
 				return nil, fmt.Errorf("backend: a power-fail flush of one maximal request (%d bytes) would not fit in %v: %v", transport.DataSize, cfg.FlushBudget, b.estimate())
 			}
 		}
-		d.wb = newWriteback(cfg.Store, cfg.Bound, cfg.Bound/2, b, cfg.WriteBackAge, true, cfg.Logf)
-		d.wb.plan = cfg.FlushPlan
+		d.wb = newWriteback(cfg.Store, cfg.Bound, cfg.Bound/4, b, cfg.WriteBackAge, true, cfg.Logf)
 	case Unsafe:
 		// Lazy, but not so lazy that the buffer grows into a garbage
 		// collector workload: write back (without syncing) every 8 MiB

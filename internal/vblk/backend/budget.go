@@ -70,14 +70,10 @@ func (b *budget) cost(bytes, ios int64) time.Duration {
 
 func (b *budget) fits(bytes, ios int64) bool { return b.cost(bytes, ios) <= b.total }
 
-// half reports whether the buffer uses half of what the budget leaves
-// for writing: time to start a write-back batch. The other half takes
-// what arrives while the batch is written and synced. A quarter (as
-// before) made batches of ~30 KiB under load, one fdatasync per few
-// commits: in a bench run 1029 batches for 6257 requests, against 621 at
-// a half, with no more writes throttled.
-func (b *budget) half(bytes, ios int64) bool {
-	return 2*(b.cost(bytes, ios)-b.sync) >= b.total-b.sync
+// quarter reports whether the buffer uses a quarter of what the budget
+// leaves for writing: time to start a write-back batch.
+func (b *budget) quarter(bytes, ios int64) bool {
+	return 4*(b.cost(bytes, ios)-b.sync) >= b.total-b.sync
 }
 
 // observe records one durable write-back batch.
@@ -107,42 +103,28 @@ func (b *budget) refresh(now time.Time) {
 func (b *budget) recompute(now time.Time) {
 	b.bw, b.perIO, b.sync = b.bw0, minPerIO, b.sync0
 	b.expires = time.Time{}
-	// The fixed costs first, then the bandwidth over them: a large
-	// batch is charged only what the fixed costs in force do not
-	// already cover (see charge), whatever order the ring holds it in.
-	for _, large := range []bool{false, true} {
-		for _, s := range b.samples {
-			if now.Sub(s.at) > b.window || (s.bytes >= bwSampleMin) != large {
-				continue
-			}
-			b.apply(s)
-			if exp := s.at.Add(b.window); b.expires.IsZero() || exp.Before(b.expires) {
-				b.expires = exp
-			}
+	for _, s := range b.samples {
+		if now.Sub(s.at) > b.window {
+			continue
+		}
+		b.apply(s)
+		if exp := s.at.Add(b.window); b.expires.IsZero() || exp.Before(b.expires) {
+			b.expires = exp
 		}
 	}
 }
 
-// apply makes the estimate at least as bad as sample s says: afterwards
-// the estimate of a flush of s's bytes in s's pwrites is at least the time
-// s took. Small batches measure the fixed costs, large ones the bandwidth
-// on top of them:
-//   - a small batch's pwrite time beyond moving its bytes at the start-up
-//     bandwidth, per pwrite: the per-pwrite cost (the flush issues the
-//     same system calls);
-//   - a small batch's fdatasync beyond its bytes: the fixed cost of the
-//     flush's final one;
-//   - a large batch's whole time beyond the fixed costs in force (one
-//     fdatasync, its pwrites): the bandwidth.
+// apply makes the estimate at least as bad as sample s says. Each part of
+// a batch's time is charged to the cost it measures, the others taken at
+// their start-up values:
+//   - the pwrites' time beyond moving the bytes, per pwrite: the
+//     per-pwrite cost (the flush issues the same system calls);
+//   - a large batch's pwrites and fdatasync: the bandwidth;
+//   - a small batch's fdatasync: the fixed cost of the flush's final one.
 //
-// Each part of a batch's time is charged once. Charging a large batch's
-// fdatasync whole to the bandwidth (as this did before) counts its fixed
-// part twice, since the final fdatasync is reserved already: on this VM,
-// with the worst recent fdatasync at 5–6 ms, that took the bandwidth from
-// ~600 to ~60 MB/s and left a bound of ~100 KiB. Charging a large batch's
-// slow fdatasync to the fixed cost instead would reserve the time of a
-// whole batch's write-out for the final sync and leave no bound at all;
-// charging its slow pwrites to the per-pwrite cost would do the same to
+// Charging a large batch's slow fdatasync to the fixed cost instead would
+// reserve the time of a whole batch's write-out for the final sync and
+// leave no bound at all; charging it to the pwrites would do the same to
 // every scattered write.
 //
 // A sample by which not even one maximal request could be flushed in
@@ -163,17 +145,17 @@ func (b *budget) apply(s sample) {
 }
 
 func (b *budget) charge(s sample) {
-	if s.bytes >= bwSampleMin {
-		if rest := s.write + s.sync - b.sync - time.Duration(s.ios)*b.perIO; rest > 0 {
-			b.bw = min(b.bw, float64(s.bytes)/rest.Seconds())
-		}
-		return
-	}
 	bytesAt0 := time.Duration(float64(s.bytes) / b.bw0 * 1e9)
 	if s.ios > 0 {
 		if rest := s.write - bytesAt0; rest > 0 {
 			b.perIO = max(b.perIO, rest/time.Duration(s.ios))
 		}
+	}
+	if s.bytes >= bwSampleMin {
+		if rest := s.write + s.sync - b.sync0 - time.Duration(s.ios)*minPerIO; rest > 0 {
+			b.bw = min(b.bw, float64(s.bytes)/rest.Seconds())
+		}
+		return
 	}
 	b.sync = max(b.sync, s.sync-bytesAt0)
 }

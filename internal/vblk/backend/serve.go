@@ -127,7 +127,6 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		}
 		dcfg.FlushBudget = p.Holdup - p.Detect - p.Margin
 		dcfg.Bandwidth, dcfg.SyncLatency = p.Bandwidth, p.SyncLatency
-		dcfg.FlushPlan = func(e Estimate) { p.Expect(e.Bandwidth) }
 	}
 	dev, err := New(dcfg)
 	if err != nil {

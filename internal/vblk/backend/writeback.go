@@ -45,15 +45,14 @@ type writeback struct {
 	limit   int64   // dirty bytes allowed
 	flush   *budget // time the power-fail flush has, nil: bytes only
 	durable bool    // fdatasync after each batch (buffered)
-	// A batch starts once lowWater bytes are dirty (or half of the flush
-	// budget is used) or the oldest extent is maxAge old. Batching
+	// A batch starts once lowWater bytes are dirty (or a quarter of the
+	// flush budget is used) or the oldest extent is maxAge old. Batching
 	// keeps the write-back from waking (and syncing) once per request,
 	// which on a 2-core machine takes CPU from the database; coalescing
 	// gets better too.
 	lowWater int64
 	maxAge   time.Duration
 	logf     func(string, ...any)
-	plan     func(Estimate) // see Config.FlushPlan
 
 	mu       sync.Mutex
 	space    *sync.Cond // dirty went down
@@ -179,7 +178,7 @@ func (w *writeback) write(lba uint64, src []byte) transport.ErrCode {
 	w.dirty += n
 	w.dirtyIOs += ios
 	w.st.MaxDirty = max(w.st.MaxDirty, w.dirty)
-	if w.dirty >= w.lowWater || (w.flush != nil && w.flush.half(w.dirty, w.dirtyIOs)) {
+	if w.dirty >= w.lowWater || (w.flush != nil && w.flush.quarter(w.dirty, w.dirtyIOs)) {
 		w.work.Signal()
 	}
 	return transport.ErrNone
@@ -242,7 +241,7 @@ func (w *writeback) due() bool {
 	if len(w.queue) == 0 {
 		return false
 	}
-	if w.draining || w.dirty >= w.lowWater || (w.flush != nil && w.flush.half(w.dirty, w.dirtyIOs)) {
+	if w.draining || w.dirty >= w.lowWater || (w.flush != nil && w.flush.quarter(w.dirty, w.dirtyIOs)) {
 		return true
 	}
 	return time.Since(w.queue[0].at) >= w.maxAge
@@ -534,9 +533,6 @@ func (w *writeback) powerFlush() (fs FlushStats, err error) {
 	w.quit = true
 	w.flushing = true
 	inFlight, lo, hi := w.pwriting, w.pwLo, w.pwHi
-	if w.plan != nil && w.flush != nil {
-		w.plan(w.flush.estimate())
-	}
 	w.space.Broadcast()
 	w.work.Broadcast()
 	// The write-back writes from the head of the queue, so what it has

@@ -126,36 +126,6 @@ func TestBudgetFollowsTheWorstRecentBatch(t *testing.T) {
 	assert.False(t, b.fits(64<<10, 8))
 }
 
-// A large batch is charged only what the fixed costs in force do not
-// cover: its fdatasync's fixed part is reserved once, for the final sync,
-// not again as slow bandwidth.
-func TestBudgetChargesEachPartOnce(t *testing.T) {
-	const total = 8 * time.Millisecond
-	b := newBudget(total, 500e6, 100*time.Microsecond)
-	b.observe(4096, 1, 10*time.Microsecond, 5*time.Millisecond) // the fixed cost: 5 ms
-	// 1 MiB written in 1 ms and synced in 5 ms: the fixed 5 ms and 1 ms
-	// for the bytes, no slower than the start-up 500 MB/s.
-	b.observe(1<<20, 1, time.Millisecond, 5*time.Millisecond)
-	assert.InDelta(t, 500e6, b.estimate().Bandwidth, 1e3)
-	assert.True(t, b.fits(1<<20, 1), "5 ms + 2.1 ms of 8")
-	// The same batch with a 7 ms fdatasync: what is beyond the fixed 5 ms
-	// and one pwrite's 20 µs goes to the bytes, 1 MiB in 2.98 ms.
-	b.observe(1<<20, 1, time.Millisecond, 7*time.Millisecond)
-	want := float64(1<<20) / 2.98e-3
-	assert.InDelta(t, want, b.estimate().Bandwidth, 1e6)
-	// Every batch in the window, replayed as a flush, fits its estimate;
-	// also after the window is recomputed in whatever order the ring is.
-	check := func() {
-		for _, s := range b.samples {
-			assert.GreaterOrEqual(t, b.cost(s.bytes, s.ios)+time.Microsecond, s.write+s.sync, "the estimate of a batch's own flush is below what it took")
-		}
-	}
-	check()
-	b.recompute(time.Now())
-	check()
-	assert.InDelta(t, want, b.estimate().Bandwidth, 1e6)
-}
-
 func TestFlushBudgetTooSmallIsAStartupError(t *testing.T) {
 	store := &fileStore{data: make([]byte, 64*512)}
 	_, err := New(Config{Policy: Buffered, Store: store, Capacity: 64, Bound: 1 << 20,

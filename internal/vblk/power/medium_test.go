@@ -245,18 +245,6 @@ func TestExpectedSyncIncludesTheWriteOut(t *testing.T) {
 	assert.Equal(t, 11*time.Millisecond, p.expectedSync(10), "ten units at 1000 units/s, then the fixed cost")
 }
 
-// The flush's calls are judged by the bandwidth it was planned with: time
-// the bound allowed for a slower disk is not the host's.
-func TestExpectedWriteFollowsThePlan(t *testing.T) {
-	p := New(Supply{Bandwidth: 1000 * UnitSize, SyncLatency: time.Millisecond})
-	assert.Equal(t, 10*time.Millisecond, p.expectedWrite(10*UnitSize))
-	p.Expect(100 * UnitSize)
-	assert.Equal(t, 100*time.Millisecond, p.expectedWrite(10*UnitSize))
-	assert.Equal(t, 101*time.Millisecond, p.expectedSync(10))
-	p.Expect(1e6 * UnitSize) // never faster than the start-up measurement
-	assert.Equal(t, 10*time.Millisecond, p.expectedWrite(10*UnitSize))
-}
-
 func TestRunqueueWaitIsReadable(t *testing.T) {
 	s := openSchedstat()
 	defer s.close()

@@ -15,7 +15,6 @@ package power
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -219,7 +218,6 @@ type Power struct {
 	syncStall  atomic.Int64
 	pathStall  atomic.Int64
 	noticeTid  atomic.Int64
-	plannedBW  atomic.Uint64 // float64 bits, bytes/s (see Expect)
 	// When the armed detector came back from its wait, and how long of
 	// its wait (from arming) it spent runnable but not running.
 	wokeAt   atomic.Int64
@@ -446,32 +444,12 @@ func (p *Power) expectedSync(units int) time.Duration {
 }
 
 // expectedWrite is how long a write of n bytes should take at the
-// bandwidth the flush was planned with (see Expect), or else the
-// supply's.
+// supply's bandwidth.
 func (p *Power) expectedWrite(n int) time.Duration {
-	bw := p.Bandwidth
-	if planned := math.Float64frombits(p.plannedBW.Load()); planned > 0 && (bw <= 0 || planned < bw) {
-		bw = planned
-	}
-	if bw <= 0 {
+	if p.Bandwidth <= 0 {
 		return 0
 	}
-	return time.Duration(float64(n) / bw * 1e9)
-}
-
-// Expect tells the stall measure the bandwidth the power-fail flush was
-// planned with: the backend's estimate in force at the notice, the worst
-// of the start-up measurement and its recent write-back (bytes/s, at most
-// the supply's). A flush call is then a stall only by the time it took
-// beyond what the bound had already allowed for it. Judged at the
-// start-up bandwidth instead, the time the bound planned for writing at a
-// slower disk counted as the host's (with 60 MB/s planned against 600
-// measured at start-up, 90% of a flush's writing), which excuses the
-// backend. The fixed cost of the final sync needs no such plan: the
-// stall compares it with the start-up figure and the threshold (the flush
-// budget) subtracts the same figure, so the two cancel.
-func (p *Power) Expect(bandwidth float64) {
-	p.plannedBW.Store(math.Float64bits(bandwidth))
+	return time.Duration(float64(n) / p.Bandwidth * 1e9)
 }
 
 // raise stores v in a if it is larger.
