@@ -281,6 +281,9 @@ func (r *benchRun) close() error {
 func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 	image := filepath.Join(cfg.Dir, "bench-"+policy+".img")
 	os.Remove(image)
+	// Each bench run starts from its own start-up measurement, not from
+	// the flush cost history of an earlier run (see backend.FlushSample).
+	os.Remove(image + ".flushcost")
 	opts := ServeOpts{Image: image, Policy: policy, Shm: shmPath(cfg.Dir, "bench-"+policy), Sectors: cfg.Sectors,
 		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat,
 		DiskLatency: cfg.DiskLatency}
@@ -301,6 +304,7 @@ func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 			}
 		}
 		os.Remove(image)
+		os.Remove(image + ".flushcost")
 		os.Remove(opts.Shm)
 		return err
 	})
