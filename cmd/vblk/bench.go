@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/drvsynth/drvsynth/internal/vblk/campaign"
@@ -23,6 +24,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	bw := fs.Float64("bandwidth", 0, "write bandwidth in MB/s (0: measure)")
 	diskLat := fs.Duration("disk-latency", time.Millisecond, "also run the vblk policies with this latency added to every fdatasync, as on a consumer SSD (0: skip)")
 	dir := fs.String("dir", "", "work directory (default: a temporary one)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the database side (SQLite, VFS, driver) to this file")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
@@ -39,6 +41,19 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer os.RemoveAll(d)
 		work = d
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "vblk bench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "vblk bench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg := campaign.BenchConfig{Launcher: selfLauncher, Dir: work, Commits: *commits, Rounds: *rounds,
 		Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw}
@@ -91,5 +106,5 @@ func printReport(w io.Writer, rep campaign.Report) {
 	if r, ok := rep.Ratios["unsafe/os-off"]; ok {
 		fmt.Fprintf(w, "   unsafe/os-off %.2f", r)
 	}
-	fmt.Fprintf(w, "\nsupply: %s\n", rep.Supply)
+	fmt.Fprintf(w, "\nsupply: %s\nload average: %s at the start, %s at the end\n", rep.Supply, rep.Load[0], rep.Load[1])
 }

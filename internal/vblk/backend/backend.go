@@ -127,7 +127,10 @@ type Config struct {
 	// the database wants); more leaves more to write at a power failure,
 	// when a stalled disk or vCPU costs the most.
 	WriteBackAge time.Duration
-	Logf         func(format string, args ...any)
+	// History seeds the flush cost model (FlushBudget set) with what an
+	// earlier backend on the same image measured (see FlushSample).
+	History []FlushSample
+	Logf    func(format string, args ...any)
 }
 
 // Stats are counters for logs and tests.
@@ -186,6 +189,7 @@ func New(cfg Config) (*Device, error) {
 				return nil, fmt.Errorf("backend: a flush budget needs the measured write bandwidth (got %v bytes/s)", cfg.Bandwidth)
 			}
 			b = newBudget(cfg.FlushBudget, cfg.Bandwidth, cfg.SyncLatency)
+			b.seed(cfg.History)
 			if !b.fits(transport.DataSize, 1) {
 				return nil, fmt.Errorf("backend: a power-fail flush of one maximal request (%d bytes) would not fit in %v: %v", transport.DataSize, cfg.FlushBudget, b.estimate())
 			}
@@ -357,4 +361,17 @@ func (d *Device) Stats() Stats {
 		d.wb.addStats(&s)
 	}
 	return s
+}
+
+// FlushHistory returns the flush cost samples inside the model's window,
+// oldest first, for a later backend on the same image (Config.History),
+// and how many of them this device observed itself: a caller saving them
+// can skip the save when that has not changed. Nil without a flush budget.
+func (d *Device) FlushHistory() ([]FlushSample, int64) {
+	if d.wb == nil || d.wb.flush == nil {
+		return nil, 0
+	}
+	d.wb.mu.Lock()
+	defer d.wb.mu.Unlock()
+	return d.wb.flush.history(time.Now()), d.wb.flush.observed
 }

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/drvsynth/drvsynth/internal/vblk/transport"
@@ -35,10 +36,11 @@ type budget struct {
 	sync   time.Duration
 	window time.Duration
 
-	samples []sample // ring
-	next    int
-	stalls  int64     // samples not applied: see apply
-	expires time.Time // when the oldest sample that set a worst value leaves the window
+	samples  []sample // ring
+	next     int
+	stalls   int64     // samples not applied: see apply
+	observed int64     // samples observed by this budget (not seeded)
+	expires  time.Time // when the oldest sample that set a worst value leaves the window
 }
 
 type sample struct {
@@ -82,14 +84,20 @@ func (b *budget) observe(bytes, ios int64, write, sync time.Duration) {
 	s := sample{at: now, bytes: bytes, ios: ios, write: write, sync: sync}
 	b.apply(s)
 	s.counted = true
+	b.add(s)
+	if b.expires.IsZero() {
+		b.expires = now.Add(b.window)
+	}
+	b.observed++
+}
+
+// add stores s in the ring.
+func (b *budget) add(s sample) {
 	if len(b.samples) < cap(b.samples) {
 		b.samples = append(b.samples, s)
 	} else {
 		b.samples[b.next] = s
 		b.next = (b.next + 1) % len(b.samples)
-	}
-	if b.expires.IsZero() {
-		b.expires = now.Add(b.window)
 	}
 }
 
@@ -176,4 +184,45 @@ func (e Estimate) String() string {
 
 func (b *budget) estimate() Estimate {
 	return Estimate{Budget: b.total, Bandwidth: b.bw, PerIO: b.perIO, Sync: b.sync, Stalls: b.stalls}
+}
+
+// FlushSample is one measurement of the disk doing what a power-fail
+// flush does: a durable write-back batch, or a power-fail flush itself.
+// A backend restarted on the same image starts from the samples of the
+// one before it that are still inside the window (see Config.History):
+// otherwise every restart, as after each cut of a crash campaign,
+// forgets the slow disk and trusts the start-up measurement again.
+type FlushSample struct {
+	At    time.Time     `json:"at"`
+	Bytes int64         `json:"bytes"`
+	IOs   int64         `json:"ios"`
+	Write time.Duration `json:"write_ns"`
+	Sync  time.Duration `json:"sync_ns"`
+}
+
+// seed adds samples measured before this budget existed; those older
+// than the window are ignored.
+func (b *budget) seed(history []FlushSample) {
+	now := time.Now()
+	for _, h := range history {
+		if h.At.After(now) || now.Sub(h.At) > b.window {
+			continue
+		}
+		// counted: a stall among them was counted by the backend
+		// that measured it.
+		b.add(sample{at: h.At, bytes: h.Bytes, ios: h.IOs, write: h.Write, sync: h.Sync, counted: true})
+	}
+	b.recompute(now)
+}
+
+// history is the samples inside the window, oldest first.
+func (b *budget) history(now time.Time) []FlushSample {
+	var out []FlushSample
+	for _, s := range b.samples {
+		if now.Sub(s.at) <= b.window {
+			out = append(out, FlushSample{At: s.at, Bytes: s.bytes, IOs: s.ios, Write: s.write, Sync: s.sync})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
 }

@@ -2,10 +2,12 @@ package backend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -121,7 +123,13 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		logf("vblk serve: image %s is %d bytes, not a whole number of sectors; capacity %d sectors", cfg.Image, size, capacity)
 	}
 	dcfg := Config{Policy: cfg.Policy, Store: f, Capacity: capacity, Bound: p.Bound(), Logf: logf}
+	history := historyPath(cfg.Image)
 	if cfg.Policy == Buffered {
+		if h, err := loadHistory(history); err != nil {
+			logf("vblk serve: ignoring the flush cost history %s: %v", history, err)
+		} else {
+			dcfg.History = h
+		}
 		if p.Bound() <= 0 {
 			return fmt.Errorf("power supply %v: no dirty data can be protected (bandwidth %.1f MB/s and fdatasync %v leave a budget of %v)", p.Supply, p.Bandwidth/1e6, p.SyncLatency, p.Budget())
 		}
@@ -132,6 +140,27 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 	if err != nil {
 		return fmt.Errorf("power supply %v: %w", p.Supply, err)
 	}
+	if len(dcfg.History) > 0 {
+		logf("vblk serve: %d flush cost samples of the last backend on this image: %v", len(dcfg.History), dev.Stats().Estimate)
+	}
+	// stopSaving ends the periodic save of the flush cost history and
+	// waits for it, so the final save is the last word.
+	stopSaving := func() {}
+	if cfg.Policy == Buffered {
+		done, exited := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(exited)
+			keepHistory(dev, history, done, logf)
+		}()
+		var once sync.Once
+		stopSaving = func() {
+			once.Do(func() {
+				close(done)
+				<-exited
+			})
+		}
+	}
+	defer stopSaving()
 	r, err := transport.Create(cfg.Shm)
 	if err != nil {
 		dev.Close()
@@ -219,6 +248,10 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		logf("vblk serve: power-fail flush (%v): %d bytes; lock %v, waited %v, wrote in %v, fdatasync %v; done %v after the notice, %v before the deadline; stalls excluded %v;%s%s max dirty %d of bound %d; %v; %v",
 			cfg.Policy, fs.Bytes, fs.Lock, fs.Waited, fs.Write, fs.Sync, end.Sub(noticeAt), deadline.Sub(end), p.Stalled(), wall, noticePath(p, r)+gcPauses(p, end), st.MaxDirty, p.Bound(), st.Estimate, errOr(err, "ok"))
 		<-loopDone
+		if cfg.Policy == Buffered {
+			stopSaving()
+			saveHistory(dev, history, logf)
+		}
 		if errors.Is(err, ErrLateSync) {
 			// The final fdatasync ended after the deadline, so it made
 			// nothing durable: the medium model decides, unit by unit,
@@ -237,6 +270,8 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 			st.Requests, st.Errors, st.WrittenBack, st.Batches, st.Runs, st.MaxDirty, st.Throttled, st.ThrottleTime)
 		if cfg.Policy == Buffered {
 			logf("vblk serve: %v", st.Estimate)
+			stopSaving()
+			saveHistory(dev, history, logf)
 		}
 		return err
 	}
@@ -286,4 +321,59 @@ func errOr(err error, ok string) string {
 		return ok
 	}
 	return err.Error()
+}
+
+// historyPath is where a backend keeps its flush cost samples for the next
+// backend on the same image (see FlushSample).
+func historyPath(image string) string { return image + ".flushcost" }
+
+// loadHistory reads saved samples; a missing file is no history.
+func loadHistory(path string) ([]FlushSample, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var h []FlushSample
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+// keepHistory saves the samples every 100 ms while they change, until
+// done: a backend that dies without an orderly shutdown still leaves what
+// it measured up to then. The file is advisory (written and renamed, not
+// synced): losing it only costs the next backend its head start.
+func keepHistory(dev *Device, path string, done <-chan struct{}, logf func(string, ...any)) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	var saved int64
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if _, n := dev.FlushHistory(); n != saved {
+				saveHistory(dev, path, logf)
+				saved = n
+			}
+		}
+	}
+}
+
+func saveHistory(dev *Device, path string, logf func(string, ...any)) {
+	h, _ := dev.FlushHistory()
+	b, err := json.Marshal(h)
+	if err == nil {
+		tmp := path + ".tmp"
+		if err = os.WriteFile(tmp, b, 0o644); err == nil {
+			err = os.Rename(tmp, path)
+		}
+	}
+	if err != nil {
+		logf("vblk serve: saving the flush cost history: %v", err)
+	}
 }

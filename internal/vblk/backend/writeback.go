@@ -548,7 +548,17 @@ func (w *writeback) powerFlush() (fs FlushStats, err error) {
 	}
 	t := time.Now()
 	var buf []byte
-	for _, run := range planRuns(q) {
+	runs := planRuns(q)
+	defer func() {
+		// The flush is a measurement of the disk like any batch, and
+		// the one most worth handing to the next backend.
+		if w.flush != nil && (err == nil || errors.Is(err, ErrLateSync)) {
+			w.mu.Lock()
+			w.flush.observe(fs.Bytes, int64(len(runs)), fs.Write, fs.Sync)
+			w.mu.Unlock()
+		}
+	}()
+	for _, run := range runs {
 		if buf, err = writeRun(w.store, run, buf); err != nil {
 			fs.Write = time.Since(t)
 			return fs, err

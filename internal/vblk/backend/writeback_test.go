@@ -2,6 +2,8 @@ package backend
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -195,4 +197,53 @@ func TestFlushWaitsForOnePieceAtMost(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, flushed1M, 1<<20, "the flush wrote the whole run itself")
 	assert.Equal(t, ext[:512], store.sector(2047), "the run's last sector is on the image")
+}
+
+// A backend restarted on the same image starts from what the last one
+// measured inside the window, not from the start-up figures alone.
+func TestFlushHistorySeedsTheNextBackend(t *testing.T) {
+	store := &fileStore{data: make([]byte, 64*512)}
+	cfg := Config{Policy: Buffered, Store: store, Capacity: 64, Bound: 4 << 20,
+		FlushBudget: 8 * time.Millisecond, Bandwidth: 500e6, SyncLatency: 100 * time.Microsecond}
+	fresh, err := New(cfg)
+	require.NoError(t, err)
+	defer fresh.Close()
+	assert.Equal(t, 100*time.Microsecond, fresh.Stats().Estimate.Sync)
+
+	now := time.Now()
+	cfg.History = []FlushSample{
+		{At: now.Add(-time.Second), Bytes: 4096, IOs: 1, Write: 10 * time.Microsecond, Sync: 5 * time.Millisecond},
+		{At: now.Add(-time.Minute), Bytes: 4096, IOs: 1, Write: 10 * time.Microsecond, Sync: 7 * time.Millisecond}, // out of the window
+	}
+	seeded, err := New(cfg)
+	require.NoError(t, err)
+	defer seeded.Close()
+	est := seeded.Stats().Estimate
+	assert.InDelta(t, float64(5*time.Millisecond), float64(est.Sync), float64(100*time.Microsecond), "the slow fdatasync of a second ago is reserved")
+	h, observed := seeded.FlushHistory()
+	require.Len(t, h, 1, "only the sample inside the window is kept")
+	assert.Equal(t, int64(0), observed, "seeded samples are not this backend's own")
+	assert.Equal(t, 5*time.Millisecond, h[0].Sync)
+}
+
+func TestFlushHistoryFileRoundTrip(t *testing.T) {
+	store := &fileStore{data: make([]byte, 64*512)}
+	cfg := Config{Policy: Buffered, Store: store, Capacity: 64, Bound: 4 << 20,
+		FlushBudget: 8 * time.Millisecond, Bandwidth: 500e6, SyncLatency: 100 * time.Microsecond,
+		History: []FlushSample{{At: time.Now().Add(-time.Second), Bytes: 4096, IOs: 1, Write: time.Microsecond, Sync: 3 * time.Millisecond}}}
+	d, err := New(cfg)
+	require.NoError(t, err)
+	defer d.Close()
+	path := historyPath(filepath.Join(t.TempDir(), "img"))
+	h, err := loadHistory(path)
+	require.NoError(t, err)
+	assert.Empty(t, h, "no file, no history")
+	saveHistory(d, path, t.Logf)
+	h, err = loadHistory(path)
+	require.NoError(t, err)
+	require.Len(t, h, 1)
+	assert.Equal(t, 3*time.Millisecond, h[0].Sync)
+	require.NoError(t, os.WriteFile(path, []byte("{"), 0o644))
+	_, err = loadHistory(path)
+	assert.Error(t, err, "a damaged file is an error (serve logs it and starts without)")
 }

@@ -57,7 +57,11 @@ type Report struct {
 	Configs []Result           `json:"configs"`
 	Ratios  map[string]float64 `json:"ratios"`
 	Supply  string             `json:"supply"`
-	Bound   int64              `json:"bound_bytes"`
+	// Load is the machine's load average (1, 5 and 15 minutes) when the
+	// timed rounds began and when they ended: on a shared machine the
+	// ratios mean little without it.
+	Load  [2]string `json:"load"`
+	Bound int64     `json:"bound_bytes"`
 	// DiskLatency is the modelled latency added to every fdatasync.
 	DiskLatency time.Duration `json:"disk_latency_ns,omitempty"`
 	// AtDiskLatency is the same benchmark's vblk policies with a disk
@@ -169,6 +173,7 @@ func RunBench(cfg BenchConfig) (Report, error) {
 			return rep, fmt.Errorf("%s: %w", r.name, err)
 		}
 	}
+	rep.Load[0] = loadAverage()
 	per := max(1, cfg.Commits/cfg.Rounds)
 	for round := 0; round < cfg.Rounds; round++ {
 		for k := range runs {
@@ -178,6 +183,7 @@ func RunBench(cfg BenchConfig) (Report, error) {
 			}
 		}
 	}
+	rep.Load[1] = loadAverage()
 	for _, r := range runs {
 		res := r.result()
 		logf("%-9s %8.0f commits/s  p50 %7.1fµs  p99 %7.1fµs", res.Name, res.CommitsPerS, res.P50us, res.P99us)
@@ -275,6 +281,9 @@ func (r *benchRun) close() error {
 func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 	image := filepath.Join(cfg.Dir, "bench-"+policy+".img")
 	os.Remove(image)
+	// Each bench run starts from its own start-up measurement, not from
+	// the flush cost history of an earlier run (see backend.FlushSample).
+	os.Remove(image + ".flushcost")
 	opts := ServeOpts{Image: image, Policy: policy, Shm: shmPath(cfg.Dir, "bench-"+policy), Sectors: cfg.Sectors,
 		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat,
 		DiskLatency: cfg.DiskLatency}
@@ -295,6 +304,7 @@ func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 			}
 		}
 		os.Remove(image)
+		os.Remove(image + ".flushcost")
 		os.Remove(opts.Shm)
 		return err
 	})
@@ -338,4 +348,18 @@ func openOS(cfg BenchConfig, sync string) (*benchRun, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// loadAverage is the first three fields of /proc/loadavg, or "?" where
+// there is none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

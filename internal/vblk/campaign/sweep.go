@@ -184,7 +184,11 @@ func RunSweep(cfg SweepConfig) (SweepResult, error) {
 					first = fmt.Errorf("workload %v: %w", w, err)
 				}
 				if cfg.Log != nil {
-					fmt.Fprintf(cfg.Log, "%-14v boundaries=%d states=%d failures=%d %s", w, r.Boundaries, r.States, r.Failures, r.First)
+					line := fmt.Sprintf("%-14v boundaries=%d states=%d failures=%d", w, r.Boundaries, r.States, r.Failures)
+					if r.First != "" {
+						line += " " + r.First
+					}
+					fmt.Fprintln(cfg.Log, line)
 				}
 				mu.Unlock()
 			}

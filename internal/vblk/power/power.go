@@ -128,7 +128,7 @@ func measure(dir string, size int, diskLatency time.Duration) (bandwidth float64
 		sp := m.BeginSync()
 		err := unix.Fdatasync(int(f.Fd()))
 		if diskLatency > 0 {
-			time.Sleep(diskLatency)
+			diskWait(diskLatency)
 		}
 		m.EndSync(sp, err == nil)
 		return err
