@@ -73,6 +73,29 @@ func (g *gen) val(t *term.T, top bool) (*jen.Statement, error) {
 		if t.Name == "len" && t.Args[0].Kind == term.Param {
 			return jen.Uint64().Parens(jen.Len(jen.Id(t.Args[0].Name))), nil
 		}
+		if t.Name == "?:" {
+			// Go has no conditional expression; the runtime's Select is one.
+			c, err := g.truth(t.Args[0])
+			if err != nil {
+				return nil, err
+			}
+			y, err := g.val(t.Args[1], true)
+			if err != nil {
+				return nil, err
+			}
+			z, err := g.val(t.Args[2], true)
+			if err != nil {
+				return nil, err
+			}
+			return jen.Qual(driverPkg, "Select").Call(c, y, z), nil
+		}
+		if truthOps[t.Name] {
+			c, err := g.truth(t)
+			if err != nil {
+				return nil, err
+			}
+			return jen.Qual(driverPkg, "Bit").Call(c), nil
+		}
 		x, err := g.arith(t)
 		if err != nil {
 			return nil, err
@@ -150,6 +173,50 @@ func (g *gen) put(f *model.Field, t *term.T) (jen.Code, error) {
 		return nil, err
 	}
 	return jen.Qual(driverPkg, "Put").Call(jen.Id(fieldConst(f)), x), nil
+}
+
+// truthOps are the operations whose value is a truth value.
+var truthOps = map[string]bool{"==": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true, "&&": true, "||": true, "!": true}
+
+// truth writes a one-bit term as a Go bool expression: a comparison or a
+// connective as itself, any other value as "is not 0".
+func (g *gen) truth(t *term.T) (*jen.Statement, error) {
+	if t.Kind != term.Op || !truthOps[t.Name] {
+		x, err := g.val(t, false)
+		if err != nil {
+			return nil, err
+		}
+		return x.Op("!=").Lit(0), nil
+	}
+	if t.Name == "!" {
+		x, err := g.truth(t.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		return jen.Op("!").Parens(x), nil
+	}
+	if len(t.Args) != 2 {
+		return nil, fmt.Errorf("operation %s has no Go form", t.Name)
+	}
+	side := func(a *term.T) (*jen.Statement, error) {
+		if t.Name == "&&" || t.Name == "||" {
+			x, err := g.truth(a)
+			if err != nil {
+				return nil, err
+			}
+			return jen.Parens(x), nil
+		}
+		return g.val(a, false)
+	}
+	x, err := side(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	y, err := side(t.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	return x.Op(t.Name).Add(y), nil
 }
 
 var goOps = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true, "&": true, "|": true, "^": true, "<<": true, ">>": true}

@@ -118,3 +118,16 @@ func TestGenerateDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(a), string(b))
 }
+
+// TestGenerateConditionalResult: a result whose encoding a format bit
+// picks (BCD or binary) is one expression over both values read, the
+// spec's c ? a : b written with the runtime's Select.
+func TestGenerateConditionalResult(t *testing.T) {
+	src, err := gen.Generate(solved(t, "format"), "format.dev")
+	require.NoError(t, err)
+	f := parse(t, src)
+	body := funcBody(t, src, f, "Driver", "Now")
+	assert.Contains(t, body, "driver.Select(")
+	assert.Regexp(t, `driver\.Select\(\w+&CFG_BIN\b.*!= 0|driver\.Select\(.*== 1`, body, "the format bit decides")
+	assert.Contains(t, body, "*10", "the BCD side is tens times ten plus units")
+}
