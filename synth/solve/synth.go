@@ -603,8 +603,7 @@ func relevantVars(m *model.Model, g *goal) []bool {
 	for _, pb := range m.Bindings {
 		collectAllNames(pb.Body, mention)
 	}
-	var stmts func(ss []*dsl.Stmt, r *model.Reg)
-	stmts = func(ss []*dsl.Stmt, r *model.Reg) {
+	stmts := func(ss []*dsl.Stmt, r *model.Reg) {
 		walkStmts(ss, func(s *dsl.Stmt) {
 			if s.Emit == nil {
 				return
