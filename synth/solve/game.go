@@ -42,6 +42,9 @@ type Cand struct {
 	Keep bool
 	// Strict: the contract holds only if the field has this value.
 	Strict bool
+	// Range: the value is derived (invert.go) and exact only for these
+	// requests; the driver refuses the others.
+	Range *ParamRange
 }
 
 // Action is one driver move.

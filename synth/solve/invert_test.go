@@ -1,0 +1,109 @@
+package solve
+
+import (
+	"github.com/drvsynth/drvsynth/synth/term"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/drvsynth/drvsynth/synth/model"
+)
+
+// TestRTCSetTimeFeeds: the values SetTime may write are derived from the
+// MC146818's time_set arguments by undoing them: binary and BCD, the
+// 12-hour PM bit, the year's offset, each with the range of requests it
+// reads back right for.
+func TestRTCSetTimeFeeds(t *testing.T) {
+	m, err := model.Load("../../devices/mc146818/mc146818.dev")
+	require.NoError(t, err)
+	meth := m.Methods[2]
+	require.Equal(t, "SetTime", meth.Name)
+	g, _, _, err := methodGoal(m, meth, false)
+	require.NoError(t, err)
+	require.NoError(t, g.deriveFeeds(m))
+	got := map[string][]string{}
+	for k, cs := range g.feedField {
+		for _, c := range cs {
+			r := ""
+			if c.Range != nil {
+				r = " " + c.Range.String()
+			}
+			got[k] = append(got[k], c.T.String()+r)
+		}
+	}
+	require.ElementsMatch(t, []string{
+		"-(p:year'16,2000'0)'8 year in 2000-2255",
+		"{/(-(p:year'16,2000'0)'0,10'0)'4,%(-(p:year'16,2000'0)'0,10'0)'4} year in 2000-2099",
+	}, got["YEAR.VALUE"])
+	// month <= 12 (the class's requires): no range to check.
+	require.ElementsMatch(t, []string{"p:month'8", "{/(p:month'8,10'0)'4,%(p:month'8,10'0)'4}"}, got["MONTH.VALUE"])
+	require.ElementsMatch(t, []string{
+		"p:hour'8",
+		"{/(p:hour'8,10'0)'4,%(p:hour'8,10'0)'4}",
+		// 12-hour: PM in bit 7, the hour 1-12 below it ((hour+11)%12+1).
+		"{/(p:hour'8,12'0)'1,+(%(+(p:hour'8,11'0)'0,12'0)'0,1'0)'7}",
+		"{/(p:hour'8,12'0)'1,/(+(%(+(p:hour'8,11'0)'0,12'0)'0,1'0)'0,10'0)'3,%(+(%(+(p:hour'8,11'0)'0,12'0)'0,1'0)'0,10'0)'4}",
+	}, got["HOURS.VALUE"])
+}
+
+// TestRTCSetTimePathWins plays the SetTime a careful engineer writes for
+// the PC's BCD 24-hour clock: set SET (keeping the format), write the six
+// time registers with BCD digits, clear SET (the clock starts from the time
+// written: time_set), put the index back. Its end is a goal, and the lower
+// bound never exceeds what it still needs.
+func TestRTCSetTimePathWins(t *testing.T) {
+	m, err := model.Load("../../devices/mc146818/mc146818.dev")
+	require.NoError(t, err)
+	cl := newCloser(m)
+	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
+	carried := carriedVars(m)
+	var meth = m.Methods[2]
+	require.Equal(t, "SetTime", meth.Name)
+	g, _, _, err := methodGoal(m, meth, false)
+	require.NoError(t, err)
+	g.idle, g.carried = map[string]bool{}, carried
+	g.idleSig = func(s *model.State) string { return idleSig(m, carried, s) }
+	reset, err := cl.close([]int32{cl.intern(m.Reset())})
+	require.NoError(t, err)
+	idle := map[string]*model.State{}
+	for _, id := range reset {
+		s := cl.recs[id].s
+		idle[m.FiniteKey(s)] = entryState(m, s)
+	}
+	var ids []int32
+	for _, s := range idle {
+		g.idle[g.idleSig(s)] = true
+		g.idleStates = append(g.idleStates, s)
+		ids = append(ids, cl.intern(s))
+	}
+	require.NoError(t, g.deriveFeeds(m))
+	g.relevant = relevantVars(m, g)
+	start, err := cl.close(ids)
+	require.NoError(t, err)
+	gm := newGame(m, cl, g, specConsts(m))
+	n := gm.node(cl.newBeliefIDs(start, map[string]*term.T{}), 0)
+	path := []string{"write INDEX {ADDR=11'7", "write REGB {DSE=0'1 H24=1'1 DM=0'1 SQWE=0'1 UIE=0'1 AIE=0'1 PIE=0'1 SET=1'1}",
+		"write INDEX {ADDR=9'7", "write YEAR {VALUE={", "write INDEX {ADDR=8'7", "write MONTH {VALUE={",
+		"write INDEX {ADDR=7'7", "write DAY_OF_MONTH {VALUE={", "write INDEX {ADDR=4'7", "write HOURS {VALUE={/(p:hour'8,10'0)'4",
+		"write INDEX {ADDR=2'7", "write MINUTES {VALUE={", "write INDEX {ADDR=0'7", "write SECONDS {VALUE={",
+		"write INDEX {ADDR=11'7", "write REGB {DSE=0'1 H24=1'1 DM=0'1 SQWE=0'1 UIE=0'1 AIE=0'1 PIE=0'1 SET=0'1}", "write INDEX {ADDR=0'7"}
+	for i, step := range path {
+		if !n.done {
+			n.done = true
+			require.NoError(t, gm.expand(n))
+		}
+		require.LessOrEqual(t, gm.lowerBound(n), len(path)-i, "bound at step %d (%s)", i, step)
+		var next *Node
+		for _, e := range n.Edges {
+			if strings.HasPrefix(e.Act.String(), step) {
+				next = e.Outs[0].Next
+				break
+			}
+		}
+		require.NotNil(t, next, "step %d: %s", i, step)
+		n = next
+	}
+	require.NoError(t, gm.expand(n))
+	require.True(t, n.Goal, "the 17 accesses do not win SetTime")
+}
