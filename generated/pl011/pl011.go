@@ -262,9 +262,9 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 	}
 	// Write CR (pl011.dev:146): SIREN, LBE: kept; SIRLP, DTR, RTS, OUT1, OUT2, RTSEN, CTSEN: reset value; TXE, RXE: from line (pl011.dev:225).
 	driver.Write(d.bus, RegCR, CR_TXE|CR_RXE)
-	// Write IBRD (pl011.dev:106): DIVINT: line (pl011.dev:225).
+	// Write IBRD (pl011.dev:106): DIVINT: from line (pl011.dev:225).
 	driver.Write(d.bus, RegIBRD, driver.Put(IBRD_DIVINT, div>>6))
-	// Write FBRD (pl011.dev:114): DIVFRAC: line (pl011.dev:225).
+	// Write FBRD (pl011.dev:114): DIVFRAC: from line (pl011.dev:225).
 	driver.Write(d.bus, RegFBRD, driver.Put(FBRD_DIVFRAC, div&0x3f))
 	// Write LCR_H (pl011.dev:124): BRK: reset value; PEN, EPS, STP2, WLEN, SPS: from line (pl011.dev:225); FEN: kept.
 	driver.Write(d.bus, RegLCR_H, lcrH|LCR_H_FEN)

@@ -1,9 +1,11 @@
 package solve
 
 import (
+	"github.com/drvsynth/drvsynth/devices/mc146818"
 	"github.com/drvsynth/drvsynth/synth/term"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -106,4 +108,81 @@ func TestRTCSetTimePathWins(t *testing.T) {
 	}
 	require.NoError(t, gm.expand(n))
 	require.True(t, n.Goal, "the 17 accesses do not win SetTime")
+}
+
+// rtcSetTimeValues are the values the solver derives for SetTime's time
+// registers in the format register B's reset value selects, with H24 as
+// given, by register address.
+func rtcSetTimeValues(t *testing.T, h24 uint64) (*goal, map[uint8]*Cand) {
+	t.Helper()
+	m, err := model.Load("../../devices/mc146818/mc146818.dev")
+	require.NoError(t, err)
+	meth := m.Methods[2]
+	g, _, _, err := methodGoal(m, meth, false)
+	require.NoError(t, err)
+	require.NoError(t, g.deriveFeeds(m))
+	s := m.Reset()
+	s.Set(m.Var("REGB.H24"), term.C(h24, 1))
+	b := &Belief{States: []*model.State{s}}
+	addr := map[string]uint8{"SECONDS.VALUE": 0, "MINUTES.VALUE": 2, "HOURS.VALUE": 4, "DAY_OF_MONTH.VALUE": 7, "MONTH.VALUE": 8, "YEAR.VALUE": 9}
+	out := map[uint8]*Cand{}
+	for f, a := range addr {
+		for _, c := range g.feedField[f] {
+			if g.fitsSome(m, c, b) {
+				require.Nil(t, out[a], "two %s values fit BCD, H24=%d", f, h24)
+				out[a] = c
+			}
+		}
+		require.NotNil(t, out[a], "no %s value for BCD, H24=%d", f, h24)
+	}
+	return g, out
+}
+
+// TestRTCSetTimeValuesRoundTripOnTheReferenceModel: the values the solver
+// derives for SetTime, written under SET into the MC146818 reference model
+// (written from the datasheet, not from the spec), read back as the time
+// asked for: every hour of the day in BCD 24-hour and 12-hour mode, and
+// every year of the century the two BCD digits hold. 1999 and 2100 are
+// outside the range the solver states for the BCD year.
+func TestRTCSetTimeValuesRoundTripOnTheReferenceModel(t *testing.T) {
+	for _, h24 := range []uint64{1, 0} {
+		_, vals := rtcSetTimeValues(t, h24)
+		yr := vals[9].Range
+		require.NotNil(t, yr)
+		require.Equal(t, ParamRange{Param: "year", Lo: 2000, Hi: 2099}, *yr)
+		for _, c := range vals {
+			if c != vals[9] {
+				require.Nil(t, c.Range, "the class's requires keep %s in range", c.T)
+			}
+		}
+		set := func(year, month, day, hour, minute, second uint64) time.Time {
+			dev := mc146818.NewModel(mc146818.Options{Hour12: h24 == 0})
+			ps := map[string]uint64{"year": year, "month": month, "day": day, "hour": hour, "minute": minute, "second": second}
+			regB := uint8(h24 << 1) // BCD, the mode under test
+			dev.Write8(0, 0x0B)
+			dev.Write8(1, regB|0x80) // SET
+			for a, c := range vals {
+				v, ok := termValue(c.T, ps, true)
+				require.True(t, ok, "%s for %v", c.T, ps)
+				dev.Write8(0, a)
+				dev.Write8(1, uint8(v))
+			}
+			dev.Write8(0, 0x0B)
+			dev.Write8(1, regB)
+			require.Empty(t, dev.Violations())
+			got, ok := dev.Time()
+			require.True(t, ok, "the registers hold no valid time for %v (H24=%d)", ps, h24)
+			return got
+		}
+		for hour := uint64(0); hour < 24; hour++ {
+			got := set(2026, 12, 1, hour, 59, 58)
+			require.Equal(t, time.Date(2026, 12, 1, int(hour), 59, 58, 0, time.UTC), got, "H24=%d", h24)
+		}
+		for year := yr.Lo; year <= yr.Hi; year++ {
+			got := set(year, 2, 28, 23, 0, 0)
+			require.Equal(t, time.Date(int(year), 2, 28, 23, 0, 0, 0, time.UTC), got)
+		}
+		got := set(2099, 12, 31, 23, 59, 59)
+		require.Equal(t, time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC), got)
+	}
 }

@@ -314,7 +314,7 @@ func (g *goal) equalityFeeds(m *model.Model, e *dsl.Expr, env *model.Env, why st
 		}
 		if locs == nil {
 			if !val.IsConst() {
-				g.invertFeeds(m, nil, side[0], val, why, g.assigned)
+				g.invertFeeds(m, nil, side[0], val, "from "+why, g.assigned)
 			}
 			continue
 		}
@@ -333,7 +333,7 @@ func (g *goal) equalityFeeds(m *model.Model, e *dsl.Expr, env *model.Env, why st
 				g.feedVar[l.v] = append(g.feedVar[l.v], c)
 				// Latched state: the handler that assigns it copies fields.
 				for _, fe := range g.assigned[m.Vars[l.v].Name] {
-					g.mapArg(m, fe.reg, fe.e, c.T, why, nil)
+					g.mapArg(m, fe.reg, fe.e, c.T, c.Why, nil)
 				}
 			}
 		}
