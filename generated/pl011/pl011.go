@@ -25,6 +25,7 @@ package pl011
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/drvsynth/drvsynth/os-interface/bus"
@@ -227,9 +228,9 @@ var _ serial.Port = (*Driver)(nil)
 // (serial.osi:17). On the pl011 it writes LCR_H and CR: 2 bus accesses at
 // most, besides repeated polls.
 func (d *Driver) Init(ctx context.Context) error {
-	// Write LCR_H (pl011.dev:124): BRK, PEN, EPS, STP2, WLEN, SPS: kept; FEN: from ready (pl011.dev:234).
+	// Write LCR_H (pl011.dev:124): BRK, PEN, EPS, STP2, WLEN, SPS: kept; FEN: from ready (pl011.dev:236).
 	driver.Write(d.bus, RegLCR_H, LCR_H_FEN)
-	// Write CR (pl011.dev:146): UARTEN, TXE, RXE: from ready (pl011.dev:234); SIREN, SIRLP, LBE, DTR, RTS, OUT1, OUT2, RTSEN, CTSEN: kept.
+	// Write CR (pl011.dev:146): UARTEN, TXE, RXE: from ready (pl011.dev:236); SIREN, SIRLP, LBE, DTR, RTS, OUT1, OUT2, RTSEN, CTSEN: kept.
 	driver.Write(d.bus, RegCR, CR_UARTEN|CR_TXE|CR_RXE)
 	// The contract holds.
 	return nil
@@ -248,6 +249,10 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 		return fmt.Errorf("%w: Configure requires baud > 0", driver.ErrInvalidArgument)
 	}
 	div := ((192000000 / uint64(baud)) + 1) / 2
+	// div is (192000000 / baud + 1) / 2 in integers: the device runs within 2% of the baud asked for (pl011.dev:227), or the request is refused.
+	if exact := 192000000 / float64(baud) / 2; math.Abs(float64(div)-exact) > exact*2/100 {
+		return fmt.Errorf("%w: Configure: baud = %d is more than 2%% off what div = %d gives", driver.ErrInvalidArgument, baud, div)
+	}
 	if div > 0x3fffff {
 		return fmt.Errorf("%w: Configure: div = %d does not fit the 22 bits of IBRD.DIVINT, FBRD.DIVFRAC", driver.ErrInvalidArgument, div)
 	}
@@ -260,15 +265,15 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 	if _, err := driver.Poll(w, d.bus, RegFR, FR_BUSY, FR_BUSY); err != nil {
 		return err
 	}
-	// Write CR (pl011.dev:146): SIREN, LBE: kept; SIRLP, DTR, RTS, OUT1, OUT2, RTSEN, CTSEN: reset value; TXE, RXE: from line (pl011.dev:225).
+	// Write CR (pl011.dev:146): SIREN, LBE: kept; SIRLP, DTR, RTS, OUT1, OUT2, RTSEN, CTSEN: reset value; TXE, RXE: from line (pl011.dev:227).
 	driver.Write(d.bus, RegCR, CR_TXE|CR_RXE)
-	// Write IBRD (pl011.dev:106): DIVINT: from line (pl011.dev:225).
+	// Write IBRD (pl011.dev:106): DIVINT: from line (pl011.dev:227).
 	driver.Write(d.bus, RegIBRD, driver.Put(IBRD_DIVINT, div>>6))
-	// Write FBRD (pl011.dev:114): DIVFRAC: from line (pl011.dev:225).
+	// Write FBRD (pl011.dev:114): DIVFRAC: from line (pl011.dev:227).
 	driver.Write(d.bus, RegFBRD, driver.Put(FBRD_DIVFRAC, div&0x3f))
-	// Write LCR_H (pl011.dev:124): BRK: reset value; PEN, EPS, STP2, WLEN, SPS: from line (pl011.dev:225); FEN: kept.
+	// Write LCR_H (pl011.dev:124): BRK: reset value; PEN, EPS, STP2, WLEN, SPS: from line (pl011.dev:227); FEN: kept.
 	driver.Write(d.bus, RegLCR_H, lcrH|LCR_H_FEN)
-	// Write CR (pl011.dev:146): UARTEN, TXE, RXE: from line (pl011.dev:225); SIREN, SIRLP, LBE, DTR, RTS, OUT1, OUT2, RTSEN, CTSEN: kept.
+	// Write CR (pl011.dev:146): UARTEN, TXE, RXE: from line (pl011.dev:227); SIREN, SIRLP, LBE, DTR, RTS, OUT1, OUT2, RTSEN, CTSEN: kept.
 	driver.Write(d.bus, RegCR, CR_UARTEN|CR_TXE|CR_RXE)
 	// The contract holds.
 	return nil
@@ -344,7 +349,7 @@ func (d *Driver) Read(ctx context.Context, buf []byte) error {
 }
 
 // lcrHFor returns LCR_H's PEN, EPS, STP2, WLEN and SPS for bits, parity and
-// stop, from line (pl011.dev:225); a value outside its type is
+// stop, from line (pl011.dev:227); a value outside its type is
 // ErrInvalidArgument.
 func lcrHFor(bits serial.DataBits, parity serial.Parity, stop serial.StopBits) (LCR_H, error) {
 	var v LCR_H

@@ -183,6 +183,7 @@ func (g *gen) computeOnce(st *solve.Strategy) ([]jen.Code, error) {
 		g.fn.declared[name] = true
 		out = append(out, g.divisorChecks(st, v.t)...)
 		out = append(out, jen.Id(name).Op(":=").Add(x))
+		out = append(out, g.toleranceCheck(st, v.t, name)...)
 		if ranged[k] {
 			continue // the range check above keeps it in its field
 		}
@@ -786,4 +787,141 @@ func paramMax(st *solve.Strategy, p string) uint64 {
 		}
 	}
 	return ^uint64(0)
+}
+
+// defaultTolerance is how far, in percent, a value the device can only
+// approximate (a baud rate from an integer divisor) may be off when the
+// binding does not say (within N%): a UART receiver still reads a 10-bit
+// frame 2% off its rate.
+const defaultTolerance = 2
+
+// toleranceCheck refuses a request the device can only approximate too
+// roughly: a value that divides by a request parameter (a divisor from a
+// baud rate) is an integer, and the rate it gives is off by its rounding.
+// The check compares it with the same computation in real numbers.
+func (g *gen) toleranceCheck(st *solve.Strategy, t *term.T, name string) []jen.Code {
+	var p *term.T
+	var find func(t *term.T)
+	find = func(t *term.T) {
+		if t.Kind == term.Op && t.Name == "/" && len(t.Args) == 2 && t.Args[1].Kind == term.Param && t.Args[1].Width > 0 {
+			p = t.Args[1]
+		}
+		for _, a := range t.Args {
+			find(a)
+		}
+	}
+	find(t)
+	if p == nil {
+		return nil
+	}
+	exact, ok := g.floatVal(t, 0)
+	if !ok {
+		return nil
+	}
+	tol, pos := defaultTolerance, ""
+	for _, c := range st.Method.Clauses {
+		if c.Ensures == nil {
+			continue
+		}
+		names := map[string]bool{}
+		collectNames(c.Ensures, names)
+		for n := range names {
+			if pb := g.m.Bindings[n]; pb != nil {
+				pos = g.at(pb.Pos)
+				if pb.Within != nil {
+					tol = *pb.Within
+				}
+			}
+		}
+	}
+	if pos == "" {
+		return nil // not a value a binding asks for
+	}
+	g.fn.checks = true
+	return []jen.Code{
+		jen.Comment(fmt.Sprintf("%s is %s in integers: the device runs within %d%% of the %s asked for (%s), or the request is refused.", name, g.exactText(t, 0), tol, p.Name, pos)),
+		jen.If(jen.Id("exact").Op(":=").Add(exact), jen.Qual("math", "Abs").Call(jen.Float64().Parens(jen.Id(name)).Op("-").Id("exact")).Op(">").Id("exact").Op("*").Lit(tol).Op("/").Lit(100)).Block(
+			jen.Return(g.zeroResults(jen.Qual("fmt", "Errorf").Call(
+				jen.Lit(fmt.Sprintf("%%w: %s: %s = %%d is more than %d%%%% off what %s = %%d gives", st.Method.Name, p.Name, tol, name)),
+				jen.Qual(driverPkg, "ErrInvalidArgument"), jen.Id(p.Name), jen.Id(name))))),
+	}
+}
+
+// floatVal writes t in real numbers: request values as float64, the
+// constants untyped, + - * / as they are. prec is the precedence of the
+// operator around it (0 at the top).
+func (g *gen) floatVal(t *term.T, prec int) (*jen.Statement, bool) {
+	switch t.Kind {
+	case term.Const:
+		return g.namedConst(t.Val), true
+	case term.Param:
+		return jen.Float64().Parens(jen.Id(t.Name)), true
+	case term.Op:
+		p, ok := map[string]int{"+": 1, "-": 1, "*": 2, "/": 2}[t.Name]
+		if len(t.Args) != 2 || !ok {
+			return nil, false
+		}
+		if x, d, ok := rounding(t); ok {
+			// Rounding to the nearest integer is exact division in reals.
+			t = term.O("/", 0, x, term.C(d, 0))
+		}
+		x, ok1 := g.floatVal(t.Args[0], p)
+		y, ok2 := g.floatVal(t.Args[1], p+1)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		out := x.Op(t.Name).Add(y)
+		if p < prec {
+			out = jen.Parens(out)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// exactText is a computation as a comment shows it.
+func (g *gen) exactText(t *term.T, prec int) string {
+	switch t.Kind {
+	case term.Const:
+		return fmt.Sprintf("%#v", g.namedConst(t.Val))
+	case term.Param:
+		return t.Name
+	case term.Op:
+		p, ok := map[string]int{"+": 1, "-": 1, "*": 2, "/": 2}[t.Name]
+		if len(t.Args) == 2 && ok {
+			out := g.exactText(t.Args[0], p) + " " + t.Name + " " + g.exactText(t.Args[1], p+1)
+			if p < prec {
+				out = "(" + out + ")"
+			}
+			return out
+		}
+	}
+	return t.String()
+}
+
+func collectNames(e *dsl.Expr, out map[string]bool) {
+	if e == nil {
+		return
+	}
+	if e.Kind == dsl.NameExpr || e.Kind == dsl.CallExpr {
+		out[e.Name()] = true
+	}
+	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+		collectNames(x, out)
+	}
+	for _, a := range e.Args {
+		collectNames(a, out)
+	}
+}
+
+// rounding reads t as (x + d/2) / d, x / d rounded to the nearest integer.
+func rounding(t *term.T) (*term.T, uint64, bool) {
+	if t.Kind != term.Op || t.Name != "/" || len(t.Args) != 2 || !t.Args[1].IsConst() {
+		return nil, 0, false
+	}
+	d, sum := t.Args[1].Val, t.Args[0]
+	if d < 2 || sum.Kind != term.Op || sum.Name != "+" || len(sum.Args) != 2 || !sum.Args[1].IsConst() || sum.Args[1].Val != d/2 {
+		return nil, 0, false
+	}
+	return sum.Args[0], d, true
 }
