@@ -2,6 +2,7 @@ package solve
 
 import (
 	"github.com/drvsynth/drvsynth/devices/mc146818"
+	"github.com/drvsynth/drvsynth/synth/spectest"
 	"github.com/drvsynth/drvsynth/synth/term"
 	"strings"
 	"testing"
@@ -185,4 +186,24 @@ func TestRTCSetTimeValuesRoundTripOnTheReferenceModel(t *testing.T) {
 		got := set(2099, 12, 31, 23, 59, 59)
 		require.Equal(t, time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC), got)
 	}
+}
+
+// TestZeroExtensionNeedsNoCheckUnderTheRequires: a 4-bit month field,
+// zero-extended into the class's 8-bit month, is written the month's low
+// bits, with no range to check: the class requires month <= 12.
+func TestZeroExtensionNeedsNoCheckUnderTheRequires(t *testing.T) {
+	src := spectest.Edit(t, "../../devices/mc146818/mc146818.dev",
+		[2]string{"DM == 1 ? MONTH.VALUE : MONTH.VALUE[7:4]", "DM == 1 ? {0[3:0], MONTH.VALUE[3:0]} : MONTH.VALUE[7:4]"})
+	path := spectest.Tree(t, "../../os-interface/rtc/rtc.osi", "os-interface/rtc/rtc.osi", "devices/rtc/rtc.dev", src)
+	m, err := model.Load(path)
+	require.NoError(t, err)
+	g, _, _, err := methodGoal(m, m.Methods[2], false)
+	require.NoError(t, err)
+	require.NoError(t, g.deriveFeeds(m))
+	var got []string
+	for _, c := range g.feedField["MONTH.VALUE"] {
+		require.Nil(t, c.Range, "%s", c.T)
+		got = append(got, c.T.String())
+	}
+	require.Contains(t, got, "{0'4,p:month'8[3:0]}")
 }
