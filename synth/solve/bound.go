@@ -49,7 +49,7 @@ func (gm *game) lowerBound(n *Node) int {
 	need := map[int]bool{} // registers to write
 	for _, sf := range b.strict {
 		for _, s := range n.B.States {
-			if !sf.alts[s.Val(sf.v)] && (sf.event == "" || !hasEvent(s, sf.event)) {
+			if !sf.alts[s.Val(sf.v)] && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
 				need[sf.ri] = true
 				break
 			}

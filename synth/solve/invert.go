@@ -882,3 +882,19 @@ func (g *goal) noteEvent(c *Cand) {
 	}
 	g.candEvent[c] = g.feedingEvent
 }
+
+// emitted reports whether s shows the wanted event ev with the arguments
+// the contract wants: only then are the values that fed it free to
+// change (an event with other values does not count).
+func (g *goal) emitted(m *model.Model, s *model.State, ev string) bool {
+	if !hasEvent(s, ev) {
+		return false
+	}
+	for _, e := range g.ensures {
+		c := g.clauseOf(m, e)
+		if c.kind == clauseEvent && c.name == ev && c.err == nil {
+			return g.evalEvent(ev, c.want, s, map[string]*term.T{})
+		}
+	}
+	return true
+}

@@ -207,3 +207,28 @@ func TestZeroExtensionNeedsNoCheckUnderTheRequires(t *testing.T) {
 	}
 	require.Contains(t, got, "{0'4,p:month'8[3:0]}")
 }
+
+// TestRTCSetTimeSynthesizesInSeventeenAccesses solves SetTime on its own,
+// from the idle invariant Init leaves (the reset state, running, BCD
+// 24-hour): 15 and 16 accesses are refuted, 17 win (set SET, six index and
+// value pairs, clear SET, put the index back).
+func TestRTCSetTimeSynthesizesInSeventeenAccesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("solves the RTC's SetTime (some 5,000 beliefs)")
+	}
+	m, err := model.Load("../../devices/mc146818/mc146818.dev")
+	require.NoError(t, err)
+	cl := newCloser(m)
+	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
+	reset, err := cl.close([]int32{cl.intern(m.Reset())})
+	require.NoError(t, err)
+	idle := map[string]*model.State{}
+	for _, id := range reset {
+		s := cl.recs[id].s
+		idle[m.FiniteKey(s)] = entryState(m, s)
+	}
+	require.Equal(t, "SetTime", m.Methods[2].Name)
+	st, err := solveMethod(m, cl, m.Methods[2], specConsts(m), idle, carriedVars(m))
+	require.NoError(t, err)
+	require.Equal(t, 17, st.Starts[0].Rank)
+}
