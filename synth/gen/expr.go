@@ -149,6 +149,22 @@ func (g *gen) put(f *model.Field, t *term.T) (jen.Code, error) {
 var goOps = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true, "&": true, "|": true, "^": true, "<<": true, ">>": true}
 
 func (g *gen) arith(t *term.T) (*jen.Statement, error) {
+	if t.Name == "?:" && len(t.Args) == 3 {
+		c, err := g.cond(t.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		a, err := g.val(t.Args[1], true)
+		if err != nil {
+			return nil, err
+		}
+		b, err := g.val(t.Args[2], true)
+		if err != nil {
+			return nil, err
+		}
+		g.choose = true
+		return jen.Id("choose").Call(c, a, b), nil
+	}
 	if !goOps[t.Name] || len(t.Args) != 2 {
 		return nil, fmt.Errorf("operation %s has no Go form", t.Name)
 	}
@@ -266,4 +282,43 @@ func termText(t *term.T) string {
 		return fmt.Sprintf("%s[%d:%d]", termText(t.Args[0]), t.Hi, t.Lo)
 	}
 	return t.String()
+}
+
+var goCompare = map[string]bool{"==": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true}
+
+// cond writes a term as a Go bool: a comparison as it is, anything else
+// as "is not 0".
+func (g *gen) cond(t *term.T) (*jen.Statement, error) {
+	if t.Kind == term.Op && len(t.Args) == 2 && (goCompare[t.Name] || t.Name == "&&" || t.Name == "||") {
+		var x, y *jen.Statement
+		var err error
+		if goCompare[t.Name] {
+			x, err = g.val(t.Args[0], false)
+			if err == nil {
+				y, err = g.val(t.Args[1], false)
+			}
+		} else {
+			x, err = g.cond(t.Args[0])
+			if err == nil {
+				y, err = g.cond(t.Args[1])
+			}
+			x, y = jen.Parens(x), jen.Parens(y)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return x.Op(t.Name).Add(y), nil
+	}
+	if t.Kind == term.Op && t.Name == "!" && len(t.Args) == 1 {
+		x, err := g.cond(t.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		return jen.Op("!").Parens(x), nil
+	}
+	x, err := g.val(t, false)
+	if err != nil {
+		return nil, err
+	}
+	return x.Op("!=").Lit(0), nil
 }

@@ -671,6 +671,12 @@ func (g *gen) helpers(f *jen.File) error {
 	for _, m := range g.matchers {
 		g.writeMatcher(f, m)
 	}
+	if g.choose {
+		f.Comment("choose is c ? a : b: a value the spec computes from a bit it reads.")
+		f.Func().Id("choose").Params(jen.Id("c").Bool(), jen.List(jen.Id("a"), jen.Id("b")).Uint64()).Uint64().Block(
+			jen.If(jen.Id("c")).Block(jen.Return(jen.Id("a"))),
+			jen.Return(jen.Id("b")))
+	}
 	var faults []*model.Fault
 	for fl := range g.faults {
 		faults = append(faults, fl)
