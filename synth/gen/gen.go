@@ -91,7 +91,7 @@ func GenerateWith(res *solve.Result, specPath string, opts Options) ([]byte, err
 type gen struct {
 	// choose: some value depends on a bit (c ? a : b), so the file has
 	// the choose helper.
-	choose bool
+	choose    bool
 	m         *model.Model
 	res       *solve.Result
 	spec      string
