@@ -80,6 +80,16 @@ func (g *gen) computeOnce(st *solve.Strategy) ([]jen.Code, error) {
 				}
 				continue
 			}
+			if c.Derived {
+				var mark func(t *term.T)
+				mark = func(t *term.T) {
+					ranged[opKey(t)] = true
+					for _, x := range t.Args {
+						mark(x)
+					}
+				}
+				mark(t)
+			}
 			if c.Range != nil {
 				r := c.Range
 				old := ranges[r.Param]

@@ -627,7 +627,7 @@ func (g *goal) invertFeeds(m *model.Model, r *model.Reg, a *dsl.Expr, want *term
 			continue
 		}
 		for _, mc := range cands {
-			c := &Cand{T: mc.t, Why: why, Strict: true, Range: rng}
+			c := &Cand{T: mc.t, Why: why, Strict: true, Range: rng, Derived: true}
 			g.noteEvent(c)
 			g.registerRange(mc.t, rng, p, lo, hi)
 			for e, arm := range s.picks {
