@@ -346,6 +346,10 @@ type PredBinding struct {
 	Name   string   `parser:"@Ident"`
 	Params []*Ident `parser:"(\"(\" (@@ (\",\" @@)*)? \")\")?"`
 	Body   *Expr    `parser:"\"=\" @@"`
+	// Within: the binding holds within this many percent of a request
+	// value the device can only approximate (a baud rate from an integer
+	// divisor): line(baud) = DIV == CLOCK / baud within 2%.
+	Within *int `parser:"(\"within\" @Number \"%\")?"`
 }
 
 // Ident is a name with its position.

@@ -733,6 +733,9 @@ func (c *checker) bindings(d *Device, binds []*BindDecl) {
 				c.errorf(pb.Pos, "predicate %s has %s, the binding names %d", pb.Name, ckPlural(len(sig.params), "parameter"), len(pb.Params))
 			}
 			c.cond(&ckScope{locals: locals}, pb.Body, "binding of predicate "+pb.Name)
+			if pb.Within != nil && (*pb.Within <= 0 || *pb.Within >= 100) {
+				c.errorf(pb.Pos, "binding of predicate %s: within %d%%: the tolerance must be between 1%% and 99%%", pb.Name, *pb.Within)
+			}
 		}
 		for _, name := range c.cls.predOrder {
 			if seen[name] == nil {

@@ -724,6 +724,13 @@ func (p *printer) bind(b *BindDecl) {
 		p.punct("=")
 		p.sp()
 		p.expr(pb.Body, 0)
+		if pb.Within != nil {
+			p.sp()
+			p.kw("within")
+			p.sp()
+			p.num(*pb.Within)
+			p.punct("%")
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drvsynth/drvsynth/generated/pl011"
 	"github.com/drvsynth/drvsynth/generated/uart16550"
 	"github.com/drvsynth/drvsynth/generated/vblk"
 	"github.com/drvsynth/drvsynth/os-interface/block"
@@ -23,6 +24,7 @@ import (
 // drivers builds each shipped driver on a bus; every spec in drivers.txt
 // must have one here.
 var drivers = map[string]func(bus.Bus) any{
+	"devices/pl011/pl011.dev":         func(b bus.Bus) any { return pl011.New(b) },
 	"devices/uart16550/uart16550.dev": func(b bus.Bus) any { return uart16550.New(b) },
 	"devices/vblk/vblk.dev":           func(b bus.Bus) any { return vblk.New(b) },
 }

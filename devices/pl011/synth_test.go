@@ -2,90 +2,61 @@ package pl011_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsynth/drvsynth/devices/pl011"
+	generated "github.com/drvsynth/drvsynth/generated/pl011"
 	"github.com/drvsynth/drvsynth/os-interface/bus"
+	"github.com/drvsynth/drvsynth/os-interface/driver"
 	"github.com/drvsynth/drvsynth/os-interface/serial"
-	"github.com/drvsynth/drvsynth/synth"
-	"github.com/drvsynth/drvsynth/synth/run"
+	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/sim"
-	"github.com/drvsynth/drvsynth/synth/solve"
 )
 
-// The PL011 driver is not shipped under generated/ yet (drivers.txt is not
-// this package's to change), but its strategies are synthesized here from
-// pl011.dev and run, through synth/run, against the reference model written
-// from the TRM: the same harnesses the hand-written baseline passes.
+// The synthesized driver (generated/pl011, from pl011.dev) against the
+// reference model written from the TRM, with the harnesses the hand-written
+// baseline passes, and against the spec's own simulator.
 
-var (
-	synthOnce sync.Once
-	synthRes  *solve.Result
-	synthErr  error
-)
+func newSynthesized(b bus.Bus) serial.Port { return generated.New(b) }
 
-func synthesized(t *testing.T) *solve.Result {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("synthesizes the PL011 (about 2 s)")
-	}
-	synthOnce.Do(func() { synthRes, synthErr = synth.Build("pl011.dev", solve.Options{}) })
-	require.NoError(t, synthErr)
-	return synthRes
-}
-
-// strategyPort is a serial.Port that runs the synthesized strategies.
-type strategyPort struct{ mc *run.Machine }
-
-func (p strategyPort) Init(ctx context.Context) error {
-	_, err := p.mc.Call(ctx, "Init", run.Args{})
-	return err
-}
-
-func (p strategyPort) Configure(ctx context.Context, baud uint32, bits serial.DataBits, parity serial.Parity, stop serial.StopBits) error {
-	_, err := p.mc.Call(ctx, "Configure", run.Args{Values: map[string]uint64{
-		"baud": uint64(baud), "bits": uint64(bits), "parity": uint64(parity), "stop": uint64(stop)}})
-	return err
-}
-
-func (p strategyPort) Write(ctx context.Context, buf []byte) error {
-	_, err := p.mc.Call(ctx, "Write", run.Args{Buffers: map[string][]byte{"buf": buf}})
-	return err
-}
-
-func (p strategyPort) Read(ctx context.Context, buf []byte) error {
-	_, err := p.mc.Call(ctx, "Read", run.Args{Buffers: map[string][]byte{"buf": buf}})
-	return err
-}
-
-func synthesizedPort(t *testing.T) newPort {
-	res := synthesized(t)
-	return func(b bus.Bus) serial.Port { return strategyPort{&run.Machine{Res: res, Buses: []bus.Bus{b}}} }
-}
-
-func TestSynthesizedConfigure(t *testing.T) { checkConfigure(t, synthesizedPort(t)) }
+func TestSynthesizedConfigure(t *testing.T) { checkConfigure(t, newSynthesized) }
 func TestSynthesizedSend(t *testing.T) {
-	mk := synthesizedPort(t)
 	for _, ticks := range []int{1, 10, 40} {
-		checkSend(t, mk, pl011.Options{CharTicks: ticks}, 1000)
+		checkSend(t, newSynthesized, pl011.Options{CharTicks: ticks}, 1000)
 	}
 }
-func TestSynthesizedReceive(t *testing.T)       { checkReceive(t, synthesizedPort(t), 200) }
-func TestSynthesizedDrainReconfig(t *testing.T) { checkDrainBeforeReconfigure(t, synthesizedPort(t)) }
+func TestSynthesizedReceive(t *testing.T)       { checkReceive(t, newSynthesized, 200) }
+func TestSynthesizedDrainReconfig(t *testing.T) { checkDrainBeforeReconfigure(t, newSynthesized) }
 
-// TestSynthesizedOnSimulator: the strategies against the spec itself, with
-// the device's choices put to 1000 random schedules.
-func TestSynthesizedOnSimulator(t *testing.T) {
-	res := synthesized(t)
+// TestSynthesizedConfigureRejectsUnrepresentableRates: a divisor the
+// 22 bits of IBRD and FBRD cannot hold is an invalid argument.
+func TestSynthesizedConfigureRejectsUnrepresentableRates(t *testing.T) {
+	m := pl011.NewModel(pl011.Options{})
+	p := newSynthesized(m)
 	ctx := context.Background()
-	for seed := uint64(1); seed <= 1000; seed++ {
-		dev, err := sim.NewFromModel(res.Model, sim.Options{Seed: seed})
+	require.NoError(t, p.Init(ctx))
+	require.ErrorIs(t, p.Configure(ctx, 0, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne), driver.ErrInvalidArgument)
+	require.ErrorIs(t, p.Configure(ctx, 1, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne), driver.ErrInvalidArgument)
+}
+
+// TestSynthesizedOnSimulator: the driver against the spec itself, with the
+// device's choices put to 1000 random schedules. The line runs at the
+// divisor the generator latched at the LCR_H write.
+func TestSynthesizedOnSimulator(t *testing.T) {
+	spec, err := model.Load("pl011.dev")
+	require.NoError(t, err)
+	schedules := 1000
+	if testing.Short() {
+		schedules = 100
+	}
+	ctx := context.Background()
+	for seed := uint64(1); seed <= uint64(schedules); seed++ {
+		dev, err := sim.NewFromModel(spec, sim.Options{Seed: seed})
 		require.NoError(t, err)
-		p := strategyPort{&run.Machine{Res: res, Buses: []bus.Bus{dev.Bus()}}}
+		p := generated.New(dev.Bus())
 		require.NoError(t, p.Init(ctx))
 		require.NoError(t, p.Configure(ctx, 115200, serial.DataBitsEight, serial.ParityNone, serial.StopBitsOne))
 		out := randomBytes(seed, 40)

@@ -3,6 +3,7 @@ package pl011_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -120,4 +121,44 @@ func dumps(res *solve.Result) string {
 		return err.Error()
 	}
 	return string(src)
+}
+
+var (
+	synthOnce sync.Once
+	synthRes  *solve.Result
+	synthErr  error
+)
+
+// synthesized is the original spec's result, which every realizable
+// variant must change.
+func synthesized(t *testing.T) *solve.Result {
+	t.Helper()
+	synthOnce.Do(func() { synthRes, synthErr = synth.Build("pl011.dev", solve.Options{}) })
+	require.NoError(t, synthErr)
+	return synthRes
+}
+
+// strategyPort is a serial.Port that runs a variant's strategies without
+// generating code for them.
+type strategyPort struct{ mc *run.Machine }
+
+func (p strategyPort) Init(ctx context.Context) error {
+	_, err := p.mc.Call(ctx, "Init", run.Args{})
+	return err
+}
+
+func (p strategyPort) Configure(ctx context.Context, baud uint32, bits serial.DataBits, parity serial.Parity, stop serial.StopBits) error {
+	_, err := p.mc.Call(ctx, "Configure", run.Args{Values: map[string]uint64{
+		"baud": uint64(baud), "bits": uint64(bits), "parity": uint64(parity), "stop": uint64(stop)}})
+	return err
+}
+
+func (p strategyPort) Write(ctx context.Context, buf []byte) error {
+	_, err := p.mc.Call(ctx, "Write", run.Args{Buffers: map[string][]byte{"buf": buf}})
+	return err
+}
+
+func (p strategyPort) Read(ctx context.Context, buf []byte) error {
+	_, err := p.mc.Call(ctx, "Read", run.Args{Buffers: map[string][]byte{"buf": buf}})
+	return err
 }

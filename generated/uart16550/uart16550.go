@@ -16,6 +16,7 @@ package uart16550
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/drvsynth/drvsynth/os-interface/bus"
@@ -229,6 +230,10 @@ func (d *Driver) Configure(ctx context.Context, baud uint32, bits serial.DataBit
 		return fmt.Errorf("%w: Configure requires baud > 0", driver.ErrInvalidArgument)
 	}
 	div := BAUD_CLOCK / uint64(baud)
+	// div is BAUD_CLOCK / baud in integers: the device runs within 2% of the baud asked for (uart16550.dev:219), or the request is refused.
+	if exact := BAUD_CLOCK / float64(baud); math.Abs(float64(div)-exact) > exact*2/100 {
+		return fmt.Errorf("%w: Configure: baud = %d is more than 2%% off what div = %d gives", driver.ErrInvalidArgument, baud, div)
+	}
 	if div > 0xffff {
 		return fmt.Errorf("%w: Configure: div = %d does not fit the 16 bits of DLL.DIVL, DLM.DIVH", driver.ErrInvalidArgument, div)
 	}

@@ -13,7 +13,7 @@ import (
 // val writes a term as a uint64 Go expression. top: the expression stands
 // alone (no parentheses around it).
 func (g *gen) val(t *term.T, top bool) (*jen.Statement, error) {
-	if name, ok := g.fn.values[t.Key()]; ok {
+	if name, ok := g.fn.values[opKey(t)]; ok {
 		return jen.Id(name), nil
 	}
 	paren := func(s *jen.Statement) *jen.Statement {

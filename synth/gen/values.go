@@ -43,19 +43,28 @@ func walkStrategy(st *solve.Strategy, visit func(n *solve.Node)) {
 // computes from the request (a divisor from the baud rate) and every
 // register value it builds from class enum arguments, each once, with the
 // checks that it fits the device: a value that does not fit is an invalid
-// argument, never silently cut.
+// argument, never silently cut. A value the solver derived by inverting
+// the device's arithmetic (BCD digits, an offset year) is exact only in a
+// range of the request: the method refuses a request outside it first.
 func (g *gen) computeOnce(st *solve.Strategy) ([]jen.Code, error) {
 	type value struct {
 		t      *term.T
 		fields []*model.Field
+		uses   int
+		outer  bool // the whole of a field's value, or a slice of it
 	}
 	var vals []*value
 	byKey := map[string]*value{}
 	var matchers []*matcher
 	seenM := map[*matcher]bool{}
+	ranges := map[string]*solve.ParamRange{}
+	rangeFields := map[string][]*model.Field{}
+	var rangeOrder []string
+	ranged := map[string]bool{} // keys of computations a range check covers
 	local := func(t *term.T) bool {
 		return !t.Mentions(term.Read, "") && (st.Elem == nil || !t.Mentions(term.Param, st.Elem.Var))
 	}
+	seenWrite := map[string]bool{}
 	walkStrategy(st, func(n *solve.Node) {
 		if n.Best == nil || n.Best.Act.Kind != solve.ActWrite {
 			return
@@ -63,48 +72,131 @@ func (g *gen) computeOnce(st *solve.Strategy) ([]jen.Code, error) {
 		a := n.Best.Act
 		for i, c := range a.Vals {
 			t := c.T
-			if isMatch(t) {
+			f := a.Reg.Fields[i]
+			if isMatch(t) && c.Range == nil {
 				if m := g.matcherFor(a); !seenM[m] {
 					seenM[m] = true
 					matchers = append(matchers, m)
 				}
 				continue
 			}
-			// Every outermost computation in the value (a slice of one,
-			// or the digits of a concatenation).
-			var visit func(t *term.T)
-			visit = func(t *term.T) {
+			if c.Derived {
+				var mark func(t *term.T)
+				mark = func(t *term.T) {
+					ranged[opKey(t)] = true
+					for _, x := range t.Args {
+						mark(x)
+					}
+				}
+				mark(t)
+			}
+			if c.Range != nil {
+				r := c.Range
+				old := ranges[r.Param]
+				if old == nil {
+					rangeOrder = append(rangeOrder, r.Param)
+					ranges[r.Param] = &solve.ParamRange{Param: r.Param, Lo: r.Lo, Hi: r.Hi}
+				} else {
+					old.Lo, old.Hi = max(old.Lo, r.Lo), min(old.Hi, r.Hi)
+				}
+				if !slices.Contains(rangeFields[r.Param], f) {
+					rangeFields[r.Param] = append(rangeFields[r.Param], f)
+				}
+				var mark func(t *term.T)
+				mark = func(t *term.T) {
+					ranged[opKey(t)] = true
+					for _, x := range t.Args {
+						mark(x)
+					}
+				}
+				mark(t)
+			}
+			// One count per field and value: the strategy writes the same
+			// value on many paths.
+			if k := f.Qual() + "=" + t.Key(); seenWrite[k] {
+				continue
+			} else {
+				seenWrite[k] = true
+			}
+			// Every computation in the value: the outermost ones (a slice
+			// of one, or the digits of a concatenation), and inside them
+			// those used more than once, which get a name.
+			var visit func(t *term.T, outer bool)
+			visit = func(t *term.T, outer bool) {
 				if t.Kind == term.Op && arithOps[t.Name] && local(t) {
-					v := byKey[t.Key()]
+					k := opKey(t)
+					v := byKey[k]
 					if v == nil {
 						v = &value{t: t}
-						byKey[t.Key()] = v
-						vals = append(vals, v)
+						byKey[k] = v
+						for _, x := range t.Args {
+							visit(x, false)
+						}
+						vals = append(vals, v) // after what it uses
 					}
-					if !slices.Contains(v.fields, a.Reg.Fields[i]) {
-						v.fields = append(v.fields, a.Reg.Fields[i])
+					v.uses++
+					v.outer = v.outer || outer
+					if !slices.Contains(v.fields, f) {
+						v.fields = append(v.fields, f)
 					}
 					return
 				}
 				for _, x := range t.Args {
-					visit(x)
+					visit(x, outer && t.Kind != term.Op)
 				}
 			}
-			visit(t)
+			visit(t, true)
 		}
 	})
 	var out []jen.Code
+	for _, p := range rangeOrder {
+		r := ranges[p]
+		names := make([]string, len(rangeFields[p]))
+		for i, f := range rangeFields[p] {
+			names[i] = f.Qual()
+		}
+		where := strings.Join(names, ", ")
+		var cond *jen.Statement
+		if r.Lo > 0 {
+			cond = jen.Id(p).Op("<").Lit(int(r.Lo))
+		}
+		if hi := paramMax(st, p); r.Hi < hi {
+			c := jen.Id(p).Op(">").Lit(int(r.Hi))
+			if cond == nil {
+				cond = c
+			} else {
+				cond = cond.Op("||").Add(c)
+			}
+		}
+		if cond == nil {
+			continue
+		}
+		g.fn.checks = true
+		out = append(out,
+			jen.Comment(fmt.Sprintf("%s reads back as %s only for %s %d-%d.", where, p, p, r.Lo, r.Hi)),
+			jen.If(cond).Block(jen.Return(g.zeroResults(jen.Qual("fmt", "Errorf").Call(
+				jen.Lit(fmt.Sprintf("%%w: %s: %s = %%d is outside %d-%d, the values %s can hold", st.Method.Name, p, r.Lo, r.Hi, where)),
+				jen.Qual(driverPkg, "ErrInvalidArgument"), jen.Id(p))))))
+	}
 	used := map[string]bool{}
 	for _, v := range vals {
+		k := opKey(v.t)
+		if v.uses < 2 && (!v.outer || ranged[k]) {
+			continue // written where it is used
+		}
 		name := g.valueName(v.fields, used)
 		x, err := g.val(v.t, true)
 		if err != nil {
 			return nil, err
 		}
-		g.fn.values[v.t.Key()] = name
+		g.fn.values[k] = name
 		g.fn.declared[name] = true
 		out = append(out, g.divisorChecks(st, v.t)...)
 		out = append(out, jen.Id(name).Op(":=").Add(x))
+		out = append(out, g.toleranceCheck(st, v.t, name)...)
+		if ranged[k] {
+			continue // the range check above keeps it in its field
+		}
 		limit := uint64(1)<<uint(v.t.Width) - 1
 		if b, ok := g.bound(v.t, g.windows(st)); ok && b <= limit {
 			continue // it fits whatever the request
@@ -154,8 +246,9 @@ func (g *gen) valueName(fields []*model.Field, used map[string]bool) string {
 		}
 	}
 	name := camel(strings.TrimRight(prefix, "_"))
-	if len(name) < 2 {
-		name = "value"
+	if len(name) < 2 || name == "value" {
+		// A field called VALUE says nothing: the register does.
+		name = camel(fields[0].Reg.Name) + "Value"
 	}
 	base := name
 	for i := 2; used[name] || reserved[name] || g.isParam(name); i++ {
@@ -686,4 +779,160 @@ func (g *gen) divisorChecks(st *solve.Strategy, t *term.T) []jen.Code {
 	}
 	visit(t)
 	return out
+}
+
+// opKey identifies a computation whatever width it is stored in: the
+// driver computes in 64 bits, and the checks keep it in its field.
+func opKey(t *term.T) string {
+	if t.Kind == term.Op && t.Width > 0 && arithOps[t.Name] {
+		return term.O(t.Name, 0, t.Args...).Key()
+	}
+	return t.Key()
+}
+
+// paramMax is the largest value parameter p of the method can have.
+func paramMax(st *solve.Strategy, p string) uint64 {
+	for _, prm := range st.Method.Params {
+		if prm.Name == p && prm.Type.Data != nil && *prm.Type.Data < 64 {
+			return uint64(1)<<uint(*prm.Type.Data) - 1
+		}
+	}
+	return ^uint64(0)
+}
+
+// defaultTolerance is how far, in percent, a value the device can only
+// approximate (a baud rate from an integer divisor) may be off when the
+// binding does not say (within N%): a UART receiver still reads a 10-bit
+// frame 2% off its rate.
+const defaultTolerance = 2
+
+// toleranceCheck refuses a request the device can only approximate too
+// roughly: a value that divides by a request parameter (a divisor from a
+// baud rate) is an integer, and the rate it gives is off by its rounding.
+// The check compares it with the same computation in real numbers.
+func (g *gen) toleranceCheck(st *solve.Strategy, t *term.T, name string) []jen.Code {
+	var p *term.T
+	var find func(t *term.T)
+	find = func(t *term.T) {
+		if t.Kind == term.Op && t.Name == "/" && len(t.Args) == 2 && t.Args[1].Kind == term.Param && t.Args[1].Width > 0 {
+			p = t.Args[1]
+		}
+		for _, a := range t.Args {
+			find(a)
+		}
+	}
+	find(t)
+	if p == nil {
+		return nil
+	}
+	exact, ok := g.floatVal(t, 0)
+	if !ok {
+		return nil
+	}
+	tol, pos := defaultTolerance, ""
+	for _, c := range st.Method.Clauses {
+		if c.Ensures == nil {
+			continue
+		}
+		names := map[string]bool{}
+		collectNames(c.Ensures, names)
+		for n := range names {
+			if pb := g.m.Bindings[n]; pb != nil {
+				pos = g.at(pb.Pos)
+				if pb.Within != nil {
+					tol = *pb.Within
+				}
+			}
+		}
+	}
+	if pos == "" {
+		return nil // not a value a binding asks for
+	}
+	g.fn.checks = true
+	return []jen.Code{
+		jen.Comment(fmt.Sprintf("%s is %s in integers: the device runs within %d%% of the %s asked for (%s), or the request is refused.", name, g.exactText(t, 0), tol, p.Name, pos)),
+		jen.If(jen.Id("exact").Op(":=").Add(exact), jen.Qual("math", "Abs").Call(jen.Float64().Parens(jen.Id(name)).Op("-").Id("exact")).Op(">").Id("exact").Op("*").Lit(tol).Op("/").Lit(100)).Block(
+			jen.Return(g.zeroResults(jen.Qual("fmt", "Errorf").Call(
+				jen.Lit(fmt.Sprintf("%%w: %s: %s = %%d is more than %d%%%% off what %s = %%d gives", st.Method.Name, p.Name, tol, name)),
+				jen.Qual(driverPkg, "ErrInvalidArgument"), jen.Id(p.Name), jen.Id(name))))),
+	}
+}
+
+// floatVal writes t in real numbers: request values as float64, the
+// constants untyped, + - * / as they are. prec is the precedence of the
+// operator around it (0 at the top).
+func (g *gen) floatVal(t *term.T, prec int) (*jen.Statement, bool) {
+	switch t.Kind {
+	case term.Const:
+		return g.namedConst(t.Val), true
+	case term.Param:
+		return jen.Float64().Parens(jen.Id(t.Name)), true
+	case term.Op:
+		p, ok := map[string]int{"+": 1, "-": 1, "*": 2, "/": 2}[t.Name]
+		if len(t.Args) != 2 || !ok {
+			return nil, false
+		}
+		if x, d, ok := rounding(t); ok {
+			// Rounding to the nearest integer is exact division in reals.
+			t = term.O("/", 0, x, term.C(d, 0))
+		}
+		x, ok1 := g.floatVal(t.Args[0], p)
+		y, ok2 := g.floatVal(t.Args[1], p+1)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		out := x.Op(t.Name).Add(y)
+		if p < prec {
+			out = jen.Parens(out)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// exactText is a computation as a comment shows it.
+func (g *gen) exactText(t *term.T, prec int) string {
+	switch t.Kind {
+	case term.Const:
+		return fmt.Sprintf("%#v", g.namedConst(t.Val))
+	case term.Param:
+		return t.Name
+	case term.Op:
+		p, ok := map[string]int{"+": 1, "-": 1, "*": 2, "/": 2}[t.Name]
+		if len(t.Args) == 2 && ok {
+			out := g.exactText(t.Args[0], p) + " " + t.Name + " " + g.exactText(t.Args[1], p+1)
+			if p < prec {
+				out = "(" + out + ")"
+			}
+			return out
+		}
+	}
+	return t.String()
+}
+
+func collectNames(e *dsl.Expr, out map[string]bool) {
+	if e == nil {
+		return
+	}
+	if e.Kind == dsl.NameExpr || e.Kind == dsl.CallExpr {
+		out[e.Name()] = true
+	}
+	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+		collectNames(x, out)
+	}
+	for _, a := range e.Args {
+		collectNames(a, out)
+	}
+}
+
+// rounding reads t as (x + d/2) / d, x / d rounded to the nearest integer.
+func rounding(t *term.T) (*term.T, uint64, bool) {
+	if t.Kind != term.Op || t.Name != "/" || len(t.Args) != 2 || !t.Args[1].IsConst() {
+		return nil, 0, false
+	}
+	d, sum := t.Args[1].Val, t.Args[0]
+	if d < 2 || sum.Kind != term.Op || sum.Name != "+" || len(sum.Args) != 2 || !sum.Args[1].IsConst() || sum.Args[1].Val != d/2 {
+		return nil, 0, false
+	}
+	return sum.Args[0], d, true
 }

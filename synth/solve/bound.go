@@ -49,7 +49,7 @@ func (gm *game) lowerBound(n *Node) int {
 	need := map[int]bool{} // registers to write
 	for _, sf := range b.strict {
 		for _, s := range n.B.States {
-			if s.Val(sf.v) != sf.t {
+			if !sf.alts[s.Val(sf.v)] && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
 				need[sf.ri] = true
 				break
 			}
@@ -228,10 +228,7 @@ type emitters struct {
 
 // boundInfo is what lowerBound precomputes per game.
 type boundInfo struct {
-	strict []struct {
-		v, ri int
-		t     *term.T
-	}
+	strict []strictField
 	// restore lists the finite fields that only their register's writes
 	// change, with the values the idle invariant allows (methods held to
 	// it only).
@@ -251,6 +248,12 @@ type boundInfo struct {
 	// registers holding such fields.
 	banks    []*bankCond
 	selector []bool
+}
+
+type strictField struct {
+	v, ri int
+	alts  map[*term.T]bool
+	event string
 }
 
 type restoreField struct {
@@ -289,15 +292,21 @@ func (gm *game) bounds() *boundInfo {
 		if f == nil || !f.Stored {
 			continue
 		}
+		// The field must hold one of its strict values: derived values
+		// come in alternatives (BCD or binary), and any of them will do.
+		sf := strictField{v: f.Var, ri: regIndex[f.Reg], alts: map[*term.T]bool{}}
 		for _, c := range gm.goal.feedField[qual] {
 			if c.Strict {
-				b.strict = append(b.strict, struct {
-					v, ri int
-					t     *term.T
-				}{f.Var, regIndex[f.Reg], c.T})
+				sf.alts[c.T] = true
+				// An event's value is needed until the event is emitted.
+				sf.event = gm.goal.candEvent[c]
 			}
 		}
+		if len(sf.alts) > 0 {
+			b.strict = append(b.strict, sf)
+		}
 	}
+
 	assigned := assignedVars(m)
 	sliced := map[int]bool{}
 	for _, i := range gm.cl.sliced {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
 )
 
 // sliceVars lists the finite variables outside the cone of influence of
@@ -157,26 +158,14 @@ func sliceVars(m *model.Model) []int {
 	}
 	// A variable that decides what a field shows of one in the cone decides
 	// what a read teaches about it, so it joins the cone too: ATA's status
-	// shows the old bits for a moment after a command. A variable the
-	// outside world sets (the 16550's line-error flags, which its RXFE
-	// shows beside FIFOE) stays out: it hides nothing of the device's own
-	// progress, and tracking it would let every input reshape each poll.
-	fromOutside := map[int]bool{}
-	var assigned func(ss []*dsl.Stmt)
-	assigned = func(ss []*dsl.Stmt) {
-		for _, s := range ss {
-			switch {
-			case s.Assign != nil:
-				resolve(strings.Join(s.Assign.Target.Parts, "."), nil, fromOutside)
-			case s.If != nil:
-				assigned(s.If.Then)
-				assigned(s.If.Else)
-			}
-		}
-	}
-	for _, t := range m.Inputs {
-		assigned(t.Body)
-	}
+	// shows the old bits for a moment after a command (ERR = settling ?
+	// was_err : err). That matters only where the field, with the variables
+	// outside the cone held at their reset values as the closer holds them,
+	// still shows something of the cone: the game would then let the driver
+	// learn from it while it may show something else. Where it reads the same
+	// whatever the cone holds (the 16550's RXFE = FIFOE && line errors, the
+	// RTC's IRQF, each flag gated by an enable that resets to 0), the game
+	// never looks at it, and the variables stay out.
 	shown := func() bool {
 		changed := false
 		for _, r := range m.Regs {
@@ -189,17 +178,19 @@ func sliceVars(m *model.Model) []int {
 				}
 				vs := map[int]bool{}
 				names(f.Value, r, vs)
-				meets := false
+				var inside, outside []int
 				for i := range vs {
-					meets = meets || rel[i]
+					if rel[i] {
+						inside = append(inside, i)
+					} else {
+						outside = append(outside, i)
+					}
 				}
-				if !meets {
+				if len(inside) == 0 || len(outside) == 0 || !showsCone(m, f, inside) {
 					continue
 				}
-				for i := range vs {
-					if !rel[i] && !fromOutside[i] {
-						rel[i], changed = true, true
-					}
+				for _, i := range outside {
+					rel[i], changed = true, true
 				}
 			}
 		}
@@ -222,4 +213,52 @@ func sliceVars(m *model.Model) []int {
 		}
 	}
 	return out
+}
+
+// showsCone reports whether field f, in the reset state with the variables
+// inside (those of the cone it reads) set to every combination of their
+// values, reads as more than one value, or as a value that is not a
+// constant. A combination too large to try counts as showing.
+func showsCone(m *model.Model, f *model.Field, inside []int) bool {
+	const most = 256
+	choices := make([][]uint64, len(inside))
+	n := 1
+	for k, i := range inside {
+		v := m.Vars[i]
+		switch {
+		case v.Enum != nil:
+			for _, mem := range v.Enum.Members {
+				choices[k] = append(choices[k], mem.Value)
+			}
+		case v.Finite && v.Width <= 4:
+			for x := uint64(0); x < 1<<uint(v.Width); x++ {
+				choices[k] = append(choices[k], x)
+			}
+		default:
+			return true
+		}
+		n *= len(choices[k])
+		if n > most {
+			return true
+		}
+	}
+	var first *term.T
+	for c := 0; c < n; c++ {
+		s := m.Reset()
+		rest := c
+		for k, i := range inside {
+			s.Set(i, term.C(choices[k][rest%len(choices[k])], m.Vars[i].Width))
+			rest /= len(choices[k])
+		}
+		t, err := m.FieldValue(f, s)
+		if err != nil || !t.IsConst() {
+			return true
+		}
+		if first == nil {
+			first = t
+		} else if t.Val != first.Val {
+			return true
+		}
+	}
+	return false
 }

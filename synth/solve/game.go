@@ -42,6 +42,12 @@ type Cand struct {
 	Keep bool
 	// Strict: the contract holds only if the field has this value.
 	Strict bool
+	// Range: the value is derived (invert.go) and exact only for these
+	// requests; the driver refuses the others.
+	Range *ParamRange
+	// Derived: made by inverting the device's arithmetic (invert.go); it
+	// fits its field for every request the range and the requires allow.
+	Derived bool
 }
 
 // Action is one driver move.

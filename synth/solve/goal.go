@@ -49,6 +49,18 @@ type goal struct {
 	// faults are what the device may report about the element besides
 	// meeting the contract: the class's faults it binds to fields.
 	faults []*model.ElemFault
+	// requires are the method's preconditions; ranges maps every
+	// computation inside a derived write value to the requests it is exact
+	// for, and equalCache remembers what equalUnder decided (invert.go).
+	requires []*dsl.Expr
+	assigned map[string][]fieldExpr
+	ranges   map[uint32][2]uint64
+	candWhen map[*Cand][]condArm
+	// candEvent names the event a candidate feeds; feedingEvent is the
+	// one whose emitters deriveFeeds is mapping.
+	candEvent    map[*Cand]string
+	feedingEvent string
+	equalCache   map[[2]uint32]bool
 }
 
 // reports lists the faults of the element a read of r may show: those
@@ -269,7 +281,7 @@ func (g *goal) evalEvent(name string, want []*term.T, s *model.State, bound map[
 			if w.Width != got.Width && got.Width > 0 {
 				w = term.Resize(w, got.Width)
 			}
-			if w != got {
+			if w != got && !g.equalUnder(got, w) {
 				ok = false
 				break
 			}
@@ -340,6 +352,9 @@ func (g *goal) evalBody(m *model.Model, e *dsl.Expr, s *model.State, env *model.
 	v, err := m.Eval(e, s, env)
 	if err != nil {
 		return false, err
+	}
+	if v.Kind == term.Op && v.Name == "==" && len(v.Args) == 2 && g.equalUnder(v.Args[0], v.Args[1]) {
+		return true, nil
 	}
 	return v.IsTrue(), nil
 }

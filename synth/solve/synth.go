@@ -498,6 +498,7 @@ func methodGoal(m *model.Model, meth *dsl.Method, fromReset bool) (*goal, *dsl.F
 	if !fromReset {
 		g.frames = frames(m, g.ensures)
 	}
+	g.requires = requires
 	return g, elem, requires, nil
 }
 

@@ -46,7 +46,9 @@ func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
 		}
 	}
 	for _, c := range gm.goal.feedField[f.Qual()] {
-		add(c)
+		if gm.goal.fitsSome(gm.m, c, b) {
+			add(c)
+		}
 	}
 	if f.Stored {
 		for _, c := range gm.goal.feedVar[f.Var] {
@@ -249,6 +251,7 @@ func (g *goal) deriveFeeds(m *model.Model) error {
 	g.feedField = map[string][]*Cand{}
 	g.feedVar = map[int][]*Cand{}
 	g.events = map[string]bool{}
+	g.assigned = assignments(m)
 	for _, e := range g.ensures {
 		names := map[string]bool{}
 		collectCalls(e, names)
@@ -305,11 +308,14 @@ func (g *goal) equalityFeeds(m *model.Model, e *dsl.Expr, env *model.Env, why st
 	}
 	for _, side := range [][2]*dsl.Expr{{e.X, e.Y}, {e.Y, e.X}} {
 		locs := locationsOf(m, side[0])
-		if locs == nil {
-			continue
-		}
 		val, err := m.EvalExpected(side[1], nil, env, m.EnumOf(side[0], nil))
 		if err != nil || val.Mentions(term.Unknown, "") {
+			continue
+		}
+		if locs == nil {
+			if !val.IsConst() {
+				g.invertFeeds(m, nil, side[0], val, "from "+why, g.assigned)
+			}
 			continue
 		}
 		width := 0
@@ -325,6 +331,10 @@ func (g *goal) equalityFeeds(m *model.Model, e *dsl.Expr, env *model.Env, why st
 				g.feedField[l.field.Qual()] = append(g.feedField[l.field.Qual()], c)
 			} else {
 				g.feedVar[l.v] = append(g.feedVar[l.v], c)
+				// Latched state: the handler that assigns it copies fields.
+				for _, fe := range g.assigned[m.Vars[l.v].Name] {
+					g.mapArg(m, fe.reg, fe.e, c.T, c.Why, nil)
+				}
 			}
 		}
 		return
@@ -380,16 +390,9 @@ func (g *goal) eventFeeds(m *model.Model, call *dsl.Expr) error {
 		want[i] = v
 	}
 	why := fmt.Sprintf("the contract's %s (%s:%d)", call.Name(), filepath.Base(call.Pos.Filename), call.Pos.Line)
-	// assigned[v] lists the field expressions written into state variable v
-	// by write handlers, so an event emitted later from v still feeds them.
-	assigned := map[string][]fieldExpr{}
-	for _, r := range m.Regs {
-		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
-			if s.Assign != nil && len(s.Assign.Target.Parts) == 1 {
-				assigned[s.Assign.Target.Parts[0]] = append(assigned[s.Assign.Target.Parts[0]], fieldExpr{r, s.Assign.Value})
-			}
-		})
-	}
+	g.feedingEvent = call.Name()
+	defer func() { g.feedingEvent = "" }()
+	assigned := assignments(m)
 	visit := func(r *model.Reg, ss []*dsl.Stmt) {
 		walkStmts(ss, func(s *dsl.Stmt) {
 			if s.Emit == nil || s.Emit.Event != call.Name() {
@@ -421,6 +424,22 @@ type fieldExpr struct {
 	e   *dsl.Expr
 }
 
+// assignments lists, for every state variable, the expressions write
+// handlers assign to it: a value wanted in the variable (an event argument
+// emitted from it later, a binding naming latched state) is wanted in the
+// fields those expressions read.
+func assignments(m *model.Model) map[string][]fieldExpr {
+	assigned := map[string][]fieldExpr{}
+	for _, r := range m.Regs {
+		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
+			if s.Assign != nil && len(s.Assign.Target.Parts) == 1 {
+				assigned[s.Assign.Target.Parts[0]] = append(assigned[s.Assign.Target.Parts[0]], fieldExpr{r, s.Assign.Value})
+			}
+		})
+	}
+	return assigned
+}
+
 func (g *goal) mapArg(m *model.Model, r *model.Reg, a *dsl.Expr, want *term.T, why string, assigned map[string][]fieldExpr) {
 	var locs []loc
 	if r != nil && a.Kind == dsl.NameExpr && len(a.Path) == 1 {
@@ -434,6 +453,7 @@ func (g *goal) mapArg(m *model.Model, r *model.Reg, a *dsl.Expr, want *term.T, w
 		locs = locationsOf(m, a)
 	}
 	if locs == nil {
+		g.invertFeeds(m, r, a, want, why, assigned)
 		return
 	}
 	width := 0
@@ -445,6 +465,7 @@ func (g *goal) mapArg(m *model.Model, r *model.Reg, a *dsl.Expr, want *term.T, w
 	for _, l := range locs {
 		top -= l.width
 		c := &Cand{T: term.Sl(val, top+l.width-1, top), Why: why, Strict: true}
+		g.noteEvent(c)
 		switch {
 		case l.field != nil:
 			g.feedField[l.field.Qual()] = append(g.feedField[l.field.Qual()], c)
