@@ -198,6 +198,9 @@ func (g *gen) truth(t *term.T) (*jen.Statement, error) {
 	if len(t.Args) != 2 {
 		return nil, fmt.Errorf("operation %s has no Go form", t.Name)
 	}
+	if bit := g.bitTest(t); bit != nil {
+		return bit, nil
+	}
 	side := func(a *term.T) (*jen.Statement, error) {
 		if t.Name == "&&" || t.Name == "||" {
 			x, err := g.truth(a)
@@ -339,4 +342,46 @@ func termText(t *term.T) string {
 		return fmt.Sprintf("%s[%d:%d]", termText(t.Args[0]), t.Hi, t.Lo)
 	}
 	return t.String()
+}
+
+// bitTest writes a one-bit field of a value read compared with 0 or 1 as
+// a mask test (regb&REGB_DM != 0), the way a driver tests a flag; nil when
+// t is not such a comparison.
+func (g *gen) bitTest(t *term.T) *jen.Statement {
+	if t.Name != "==" && t.Name != "!=" {
+		return nil
+	}
+	x, c := t.Args[0], t.Args[1]
+	if !c.IsConst() || c.Val > 1 || x.Kind != term.Slice || x.Hi != x.Lo || x.Args[0].Kind != term.Read {
+		return nil
+	}
+	f := g.readField(x.Args[0].Name, x.Lo)
+	if f == nil {
+		return nil
+	}
+	set := (t.Name == "==") == (c.Val == 1)
+	op := "=="
+	if set {
+		op = "!="
+	}
+	return jen.Id(g.readLocal(x.Args[0].Name)).Op("&").Id(fieldConst(f)).Op(op).Lit(0)
+}
+
+// readField is the one-bit field at bit lo of the register whose read is
+// readVar, or nil.
+func (g *gen) readField(readVar string, lo int) *model.Field {
+	for _, r := range g.m.Regs {
+		if len(readVar) <= len(r.Name) || readVar[1:1+len(r.Name)] != r.Name {
+			continue
+		}
+		if rest := readVar[1+len(r.Name):]; rest != "" && (rest[0] < '0' || rest[0] > '9') {
+			continue
+		}
+		for _, f := range r.Fields {
+			if f.Lo == lo && f.Width == 1 {
+				return f
+			}
+		}
+	}
+	return nil
 }

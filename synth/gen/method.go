@@ -661,6 +661,22 @@ func (g *gen) finish(n *solve.Node) ([]jen.Code, error) {
 			return nil, err
 		}
 	}
+	if g.fn.mode == wholeMethod && len(vals) > 1 {
+		// Results computed from several values read are one statement
+		// each, into the named results, rather than one long return.
+		var code []jen.Code
+		for i, out := range g.fn.outs {
+			if x, ok := vals[i].(*jen.Statement); ok && fmt.Sprintf("%#v", x) == out.Name {
+				continue
+			}
+			code = append(code, jen.Id(out.Name).Op("=").Add(vals[i]))
+			vals[i] = jen.Id(out.Name)
+		}
+		if len(code) > 1 {
+			code = append([]jen.Code{jen.Comment("The results, from the values read.")}, code...)
+			return append(code, jen.Comment("The contract holds."), jen.Return(append(vals, jen.Nil())...)), nil
+		}
+	}
 	vals = append(vals, jen.Nil())
 	return []jen.Code{jen.Comment("The contract holds."), jen.Return(vals...)}, nil
 }
@@ -798,10 +814,15 @@ var reserved = map[string]bool{
 	"serial": true, "block": true, "rtc": true, "min": true, "max": true, "copy": true,
 }
 
+// isParam reports whether name is taken by the method's signature: a
+// parameter, a named result (the RTC's month, which its MONTH register's
+// local would otherwise shadow), or the element of a for-each.
 func (g *gen) isParam(name string) bool {
-	for _, p := range g.fn.method.Params {
-		if p.Name == name {
-			return true
+	for _, ps := range [][]*dsl.Param{g.fn.method.Params, g.fn.method.Results} {
+		for _, p := range ps {
+			if p.Name == name {
+				return true
+			}
 		}
 	}
 	return name == g.fn.elem
