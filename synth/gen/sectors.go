@@ -26,6 +26,16 @@ func (g *gen) sectorMethod(f *jen.File, st *solve.Strategy, params, results, che
 			args = append(args, jen.Id(p.Name))
 		}
 	}
+	if sl.Bits > 0 && sl.Bits < 64 {
+		// The device takes Bits of the position: every piece must fit.
+		limit := jen.Lit(1).Op("<<").Lit(sl.Bits)
+		checks = append(checks,
+			jen.Comment(fmt.Sprintf("The %s takes %d bits of %s: every piece must lie below 1<<%d.", g.m.Name, sl.Bits, sl.Pos, sl.Bits)),
+			jen.If(jen.Id(sl.Pos).Op(">=").Add(limit).Op("||").Uint64().Call(jen.Len(jen.Id(sl.Buf)).Op("/").Lit(sl.Size)).Op(">").Add(jen.Lit(1).Op("<<").Lit(sl.Bits)).Op("-").Id(sl.Pos)).Block(
+				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%%w: %s: %s %%d and %%d pieces reach past 1<<%d", meth.Name, sl.Pos, sl.Bits)), jen.Qual(driverPkg, "ErrInvalidArgument"), jen.Id(sl.Pos), jen.Len(jen.Id(sl.Buf)).Op("/").Lit(sl.Size))),
+			),
+		)
+	}
 	body := append(checks,
 		jen.Comment(fmt.Sprintf("The %s moves one %d-byte piece per command: one piece at a time.", g.m.Name, sl.Size)),
 		jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Len(jen.Id(sl.Buf)).Op("/").Lit(sl.Size), jen.Id("i").Op("++")).Block(

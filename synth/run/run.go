@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/drvsynth/drvsynth/os-interface/bus"
+	"github.com/drvsynth/drvsynth/os-interface/driver"
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/solve"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -105,6 +106,12 @@ func (mc *Machine) sectors(ctx context.Context, st *solve.Strategy, sl *solve.Se
 	buf := args.Buffers[sl.Buf]
 	if len(buf) == 0 || len(buf)%sl.Size != 0 {
 		return fmt.Errorf("%s needs a buffer of whole %d-byte pieces, not %d bytes", st.Method.Name, sl.Size, len(buf))
+	}
+	if sl.Bits > 0 && sl.Bits < 64 {
+		limit, pos, n := uint64(1)<<uint(sl.Bits), args.Values[sl.Pos], uint64(len(buf)/sl.Size)
+		if pos >= limit || n > limit-pos {
+			return fmt.Errorf("%w: %s: %s %d and %d pieces reach past 1<<%d", driver.ErrInvalidArgument, st.Method.Name, sl.Pos, pos, n, sl.Bits)
+		}
 	}
 	defer func() { mc.args = args }()
 	for i := 0; i < len(buf)/sl.Size; i++ {

@@ -1,11 +1,13 @@
 package solve
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 
 	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
 )
 
 // A sector loop solves a method over a buffer of whole sectors one sector
@@ -28,6 +30,14 @@ type SectorLoop struct {
 	Buf  string // the slice parameter
 	Size int    // bytes per piece (the N of the contract's len(buf) % N == 0)
 	Pos  string // the parameter that advances by one per piece (the LBA)
+	// Bits, when not 0, is how many bits of Pos the device takes (ATA:
+	// 28, every emit zero-extends its lba: {0[35:0], lba}): every
+	// position of a request must be below 1<<Bits, and the method
+	// refuses others with ErrInvalidArgument before any access.
+	Bits int
+	// narrow lists the device's position expressions under the zero
+	// extension (lba), which the narrowed position feeds.
+	narrow []*dsl.Expr
 }
 
 // sectorLoop reports whether meth is solved as a sector loop on m: its
@@ -94,6 +104,7 @@ func sectorLoop(m *model.Model, meth *dsl.Method) *SectorLoop {
 	}
 	// Every emit of the contract's events moves one piece.
 	ones, others := 0, 0
+	zeros := map[int]bool{} // widths of the zero extensions of the position
 	eachEmit(reflect.ValueOf(m.Spec.Device), func(em *dsl.Emit) {
 		at, ok := events[em.Event]
 		if !ok || at >= len(em.Args) {
@@ -104,11 +115,80 @@ func sectorLoop(m *model.Model, meth *dsl.Method) *SectorLoop {
 		} else {
 			others++
 		}
+		pos := em.Args[at-1]
+		if z := zeroExtension(pos); z > 0 {
+			sl.narrow = append(sl.narrow, pos.Args[1])
+			zeros[z] = true
+		} else {
+			zeros[0] = true
+		}
 	})
 	if ones == 0 || others > 0 {
 		return nil
 	}
+	if len(zeros) == 1 && !zeros[0] {
+		w := paramWidth(meth, sl.Pos)
+		for z := range zeros {
+			if z < w {
+				sl.Bits = w - z
+			}
+		}
+	}
+	if sl.Bits == 0 {
+		sl.narrow = nil
+	}
 	return sl
+}
+
+// zeroExtension is the width of the zero e starts with when e is {0[h:l],
+// X}, else 0.
+func zeroExtension(e *dsl.Expr) int {
+	if e.Kind == dsl.ConcatExpr && len(e.Args) == 2 && e.Args[0].Kind == dsl.SliceExpr &&
+		e.Args[0].X.Kind == dsl.NumberExpr && e.Args[0].X.Value == 0 {
+		return e.Args[0].Hi - e.Args[0].Lo + 1
+	}
+	return 0
+}
+
+func paramWidth(meth *dsl.Method, name string) int {
+	for _, p := range meth.Params {
+		if p.Name == name && p.Type.Data != nil {
+			return *p.Type.Data
+		}
+	}
+	return 0
+}
+
+// narrowParams makes the piece's position the Bits the device takes,
+// zero-extended to the parameter's width: the method has refused
+// positions that do not fit. Called before the goal's feeds are derived.
+func (sl *SectorLoop) narrowParams(meth *dsl.Method, g *goal) {
+	if sl == nil || sl.Bits == 0 {
+		return
+	}
+	w := paramWidth(meth, sl.Pos)
+	g.params[sl.Pos] = term.Cat(term.C(0, w-sl.Bits), term.P(sl.Pos, sl.Bits))
+}
+
+// narrowFeeds lets the narrowed position feed what the device
+// zero-extends (lba, and through the command's assignment the task file
+// fields). Called after the goal's feeds are derived.
+func (sl *SectorLoop) narrowFeeds(m *model.Model, g *goal) {
+	if sl == nil || sl.Bits == 0 {
+		return
+	}
+	assigned := map[string][]fieldExpr{}
+	for _, r := range m.Regs {
+		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
+			if s.Assign != nil && len(s.Assign.Target.Parts) == 1 {
+				assigned[s.Assign.Target.Parts[0]] = append(assigned[s.Assign.Target.Parts[0]], fieldExpr{r, s.Assign.Value})
+			}
+		})
+	}
+	why := fmt.Sprintf("the contract's %s, below 1<<%d", sl.Pos, sl.Bits)
+	for _, e := range sl.narrow {
+		g.mapArg(m, nil, e, term.P(sl.Pos, sl.Bits), why, assigned)
+	}
 }
 
 // piece is meth's contract for one piece: len(buf) is the piece's

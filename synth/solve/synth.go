@@ -238,9 +238,11 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			g.idleStates = append(g.idleStates, s)
 		}
 	}
+	sl.narrowParams(meth, g)
 	if err := g.deriveFeeds(m); err != nil {
 		return nil, err
 	}
+	sl.narrowFeeds(m, g)
 	g.relevant = relevantVars(m, g)
 	var states []*model.State
 	if idle == nil {
