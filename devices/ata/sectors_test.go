@@ -109,8 +109,11 @@ func TestSynthesizedSectorsOnSimulator(t *testing.T) {
 	faults, moved := 0, 0
 	for seed := uint64(1); seed <= 1000; seed++ {
 		n := int(seed*37%256) + 1
-		if seed%4 != 0 {
-			n = int(seed%3) + 1 // most calls short, to keep the test quick
+		if seed%4 != 1 {
+			// Long transfers on a quarter of the fair schedules (odd
+			// seeds), where they can run to the end; the rest short, to
+			// keep the test quick.
+			n = int(seed%3) + 1
 		}
 		lba := seed * 104729 % (1<<28 - 256)
 		dev, err := sim.NewFromModel(m, sim.Options{Seed: seed, Unfair: seed%2 == 0,
