@@ -90,7 +90,9 @@ func TestReadSectorsIsASectorLoop(t *testing.T) {
 	require.NotNil(t, st.Sectors)
 	assert.Equal(t, [4]any{"buf", 512, "lba", 28}, [4]any{st.Sectors.Buf, st.Sectors.Size, st.Sectors.Pos, st.Sectors.Bits})
 	assert.Nil(t, st.Elem)
-	t.Logf("ReadSectors per sector: %d accesses, %d beliefs, %v", st.Stats.Rank, st.Stats.Beliefs, st.Stats.Time)
+	for _, st := range res.Methods {
+		t.Logf("%s: %d accesses (per sector for a sector loop), %d beliefs, %v", st.Method.Name, st.Stats.Rank, st.Stats.Beliefs, st.Stats.Time)
+	}
 	text := st.Dump()
 	for _, want := range []string{"SECCOUNT", "LBA_LOW", "LBA_MID", "LBA_HIGH", "DEVICE", "COMMAND", "DATA"} {
 		assert.Contains(t, text, want)
