@@ -201,7 +201,7 @@ func sectorPattern(buf []byte, lba uint64) {
 // written from the standard, reads of 1..256 sectors return what the disk
 // holds, writes of 1..256 sectors are in the cache and, after Flush, on
 // the medium;
-// a read beyond the end is the typed OUT_OF_RANGE fault, a command the
+// a read beyond the end is the typed OUT_OF_RANGE fault, a flush the
 // device aborts is ABORTED, a device fault is DEVICE_FAULT, a disk that
 // never leaves BSY ends the poll; interrupts stay masked throughout.
 func TestSynthesizedSectorsOnModel(t *testing.T) {
@@ -297,6 +297,18 @@ func TestSynthesizedSectorsOnModel(t *testing.T) {
 	_, err = read(mc, 0, 1)
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "DEVICE_FAULT", fe.Fault.Name)
+
+	// A disk from before FLUSH CACHE aborts it: Flush says so instead of
+	// promising durability.
+	old := ata.NewModel(ata.Options{Sectors: sectors, NoFlushCache: true})
+	mc = &run.Machine{Res: res, Buses: []bus.Bus{old.Command(), old.Control()}, PollLimit: 10000}
+	_, err = mc.Call(ctx, "Init", run.Args{})
+	require.NoError(t, err)
+	_, err = mc.Call(ctx, "WriteSectors", run.Args{Values: map[string]uint64{"lba": 3}, Buffers: map[string][]byte{"buf": make([]byte, 512)}})
+	require.NoError(t, err)
+	_, err = mc.Call(ctx, "Flush", run.Args{})
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "ABORTED", fe.Fault.Name)
 
 	hung := ata.NewModel(ata.Options{Sectors: sectors, HangAfter: 1})
 	mc = &run.Machine{Res: res, Buses: []bus.Bus{hung.Command(), hung.Control()}, PollLimit: 1000}
