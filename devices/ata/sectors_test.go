@@ -62,7 +62,7 @@ func synthRead(t *testing.T) (*model.Model, *solve.Result) {
 		path := spectest.Tree(t, readClass(t), "os-interface/block/block.osi", "devices/ata/ata.dev", dev)
 		readM, readErr = model.Load(path)
 		if readErr == nil {
-			// WriteSectors needs about 110,000 beliefs (the task-file
+			// WriteSectors needs about 158,000 beliefs (the task-file
 			// writes can come in any order): past the default budget.
 			readRes, readErr = solve.SynthesizeWith(readM, solve.Options{MaxBeliefs: 400000})
 		}
