@@ -22,9 +22,9 @@ import (
 
 // The synthesized Init and Capacity of ata.dev, run as strategies
 // (synth/run) on the simulator and on the reference model. The block
-// class is cut down to those two methods: the sector transfers do not
-// synthesize yet (README, Known limits); Capacity is what the IDENTIFY
-// layout makes possible.
+// class is cut down to those two methods (the sector transfers have
+// their own tests, sectors_test.go); Capacity is what the IDENTIFY layout
+// makes possible.
 
 // capacityClass writes block.osi with only Init and Capacity.
 func capacityClass(t *testing.T) string {

@@ -661,6 +661,13 @@ func (m *Model) Fill(lba uint64, data []byte) {
 	}
 }
 
+// Commands is how many commands the host has written since power-on.
+func (m *Model) Commands() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.commands
+}
+
 // IRQs is how many times INTRQ was asserted to the host.
 func (m *Model) IRQs() int {
 	m.mu.Lock()

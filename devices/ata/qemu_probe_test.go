@@ -37,6 +37,7 @@ func TestQEMUProbeAgainstSpec(t *testing.T) {
 		"STATUS: ERR (QEMU) or DRQ":              "ATA: an address beyond the end",
 		"ERROR: which error bit":                 "ATA: an address beyond the end",
 		"ALTSTATUS during the reset":             "ATA: status while BSY",
+		"SECCOUNT: signature":                    "ATA: signature and diagnostic code",
 		"LBA_LOW: signature":                     "ATA: signature and diagnostic code",
 		"LBA_MID: signature":                     "ATA: signature and diagnostic code",
 		"LBA_HIGH: signature":                    "ATA: signature and diagnostic code",

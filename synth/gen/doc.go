@@ -32,7 +32,9 @@ func (g *gen) methodDoc(st *solve.Strategy) string {
 		doc += " " + own
 	}
 	steps := g.stepsText(st.Starts[0])
-	if st.Elem != nil {
+	if sl := st.Sectors; sl != nil {
+		doc += fmt.Sprintf(" For each %d-byte piece of %s, at %s advanced by one, on the %s it %s: %s per piece at most%s, besides repeated polls.", sl.Size, sl.Buf, sl.Pos, g.m.Name, steps, accesses(st.Stats.Rank), g.faultExtra(st))
+	} else if st.Elem != nil {
 		doc += fmt.Sprintf(" For each element, on the %s it %s", g.m.Name, steps)
 		if g.fn.learns {
 			doc += ", skipping the steps that what it learnt from the elements before makes unnecessary"

@@ -138,6 +138,9 @@ func (g *gen) method(f *jen.File, st *solve.Strategy) error {
 			jen.If(cond).Block(jen.Return(g.zeroResults(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+meth.Name+" requires "+strings.ReplaceAll(dsl.FormatExpr(req), "%", "%%")), jen.Qual(driverPkg, "ErrInvalidArgument"))))),
 		)
 	}
+	if st.Sectors != nil {
+		return g.sectorMethod(f, st, params, results, body)
+	}
 	body = append(body, g.windowChecks(st)...)
 	if meth.Name == solve.InitMethod {
 		body = append(body, g.identityChecks()...)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/drvsynth/drvsynth/os-interface/bus"
+	"github.com/drvsynth/drvsynth/os-interface/driver"
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/solve"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -53,6 +54,9 @@ func (mc *Machine) Call(ctx context.Context, name string, args Args) (map[string
 		return nil, fmt.Errorf("no method %s", name)
 	}
 	mc.args = args
+	if sl := st.Sectors; sl != nil {
+		return nil, mc.sectors(ctx, st, sl, args)
+	}
 	if st.Elem == nil {
 		vars := map[string]uint64{}
 		for k, v := range args.Values {
@@ -94,6 +98,42 @@ func (mc *Machine) Call(ctx context.Context, name string, args Args) (map[string
 		state = st.NextOf(state, goal)
 	}
 	return nil, nil
+}
+
+// sectors runs a sector loop's strategy once per piece of the buffer, with
+// the position parameter advanced by one each time.
+func (mc *Machine) sectors(ctx context.Context, st *solve.Strategy, sl *solve.SectorLoop, args Args) error {
+	buf := args.Buffers[sl.Buf]
+	if len(buf) == 0 || len(buf)%sl.Size != 0 {
+		return fmt.Errorf("%s needs a buffer of whole %d-byte pieces, not %d bytes", st.Method.Name, sl.Size, len(buf))
+	}
+	if sl.Bits > 0 && sl.Bits < 64 {
+		limit, pos, n := uint64(1)<<uint(sl.Bits), args.Values[sl.Pos], uint64(len(buf)/sl.Size)
+		if pos >= limit || n > limit-pos {
+			return fmt.Errorf("%w: %s: %s %d and %d pieces reach past 1<<%d", driver.ErrInvalidArgument, st.Method.Name, sl.Pos, pos, n, sl.Bits)
+		}
+	}
+	defer func() { mc.args = args }()
+	for i := 0; i < len(buf)/sl.Size; i++ {
+		piece := Args{Values: map[string]uint64{}, Buffers: map[string][]byte{}}
+		for k, v := range args.Values {
+			piece.Values[k] = v
+		}
+		for k, v := range args.Buffers {
+			piece.Buffers[k] = v
+		}
+		piece.Values[sl.Pos] += uint64(i)
+		piece.Buffers[sl.Buf] = buf[i*sl.Size : (i+1)*sl.Size]
+		mc.args = piece
+		vars := map[string]uint64{}
+		for k, v := range piece.Values {
+			vars["p:"+k] = v
+		}
+		if _, err := mc.walk(ctx, st.Starts[0], vars, piece); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (mc *Machine) walk(ctx context.Context, n *solve.Node, vars map[string]uint64, args Args) (*solve.Node, error) {

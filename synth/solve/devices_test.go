@@ -54,9 +54,8 @@ func TestBundledDevicesFinish(t *testing.T) {
 				}
 				t.Logf("%s: %v", dev, err)
 			case strings.Contains(err.Error(), "depends on data the synthesizer does not enumerate"):
-				// The spec branches on a data value (ATA's sectors left in a
-				// multi-sector command): the message names the method and
-				// the spec line.
+				// The spec branches on a data value: the message names the
+				// method and the spec line.
 				assert.Regexp(t, `method \w+: .*\.dev:\d+:\d+: the device's choice depends on data`, err.Error())
 				t.Logf("%s: %v", dev, err)
 			default:

@@ -42,7 +42,10 @@ type Strategy struct {
 	// Counted, when set, summarizes a run of Starts that differ only in a
 	// bounded counter (counter.go): then ElementStates, StartOf and NextOf
 	// give the element states of the real device.
-	Counted  *Counted
+	Counted *Counted
+	// Sectors, when set, says the method is solved one piece of its
+	// buffer at a time (sectors.go): Starts[0] handles one piece.
+	Sectors  *SectorLoop
 	Requires []*dsl.Expr
 	Stats    Stats
 	// Faults are the class faults about an element the device binds: the
@@ -109,6 +112,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		}
 	}
 	consts := specConsts(m)
+	copiedConsts(m, consts)
 	cl := newCloser(m)
 	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
 	cl.exhaustive = opts.exhaustive
@@ -249,9 +253,13 @@ func idleSig(m *model.Model, carried []bool, s *model.State) string {
 // element.
 func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool) (*Strategy, error) {
 	start := time.Now()
-	g, elem, requires, err := methodGoal(m, meth, idle == nil)
+	sl := sectorLoop(m, meth)
+	g, elem, requires, err := methodGoal(m, sl.piece(meth), idle == nil)
 	if err != nil {
 		return nil, err
+	}
+	if sl != nil {
+		_, _, requires, _ = methodGoal(m, meth, idle == nil)
 	}
 	// A streaming method may stop after any element, so its elements are
 	// not held to the idle invariant; where it stops joins the invariant.
@@ -264,9 +272,11 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			g.idleStates = append(g.idleStates, s)
 		}
 	}
+	sl.narrowParams(meth, g)
 	if err := g.deriveFeeds(m); err != nil {
 		return nil, err
 	}
+	sl.narrowFeeds(m, g)
 	g.relevant = relevantVars(m, g)
 	var states []*model.State
 	if idle == nil {
@@ -290,7 +300,7 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		return nil, err
 	}
 	gm := newGame(m, cl, g, consts)
-	st := &Strategy{Method: meth, Elem: elem, Requires: requires, Next: map[*Node]int{}, Faults: g.faults}
+	st := &Strategy{Method: meth, Elem: elem, Sectors: sl, Requires: requires, Next: map[*Node]int{}, Faults: g.faults}
 	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
 	for i := 0; i < len(st.Starts); i++ {
 		if err := gm.solve(st.Starts[i]); err != nil {
