@@ -123,13 +123,8 @@ func (g *gen) valAs(t *term.T, typ *jen.Statement) (*jen.Statement, error) {
 // readLocal is the Go local of a read variable, found by the register it
 // names.
 func (g *gen) readLocal(readVar string) string {
-	for _, r := range g.m.Regs {
-		if len(readVar) > len(r.Name) && readVar[1:1+len(r.Name)] == r.Name {
-			rest := readVar[1+len(r.Name):]
-			if rest == "" || (rest[0] >= '0' && rest[0] <= '9') {
-				return g.local(readVar, r)
-			}
-		}
+	if r := g.readReg(readVar); r != nil {
+		return g.local(readVar, r)
 	}
 	if name := g.layoutLocal(readVar); name != "" {
 		return name
@@ -370,16 +365,26 @@ func (g *gen) bitTest(t *term.T) *jen.Statement {
 // readField is the one-bit field at bit lo of the register whose read is
 // readVar, or nil.
 func (g *gen) readField(readVar string, lo int) *model.Field {
+	r := g.readReg(readVar)
+	if r == nil {
+		return nil
+	}
+	for _, f := range r.Fields {
+		if f.Lo == lo && f.Width == 1 {
+			return f
+		}
+	}
+	return nil
+}
+
+// readReg is the register a read variable (vLSR, vLSR2) holds a value of,
+// or nil.
+func (g *gen) readReg(readVar string) *model.Reg {
 	for _, r := range g.m.Regs {
-		if len(readVar) <= len(r.Name) || readVar[1:1+len(r.Name)] != r.Name {
-			continue
-		}
-		if rest := readVar[1+len(r.Name):]; rest != "" && (rest[0] < '0' || rest[0] > '9') {
-			continue
-		}
-		for _, f := range r.Fields {
-			if f.Lo == lo && f.Width == 1 {
-				return f
+		if len(readVar) > len(r.Name) && readVar[1:1+len(r.Name)] == r.Name {
+			rest := readVar[1+len(r.Name):]
+			if rest == "" || (rest[0] >= '0' && rest[0] <= '9') {
+				return r
 			}
 		}
 	}

@@ -401,7 +401,7 @@ func (iv *inverter) value(e *dsl.Expr, vals map[string]uint64, picks map[*dsl.Ex
 		if !ok1 || !ok2 {
 			return 0, false
 		}
-		return arith(e.Op, x, y)
+		return term.Binary(e.Op, x, y)
 	}
 	return 0, false
 }
@@ -418,54 +418,6 @@ func b2u(b bool) uint64 {
 		return 1
 	}
 	return 0
-}
-
-func arith(op string, x, y uint64) (uint64, bool) {
-	switch op {
-	case "+":
-		return x + y, true
-	case "-":
-		return x - y, true
-	case "*":
-		return x * y, true
-	case "/":
-		if y == 0 {
-			return 0, false
-		}
-		return x / y, true
-	case "%":
-		if y == 0 {
-			return 0, false
-		}
-		return x % y, true
-	case "&":
-		return x & y, true
-	case "|":
-		return x | y, true
-	case "^":
-		return x ^ y, true
-	case "<<":
-		return x << y, true
-	case ">>":
-		return x >> y, true
-	case "==":
-		return b2u(x == y), true
-	case "!=":
-		return b2u(x != y), true
-	case "<":
-		return b2u(x < y), true
-	case "<=":
-		return b2u(x <= y), true
-	case ">":
-		return b2u(x > y), true
-	case ">=":
-		return b2u(x >= y), true
-	case "&&":
-		return b2u(x != 0 && y != 0), true
-	case "||":
-		return b2u(x != 0 || y != 0), true
-	}
-	return 0, false
 }
 
 // termValue computes t with the parameters in ps. exact: a sized
@@ -521,7 +473,7 @@ func termValue(t *term.T, ps map[string]uint64, exact bool) (uint64, bool) {
 				v = args[1]
 			}
 		case len(args) == 2:
-			v, ok = arith(t.Name, args[0], args[1])
+			v, ok = term.Binary(t.Name, args[0], args[1])
 		case len(args) == 1 && t.Name == "!":
 			v, ok = b2u(args[0] == 0), true
 		case len(args) == 1 && t.Name == "~":

@@ -483,8 +483,20 @@ func fold(name string, a []*T) (uint64, bool) {
 	if len(a) != 2 {
 		return 0, false
 	}
-	x, y := a[0].Val, a[1].Val
-	switch name {
+	return Binary(name, a[0].Val, a[1].Val)
+}
+
+// Binary applies a binary operator of the spec language to two values, as
+// uint64 arithmetic; a comparison or connective gives 1 or 0. It reports
+// false for an unknown operator and for division by zero.
+func Binary(op string, x, y uint64) (uint64, bool) {
+	b := func(c bool) uint64 {
+		if c {
+			return 1
+		}
+		return 0
+	}
+	switch op {
 	case "+":
 		return x + y, true
 	case "-":
