@@ -76,7 +76,21 @@ type writeback struct {
 	releases       uint64 // batches released: a read retries if one ends under it
 	st             Stats
 	done           chan struct{}
+
+	// free holds the data buffers of released extents by sector count,
+	// for the next writes of that size (see take). The backend runs
+	// without garbage collection most of the time (see campaign.Serve),
+	// so a fresh buffer per write is fresh memory: two page faults per
+	// 8 KiB, which cost an 8 KiB WRITE about 7 µs of its round trip.
+	// Guarded by freeMu, not mu: a write takes its buffer and copies
+	// into it without holding up the write-back or the power flush.
+	freeMu    sync.Mutex
+	free      [transport.MaxSectors + 1][][]byte
+	freeBytes int64
 }
+
+// maxFree bounds the bytes kept for reuse.
+const maxFree = 16 << 20
 
 const maxBatch = 8 << 20 // bytes per write-back batch outside a drain
 const maxRun = 1 << 20   // bytes per coalesced pwrite
@@ -140,9 +154,49 @@ func joins(runLo, runHi, lo, hi uint64) bool {
 	return lo >= runLo && lo <= runHi && (max(runHi, hi)-runLo)*transport.SectorSize <= maxRun
 }
 
+// take returns a buffer holding a copy of src, reused if one of its size
+// is free.
+func (w *writeback) take(src []byte) []byte {
+	n := len(src) / transport.SectorSize
+	var b []byte
+	w.freeMu.Lock()
+	if k := len(w.free[n]); k > 0 {
+		b = w.free[n][k-1]
+		w.free[n][k-1] = nil
+		w.free[n] = w.free[n][:k-1]
+		w.freeBytes -= int64(len(b))
+	}
+	w.freeMu.Unlock()
+	if b == nil {
+		return append([]byte(nil), src...)
+	}
+	copy(b, src)
+	return b
+}
+
+// recycle keeps the buffers of released extents for reuse (mu held). Only
+// while writes are accepted: once the power-fail flush has begun it may be
+// writing a released extent's sectors (see newest), and nothing may
+// overwrite them.
+func (w *writeback) recycle(es []*extent) {
+	if w.stopped {
+		return
+	}
+	w.freeMu.Lock()
+	defer w.freeMu.Unlock()
+	for _, e := range es {
+		n := len(e.data) / transport.SectorSize
+		if w.freeBytes+int64(len(e.data)) > maxFree || n > transport.MaxSectors || len(e.data)%transport.SectorSize != 0 {
+			continue
+		}
+		w.free[n] = append(w.free[n], e.data)
+		w.freeBytes += int64(len(e.data))
+	}
+}
+
 // write buffers src at lba, waiting while the buffer is at its limit.
 func (w *writeback) write(lba uint64, src []byte) transport.ErrCode {
-	e := &extent{lba: lba, data: append([]byte(nil), src...), at: time.Now()}
+	e := &extent{lba: lba, data: w.take(src), at: time.Now()}
 	n := int64(len(src))
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -392,6 +446,7 @@ func (w *writeback) release(k int) {
 			}
 			freed += int64(len(e.data))
 		}
+		w.recycle(w.queue[:n])
 		clear(w.queue[:n])
 		w.queue = w.queue[n:]
 		w.dirty -= freed
