@@ -87,6 +87,7 @@ type writeback struct {
 	freeMu    sync.Mutex
 	free      [transport.MaxSectors + 1][][]byte
 	freeBytes int64
+	reused    int64 // writes that got a reused buffer
 }
 
 // maxFree bounds the bytes kept for reuse.
@@ -165,6 +166,7 @@ func (w *writeback) take(src []byte) []byte {
 		w.free[n][k-1] = nil
 		w.free[n] = w.free[n][:k-1]
 		w.freeBytes -= int64(len(b))
+		w.reused++
 	}
 	w.freeMu.Unlock()
 	if b == nil {
