@@ -25,6 +25,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	diskLat := fs.Duration("disk-latency", time.Millisecond, "also run the vblk policies with this latency added to every fdatasync, as on a consumer SSD (0: skip)")
 	dir := fs.String("dir", "", "work directory (default: a temporary one)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the database side (SQLite, VFS, driver) to this file")
+	backendProfile := fs.String("backend-cpuprofile", "", "write a CPU profile of each vblk backend to this path plus .sync, .buffered or .unsafe (the -disk-latency run's overwrite the first run's)")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
@@ -56,7 +57,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	cfg := campaign.BenchConfig{Launcher: selfLauncher, Dir: work, Commits: *commits, Rounds: *rounds,
-		Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw}
+		Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw, BackendProfile: *backendProfile}
 	if !*asJSON {
 		cfg.Log = stderr
 	}

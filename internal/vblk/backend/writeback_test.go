@@ -247,3 +247,50 @@ func TestFlushHistoryFileRoundTrip(t *testing.T) {
 	_, err = loadHistory(path)
 	assert.Error(t, err, "a damaged file is an error (serve logs it and starts without)")
 }
+
+// TestReusedBuffersKeepEveryVersion: the write-back reuses the buffers of
+// released extents for new writes; every sector must still end up with
+// the newest version written to it, and reads along the way must see it.
+func TestReusedBuffersKeepEveryVersion(t *testing.T) {
+	const sectors = 256
+	store := &fileStore{data: make([]byte, sectors*512)}
+	d, err := New(Config{Policy: Buffered, Store: store, Capacity: sectors, Bound: 1 << 20, WriteBackAge: time.Millisecond})
+	require.NoError(t, err)
+	want := make([]byte, sectors*512)
+	got := make([]byte, 9*512)
+	for i := range 2000 {
+		lba := uint64(i*7) % (sectors - 9)
+		buf := bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 9*256)
+		require.Equal(t, transport.ErrNone, d.wb.write(lba, buf))
+		copy(want[lba*512:], buf)
+		require.Equal(t, transport.ErrNone, d.wb.read(lba, int64(lba)*512, got))
+		require.Equal(t, want[lba*512:(lba+9)*512], got, "write %d", i)
+		if i%100 == 99 {
+			time.Sleep(2 * time.Millisecond) // let batches go and buffers come back
+		}
+	}
+	d.wb.freeMu.Lock()
+	reused := d.wb.reused
+	d.wb.freeMu.Unlock()
+	assert.Positive(t, reused, "writes got buffers of released extents")
+	require.NoError(t, d.Close())
+	assert.Equal(t, want, store.data)
+}
+
+// TestNoReuseOnceStopped: once the power-fail flush has begun it may be
+// writing the sectors of an extent the write-back releases, so released
+// buffers no longer go back for reuse.
+func TestNoReuseOnceStopped(t *testing.T) {
+	store := &fileStore{data: make([]byte, 64*512)}
+	w := newWriteback(store, 1<<20, 1<<20, nil, time.Hour, false, func(string, ...any) {})
+	e := &extent{lba: 1, data: make([]byte, 512)}
+	w.mu.Lock()
+	w.recycle([]*extent{e})
+	n := len(w.free[1])
+	w.stopped = true
+	w.recycle([]*extent{{lba: 2, data: make([]byte, 512)}})
+	w.mu.Unlock()
+	assert.Equal(t, 1, n, "reused while writes are taken")
+	assert.Len(t, w.free[1], 1, "nothing more once stopped")
+	w.stop()
+}

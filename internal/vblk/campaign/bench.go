@@ -39,7 +39,10 @@ type BenchConfig struct {
 	// backend's -disk-latency), as a slower disk would. The file-system
 	// configurations cannot model it and are left out when it is set.
 	DiskLatency time.Duration
-	Log         io.Writer
+	// BackendProfile, when set, makes each vblk backend write a CPU
+	// profile to BackendProfile + "." + its policy.
+	BackendProfile string
+	Log            io.Writer
 }
 
 // Result is one configuration's numbers.
@@ -287,6 +290,9 @@ func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 	opts := ServeOpts{Image: image, Policy: policy, Shm: shmPath(cfg.Dir, "bench-"+policy), Sectors: cfg.Sectors,
 		Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: cfg.Bandwidth, SyncLat: cfg.SyncLat,
 		DiskLatency: cfg.DiskLatency}
+	if cfg.BackendProfile != "" {
+		opts.CPUProfile = cfg.BackendProfile + "." + policy
+	}
 	be, err := StartBackend(cfg.Launcher, opts)
 	if err != nil {
 		return nil, err

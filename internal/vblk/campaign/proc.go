@@ -56,6 +56,7 @@ type ServeOpts struct {
 	// DiskLatency is added to every fdatasync of the image (-disk-latency).
 	DiskLatency time.Duration
 	CrashSeed   uint64 // -crash-seed: the medium's fates at a cut
+	CPUProfile  string // -cpuprofile: the backend's CPU profile
 }
 
 func (o ServeOpts) args() []string {
@@ -77,6 +78,9 @@ func (o ServeOpts) args() []string {
 	}
 	if o.DiskLatency > 0 {
 		a = append(a, "-disk-latency", o.DiskLatency.String())
+	}
+	if o.CPUProfile != "" {
+		a = append(a, "-cpuprofile", o.CPUProfile)
 	}
 	if o.CrashSeed != 0 {
 		a = append(a, "-crash-seed", fmt.Sprint(o.CrashSeed))

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -121,6 +122,7 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vblk serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	get := ServeFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the backend to this file (until it exits)")
 	if err := fs.Parse(args); err != nil {
 		return exitForParse(err)
 	}
@@ -128,6 +130,19 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "vblk serve:", err)
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "vblk serve:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "vblk serve:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if supply, err = measureSupply(cfg.Policy, cfg.Image, supply); err != nil {
 		fmt.Fprintln(stderr, "vblk serve:", err)

@@ -42,13 +42,49 @@ type Medium struct {
 	gen   uint64 // incremented by every write
 	units map[int64]*unit
 	syncs map[*SyncPoint]struct{}
+	// scratch receives the current contents of the units a write
+	// touches; free holds units that became durable, pre-image and all,
+	// for reuse. The backend runs mostly without garbage collection, so
+	// a fresh pre-image per unit was fresh memory, and its page faults
+	// cost the write-back more than the write itself.
+	scratch []byte
+	free    []*unit
 }
+
+// maxFreeUnits bounds the units kept for reuse (16 MiB of pre-images).
+const maxFreeUnits = 4096
 
 // unit is a volatile unit: written since its last durable version.
 type unit struct {
 	pre    []byte // what the medium holds of it (UnitSize bytes)
 	gen    uint64 // the write that produced the newest contents
 	durGen uint64 // the write pre stands for (0: before this Medium)
+	// owned: pre is this unit's own buffer, not a sync's saved copy, and
+	// can be reused with the unit.
+	owned bool
+}
+
+// newUnit returns a volatile unit whose pre-image is a copy of cur (mu
+// held).
+func (m *Medium) newUnit(cur []byte, durGen uint64) *unit {
+	var un *unit
+	if k := len(m.free); k > 0 {
+		un = m.free[k-1]
+		m.free[k-1] = nil
+		m.free = m.free[:k-1]
+	} else {
+		un = &unit{pre: make([]byte, UnitSize)}
+	}
+	copy(un.pre, cur)
+	un.gen, un.durGen, un.owned = 0, durGen, true
+	return un
+}
+
+// recycle keeps a unit that left the volatile set for reuse (mu held).
+func (m *Medium) recycle(un *unit) {
+	if un.owned && len(m.free) < maxFreeUnits {
+		m.free = append(m.free, un)
+	}
 }
 
 // SyncPoint is one sync in flight: the versions it makes durable when it
@@ -84,7 +120,11 @@ func (m *Medium) WriteAt(b []byte, off int64) (int, error) {
 		need = un == nil || m.coveredUnsaved(u, un.gen)
 	}
 	if need {
-		cur := make([]byte, (last-first+1)*UnitSize)
+		n := int(last-first+1) * UnitSize
+		if cap(m.scratch) < n {
+			m.scratch = make([]byte, n)
+		}
+		cur := m.scratch[:n]
 		if err := readFull(m.back, cur, first*UnitSize); err != nil {
 			return 0, err
 		}
@@ -92,13 +132,13 @@ func (m *Medium) WriteAt(b []byte, off int64) (int, error) {
 			c := cur[(u-first)*UnitSize : (u-first+1)*UnitSize]
 			un := m.units[u]
 			if un == nil {
-				m.units[u] = &unit{pre: c, durGen: m.gen}
+				m.units[u] = m.newUnit(c, m.gen)
 				continue
 			}
 			for sp := range m.syncs {
 				if g, ok := sp.covers[u]; ok && g == un.gen {
 					if _, done := sp.saved[u]; !done {
-						sp.saved[u] = c
+						sp.saved[u] = append([]byte(nil), c...)
 					}
 				}
 			}
@@ -163,10 +203,14 @@ func (m *Medium) EndSync(sp *SyncPoint, durable bool) {
 			// Already durable in this or a newer version.
 		case un.gen == g:
 			delete(m.units, u)
+			m.recycle(un)
 		default:
 			// Rewritten while the sync ran: the covered version is
 			// durable, the newer one is not.
-			un.pre, un.durGen = sp.saved[u], g
+			if un.owned && len(m.free) < maxFreeUnits {
+				m.free = append(m.free, &unit{pre: un.pre})
+			}
+			un.pre, un.durGen, un.owned = sp.saved[u], g, false
 		}
 	}
 }
@@ -252,6 +296,8 @@ func (c CutState) String() string {
 
 // Cut decides what the medium holds if the power fails now, without
 // changing the Medium (a simulation may try several fates of one state).
+// The state shares the Medium's pre-images: use it before the Medium
+// writes or syncs again.
 func (m *Medium) Cut(ch Chooser) (CutState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -281,3 +281,40 @@ func TestStallSumsTheFlushsOwnCalls(t *testing.T) {
 	assert.Equal(t, "flush", where, "three 3 ms stalls of the flush add up")
 	assert.GreaterOrEqual(t, d, 9*time.Millisecond)
 }
+
+// TestMediumReusedPreImages: units that became durable are reused, pre-image
+// buffer and all, for the next units written; every cut must still see
+// the durable version of each.
+func TestMediumReusedPreImages(t *testing.T) {
+	const units = 16
+	im := NewMemImage(units * UnitSize)
+	m := NewMedium(im)
+	durable := make([][]byte, units) // what a sync made durable, per unit
+	newest := make([][]byte, units)
+	for u := range durable {
+		durable[u], newest[u] = make([]byte, UnitSize), make([]byte, UnitSize)
+	}
+	for round := range 30 {
+		for k := range 8 {
+			u := (round*5 + k) % units
+			newest[u] = fill(byte('a' + round))
+			_, err := m.WriteAt(newest[u], int64(u)*UnitSize)
+			require.NoError(t, err)
+		}
+		if round%3 != 2 {
+			m.EndSync(m.BeginSync(), true)
+			for u := range durable {
+				durable[u] = newest[u]
+			}
+			continue
+		}
+		dropped, _ := after(t, m, im, AllFates(Dropped))
+		for u := range int64(units) {
+			assert.Equal(t, durable[u], unitOf(t, dropped, u), "round %d unit %d", round, u)
+		}
+	}
+	m.mu.Lock()
+	free := len(m.free)
+	m.mu.Unlock()
+	assert.Positive(t, free, "durable units were kept for reuse")
+}

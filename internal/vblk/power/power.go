@@ -507,6 +507,21 @@ func (p *Power) SlowestCall() (call, sync time.Duration) {
 	return time.Duration(p.callStall.Load()), time.Duration(p.syncStall.Load())
 }
 
+// RunqueueClock reads one thread's total time spent waiting on a run
+// queue: runnable, but another thread had the CPU. Open it on the thread
+// it measures (locked with runtime.LockOSThread).
+type RunqueueClock struct{ s schedstat }
+
+// OpenRunqueueClock opens the calling thread's clock. Where the kernel
+// keeps no such figure, Wait reports false.
+func OpenRunqueueClock() RunqueueClock { return RunqueueClock{openSchedstat()} }
+
+// Wait is the thread's run-queue wait so far, and whether it is known.
+func (c RunqueueClock) Wait() (time.Duration, bool) { return c.s.runqueueWait() }
+
+// Close releases the clock.
+func (c RunqueueClock) Close() { c.s.close() }
+
 // schedstat is this thread's /proc/thread-self/schedstat, opened ahead.
 type schedstat struct{ fd int }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +192,44 @@ func TestPowerFailLine(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("the power-fail line did not wake the waiter")
 	}
+}
+
+// TestBackendSpinsOnlyForARunningDriver: after a completion the backend's
+// spin goes on only once the driver has read STATUS without BUSY; a
+// driver that has not (descheduled) gets the CPU back at once.
+func TestBackendSpinsOnlyForARunningDriver(t *testing.T) {
+	r, err := NewAnonymous()
+	require.NoError(t, err)
+	defer r.Close()
+	r.Spin = time.Hour // were the heuristic not there, the wait below would spin for good
+	r.SetOnline(true)
+	r.WriteReg(RegCtrl, CtrlEnable)
+	last := r.Doorbells()
+	r.WriteReg(RegCmd, CmdFlush)
+	assert.Zero(t, atomic.LoadUint32(r.word(ctlDrvSaw)), "a doorbell clears the word")
+	r.Serve(func(Request, []byte) ErrCode { return ErrNone })
+	last++
+	assert.Zero(t, atomic.LoadUint32(r.word(ctlDrvSaw)), "nobody has read the completion yet")
+
+	// The driver has not looked: the backend leaves its spin after
+	// driverSeen and sleeps, so a doorbell rung much later still ends
+	// the wait (through the futex) and stop is polled meanwhile.
+	stopped := make(chan struct{})
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		close(stopped)
+	}()
+	_, err = r.WaitDoorbell(last, func() bool {
+		select {
+		case <-stopped:
+			return true
+		default:
+			return false
+		}
+	})
+	assert.ErrorIs(t, err, ErrStopped, "the backend slept and saw stop instead of spinning an hour")
+
+	// Reading STATUS without BUSY marks the completion seen.
+	assert.Zero(t, r.ReadReg(RegStatus)&StatusBusy)
+	assert.Equal(t, uint32(1), atomic.LoadUint32(r.word(ctlDrvSaw)))
 }

@@ -105,6 +105,7 @@ const (
 	ctlState      = ctlPage + 36 // STATUS bits | ERRCODE<<8 | stateRunning, the one state word
 	ctlLatchCtrl  = ctlPage + 48 // CTRL as it was when the doorbell rang
 	ctlDropped    = ctlPage + 52 // doorbells ignored because the backend was executing a request
+	ctlDrvSaw     = ctlPage + 56 // 1 once the driver has read STATUS without BUSY since the last doorbell
 
 	// Backend page: only the backend (and a harness) writes these.
 	bckLayout    = backPage + 0  // layoutVersion once the backend has formatted the region
@@ -116,4 +117,4 @@ const (
 )
 
 // layoutVersion changes whenever the layout above does.
-const layoutVersion = 0x76626C03
+const layoutVersion = 0x76626C04

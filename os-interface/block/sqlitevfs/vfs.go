@@ -62,7 +62,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -114,15 +114,27 @@ type fileState struct {
 	start, sectors    uint64 // region on the device
 	exists, durExists bool
 	size, durSize     int64
-	dirty             map[uint64][]byte // file sector -> contents
-	clean             map[uint64][]byte
+	// cache holds every dirty sector of the file and, after write-out,
+	// clean ones for read-modify-write and reads; dirty lists the dirty
+	// ones in the order they were first written. One entry per sector,
+	// written in place: a commit's WAL frame reuses the sectors of the
+	// frame that held its place before the last checkpoint, and costs no
+	// allocation and one map lookup per sector.
+	cache map[uint64]*cached
+	dirty []uint64
 	// unflushed: sectors of this file were written to the device outside
 	// a Sync and no FLUSH has covered them yet.
 	unflushed bool
 	// walChunk: durable sizes are rounded up to this (WAL only, see Sync).
 	walChunk int64
-	// keep: most sectors kept in clean after write-out.
+	// keep: most sectors kept in the cache after write-out.
 	keep int
+}
+
+// cached is one sector of a file in the VFS cache.
+type cached struct {
+	b     [sector]byte
+	dirty bool // written since the last write-out, and in fileState.dirty
 }
 
 // New reads (or, on a blank device, writes) the metadata sector.
@@ -177,8 +189,7 @@ func New(ctx context.Context, dev block.Device) (*VFS, error) {
 		return nil, errors.New("sqlitevfs: device holds something else (no metadata magic, not blank)")
 	}
 	for _, f := range v.files {
-		f.dirty = map[uint64][]byte{}
-		f.clean = map[uint64][]byte{}
+		f.cache = map[uint64]*cached{}
 		f.keep = cleanLimit
 	}
 	v.files[slotWAL].walChunk = walChunk
@@ -295,8 +306,8 @@ func (v *VFS) Delete(name string, syncDir bool) error {
 		return nil // not on this device: there is nothing to delete
 	}
 	f.exists, f.size = false, 0
-	clear(f.dirty)
-	clear(f.clean)
+	clear(f.cache)
+	f.dirty = f.dirty[:0]
 	if !f.durExists && f.durSize == 0 {
 		return nil
 	}
@@ -334,28 +345,31 @@ type file struct {
 
 var _ vfs.File = (*file)(nil)
 
-// loadSector returns the current contents of file sector s for
-// modification or reading (mu held). Bytes at or past the file size read
-// as zero.
-func (h *file) loadSector(s uint64) ([]byte, error) {
+// sectorFor returns the cache entry of file sector s for modification,
+// filling a new one with the sector's current contents unless whole is
+// set (the caller overwrites all of it), and marks it dirty (mu held).
+// Bytes at or past the file size read as zero.
+func (h *file) sectorFor(s uint64, whole bool) (*cached, error) {
 	f := h.f
-	if b, ok := f.dirty[s]; ok {
-		return b, nil
-	}
-	if b, ok := f.clean[s]; ok {
-		return b, nil
-	}
-	b := make([]byte, sector)
-	base := int64(s) * sector
-	if base < f.size {
-		if err := h.v.dev.ReadSectors(h.v.ctx, f.start+s, b); err != nil {
-			return nil, err
+	c := f.cache[s]
+	if c == nil {
+		c = new(cached)
+		base := int64(s) * sector
+		if !whole && base < f.size {
+			if err := h.v.dev.ReadSectors(h.v.ctx, f.start+s, c.b[:]); err != nil {
+				return nil, err
+			}
+			if end := f.size - base; end < sector {
+				clear(c.b[end:])
+			}
 		}
-		if end := f.size - base; end < sector {
-			clear(b[end:])
-		}
+		f.cache[s] = c
 	}
-	return b, nil
+	if !c.dirty {
+		c.dirty = true
+		f.dirty = append(f.dirty, s)
+	}
+	return c, nil
 }
 
 // ReadAt reads from the dirty cache or the device, batching device reads
@@ -371,22 +385,15 @@ func (h *file) ReadAt(p []byte, off int64) (int, error) {
 	first := uint64(off / sector)
 	last := uint64((off + int64(n) - 1) / sector)
 	for s := first; s <= last; {
-		b, cached := f.dirty[s]
-		if !cached {
-			b, cached = f.clean[s]
-		}
-		if cached {
-			copySector(p, off, s, b)
+		if c := f.cache[s]; c != nil {
+			copySector(p, off, s, c.b[:])
 			s++
 			continue
 		}
 		// A run of uncached sectors, read in one request per MaxSectors.
 		e := s
 		for e < last && e-s+1 < uint64(v.dev.MaxSectors()) {
-			if _, ok := f.dirty[e+1]; ok {
-				break
-			}
-			if _, ok := f.clean[e+1]; ok {
+			if f.cache[e+1] != nil {
 				break
 			}
 			e++
@@ -444,23 +451,15 @@ func (h *file) WriteAt(p []byte, off int64) (int, error) {
 
 // put copies p to file offset off through the dirty cache (mu held).
 func (h *file) put(p []byte, off int64) error {
-	f := h.f
 	for len(p) > 0 {
 		s := uint64(off / sector)
 		in := int(off % sector)
 		n := min(len(p), sector-in)
-		var b []byte
-		if n == sector {
-			b = make([]byte, sector) // whole sector: no read needed
-		} else {
-			var err error
-			if b, err = h.loadSector(s); err != nil {
-				return vfs.SystemError(err, sqlite3.IOERR_READ)
-			}
+		c, err := h.sectorFor(s, n == sector)
+		if err != nil {
+			return vfs.SystemError(err, sqlite3.IOERR_READ)
 		}
-		copy(b[in:], p[:n])
-		delete(f.clean, s)
-		f.dirty[s] = b
+		copy(c.b[in:], p[:n])
 		p, off = p[n:], off+int64(n)
 	}
 	return nil
@@ -481,14 +480,19 @@ func (h *file) fill(from, to int64) error {
 	return nil
 }
 
+// sortDirty puts the dirty list in ascending order (mu held). SQLite
+// writes mostly in ascending order, so it usually is already.
+func (f *fileState) sortDirty() {
+	if !slices.IsSorted(f.dirty) {
+		slices.Sort(f.dirty)
+	}
+}
+
 // dirtyRuns reports how many requests writeDirty will issue.
 func (h *file) dirtyRuns() int {
 	f := h.f
-	secs := make([]uint64, 0, len(f.dirty))
-	for s := range f.dirty {
-		secs = append(secs, s)
-	}
-	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+	f.sortDirty()
+	secs := f.dirty
 	runs, maxRun := 0, uint64(h.v.dev.MaxSectors())
 	for i := 0; i < len(secs); {
 		j := i + 1
@@ -508,11 +512,8 @@ func (h *file) writeDirty(fua bool) error {
 	if len(f.dirty) == 0 {
 		return nil
 	}
-	secs := make([]uint64, 0, len(f.dirty))
-	for s := range f.dirty {
-		secs = append(secs, s)
-	}
-	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+	f.sortDirty()
+	secs := f.dirty
 	maxRun := uint64(v.dev.MaxSectors())
 	for i := 0; i < len(secs); {
 		j := i + 1
@@ -521,7 +522,7 @@ func (h *file) writeDirty(fua bool) error {
 		}
 		buf := v.buf[:(j-i)*sector]
 		for k := i; k < j; k++ {
-			copy(buf[(k-i)*sector:], f.dirty[secs[k]])
+			copy(buf[(k-i)*sector:], f.cache[secs[k]].b[:])
 		}
 		write := v.dev.WriteSectors
 		if fua {
@@ -532,15 +533,21 @@ func (h *file) writeDirty(fua bool) error {
 		}
 		i = j
 	}
-	if len(f.clean)+len(f.dirty) > f.keep {
-		clear(f.clean)
+	for _, s := range secs {
+		f.cache[s].dirty = false
 	}
-	for s, b := range f.dirty {
-		if len(f.clean) < f.keep {
-			f.clean[s] = b
+	if len(f.cache) > f.keep {
+		// Over the limit: keep only what was just written (as much of
+		// it as the limit allows).
+		kept := make(map[uint64]*cached, min(len(secs), f.keep))
+		for _, s := range secs {
+			if len(kept) < f.keep {
+				kept[s] = f.cache[s]
+			}
 		}
+		f.cache = kept
 	}
-	clear(f.dirty)
+	f.dirty = f.dirty[:0]
 	return nil
 }
 
@@ -556,22 +563,15 @@ func (h *file) Truncate(size int64) error {
 		return h.fill(f.size, size)
 	}
 	keep := uint64((size + sector - 1) / sector)
-	for s := range f.dirty {
+	for s := range f.cache {
 		if s >= keep {
-			delete(f.dirty, s)
+			delete(f.cache, s)
 		}
 	}
-	for s := range f.clean {
-		if s >= keep {
-			delete(f.clean, s)
-		}
-	}
+	f.dirty = slices.DeleteFunc(f.dirty, func(s uint64) bool { return s >= keep })
 	if in := size % sector; in != 0 {
-		s := uint64(size / sector)
-		for _, m := range []map[uint64][]byte{f.dirty, f.clean} {
-			if b, ok := m[s]; ok {
-				clear(b[in:])
-			}
+		if c := f.cache[uint64(size/sector)]; c != nil {
+			clear(c.b[in:])
 		}
 	}
 	f.size = size

@@ -424,3 +424,40 @@ func TestSQLiteThroughVFS(t *testing.T) {
 	require.NoError(t, st.Close())
 	require.NoError(t, db.Close())
 }
+
+// TestCachedSectorsRewrittenInPlace: a sector written out stays cached and
+// is modified in place by the next write; a dirty sector cut off by a
+// truncation is never written.
+func TestCachedSectorsRewrittenInPlace(t *testing.T) {
+	dev := newMemDev(4096)
+	v, err := New(ctx, dev)
+	require.NoError(t, err)
+	f, _, err := v.Open("x.db", vfs.OPEN_MAIN_DB|vfs.OPEN_CREATE|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	_, err = f.WriteAt(bytes.Repeat([]byte{1}, 2048), 0)
+	require.NoError(t, err)
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+	reads := dev.reads
+	_, err = f.WriteAt([]byte{2, 2, 2}, 700) // inside the cached second sector
+	require.NoError(t, err)
+	assert.Equal(t, reads, dev.reads, "read-modify-write from the cache, not the device")
+	_, err = f.WriteAt(bytes.Repeat([]byte{3}, 1024), 4096) // sectors 8 and 9, dirty
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(2048))
+	requests := dev.requests
+	require.NoError(t, f.Sync(vfs.SYNC_FULL))
+	assert.Equal(t, 1, dev.requests-requests, "one FUA write of sector 1, nothing past the truncation")
+
+	v2, err := New(ctx, dev)
+	require.NoError(t, err)
+	f2, _, err := v2.Open("x.db", vfs.OPEN_MAIN_DB|vfs.OPEN_READWRITE)
+	require.NoError(t, err)
+	got := make([]byte, 2048)
+	_, err = f2.ReadAt(got, 0)
+	require.NoError(t, err)
+	want := bytes.Repeat([]byte{1}, 2048)
+	copy(want[700:], []byte{2, 2, 2})
+	assert.Equal(t, want, got)
+	size, _ := f2.Size()
+	assert.Equal(t, int64(2048), size)
+}
