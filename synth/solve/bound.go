@@ -158,7 +158,7 @@ func (gm *game) lowerBound(n *Node) int {
 			break
 		}
 		if need[ri] {
-			nextOK = gm.writeAvailable(n, ri, false)
+			nextOK = gm.writeAvailable(n, ri, true)
 		} else {
 			nextOK = gm.accessAvailable(n, access{ri, false}) || (gm.m.Regs[ri].Write && gm.writeAvailable(n, ri, false))
 		}
@@ -240,8 +240,9 @@ type boundInfo struct {
 	// still owes the driver while they are unread (owed.go).
 	owed     map[string][]carriedVal
 	emitters map[string]*emitters
-	// freeReq[ri]: whether the requires of ri's write handler do not look
-	// at the values written, so one trial write tells whether any is legal.
+	// freeReq[ri]: whether ri's write handler has requires and they do not
+	// look at the values written, so one trial write tells whether any
+	// write is legal (without requires, every write is).
 	freeReq []bool
 	// banks[ri] is the bank of register ri when it is FIELD == constant
 	// over a field only its register's writes change; selector marks the
@@ -377,15 +378,17 @@ func (gm *game) bounds() *boundInfo {
 			})
 		}
 		local := map[string]bool{}
+		requires := false
 		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
 			switch {
 			case s.Require != nil:
+				requires = true
 				collectNames(s.Require.Cond, local)
 			case s.If != nil:
 				collectNames(s.If.Cond, local)
 			}
 		})
-		b.freeReq[ri] = true
+		b.freeReq[ri] = requires
 		for _, f := range r.Fields {
 			if local[f.Name] {
 				b.freeReq[ri] = false
