@@ -63,6 +63,19 @@ func (gm *game) lowerBound(n *Node) int {
 			}
 		}
 	}
+	// An event the device emits only after a write of one register makes
+	// a guard true needs that write when the guard is false in every state
+	// and no state has emitted the event or may end in a fault: then every
+	// run writes the register.
+	for ev, tr := range b.triggers {
+		all := true
+		for _, s := range n.B.States {
+			all = all && !hasEvent(s, ev) && !hasEvent(s, failureMark) && s.Val(tr.v) != tr.val
+		}
+		if all {
+			need[tr.ri] = true
+		}
+	}
 	touch := map[int]bool{} // registers to read (or write)
 	for _, ev := range gm.goal.wantEvents {
 		for _, vn := range b.carried[ev] {
@@ -158,7 +171,7 @@ func (gm *game) lowerBound(n *Node) int {
 			break
 		}
 		if need[ri] {
-			nextOK = gm.writeAvailable(n, ri, false)
+			nextOK = gm.writeAvailable(n, ri, true)
 		} else {
 			nextOK = gm.accessAvailable(n, access{ri, false}) || (gm.m.Regs[ri].Write && gm.writeAvailable(n, ri, false))
 		}
@@ -240,8 +253,13 @@ type boundInfo struct {
 	// still owes the driver while they are unread (owed.go).
 	owed     map[string][]carriedVal
 	emitters map[string]*emitters
-	// freeReq[ri]: whether the requires of ri's write handler do not look
-	// at the values written, so one trial write tells whether any is legal.
+	// triggers lists, per wanted event only the device emits, a condition
+	// every emitting transition needs and only one register's writes make
+	// true (triggers).
+	triggers map[string]*trigger
+	// freeReq[ri]: whether ri's write handler has requires and they do not
+	// look at the values written, so one trial write tells whether any
+	// write is legal (without requires, every write is).
 	freeReq []bool
 	// banks[ri] is the bank of register ri when it is FIELD == constant
 	// over a field only its register's writes change; selector marks the
@@ -377,15 +395,17 @@ func (gm *game) bounds() *boundInfo {
 			})
 		}
 		local := map[string]bool{}
+		requires := false
 		walkStmts(r.OnWrite, func(s *dsl.Stmt) {
 			switch {
 			case s.Require != nil:
+				requires = true
 				collectNames(s.Require.Cond, local)
 			case s.If != nil:
 				collectNames(s.If.Cond, local)
 			}
 		})
-		b.freeReq[ri] = true
+		b.freeReq[ri] = requires
 		for _, f := range r.Fields {
 			if local[f.Name] {
 				b.freeReq[ri] = false
@@ -436,6 +456,12 @@ func (gm *game) bounds() *boundInfo {
 		sort.Slice(b.carried[ev], func(i, j int) bool { return b.carried[ev][i].v < b.carried[ev][j].v })
 	}
 	b.owed = gm.owedVars(b.carried)
+	b.triggers = triggers(m, gm.goal.wantEvents, b.emitters, regIndex)
+	for ev, tr := range b.triggers {
+		if sliced[tr.v] {
+			delete(b.triggers, ev) // held at its reset value: not the device's
+		}
+	}
 	gm.bi = b
 	return b
 }
@@ -718,4 +744,130 @@ func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch map[int]bool) boo
 		}
 	}
 	return true
+}
+
+// trigger is a condition v == val that every transition emitting an event
+// needs, which only writes of register ri make true.
+type trigger struct {
+	v   int
+	val *term.T
+	ri  int
+}
+
+// triggers finds, for each wanted event the device alone emits (internal
+// transitions, no access or stream handler), a conjunct of every emitting
+// transition's guard, a finite variable equal to a constant, that only the
+// write handler of one register assigns that constant. Where it is false
+// and the event has not happened, that write must come: nothing else can
+// make the device emit the event.
+func triggers(m *model.Model, want []string, ems map[string]*emitters, regIndex map[*model.Reg]int) map[string]*trigger {
+	out := map[string]*trigger{}
+	for _, ev := range want {
+		em := ems[ev]
+		if em == nil || !em.device || len(em.accs) > 0 || em.stream {
+			continue
+		}
+		var common map[trigger]bool
+		emitting := 0
+		for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+			emits := false
+			walkStmts(t.Body, func(s *dsl.Stmt) { emits = emits || s.Emit != nil && s.Emit.Event == ev })
+			if !emits {
+				continue
+			}
+			emitting++
+			here := map[trigger]bool{}
+			if t.Guard != nil {
+				for _, c := range conjuncts(t.Guard) {
+					if tr := triggerOf(m, c, regIndex); tr != nil {
+						here[*tr] = true
+					}
+				}
+			}
+			if common == nil {
+				common = here
+				continue
+			}
+			for k := range common {
+				if !here[k] {
+					delete(common, k)
+				}
+			}
+		}
+		var best *trigger
+		for k := range common {
+			if best == nil || k.v < best.v || k.v == best.v && k.ri < best.ri {
+				k := k
+				best = &k
+			}
+		}
+		if emitting > 0 && best != nil {
+			out[ev] = best
+		}
+	}
+	return out
+}
+
+// triggerOf reads conjunct c as a finite variable equal to a constant
+// (a bare name: true) that only one register's write handler sets to it.
+func triggerOf(m *model.Model, c *dsl.Expr, regIndex map[*model.Reg]int) *trigger {
+	var name string
+	var want *dsl.Expr
+	switch {
+	case c.Kind == dsl.NameExpr && len(c.Path) == 1:
+		name = c.Path[0]
+	case c.Kind == dsl.BinaryExpr && c.Op == "==" && c.X.Kind == dsl.NameExpr && len(c.X.Path) == 1:
+		name, want = c.X.Path[0], c.Y
+	default:
+		return nil
+	}
+	vi := m.Var(name)
+	if vi < 0 || !m.Vars[vi].Finite || m.Vars[vi].Field != nil {
+		return nil
+	}
+	v := m.Vars[vi]
+	val := term.C(1, v.Width)
+	if want != nil {
+		x, err := m.EvalExpected(want, nil, nil, v.Enum)
+		if err != nil || !x.IsConst() {
+			return nil
+		}
+		val = term.Resize(x, v.Width)
+	}
+	// Every assignment to the variable: only one register's write handler
+	// may set it, and nothing may set it to a value that is not a constant.
+	owner := -1
+	ok := true
+	check := func(ss []*dsl.Stmt, ri int) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Assign == nil || len(s.Assign.Target.Parts) != 1 || s.Assign.Target.Parts[0] != name {
+				return
+			}
+			x, err := m.EvalExpected(s.Assign.Value, nil, nil, v.Enum)
+			switch {
+			case err != nil || !x.IsConst():
+				ok = false
+			case term.Resize(x, v.Width) != val:
+			case ri < 0 || owner >= 0 && owner != ri:
+				ok = false
+			default:
+				owner = ri
+			}
+		})
+	}
+	for ri, r := range m.Regs {
+		check(r.OnWrite, ri)
+		check(r.OnRead, -1)
+	}
+	for _, p := range m.Streams {
+		check(p.OnRead, -1)
+		check(p.OnWrite, -1)
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		check(t.Body, -1)
+	}
+	if !ok || owner < 0 {
+		return nil
+	}
+	return &trigger{v: vi, val: val, ri: owner}
 }

@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"github.com/drvsynth/drvsynth/synth/model"
@@ -20,7 +21,9 @@ import (
 // finite), by a depth-first search over every move the game offers, and
 // answered once per skeleton state: when the search fails, every state it
 // visited is a dead end too, as each of them reaches only states it
-// visited.
+// visited. A state's moves are made one at a time, as the search asks for
+// them: most states get back in a move or two, and the search then never
+// pays for the writes it did not try.
 
 const (
 	skelUnknown int8 = iota
@@ -34,6 +37,13 @@ type deadEnds struct {
 	// regs are the registers an access of which can change a skeleton
 	// state (skeletonRegs).
 	regs []int
+	// nodes are the skeleton states the search has entered, with the
+	// moves made from them so far.
+	nodes map[int32]*skelNode
+	// wfields and writes memoize skeletonWrites: the candidates of each
+	// register's fields, and the writes per register and held values.
+	wfields [][][]*term.T
+	writes  map[string]*skelWrites
 	// status: skeleton state -> alive or dead, with faults as a way out
 	// ([0]) and without ([1]).
 	status [2]map[int32]int8
@@ -46,6 +56,15 @@ func (gm *game) isDead(id int32) (bool, error) { return gm.deadEnd(id, true) }
 // deadEnd answers the skeleton question; with faults false, only a way
 // back into the idle invariant counts (what a method that is to reach its
 // goal needs).
+//
+// The search is depth first and stops at the first state known to get
+// back. Every state it visited is then decided, so that no later question
+// explores it again: a visited state with a path to that state, along
+// the moves the search made, is alive; one whose every move the search
+// followed without getting back reaches only states it visited, none of
+// them alive, and is dead. A state with a register whose writes are too
+// many to enumerate counts as alive (the question is not asked there:
+// claim nothing).
 func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	if gm.goal.idle == nil || gm.cl.exhaustive {
 		return false, nil
@@ -61,56 +80,72 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	case skelDead:
 		return true, nil
 	}
-	// Depth-first, with the path on a stack, so that a success marks the
-	// states that led to it alive.
-	type frame struct {
-		id   int32
-		succ []int32
-		next int
-	}
-	visited := map[int32]bool{start: true}
-	var stack []frame
-	push := func(x int32) error {
-		succ, err := gm.skeletonMoves(x)
-		if errors.Is(err, errTooWide) {
-			status[start] = skelAlive // not asked: claim nothing
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		stack = append(stack, frame{id: x, succ: succ})
-		return nil
-	}
 	if gm.skeletonHome(start, faults) {
 		status[start] = skelAlive
 		return false, nil
 	}
-	if err := push(start); err != nil {
-		return false, ignoreWide(err)
+	type frame struct {
+		nd   *skelNode
+		next int
 	}
+	visited := map[int32]bool{start: true}
+	order := []int32{start} // visited, in order
+	var stack []frame
+	// found decides every visited state, once x is known alive.
+	found := func(x int32) {
+		pred := map[int32][]int32{}
+		for _, y := range order {
+			if nd := gm.de.nodes[y]; nd != nil {
+				for _, z := range nd.succ {
+					if visited[z] {
+						pred[z] = append(pred[z], y)
+					}
+				}
+			}
+		}
+		alive := map[int32]bool{x: true}
+		for queue := []int32{x}; len(queue) > 0; queue = queue[1:] {
+			for _, y := range pred[queue[0]] {
+				if !alive[y] {
+					alive[y] = true
+					queue = append(queue, y)
+				}
+			}
+		}
+		for _, y := range order {
+			switch {
+			case alive[y]:
+				status[y] = skelAlive
+			case gm.de.nodes[y].done:
+				status[y] = skelDead // left for good: see above
+			}
+		}
+	}
+	stack = append(stack, frame{nd: gm.skelNode(start)})
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
-		if top.next == len(top.succ) {
+		x, ok, err := gm.skelSucc(top.nd, top.next)
+		switch {
+		case errors.Is(err, errTooWide):
+			found(top.nd.id)
+			return false, nil
+		case err != nil:
+			return false, err
+		case !ok:
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		x := top.succ[top.next]
 		top.next++
 		if visited[x] || status[x] == skelDead {
 			continue
 		}
 		visited[x] = true
+		order = append(order, x)
 		if status[x] == skelAlive || gm.skeletonHome(x, faults) {
-			status[x] = skelAlive
-			for _, f := range stack {
-				status[f.id] = skelAlive
-			}
+			found(x)
 			return false, nil
 		}
-		if err := push(x); err != nil {
-			return false, ignoreWide(err)
-		}
+		stack = append(stack, frame{nd: gm.skelNode(x)})
 	}
 	for x := range visited {
 		status[x] = skelDead
@@ -121,7 +156,7 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 // deadEnds is the game's memo, made on first use.
 func (gm *game) deadEnds() *deadEnds {
 	if gm.de == nil {
-		gm.de = &deadEnds{proj: map[int32]int32{}, status: [2]map[int32]int8{{}, {}}}
+		gm.de = &deadEnds{proj: map[int32]int32{}, nodes: map[int32]*skelNode{}, status: [2]map[int32]int8{{}, {}}}
 	}
 	return gm.de
 }
@@ -168,83 +203,162 @@ func (gm *game) skeletonHome(id int32, faults bool) bool {
 // writes of every finite candidate, stream transfers) that breaks no
 // require and emits no event the contract does not name.
 func (gm *game) skeletonMoves(id int32) ([]int32, error) {
-	var out []int32
+	nd := gm.skelNode(id)
+	for i := len(nd.succ); ; i++ {
+		if _, ok, err := gm.skelSucc(nd, i); err != nil || !ok {
+			return nd.succ, err
+		}
+	}
+}
+
+// skelNode is a skeleton state and the moves made from it so far: the
+// cursor says which move comes next, in the order skeletonMoves lists
+// them (device moves, then per register of skeletonRegs its read and its
+// writes, then stream transfers).
+type skelNode struct {
+	id   int32
+	succ []int32
+	done bool
+	wide bool // a register's writes are too many to enumerate
+	// phase 0: device moves, 1: registers, 2: streams; i indexes them,
+	// j the access within one (register: 0 its read, k+1 its kth write;
+	// stream: the direction).
+	phase, i, j int
+	ws          *skelWrites
+}
+
+func (gm *game) skelNode(id int32) *skelNode {
+	de := gm.deadEnds()
+	nd := de.nodes[id]
+	if nd == nil {
+		nd = &skelNode{id: id}
+		de.nodes[id] = nd
+	}
+	return nd
+}
+
+// skelSucc returns the kth move of nd, making moves until there is one;
+// false past the last. A register too wide to enumerate ends the moves
+// with errTooWide.
+func (gm *game) skelSucc(nd *skelNode, k int) (int32, bool, error) {
+	for k >= len(nd.succ) {
+		if nd.wide {
+			return 0, false, errTooWide
+		}
+		if nd.done {
+			return 0, false, nil
+		}
+		if err := gm.skelStep(nd); err != nil {
+			return 0, false, err
+		}
+	}
+	return nd.succ[k], true, nil
+}
+
+// skelStep makes the next move of nd: it adds at most one successor, or
+// marks nd done or wide.
+func (gm *game) skelStep(nd *skelNode) error {
+	id := nd.id
 	add := func(next int32) {
 		if !gm.goal.emitsForeign1(gm.cl.recs[next].s) {
-			out = append(out, gm.skeleton(next))
+			nd.succ = append(nd.succ, gm.skeleton(next))
 		}
-	}
-	moves, err := gm.cl.moves(id)
-	if err != nil {
-		return nil, err
-	}
-	for _, mv := range moves {
-		add(mv.next)
 	}
 	s := gm.cl.recs[id].s
-	for _, ri := range gm.skeletonRegs() {
-		r := gm.m.Regs[ri]
-		vis, err := gm.cl.visible(id, ri, r.Bank)
+	switch nd.phase {
+	case 0:
+		moves, err := gm.cl.moves(id)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !vis {
-			continue
+		if nd.i < len(moves) {
+			add(moves[nd.i].next)
+			nd.i++
+			return nil
 		}
-		if r.Read {
-			rr, err := gm.cl.read(id, ri, r)
+		nd.phase, nd.i, nd.j = 1, 0, 0
+	case 1:
+		regs := gm.skeletonRegs()
+		if nd.i == len(regs) {
+			nd.phase, nd.i, nd.j = 2, 0, 0
+			return nil
+		}
+		ri := regs[nd.i]
+		r := gm.m.Regs[ri]
+		if nd.j == 0 {
+			vis, err := gm.cl.visible(id, ri, r.Bank)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if !rr.viol {
-				add(rr.next)
+			if !vis {
+				nd.i++
+				return nil
 			}
+			if r.Read {
+				rr, err := gm.cl.read(id, ri, r)
+				if err != nil {
+					return err
+				}
+				if !rr.viol {
+					add(rr.next)
+				}
+			}
+			nd.j = 1
+			if r.Write {
+				nd.ws = gm.skeletonWrites(ri, s)
+				if !nd.ws.ok {
+					nd.wide = true
+				}
+			} else {
+				nd.ws = &skelWrites{ok: true}
+			}
+			return nil
 		}
-		if !r.Write {
-			continue
-		}
-		writes, ok := gm.skeletonWrites(r, s)
-		if !ok {
-			return nil, errTooWide
-		}
-		for _, vals := range writes {
-			w, err := gm.cl.write(id, gm.cl.writeAct(ri, vals), r, vals)
+		if k := nd.j - 1; k < len(nd.ws.vals) {
+			w, err := gm.cl.write(id, nd.ws.acts[k], r, nd.ws.vals[k])
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if !w.viol {
 				add(w.next)
 			}
+			nd.j++
+			return nil
 		}
-	}
-	for _, p := range gm.m.Streams {
-		for _, dir := range []struct {
-			read bool
-			buf  string
-		}{{true, gm.goal.bufOut}, {false, gm.goal.bufIn}} {
-			if dir.read && dir.buf == "" {
-				// A read into a scratch buffer, where a layout shows
-				// (layout.go).
-				if l, err := gm.m.ActiveLayout(p, s); err == nil && l != nil {
-					dir.buf = scratchName(l)
-				}
-			}
-			if dir.buf == "" || (dir.read && !p.Read) || (!dir.read && !p.Write) {
-				continue
-			}
-			if vis, err := gm.m.Visible(p.Bank, s); err != nil || !vis {
-				continue
-			}
-			next, viol, err := gm.m.StreamIO(s, p, dir.read, term.P(dir.buf, 0))
-			if err != nil {
-				return nil, err
-			}
-			if viol == nil {
-				add(gm.cl.intern(next))
+		nd.i, nd.j, nd.ws = nd.i+1, 0, nil
+	case 2:
+		if nd.i == 2*len(gm.m.Streams) {
+			nd.done = true
+			return nil
+		}
+		p := gm.m.Streams[nd.i/2]
+		read, buf := nd.i%2 == 0, gm.goal.bufIn
+		if read {
+			buf = gm.goal.bufOut
+		}
+		nd.i++
+		if read && buf == "" {
+			// A read into a scratch buffer, where a layout shows
+			// (layout.go).
+			if l, err := gm.m.ActiveLayout(p, s); err == nil && l != nil {
+				buf = scratchName(l)
 			}
 		}
+		if buf == "" || (read && !p.Read) || (!read && !p.Write) {
+			return nil
+		}
+		if vis, err := gm.m.Visible(p.Bank, s); err != nil || !vis {
+			return nil
+		}
+		next, viol, err := gm.m.StreamIO(s, p, read, term.P(buf, 0))
+		if err != nil {
+			return err
+		}
+		if viol == nil {
+			add(gm.cl.intern(next))
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // skeletonRegs lists the registers an access of which can change a
@@ -295,51 +409,93 @@ const maxSkeletonWrites = 4096
 // errTooWide stops a skeleton search that would need too many writes.
 var errTooWide = errors.New("too many writes to enumerate")
 
-// skeletonWrites lists the writes of r the skeleton tries in s: every
-// finite candidate of every finite field, the held (or reset) value of the
-// others; false if there are more than maxSkeletonWrites.
-func (gm *game) skeletonWrites(r *model.Reg, s *model.State) ([][]*term.T, bool) {
-	per := make([][]*term.T, len(r.Fields))
-	for i, f := range r.Fields {
-		switch {
-		case f.Stored && gm.cl.isSliced(f.Var):
-			per[i] = []*term.T{s.Val(f.Var)}
-		case f.Trigger || f.W1C || (f.Stored && gm.m.Vars[f.Var].Finite):
-			for _, v := range gm.finiteValues(f) {
-				per[i] = append(per[i], term.C(v, f.Width))
-			}
-			if f.W1C {
-				per[i] = []*term.T{term.C(0, f.Width), term.C(1, f.Width)}
-			}
-		case f.Stored:
-			per[i] = []*term.T{term.Resize(s.Val(f.Var), f.Width)}
-		default:
-			per[i] = []*term.T{term.C(f.Reset, f.Width)}
-		}
-	}
-	total := 1
-	for _, cs := range per {
-		total *= len(cs)
-	}
-	if total > maxSkeletonWrites {
-		return nil, false
-	}
-	combos := [][]*term.T{nil}
-	for _, cs := range per {
-		var next [][]*term.T
-		for _, prefix := range combos {
-			for _, c := range cs {
-				next = append(next, append(append([]*term.T(nil), prefix...), c))
-			}
-		}
-		combos = next
-	}
-	return combos, true
+// skelWrites are the writes of one register the skeleton tries, with
+// their numbers (closer.writeAct).
+type skelWrites struct {
+	vals [][]*term.T
+	acts []int32
+	ok   bool // false: more than maxSkeletonWrites, not listed
 }
 
-func ignoreWide(err error) error {
-	if errors.Is(err, errTooWide) {
-		return nil
+// skeletonWrites lists the writes of register ri the skeleton tries in s:
+// every finite candidate of every finite field, the held (or reset) value
+// of the others; not ok if there are more than maxSkeletonWrites. The
+// list depends on s only through the held values, and is made once per
+// register and held values.
+func (gm *game) skeletonWrites(ri int, s *model.State) *skelWrites {
+	de := gm.deadEnds()
+	r := gm.m.Regs[ri]
+	if de.wfields == nil {
+		de.wfields = make([][][]*term.T, len(gm.m.Regs))
+		de.writes = map[string]*skelWrites{}
 	}
-	return err
+	per := de.wfields[ri]
+	if per == nil {
+		// The candidates of each field; nil for a field that writes back
+		// what it holds.
+		per = make([][]*term.T, len(r.Fields))
+		for i, f := range r.Fields {
+			switch {
+			case f.Stored && gm.cl.isSliced(f.Var):
+			case f.W1C:
+				per[i] = []*term.T{term.C(0, f.Width), term.C(1, f.Width)}
+			case f.Trigger || (f.Stored && gm.m.Vars[f.Var].Finite):
+				for _, v := range gm.finiteValues(f) {
+					per[i] = append(per[i], term.C(v, f.Width))
+				}
+			case f.Stored:
+			default:
+				per[i] = []*term.T{term.C(f.Reset, f.Width)}
+			}
+		}
+		de.wfields[ri] = per
+	}
+	held := make([]*term.T, len(r.Fields))
+	kb := binary.LittleEndian.AppendUint32(make([]byte, 0, 4+4*len(r.Fields)), uint32(ri))
+	for i, f := range r.Fields {
+		if per[i] != nil {
+			continue
+		}
+		if gm.cl.isSliced(f.Var) {
+			held[i] = s.Val(f.Var)
+		} else {
+			held[i] = term.Resize(s.Val(f.Var), f.Width)
+		}
+		kb = binary.LittleEndian.AppendUint32(kb, held[i].ID())
+	}
+	if w, ok := de.writes[string(kb)]; ok {
+		return w
+	}
+	w := &skelWrites{}
+	de.writes[string(kb)] = w
+	total := 1
+	for _, cs := range per {
+		total *= max(len(cs), 1)
+	}
+	if total > maxSkeletonWrites {
+		return w
+	}
+	w.ok = true
+	// Every combination, the last field varying fastest.
+	idx := make([]int, len(per))
+	for range total {
+		vals := make([]*term.T, len(per))
+		for i, cs := range per {
+			if cs == nil {
+				vals[i] = held[i]
+			} else {
+				vals[i] = cs[idx[i]]
+			}
+		}
+		w.vals = append(w.vals, vals)
+		w.acts = append(w.acts, gm.cl.writeAct(ri, vals))
+		for i := len(per) - 1; i >= 0; i-- {
+			if idx[i]+1 < len(per[i]) {
+				idx[i]++
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return w
 }

@@ -39,12 +39,12 @@ func (gm *game) accessible(id int32, ri int) (bool, error) {
 		}
 	}
 	if r.Write {
-		writes, ok := gm.skeletonWrites(r, gm.cl.recs[id].s)
-		if !ok {
+		ws := gm.skeletonWrites(ri, gm.cl.recs[id].s)
+		if !ws.ok {
 			return true, nil // claim nothing
 		}
-		for _, vals := range writes {
-			w, err := gm.cl.write(id, gm.cl.writeAct(ri, vals), r, vals)
+		for k, vals := range ws.vals {
+			w, err := gm.cl.write(id, ws.acts[k], r, vals)
 			if err != nil {
 				return false, err
 			}
@@ -124,15 +124,15 @@ func (gm *game) enablersOf(sk int32, ri int) ([]int, error) {
 			}
 		}
 		if w.Write && !ok {
-			writes, fits := gm.skeletonWrites(w, s)
-			if !fits {
+			ws := gm.skeletonWrites(wi, s)
+			if !ws.ok {
 				ok = true // claim nothing
 			}
-			for _, vals := range writes {
+			for k, vals := range ws.vals {
 				if ok {
 					break
 				}
-				wr, err := gm.cl.write(sk, gm.cl.writeAct(wi, vals), w, vals)
+				wr, err := gm.cl.write(sk, ws.acts[k], w, vals)
 				if err != nil {
 					return nil, err
 				}

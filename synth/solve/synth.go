@@ -375,7 +375,10 @@ func boundary(m *model.Model, cl *closer, b *Belief, elemVar string) *Belief {
 	return cl.newBelief(states, learned)
 }
 
-// reachableGoals lists the goal nodes the strategy from n can end in.
+// reachableGoals lists the goal nodes the strategy from n can end in, in
+// the order a depth-first walk of the strategy meets them: the order of
+// the strategy itself, not of the search that found it (which creates
+// beliefs in an order the lower bound and the budget decide).
 func reachableGoals(n *Node) []*Node {
 	var out []*Node
 	seen := map[*Node]bool{}
@@ -399,7 +402,6 @@ func reachableGoals(n *Node) []*Node {
 		}
 	}
 	walk(n)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
