@@ -146,14 +146,25 @@ func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error)
 // value being written and REG.FIELD the value before the write. Then the
 // stored fields take their new values.
 func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, error) {
-	next := s.Clone()
-	written := make([]*term.T, len(r.Fields))
+	next := new(State)
+	viol, err := m.WriteRegTo(next, s, r, vals)
+	return next, viol, err
+}
+
+// WriteRegTo is WriteReg with the state after the write built in next,
+// whatever next held: a caller that interns the result and keeps it only
+// when it is new can build every result in one scratch state.
+func (m *Model) WriteRegTo(next, s *State, r *Reg, vals []*term.T) (*Violation, error) {
+	s.own = 0 // as Clone: neither may change the shared nodes in place
+	*next = *s
+	var buf [16]*term.T
+	written := buf[:0]
 	for i, f := range r.Fields {
-		written[i] = term.Resize(vals[i], f.Width)
+		written = append(written, term.Resize(vals[i], f.Width))
 	}
 	viol, err := m.exec(r.onWrite, &frame{s: next, slots: written})
 	if viol != nil || err != nil {
-		return next, viol, err
+		return viol, err
 	}
 	for i, f := range r.Fields {
 		v := written[i]
@@ -162,7 +173,7 @@ func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, 
 		case f.W1C:
 			// Writing 1 clears the bit; writing 0 leaves it.
 			if !v.IsConst() {
-				return nil, nil, fmt.Errorf("w1c field %s written with a non-constant", f.Qual())
+				return nil, fmt.Errorf("w1c field %s written with a non-constant", f.Qual())
 			}
 			old := next.Val(f.Var)
 			if old.IsConst() {
@@ -174,7 +185,7 @@ func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, 
 			next.Set(f.Var, v)
 		}
 	}
-	return next, nil, nil
+	return nil, nil
 }
 
 // StreamIO moves buf through stream port p (read when read is true).

@@ -53,16 +53,15 @@ type closer struct {
 	// mark and gen implement set unions without maps.
 	mark []uint32
 	gen  uint32
-	// wacts numbers the register writes (register and values) seen so far,
-	// by wactKey; writes caches their results, by state and write.
-	wacts  map[string]int32
-	writes map[uint64]wres
+	// wacts numbers the register writes (register and values) seen so far.
+	wacts map[string]int32
 	// beliefs are the beliefs built so far, by key: a belief built again
 	// (most are) is the one built first.
 	beliefs map[string]*Belief
-	// scratch space of newBeliefIDs and writeAct
-	scratchIDs []int32
-	scratchKey []byte
+	// scratch space of newBeliefIDs, writeAct and write
+	scratchIDs   []int32
+	scratchKey   []byte
+	scratchState model.State
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -90,6 +89,7 @@ type srec struct {
 	vis     []int8      // per register slot: 0 unknown, 1 visible, 2 not
 	faults  []int8      // per fault: 0 unknown, 1 holds, 2 not
 	fvals   [][]*term.T // per register slot: what its fields read as
+	writes  []wdone     // the writes done in this state, in act order
 }
 
 // regSlot is register ri's slot, numbering it if it has none yet.
@@ -165,9 +165,14 @@ type wres struct {
 	viol bool
 }
 
+// wdone is the result of write act in a state.
+type wdone struct {
+	act int32
+	res wres
+}
+
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, ids: map[uint64]int32{}, wacts: map[string]int32{}, writes: map[uint64]wres{},
-		beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
+	c := &closer{m: m, ids: map[uint64]int32{}, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
 		slot: make([]int32, len(m.Regs))}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
@@ -215,6 +220,9 @@ func (c *closer) intern(s *model.State) int32 {
 	k := s.ID()
 	if id, ok := c.ids[k]; ok {
 		return id
+	}
+	if s == &c.scratchState {
+		s = s.Clone()
 	}
 	id := int32(len(c.recs))
 	c.ids[k] = id
@@ -419,19 +427,24 @@ func (c *closer) writeAct(ri int, vals []*term.T) int32 {
 // vals in state id: the successor, or a violated require.
 func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wres, error) {
 	r := c.recs[id]
-	wk := uint64(id)<<32 | uint64(uint32(act))
-	if w, ok := c.writes[wk]; ok {
-		return w, nil
+	// A state's writes are kept in act order; acts are numbered as first
+	// tried, and every state tries them in much the same order, so a new
+	// one mostly goes at the end.
+	at, found := slices.BinarySearchFunc(r.writes, act, func(d wdone, a int32) int { return cmp.Compare(d.act, a) })
+	if found {
+		return r.writes[at].res, nil
 	}
-	next, viol, err := c.m.WriteReg(r.s, reg, vals)
+	// The state after the write is built in scratch space: intern keeps a
+	// copy only when it is new, which most are not.
+	viol, err := c.m.WriteRegTo(&c.scratchState, r.s, reg, vals)
 	if err != nil {
 		return wres{}, err
 	}
 	w := wres{viol: viol != nil, next: -1}
 	if viol == nil {
-		w.next = c.intern(next)
+		w.next = c.intern(&c.scratchState)
 	}
-	c.writes[wk] = w
+	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
 	return w, nil
 }
 

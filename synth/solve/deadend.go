@@ -324,15 +324,18 @@ func (gm *game) skeletonWrites(r *model.Reg, s *model.State) ([][]*term.T, bool)
 	if total > maxSkeletonWrites {
 		return nil, false
 	}
-	combos := [][]*term.T{nil}
-	for _, cs := range per {
-		var next [][]*term.T
-		for _, prefix := range combos {
-			for _, c := range cs {
-				next = append(next, append(append([]*term.T(nil), prefix...), c))
-			}
+	// Every combination, in the order of nested loops over per (the last
+	// field fastest), in one backing array.
+	n := len(per)
+	flat := make([]*term.T, total*n)
+	combos := make([][]*term.T, total)
+	for k := range combos {
+		combos[k] = flat[k*n : (k+1)*n : (k+1)*n]
+		rest := k
+		for i := n - 1; i >= 0; i-- {
+			combos[k][i] = per[i][rest%len(per[i])]
+			rest /= len(per[i])
 		}
-		combos = next
 	}
 	return combos, true
 }
