@@ -58,10 +58,12 @@ type closer struct {
 	// beliefs are the beliefs built so far, by key: a belief built again
 	// (most are) is the one built first.
 	beliefs map[string]*Belief
-	// scratch space of newBeliefIDs, writeAct and write
+	// scratch space of newBeliefIDs, writeAct, read, write and deviceMoves
 	scratchIDs   []int32
 	scratchKey   []byte
 	scratchState model.State
+	closeOut     []int32
+	closeWork    []int32
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -182,9 +184,9 @@ func newCloser(m *model.Model) *closer {
 
 // normalize folds what cannot matter: dead data the driver could not name,
 // and sliced variables, which it holds at their reset values. It returns s
-// itself when nothing changes.
+// itself when nothing changes, and changes the scratch state in place.
 func (c *closer) normalize(s *model.State) *model.State {
-	cloned := false
+	cloned := s == &c.scratchState
 	set := func(i int, v *term.T) {
 		if !cloned {
 			s, cloned = s.Clone(), true
@@ -341,10 +343,12 @@ func (c *closer) within(a, b *Belief) bool {
 // transitions, fair or not, and inputs from the outside world. The result
 // lists the given states first, then, depth first, what each adds (a
 // state reached from an earlier one is not explored again: everything it
-// reaches is already in).
+// reaches is already in). The result is scratch space, valid until the
+// next close: a caller that keeps it copies it (newBeliefIDs does).
 func (c *closer) close(states []int32) ([]int32, error) {
 	g := c.nextGen()
-	var out, work []int32
+	out, work := c.closeOut[:0], c.closeWork[:0]
+	defer func() { c.closeOut, c.closeWork = out[:0], work[:0] }()
 	for _, id := range states {
 		if c.mark[id] == g {
 			continue
@@ -396,13 +400,13 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	if rr := r.reads[k]; rr != nil {
 		return rr, nil
 	}
-	vals, next, viol, err := c.m.ReadReg(r.s, reg)
+	vals, viol, err := c.m.ReadRegTo(&c.scratchState, r.s, reg)
 	if err != nil {
 		return nil, err
 	}
 	rr := &readRes{vals: vals, viol: viol != nil, next: -1}
 	if viol == nil {
-		rr.next = c.intern(next)
+		rr.next = c.intern(&c.scratchState)
 	}
 	r.reads[k] = rr
 	return rr, nil
@@ -532,7 +536,7 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 		if err != nil || !ok {
 			return err
 		}
-		n, err := m.Fire(t, s, nil)
+		n, err := m.FireTo(&c.scratchState, t, s, nil)
 		if err != nil {
 			return err
 		}
