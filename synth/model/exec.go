@@ -118,15 +118,27 @@ func (m *Model) Visible(bank *dsl.Expr, s *State) (bool, error) {
 // ReadReg performs a driver read of r in s: the value of every field (in
 // r.Fields order) as read, and the state after the read's side effects.
 func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error) {
+	next := new(State)
+	vals, viol, err := m.ReadRegTo(next, s, r)
+	if vals == nil {
+		return nil, nil, nil, err
+	}
+	return vals, next, viol, err
+}
+
+// ReadRegTo is ReadReg with the state after the read built in next,
+// whatever next held (see WriteRegTo).
+func (m *Model) ReadRegTo(next, s *State, r *Reg) ([]*term.T, *Violation, error) {
 	vals := make([]*term.T, len(r.Fields))
 	for i, f := range r.Fields {
 		v, err := m.FieldValue(f, s)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		vals[i] = v
 	}
-	next := s.Clone()
+	s.own = 0 // as Clone
+	*next = *s
 	for _, f := range r.Fields {
 		switch {
 		case !f.RC:
@@ -138,7 +150,7 @@ func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error)
 	}
 	// The handler sees the fields, by bare name, as the values read.
 	viol, err := m.exec(r.onRead, &frame{s: next, slots: vals})
-	return vals, next, viol, err
+	return vals, viol, err
 }
 
 // WriteReg performs a driver write of r with one value per field (in
@@ -146,14 +158,25 @@ func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error)
 // value being written and REG.FIELD the value before the write. Then the
 // stored fields take their new values.
 func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, error) {
-	next := s.Clone()
-	written := make([]*term.T, len(r.Fields))
+	next := new(State)
+	viol, err := m.WriteRegTo(next, s, r, vals)
+	return next, viol, err
+}
+
+// WriteRegTo is WriteReg with the state after the write built in next,
+// whatever next held: a caller that interns the result and keeps it only
+// when it is new can build every result in one scratch state.
+func (m *Model) WriteRegTo(next, s *State, r *Reg, vals []*term.T) (*Violation, error) {
+	s.own = 0 // as Clone: neither may change the shared nodes in place
+	*next = *s
+	var buf [16]*term.T
+	written := buf[:0]
 	for i, f := range r.Fields {
-		written[i] = term.Resize(vals[i], f.Width)
+		written = append(written, term.Resize(vals[i], f.Width))
 	}
 	viol, err := m.exec(r.onWrite, &frame{s: next, slots: written})
 	if viol != nil || err != nil {
-		return next, viol, err
+		return viol, err
 	}
 	for i, f := range r.Fields {
 		v := written[i]
@@ -162,7 +185,7 @@ func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, 
 		case f.W1C:
 			// Writing 1 clears the bit; writing 0 leaves it.
 			if !v.IsConst() {
-				return nil, nil, fmt.Errorf("w1c field %s written with a non-constant", f.Qual())
+				return nil, fmt.Errorf("w1c field %s written with a non-constant", f.Qual())
 			}
 			old := next.Val(f.Var)
 			if old.IsConst() {
@@ -174,7 +197,7 @@ func (m *Model) WriteReg(s *State, r *Reg, vals []*term.T) (*State, *Violation, 
 			next.Set(f.Var, v)
 		}
 	}
-	return next, nil, nil
+	return nil, nil
 }
 
 // StreamIO moves buf through stream port p (read when read is true).
@@ -206,7 +229,15 @@ func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
 // Fire takes transition t in s. An input's parameters get the given values
 // (nil: values nobody can name).
 func (m *Model) Fire(t *Transition, s *State, args []*term.T) (*State, error) {
-	next := s.Clone()
+	return m.FireTo(new(State), t, s, args)
+}
+
+// FireTo is Fire with the state after the transition built in next,
+// whatever next held (see WriteRegTo). It returns next, or a new state
+// when the transition made fresh unknowns.
+func (m *Model) FireTo(next *State, t *Transition, s *State, args []*term.T) (*State, error) {
+	s.own = 0 // as Clone
+	*next = *s
 	slots := make([]*term.T, len(t.Params))
 	gen, fresh := uint64(0), false
 	for i := range t.Params {

@@ -25,6 +25,9 @@ type eventTable struct {
 	ids  map[eventKey]uint32
 	more map[string]uint32 // events with more arguments than eventKey holds
 	keys []string          // by id; keys[0] is unused
+	// sets numbers the distinct lists of events states hold (by their
+	// events' ids, in order), from 1; 0 is no events.
+	sets map[string]uint32
 }
 
 const eventKeyArgs = 8
@@ -72,6 +75,29 @@ func (t *eventTable) number(e *Event) uint32 {
 	return id
 }
 
+// setID is the number of the list of events evs (in a state's order).
+func (t *eventTable) setID(evs []Event) uint32 {
+	if len(evs) == 0 {
+		return 0
+	}
+	var buf [64]byte
+	b := buf[:0]
+	for i := range evs {
+		b = binary.LittleEndian.AppendUint32(b, t.number(&evs[i]))
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id, ok := t.sets[string(b)]; ok {
+		return id
+	}
+	if t.sets == nil {
+		t.sets = map[string]uint32{}
+	}
+	id := uint32(len(t.sets) + 1)
+	t.sets[string(b)] = id
+	return id
+}
+
 func (t *eventTable) spelling(id uint32) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -101,13 +127,25 @@ type tables struct {
 // A state is cheap to copy: Clone shares everything, and Set copies only
 // the path to the value it changes (see vec.go). Events is shared between
 // clones too; treat it as read-only (Emit and ClearEvents replace it).
+//
+// The last few assignments wait beside the trie (pend) until the state is
+// numbered (ID), which interns the trie with them applied: a move whose
+// result the game knows already then copies no node at all.
 type State struct {
-	tab    *tables
-	root   *vnode
-	own    uint32 // the token of the nodes this state may change in place
+	tab  *tables
+	root *vnode
+	own  uint32 // the token of the nodes this state may change in place
+	// The npend assignments pend[:npend] are not in the trie yet: one per
+	// variable, in index order.
+	npend  uint8
+	pend   [maxPend]pendSet
 	Events []Event
-	key    string
+	id     uint64 // ID's result; 0 until it is computed
 }
+
+// maxPend is how many assignments a state holds beside its trie: enough
+// for the writes of most moves, few enough that Val stays cheap.
+const maxPend = 4
 
 // Reset is the state the device is in after reset.
 func (m *Model) Reset() *State {
@@ -133,17 +171,23 @@ func (m *Model) NewState(vals []*term.T) *State {
 func (s *State) Clone() *State {
 	// Neither may change the shared nodes in place any more. (A state
 	// whose key was computed owns nothing: it is not written then.)
-	if s.own != 0 {
-		s.own = 0
-	}
-	return &State{tab: s.tab, root: s.root, Events: s.Events, key: s.key}
+	s.own = 0
+	c := *s
+	return &c
 }
 
 // Len is the number of variables.
 func (s *State) Len() int { return s.tab.shape.n }
 
 // Val is the value of variable i.
-func (s *State) Val(i int) *term.T { return s.tab.shape.get(s.root, i) }
+func (s *State) Val(i int) *term.T {
+	for k := 0; k < int(s.npend); k++ {
+		if int(s.pend[k].i) == i {
+			return s.pend[k].v
+		}
+	}
+	return s.tab.shape.get(s.root, i)
+}
 
 // Values lists every value, in variable order (a copy).
 func (s *State) Values() []*term.T {
@@ -154,30 +198,67 @@ func (s *State) Values() []*term.T {
 
 // Each calls f with every variable's index and value, in order. f may
 // change s: it sees the values s had when Each began.
-func (s *State) Each(f func(i int, v *term.T)) { s.tab.shape.each(s.root, f) }
+func (s *State) Each(f func(i int, v *term.T)) {
+	s.flush()
+	s.own = 0 // what f sets copies the path, leaving the walked nodes alone
+	s.tab.shape.each(s.root, f)
+}
 
 // EachMentioning is Each for the values that mention a leaf of one of the
 // kinds (term.Param, term.Read, ...), skipping whole subtrees of values
 // that do not.
 func (s *State) EachMentioning(f func(i int, v *term.T), kinds ...term.Kind) {
-	s.Key() // interns the trie, which gives every node its leaf kinds
+	s.ID() // interns the trie, which gives every node its leaf kinds
 	s.tab.shape.eachWithKinds(s.root, term.KindsOf(kinds...), f)
 }
 
 // Diff calls f with the index of every variable whose value differs
 // between s and o (states of the same model), skipping what they share.
-func (s *State) Diff(o *State, f func(i int)) { s.tab.shape.diff(s.root, o.root, f) }
+func (s *State) Diff(o *State, f func(i int)) {
+	s.flush()
+	o.flush()
+	s.tab.shape.diff(s.root, o.root, f)
+}
 
 // Set assigns variable i.
 func (s *State) Set(i int, v *term.T) {
+	for k := 0; k < int(s.npend); k++ {
+		if int(s.pend[k].i) == i {
+			if s.pend[k].v != v {
+				s.pend[k].v, s.id = v, 0
+			}
+			return
+		}
+	}
+	if s.tab.shape.get(s.root, i) == v {
+		return
+	}
+	if s.npend == maxPend {
+		s.flush()
+	}
+	// In index order, as interning wants them.
+	k := int(s.npend)
+	for ; k > 0 && int(s.pend[k-1].i) > i; k-- {
+		s.pend[k] = s.pend[k-1]
+	}
+	s.pend[k] = pendSet{i: int32(i), v: v}
+	s.npend++
+	s.id = 0
+}
+
+// flush writes the pending assignments into the trie, copying the nodes
+// on their paths that s does not own.
+func (s *State) flush() {
+	if s.npend == 0 {
+		return
+	}
 	if s.own == 0 {
 		s.own = newToken()
 	}
-	root := s.tab.shape.set(s.root, i, v, s.own)
-	if root != s.root || root.id == 0 {
-		s.key = ""
+	for _, p := range s.pend[:s.npend] {
+		s.root = s.tab.shape.set(s.root, int(p.i), p.v, s.own)
 	}
-	s.root = root
+	s.npend, s.pend = 0, [maxPend]pendSet{}
 }
 
 // Emit records an event; a second identical event is not recorded twice,
@@ -196,30 +277,30 @@ func (s *State) Emit(e Event) {
 	evs := make([]Event, 0, len(s.Events)+1)
 	evs = append(append(append(evs, s.Events[:at]...), e), s.Events[at:]...)
 	s.Events = evs
-	s.key = ""
+	s.id = 0
 }
 
 // ClearEvents forgets the events, as at the start of a method.
 func (s *State) ClearEvents() {
 	s.Events = nil
-	s.key = ""
+	s.id = 0
 }
 
-// Key is a canonical encoding of the state: two states are equal iff their
-// keys are. It is compact, not readable: the number of the interned values
-// and of each event.
-func (s *State) Key() string {
-	if s.key == "" || s.root.id == 0 {
-		s.root = s.tab.nodes.intern(s.root)
-		s.own = 0
-		b := make([]byte, 0, 4+4*len(s.Events))
-		b = binary.LittleEndian.AppendUint32(b, s.root.id)
-		for i := range s.Events {
-			b = binary.LittleEndian.AppendUint32(b, s.tab.events.number(&s.Events[i]))
-		}
-		s.key = string(b)
+// ID numbers the state within its model: two states are equal iff their
+// IDs are. It is the number of the interned values and of the list of
+// events.
+func (s *State) ID() uint64 {
+	if s.id == 0 {
+		s.root = s.tab.nodes.intern(s.tab.shape, s.root, s.pend[:s.npend])
+		s.own, s.npend, s.pend = 0, 0, [maxPend]pendSet{}
+		s.id = uint64(s.root.id)<<32 | uint64(s.tab.events.setID(s.Events))
 	}
-	return s.key
+	return s.id
+}
+
+// Key is ID as a string, for maps that mix states with other keys.
+func (s *State) Key() string {
+	return string(binary.LittleEndian.AppendUint64(nil, s.ID()))
 }
 
 // FiniteKey encodes only the finite variables: the part of a state the idle
@@ -246,7 +327,7 @@ func (m *Model) FiniteSig(s *State) string {
 // Subst rewrites every value and event argument of s.
 func (s *State) Subst(sub map[string]*term.T) *State {
 	filter, ok := term.LeavesOf(sub)
-	s.Key() // interns the trie, which gives every node its leaf filter
+	s.ID() // interns the trie, which gives every node its leaf filter
 	c := s.Clone()
 	change := func(i int, v *term.T) {
 		if w := v.Subst(sub); w != v {
@@ -268,7 +349,7 @@ func (s *State) Subst(sub map[string]*term.T) *State {
 			c.Events[i] = Event{Name: e.Name, Args: args}
 		}
 	}
-	c.key = ""
+	c.id = 0
 	return c
 }
 
@@ -287,9 +368,12 @@ func (m *Model) EntryState(s *State) *State {
 		}
 		m.entryRoot = m.Reset().tab.shape.build(vals)
 	})
-	e := &State{tab: s.tab, root: m.entryRoot}
+	// The finite values (in index order) go in by interning, so that an
+	// entry state the model has built before costs no node.
+	var buf [64]pendSet
+	pend := buf[:0]
 	for _, i := range m.finite {
-		e.Set(i, s.Val(i))
+		pend = append(pend, pendSet{i: int32(i), v: s.Val(i)})
 	}
-	return e
+	return &State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend)}
 }

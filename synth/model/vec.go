@@ -253,39 +253,86 @@ type nodeKey struct {
 	ids  [fan]uint32
 }
 
-// intern makes n and everything below it interned, and returns the one
-// node equal to it.
-func (t *nodeTable) intern(n *vnode) *vnode {
-	if n.id != 0 {
-		return n
-	}
-	k := nodeKey{leaf: n.vals != nil}
-	var leaves term.Leaves
-	var kinds term.KindSet
-	if k.leaf {
-		k.n = uint8(len(n.vals))
-		for i, v := range n.vals {
-			k.ids[i] = v.ID()
-			leaves.Add(v.Leaves())
-			kinds |= v.LeafKinds()
-		}
-	} else {
-		k.n = uint8(len(n.kids))
-		for i, c := range n.kids {
-			c = t.intern(c)
-			n.kids[i] = c
-			k.ids[i] = c.id
-			leaves.Add(c.leaves)
-			kinds |= c.kinds
-		}
-	}
+// pendSet is an assignment a state holds beside its trie (State.pend).
+type pendSet struct {
+	i int32
+	v *term.T
+}
+
+// intern makes the trie root of shape sh, with the assignments pend (in
+// index order) applied, interned, and returns the one node equal to it. A
+// node whose interned equal exists already is not copied: interning a
+// state that differs from a known one in a few values allocates nothing
+// when the result is known too, which is the common case (most moves lead
+// to states the game has seen).
+func (t *nodeTable) intern(sh shape, root *vnode, pend []pendSet) *vnode {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.nodes == nil {
 		t.nodes = map[nodeKey]*vnode{}
 	}
-	if old := t.nodes[k]; old != nil {
-		return old
+	return t.internAt(root, sh.depth, 0, pend)
+}
+
+// internAt interns node n at level d (0: a leaf) holding the values from
+// index base on, with pend (all within n) applied.
+func (t *nodeTable) internAt(n *vnode, d, base int, pend []pendSet) *vnode {
+	if len(pend) == 0 && n.id != 0 {
+		return n
+	}
+	var k nodeKey
+	var leaves term.Leaves
+	var kinds term.KindSet
+	if d == 0 {
+		k.leaf, k.n = true, uint8(len(n.vals))
+		for i, v := range n.vals {
+			k.ids[i] = v.ID()
+		}
+		for _, p := range pend {
+			k.ids[int(p.i)-base] = p.v.ID()
+		}
+		if old := t.nodes[k]; old != nil {
+			return old
+		}
+		if len(pend) > 0 {
+			c := newLeaf(len(n.vals), 0)
+			copy(c.vals, n.vals)
+			for _, p := range pend {
+				c.vals[int(p.i)-base] = p.v
+			}
+			n = c
+		}
+		for _, v := range n.vals {
+			leaves.Add(v.Leaves())
+			kinds |= v.LeafKinds()
+		}
+	} else {
+		k.n = uint8(len(n.kids))
+		var kids [fan]*vnode
+		span := 1 << (fanBits * d) // values below one child
+		rest := pend
+		for i, c := range n.kids {
+			j := 0
+			for j < len(rest) && int(rest[j].i) < base+(i+1)*span {
+				j++
+			}
+			kids[i] = t.internAt(c, d-1, base+i*span, rest[:j])
+			rest = rest[j:]
+			k.ids[i] = kids[i].id
+		}
+		if old := t.nodes[k]; old != nil {
+			return old
+		}
+		if len(pend) > 0 {
+			n = newInner(len(n.kids), 0)
+		}
+		// An untouched node keeps its values: its children are replaced by
+		// their interned equals.
+		copy(n.kids, kids[:len(n.kids)])
+		for _, c := range n.kids {
+			leaves.Add(c.leaves)
+			kinds |= c.kinds
+		}
 	}
 	t.next++
 	n.id, n.own, n.leaves, n.kinds = t.next, 0, leaves, kinds

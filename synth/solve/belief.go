@@ -4,11 +4,10 @@
 package solve
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sort"
-	"strings"
 
 	"github.com/drvsynth/drvsynth/dsl"
 
@@ -46,7 +45,7 @@ type closer struct {
 	maxNodes int
 	// depth is the deepest budget of the iterative deepening (deepening).
 	depth int
-	ids   map[string]int32
+	ids   map[uint64]int32 // by model.State.ID
 	recs  []*srec
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
@@ -55,7 +54,16 @@ type closer struct {
 	mark []uint32
 	gen  uint32
 	// wacts numbers the register writes (register and values) seen so far.
-	wacts map[wkey]int32
+	wacts map[string]int32
+	// beliefs are the beliefs built so far, by key: a belief built again
+	// (most are) is the one built first.
+	beliefs map[string]*Belief
+	// scratch space of newBeliefIDs, writeAct, read, write and deviceMoves
+	scratchIDs   []int32
+	scratchKey   []byte
+	scratchState model.State
+	closeOut     []int32
+	closeWork    []int32
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -79,11 +87,11 @@ type srec struct {
 	bid     int32  // -1 until a belief mentions it
 	moves   []move // nil until computed
 	movesOK bool
-	reads   []*readRes // per register slot, nil until computed
-	vis     []int8     // per register slot: 0 unknown, 1 visible, 2 not
-	faults  []int8     // per fault: 0 unknown, 1 holds, 2 not
-	writes  map[int32]wres
+	reads   []*readRes  // per register slot, nil until computed
+	vis     []int8      // per register slot: 0 unknown, 1 visible, 2 not
+	faults  []int8      // per fault: 0 unknown, 1 holds, 2 not
 	fvals   [][]*term.T // per register slot: what its fields read as
+	writes  []wdone     // the writes done in this state, in act order
 }
 
 // regSlot is register ri's slot, numbering it if it has none yet.
@@ -154,18 +162,19 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 	return lr
 }
 
-type wkey struct {
-	reg  int32
-	vals string // IDs of the written terms
-}
-
 type wres struct {
 	next int32
 	viol bool
 }
 
+// wdone is the result of write act in a state.
+type wdone struct {
+	act int32
+	res wres
+}
+
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, ids: map[string]int32{}, wacts: map[wkey]int32{}, dead: deadVars(m), sliced: sliceVars(m),
+	c := &closer{m: m, ids: map[uint64]int32{}, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
 		slot: make([]int32, len(m.Regs))}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
@@ -175,9 +184,9 @@ func newCloser(m *model.Model) *closer {
 
 // normalize folds what cannot matter: dead data the driver could not name,
 // and sliced variables, which it holds at their reset values. It returns s
-// itself when nothing changes.
+// itself when nothing changes, and changes the scratch state in place.
 func (c *closer) normalize(s *model.State) *model.State {
-	cloned := false
+	cloned := s == &c.scratchState
 	set := func(i int, v *term.T) {
 		if !cloned {
 			s, cloned = s.Clone(), true
@@ -210,9 +219,12 @@ func (c *closer) isSliced(i int) bool {
 // intern numbers a state.
 func (c *closer) intern(s *model.State) int32 {
 	s = c.normalize(s)
-	k := s.Key()
+	k := s.ID()
 	if id, ok := c.ids[k]; ok {
 		return id
+	}
+	if s == &c.scratchState {
+		s = s.Clone()
 	}
 	id := int32(len(c.recs))
 	c.ids[k] = id
@@ -241,45 +253,69 @@ func (c *closer) newBelief(states []*model.State, learned map[string]*term.T) *B
 }
 
 // newBeliefIDs builds a belief from interned states. Its key is the sorted
-// list of their numbers and what the driver learned.
+// list of their numbers and what the driver learned. A belief with that key
+// built before is returned as it is: beliefs are never changed once built,
+// and learned holds the same values then.
 func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	g := c.nextGen()
-	ids := make([]int32, 0, len(in))
+	sorted := c.scratchIDs[:0]
 	for _, id := range in {
 		if c.mark[id] == g {
 			continue
 		}
 		c.mark[id] = g
-		r := c.recs[id]
-		if r.bid < 0 {
+		sorted = append(sorted, id)
+	}
+	slices.Sort(sorted)
+	c.scratchIDs = sorted
+	kb := binary.LittleEndian.AppendUint32(c.scratchKey[:0], uint32(len(sorted)))
+	for _, id := range sorted {
+		kb = binary.LittleEndian.AppendUint32(kb, uint32(id))
+	}
+	lkeyAt := len(kb)
+	kb = appendLearnedKey(kb, learned)
+	c.scratchKey = kb
+	if b, ok := c.beliefs[string(kb)]; ok {
+		return b
+	}
+	// States are numbered in the order beliefs first list them.
+	for _, id := range in {
+		if r := c.recs[id]; r.bid < 0 {
 			r.bid = c.bnext
 			c.bnext++
 		}
-		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, j int) bool { return c.recs[ids[i]].bid < c.recs[ids[j]].bid })
+	ids := slices.Clone(sorted)
+	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.recs[x].bid, c.recs[y].bid) })
 	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids}
 	for i, id := range ids {
 		b.States[i] = c.recs[id].s
 	}
-	sorted := append([]int32(nil), ids...)
-	slices.Sort(sorted)
-	if len(learned) > 0 {
-		lk := make([]string, 0, len(learned))
-		for k, v := range learned {
-			lk = append(lk, k+"="+v.Key())
-		}
-		sort.Strings(lk)
-		b.lkey = strings.Join(lk, ",")
-	}
-	kb := make([]byte, 0, 4*len(sorted)+4+len(b.lkey))
-	kb = binary.LittleEndian.AppendUint32(kb, uint32(len(sorted)))
-	for _, id := range sorted {
-		kb = binary.LittleEndian.AppendUint32(kb, uint32(id))
-	}
-	kb = append(kb, b.lkey...)
 	b.key = string(kb)
+	b.lkey = b.key[lkeyAt:]
+	c.beliefs[b.key] = b
 	return b
+}
+
+// appendLearnedKey appends the canonical text of learned to kb: its
+// entries as key=value, in key order, joined by commas.
+func appendLearnedKey(kb []byte, learned map[string]*term.T) []byte {
+	if len(learned) == 0 {
+		return kb
+	}
+	var buf [16]string
+	keys := buf[:0]
+	for k := range learned {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			kb = append(kb, ',')
+		}
+		kb = append(append(append(kb, k...), '='), learned[k].Key()...)
+	}
+	return kb
 }
 
 // within reports whether belief a is a subset of belief b with the same
@@ -307,10 +343,12 @@ func (c *closer) within(a, b *Belief) bool {
 // transitions, fair or not, and inputs from the outside world. The result
 // lists the given states first, then, depth first, what each adds (a
 // state reached from an earlier one is not explored again: everything it
-// reaches is already in).
+// reaches is already in). The result is scratch space, valid until the
+// next close: a caller that keeps it copies it (newBeliefIDs does).
 func (c *closer) close(states []int32) ([]int32, error) {
 	g := c.nextGen()
-	var out, work []int32
+	out, work := c.closeOut[:0], c.closeWork[:0]
+	defer func() { c.closeOut, c.closeWork = out[:0], work[:0] }()
 	for _, id := range states {
 		if c.mark[id] == g {
 			continue
@@ -362,13 +400,13 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	if rr := r.reads[k]; rr != nil {
 		return rr, nil
 	}
-	vals, next, viol, err := c.m.ReadReg(r.s, reg)
+	vals, viol, err := c.m.ReadRegTo(&c.scratchState, r.s, reg)
 	if err != nil {
 		return nil, err
 	}
 	rr := &readRes{vals: vals, viol: viol != nil, next: -1}
 	if viol == nil {
-		rr.next = c.intern(next)
+		rr.next = c.intern(&c.scratchState)
 	}
 	r.reads[k] = rr
 	return rr, nil
@@ -376,15 +414,15 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 
 // writeAct numbers the write of vals into register ri.
 func (c *closer) writeAct(ri int, vals []*term.T) int32 {
-	kb := make([]byte, 0, 4*len(vals))
+	kb := binary.LittleEndian.AppendUint32(c.scratchKey[:0], uint32(ri))
 	for _, v := range vals {
 		kb = binary.LittleEndian.AppendUint32(kb, v.ID())
 	}
-	k := wkey{reg: int32(ri), vals: string(kb)}
-	a, ok := c.wacts[k]
+	c.scratchKey = kb
+	a, ok := c.wacts[string(kb)]
 	if !ok {
 		a = int32(len(c.wacts))
-		c.wacts[k] = a
+		c.wacts[string(kb)] = a
 	}
 	return a
 }
@@ -393,21 +431,24 @@ func (c *closer) writeAct(ri int, vals []*term.T) int32 {
 // vals in state id: the successor, or a violated require.
 func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wres, error) {
 	r := c.recs[id]
-	if w, ok := r.writes[act]; ok {
-		return w, nil
+	// A state's writes are kept in act order; acts are numbered as first
+	// tried, and every state tries them in much the same order, so a new
+	// one mostly goes at the end.
+	at, found := slices.BinarySearchFunc(r.writes, act, func(d wdone, a int32) int { return cmp.Compare(d.act, a) })
+	if found {
+		return r.writes[at].res, nil
 	}
-	next, viol, err := c.m.WriteReg(r.s, reg, vals)
+	// The state after the write is built in scratch space: intern keeps a
+	// copy only when it is new, which most are not.
+	viol, err := c.m.WriteRegTo(&c.scratchState, r.s, reg, vals)
 	if err != nil {
 		return wres{}, err
 	}
 	w := wres{viol: viol != nil, next: -1}
 	if viol == nil {
-		w.next = c.intern(next)
+		w.next = c.intern(&c.scratchState)
 	}
-	if r.writes == nil {
-		r.writes = map[int32]wres{}
-	}
-	r.writes[act] = w
+	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
 	return w, nil
 }
 
@@ -495,11 +536,11 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 		if err != nil || !ok {
 			return err
 		}
-		n, err := m.Fire(t, s, nil)
+		n, err := m.FireTo(&c.scratchState, t, s, nil)
 		if err != nil {
 			return err
 		}
-		if n = c.normalize(n); n.Key() == s.Key() {
+		if n = c.normalize(n); n.ID() == s.ID() {
 			return nil
 		}
 		if !input && !t.Fair {

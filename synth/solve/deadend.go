@@ -476,10 +476,13 @@ func (gm *game) skeletonWrites(ri int, s *model.State) *skelWrites {
 		return w
 	}
 	w.ok = true
-	// Every combination, the last field varying fastest.
-	idx := make([]int, len(per))
-	for range total {
-		vals := make([]*term.T, len(per))
+	// Every combination, the last field varying fastest, in one backing
+	// array.
+	n := len(per)
+	flat := make([]*term.T, total*n)
+	idx := make([]int, n)
+	for k := range total {
+		vals := flat[k*n : (k+1)*n : (k+1)*n]
 		for i, cs := range per {
 			if cs == nil {
 				vals[i] = held[i]
