@@ -223,51 +223,24 @@ func (d *Driver) Capacity(ctx context.Context) (sectors uint64, err error) {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	// Write COMMAND (ata.dev:182): CODE=IDENTIFY_DEVICE.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_IDENTIFY_DEVICE)
-	// Read STATUS (ata.dev:167); ERR decide what follows.
+	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
 	status := driver.Read(d.bus, RegSTATUS)
+	// Poll STATUS (ata.dev:167) while DRQ == 0 && DF == 0: the device's fair data_ready (ata.dev:284) ends this wait.
+	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_DRQ|STATUS_DF, 0)
+	if err != nil {
+		return 0, err
+	}
 	switch {
-	case status&STATUS_ERR == 0:
-		// Poll STATUS (ata.dev:167) while DRQ == 0 && DF == 0: the device's fair data_ready (ata.dev:284) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_DRQ|STATUS_DF, 0)
-		if err != nil {
-			return 0, err
-		}
-		switch {
-		case status&(STATUS_DRQ|STATUS_DF) == STATUS_DF:
-			return 0, d.deviceFaultFault(uint64(status))
-		case status&(STATUS_DRQ|STATUS_DF) == STATUS_DRQ:
-			// Read one transfer of the DATA port (ata.dev:71) into identify: the IDENTIFY layout (ata.dev:74).
-			var identify [512]byte
-			d.bus.ReadStream(StreamDATA, 2, identify[:])
-			// LBA28_SECTORS: bytes 120 to 123, little-endian (ata.dev:79).
-			identifyLba28Sectors := binary.LittleEndian.Uint32(identify[120:124])
-			// The contract holds.
-			return uint64(identifyLba28Sectors), nil
-		default:
-			return 0, fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
-	case status&STATUS_ERR != 0:
-		// Poll STATUS (ata.dev:167) while DRQ == 0 && DF == 0: the device's fair data_ready (ata.dev:284) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_DRQ|STATUS_DF, 0)
-		if err != nil {
-			return 0, err
-		}
-		switch {
-		case status&(STATUS_DRQ|STATUS_DF) == STATUS_DF:
-			return 0, d.deviceFaultFault(uint64(status))
-		case status&(STATUS_DRQ|STATUS_DF) == STATUS_DRQ:
-			// Read one transfer of the DATA port (ata.dev:71) into identify: the IDENTIFY layout (ata.dev:74).
-			var identify [512]byte
-			d.bus.ReadStream(StreamDATA, 2, identify[:])
-			// LBA28_SECTORS: bytes 120 to 123, little-endian (ata.dev:79).
-			identifyLba28Sectors := binary.LittleEndian.Uint32(identify[120:124])
-			// The contract holds.
-			return uint64(identifyLba28Sectors), nil
-		default:
-			return 0, fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
+	case status&(STATUS_DRQ|STATUS_DF) == STATUS_DF:
+		return 0, d.deviceFaultFault(uint64(status))
+	case status&(STATUS_DRQ|STATUS_DF) == STATUS_DRQ:
+		// Read one transfer of the DATA port (ata.dev:71) into identify: the IDENTIFY layout (ata.dev:74).
+		var identify [512]byte
+		d.bus.ReadStream(StreamDATA, 2, identify[:])
+		// LBA28_SECTORS: bytes 120 to 123, little-endian (ata.dev:79).
+		identifyLba28Sectors := binary.LittleEndian.Uint32(identify[120:124])
+		// The contract holds.
+		return uint64(identifyLba28Sectors), nil
 	default:
 		return 0, fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
 	}
@@ -319,70 +292,34 @@ func (d *Driver) readSectorsPiece(ctx context.Context, lba uint64, buf []byte) e
 	driver.Write(d.bus, RegDEVICE, driver.Put(DEVICE_LBA_TOP, uint64(lba)>>24)|DEVICE_LBA)
 	// Write COMMAND (ata.dev:182): CODE=READ_SECTORS.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_READ_SECTORS)
-	// Read STATUS (ata.dev:167); ERR decide what follows.
+	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
 	status := driver.Read(d.bus, RegSTATUS)
+	// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair data_ready (ata.dev:284) ends this wait.
+	var err error
+	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	if err != nil {
+		return err
+	}
 	switch {
-	case status&STATUS_ERR == 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair data_ready (ata.dev:284) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
+		return d.deviceFaultFault(uint64(status))
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
+		// Fill buf from the DATA port (ata.dev:71).
+		d.bus.ReadStream(StreamDATA, 2, buf)
+		// The contract holds.
+		return nil
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
+		// Read ERROR (ata.dev:113); ABRT, IDNF decide what follows.
+		errorReg := driver.Read(d.bus, RegERROR)
 		switch {
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
-			// Fill buf from the DATA port (ata.dev:71).
-			d.bus.ReadStream(StreamDATA, 2, buf)
-			// The contract holds.
-			return nil
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			// Read ERROR (ata.dev:113); ABRT, IDNF decide what follows.
-			errorReg := driver.Read(d.bus, RegERROR)
-			switch {
-			case errorReg&(ERROR_ABRT|ERROR_IDNF) == 0:
-				return d.mediaErrorFault(uint64(errorReg))
-			case errorReg&(ERROR_ABRT|ERROR_IDNF) == ERROR_IDNF:
-				return d.outOfRangeFault(uint64(errorReg))
-			case errorReg&(ERROR_ABRT|ERROR_IDNF) == ERROR_ABRT:
-				return d.abortedFault(uint64(errorReg))
-			default:
-				return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
-			}
+		case errorReg&(ERROR_ABRT|ERROR_IDNF) == 0:
+			return d.mediaErrorFault(uint64(errorReg))
+		case errorReg&(ERROR_ABRT|ERROR_IDNF) == ERROR_IDNF:
+			return d.outOfRangeFault(uint64(errorReg))
+		case errorReg&(ERROR_ABRT|ERROR_IDNF) == ERROR_ABRT:
+			return d.abortedFault(uint64(errorReg))
 		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
-	case status&STATUS_ERR != 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair data_ready (ata.dev:284) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
-		switch {
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
-			// Fill buf from the DATA port (ata.dev:71).
-			d.bus.ReadStream(StreamDATA, 2, buf)
-			// The contract holds.
-			return nil
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			// Read ERROR (ata.dev:113); ABRT, IDNF decide what follows.
-			errorReg := driver.Read(d.bus, RegERROR)
-			switch {
-			case errorReg&(ERROR_ABRT|ERROR_IDNF) == 0:
-				return d.mediaErrorFault(uint64(errorReg))
-			case errorReg&(ERROR_ABRT|ERROR_IDNF) == ERROR_IDNF:
-				return d.outOfRangeFault(uint64(errorReg))
-			case errorReg&(ERROR_ABRT|ERROR_IDNF) == ERROR_ABRT:
-				return d.abortedFault(uint64(errorReg))
-			default:
-				return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
-			}
-		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
+			return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
 		}
 	default:
 		return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
@@ -435,64 +372,31 @@ func (d *Driver) writeSectorsPiece(ctx context.Context, lba uint64, buf []byte) 
 	driver.Write(d.bus, RegDEVICE, driver.Put(DEVICE_LBA_TOP, uint64(lba)>>24)|DEVICE_LBA)
 	// Write COMMAND (ata.dev:182): CODE=WRITE_SECTORS.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_WRITE_SECTORS)
-	// Read STATUS (ata.dev:167); ERR decide what follows.
+	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
 	status := driver.Read(d.bus, RegSTATUS)
+	// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
+	var err error
+	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	if err != nil {
+		return err
+	}
 	switch {
-	case status&STATUS_ERR == 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
+		return d.deviceFaultFault(uint64(status))
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
+		// Move buf out through the DATA port (ata.dev:71).
+		d.bus.WriteStream(StreamDATA, 2, buf)
+		return d.awaitStatus(w)
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
+		// Read ERROR (ata.dev:113); ABRT decide what follows.
+		errorReg := driver.Read(d.bus, RegERROR)
 		switch {
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
-			// Move buf out through the DATA port (ata.dev:71).
-			d.bus.WriteStream(StreamDATA, 2, buf)
-			return d.awaitStatus(w)
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			// Read ERROR (ata.dev:113); ABRT decide what follows.
-			errorReg := driver.Read(d.bus, RegERROR)
-			switch {
-			case errorReg&ERROR_ABRT == 0:
-				return d.outOfRangeFault(uint64(errorReg))
-			case errorReg&ERROR_ABRT != 0:
-				return d.abortedFault(uint64(errorReg))
-			default:
-				return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
-			}
+		case errorReg&ERROR_ABRT == 0:
+			return d.outOfRangeFault(uint64(errorReg))
+		case errorReg&ERROR_ABRT != 0:
+			return d.abortedFault(uint64(errorReg))
 		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
-	case status&STATUS_ERR != 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
-		switch {
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
-			// Move buf out through the DATA port (ata.dev:71).
-			d.bus.WriteStream(StreamDATA, 2, buf)
-			return d.awaitStatus(w)
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			// Read ERROR (ata.dev:113); ABRT decide what follows.
-			errorReg := driver.Read(d.bus, RegERROR)
-			switch {
-			case errorReg&ERROR_ABRT == 0:
-				return d.outOfRangeFault(uint64(errorReg))
-			case errorReg&ERROR_ABRT != 0:
-				return d.abortedFault(uint64(errorReg))
-			default:
-				return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
-			}
-		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
+			return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
 		}
 	default:
 		return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
@@ -553,64 +457,31 @@ func (d *Driver) writeSectorsFUAPiece(ctx context.Context, lba uint64, buf []byt
 	driver.Write(d.bus, RegDEVICE, driver.Put(DEVICE_LBA_TOP, uint64(lba)>>24)|DEVICE_LBA)
 	// Write COMMAND (ata.dev:182): CODE=WRITE_SECTORS.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_WRITE_SECTORS)
-	// Read STATUS (ata.dev:167); ERR decide what follows.
+	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
 	status := driver.Read(d.bus, RegSTATUS)
+	// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
+	var err error
+	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	if err != nil {
+		return err
+	}
 	switch {
-	case status&STATUS_ERR == 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
+		return d.deviceFaultFault(uint64(status))
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
+		// Move buf out through the DATA port (ata.dev:71).
+		d.bus.WriteStream(StreamDATA, 2, buf)
+		return d.awaitStatus(w)
+	case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
+		// Read ERROR (ata.dev:113); ABRT decide what follows.
+		errorReg := driver.Read(d.bus, RegERROR)
 		switch {
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
-			// Move buf out through the DATA port (ata.dev:71).
-			d.bus.WriteStream(StreamDATA, 2, buf)
-			return d.awaitStatus(w)
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			// Read ERROR (ata.dev:113); ABRT decide what follows.
-			errorReg := driver.Read(d.bus, RegERROR)
-			switch {
-			case errorReg&ERROR_ABRT == 0:
-				return d.outOfRangeFault(uint64(errorReg))
-			case errorReg&ERROR_ABRT != 0:
-				return d.abortedFault(uint64(errorReg))
-			default:
-				return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
-			}
+		case errorReg&ERROR_ABRT == 0:
+			return d.outOfRangeFault(uint64(errorReg))
+		case errorReg&ERROR_ABRT != 0:
+			return d.abortedFault(uint64(errorReg))
 		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
-	case status&STATUS_ERR != 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
-		switch {
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_DRQ:
-			// Move buf out through the DATA port (ata.dev:71).
-			d.bus.WriteStream(StreamDATA, 2, buf)
-			return d.awaitStatus(w)
-		case status&(STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			// Read ERROR (ata.dev:113); ABRT decide what follows.
-			errorReg := driver.Read(d.bus, RegERROR)
-			switch {
-			case errorReg&ERROR_ABRT == 0:
-				return d.outOfRangeFault(uint64(errorReg))
-			case errorReg&ERROR_ABRT != 0:
-				return d.abortedFault(uint64(errorReg))
-			default:
-				return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
-			}
-		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
+			return fmt.Errorf("%w: ERROR = %#x", driver.ErrUnexpected, errorReg)
 		}
 	default:
 		return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
@@ -630,45 +501,22 @@ func (d *Driver) writeSectorsFUATail(ctx context.Context) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	// Write COMMAND (ata.dev:182): CODE=FLUSH_CACHE.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_FLUSH_CACHE)
-	// Read STATUS (ata.dev:167); ERR decide what follows.
+	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
 	status := driver.Read(d.bus, RegSTATUS)
+	// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
+	var err error
+	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	if err != nil {
+		return err
+	}
 	switch {
-	case status&STATUS_ERR == 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
-		switch {
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == 0:
-			// The contract holds.
-			return nil
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			return d.abortedFault(uint64(status))
-		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
-	case status&STATUS_ERR != 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
-		switch {
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == 0:
-			// The contract holds.
-			return nil
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			return d.abortedFault(uint64(status))
-		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
+	case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == 0:
+		// The contract holds.
+		return nil
+	case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_DF:
+		return d.deviceFaultFault(uint64(status))
+	case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_ERR:
+		return d.abortedFault(uint64(status))
 	default:
 		return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
 	}
@@ -688,45 +536,22 @@ func (d *Driver) Flush(ctx context.Context) error {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	// Write COMMAND (ata.dev:182): CODE=FLUSH_CACHE.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_FLUSH_CACHE)
-	// Read STATUS (ata.dev:167); ERR decide what follows.
+	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
 	status := driver.Read(d.bus, RegSTATUS)
+	// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
+	var err error
+	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	if err != nil {
+		return err
+	}
 	switch {
-	case status&STATUS_ERR == 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
-		switch {
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == 0:
-			// The contract holds.
-			return nil
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			return d.abortedFault(uint64(status))
-		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
-	case status&STATUS_ERR != 0:
-		// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
-		var err error
-		status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
-		if err != nil {
-			return err
-		}
-		switch {
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == 0:
-			// The contract holds.
-			return nil
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_DF:
-			return d.deviceFaultFault(uint64(status))
-		case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_ERR:
-			return d.abortedFault(uint64(status))
-		default:
-			return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
-		}
+	case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == 0:
+		// The contract holds.
+		return nil
+	case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_DF:
+		return d.deviceFaultFault(uint64(status))
+	case status&(STATUS_ERR|STATUS_DF|STATUS_BSY) == STATUS_ERR:
+		return d.abortedFault(uint64(status))
 	default:
 		return fmt.Errorf("%w: STATUS = %#x", driver.ErrUnexpected, status)
 	}

@@ -127,6 +127,9 @@ func (g *gen) method(f *jen.File, st *solve.Strategy) error {
 	for _, r := range meth.Results {
 		g.fn.declared[r.Name] = true
 	}
+	if len(meth.Results) > 0 {
+		g.fn.declared["err"] = true // the named result
+	}
 	var body []jen.Code
 	for _, req := range st.Requires {
 		cond, err := g.contractExpr(negate(req))
@@ -847,6 +850,7 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 	sort.SliceStable(outs, func(i, j int) bool { return obsLess(outs[i].Obs, outs[j].Obs) })
 	name := g.local(a.ReadVar, r)
 	used := len(outs) > 1 || g.varUsedBelow(n, a.ReadVar)
+	commentAt := -1 // the read's comment, when it says its value decides
 
 	// A read whose only use is the write right after it, which keeps some
 	// of its fields: one read-modify-write.
@@ -899,6 +903,7 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 	} else {
 		comment := fmt.Sprintf("Read %s (%s)", r.Name, g.at(r.Decl.Pos))
 		if len(a.Observe) > 0 && len(outs) > 1 {
+			commentAt = len(code)
 			comment += "; " + g.observedNames(a) + " decide what follows"
 		}
 		call := jen.Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r)))
@@ -927,12 +932,29 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 		return append(code, rest...), err
 	}
 	var cases []jen.Code
-	for _, o := range outs {
+	var same []jen.Code // the code every outcome continues with, if one
+	for i, o := range outs {
 		rest, err := g.scoped(func() ([]jen.Code, error) { return g.node(o.Next) })
 		if err != nil {
 			return nil, err
 		}
+		switch {
+		case i == 0:
+			same = rest
+		case same != nil && fmt.Sprintf("%#v", jen.Block(same...)) != fmt.Sprintf("%#v", jen.Block(rest...)):
+			same = nil
+		}
 		cases = append(cases, jen.Case(g.obsCond(a, name, o.Obs)).Block(rest...))
+	}
+	if same != nil {
+		// What the read shows decides nothing here (ATA: the first status
+		// read after a command, which only lets the 400 ns pass): every
+		// outcome goes on the same way, written once, in this scope.
+		if commentAt >= 0 {
+			code[commentAt] = jen.Comment(fmt.Sprintf("Read %s (%s); every value it shows goes on the same way.", r.Name, g.at(r.Decl.Pos)))
+		}
+		rest, err := g.node(outs[0].Next)
+		return append(code, rest...), err
 	}
 	cases = append(cases, jen.Default().Block(
 		g.retErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+r.Name+" = %#x"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id(name))),
