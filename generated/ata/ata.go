@@ -224,9 +224,9 @@ func (d *Driver) Capacity(ctx context.Context) (sectors uint64, err error) {
 	// Write COMMAND (ata.dev:182): CODE=IDENTIFY_DEVICE.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_IDENTIFY_DEVICE)
 	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
-	status := driver.Read(d.bus, RegSTATUS)
+	driver.Read(d.bus, RegSTATUS)
 	// Poll STATUS (ata.dev:167) while DRQ == 0 && DF == 0: the device's fair data_ready (ata.dev:284) ends this wait.
-	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_DRQ|STATUS_DF, 0)
+	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_DRQ|STATUS_DF, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -293,10 +293,9 @@ func (d *Driver) readSectorsPiece(ctx context.Context, lba uint64, buf []byte) e
 	// Write COMMAND (ata.dev:182): CODE=READ_SECTORS.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_READ_SECTORS)
 	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
-	status := driver.Read(d.bus, RegSTATUS)
+	driver.Read(d.bus, RegSTATUS)
 	// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair data_ready (ata.dev:284) ends this wait.
-	var err error
-	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
 	if err != nil {
 		return err
 	}
@@ -373,10 +372,9 @@ func (d *Driver) writeSectorsPiece(ctx context.Context, lba uint64, buf []byte) 
 	// Write COMMAND (ata.dev:182): CODE=WRITE_SECTORS.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_WRITE_SECTORS)
 	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
-	status := driver.Read(d.bus, RegSTATUS)
+	driver.Read(d.bus, RegSTATUS)
 	// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
-	var err error
-	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
 	if err != nil {
 		return err
 	}
@@ -458,10 +456,9 @@ func (d *Driver) writeSectorsFUAPiece(ctx context.Context, lba uint64, buf []byt
 	// Write COMMAND (ata.dev:182): CODE=WRITE_SECTORS.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_WRITE_SECTORS)
 	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
-	status := driver.Read(d.bus, RegSTATUS)
+	driver.Read(d.bus, RegSTATUS)
 	// Poll STATUS (ata.dev:167) while ERR == 0 && DRQ == 0 && DF == 0 && BSY == 1: the device's fair want_first (ata.dev:291) ends this wait.
-	var err error
-	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DRQ|STATUS_DF|STATUS_BSY, STATUS_BSY)
 	if err != nil {
 		return err
 	}
@@ -502,10 +499,9 @@ func (d *Driver) writeSectorsFUATail(ctx context.Context) error {
 	// Write COMMAND (ata.dev:182): CODE=FLUSH_CACHE.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_FLUSH_CACHE)
 	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
-	status := driver.Read(d.bus, RegSTATUS)
+	driver.Read(d.bus, RegSTATUS)
 	// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
-	var err error
-	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
 	if err != nil {
 		return err
 	}
@@ -537,10 +533,9 @@ func (d *Driver) Flush(ctx context.Context) error {
 	// Write COMMAND (ata.dev:182): CODE=FLUSH_CACHE.
 	driver.Write(d.bus, RegCOMMAND, COMMAND_CODE_FLUSH_CACHE)
 	// Read STATUS (ata.dev:167); every value it shows goes on the same way.
-	status := driver.Read(d.bus, RegSTATUS)
+	driver.Read(d.bus, RegSTATUS)
 	// Poll STATUS (ata.dev:167) while ERR == 0 && DF == 0 && BSY == 1: the device's fair flush_done (ata.dev:310) ends this wait.
-	var err error
-	status, err = driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
+	status, err := driver.Poll(w, d.bus, RegSTATUS, STATUS_ERR|STATUS_DF|STATUS_BSY, STATUS_BSY)
 	if err != nil {
 		return err
 	}

@@ -851,6 +851,7 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 	name := g.local(a.ReadVar, r)
 	used := len(outs) > 1 || g.varUsedBelow(n, a.ReadVar)
 	commentAt := -1 // the read's comment, when it says its value decides
+	var plainRead *undoRead
 
 	// A read whose only use is the write right after it, which keeps some
 	// of its fields: one read-modify-write.
@@ -910,6 +911,12 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 		code = append(code, jen.Comment(comment+"."))
 		keep := g.keepFaults(a, name)
 		used = used || keep != nil
+		if commentAt >= 0 && keep == nil && overwrittenNext(outs, a.ReadVar) {
+			// If the outcomes turn out to go on the same way, the value is
+			// not needed (the next read takes its place): the plain read,
+			// and the state to undo the assignment.
+			plainRead = &undoRead{at: len(code), call: call, declared: g.fn.declared[name], status: g.fn.status, statusReg: g.fn.statusReg}
+		}
 		if used {
 			op := ":="
 			if g.fn.declared[name] {
@@ -953,6 +960,11 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 		if commentAt >= 0 {
 			code[commentAt] = jen.Comment(fmt.Sprintf("Read %s (%s); every value it shows goes on the same way.", r.Name, g.at(r.Decl.Pos)))
 		}
+		if u := plainRead; u != nil {
+			code[u.at] = u.call
+			g.fn.declared[name] = u.declared
+			g.fn.status, g.fn.statusReg = u.status, u.statusReg
+		}
 		rest, err := g.node(outs[0].Next)
 		return append(code, rest...), err
 	}
@@ -960,6 +972,27 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 		g.retErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+r.Name+" = %#x"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id(name))),
 	))
 	return append(code, jen.Switch().Block(cases...)), nil
+}
+
+// overwrittenNext reports whether every outcome's next move is a read into
+// the same variable.
+func overwrittenNext(outs []*solve.Outcome, readVar string) bool {
+	for _, o := range outs {
+		if b := o.Next.Best; o.Next.Goal || o.Next.Fault != nil || b == nil || b.Act.Kind != solve.ActRead || b.Act.ReadVar != readVar {
+			return false
+		}
+	}
+	return true
+}
+
+// undoRead is what turning a read's assignment back into a plain read
+// needs: where it is, the call, and the state before it.
+type undoRead struct {
+	at        int
+	call      jen.Code
+	declared  bool
+	status    string
+	statusReg *model.Reg
 }
 
 // loopWhy names the transitions that end a poll; in a shared tail, those
