@@ -303,18 +303,22 @@ func (d *Driver) WriteSectors(ctx context.Context, lba uint64, buf []byte) error
 // WriteSectorsFUA returns once the device accepted buf as the new content of
 // the sectors starting at lba, and the count sectors starting at lba, and
 // every write accepted before them, are on stable media (what a
-// force-unit-access write promises) (block.osi:49). Force unit access: the
-// write is durable when the method returns. On the vblk it writes LBA_LO,
-// LBA_HI and COUNT, then moves buf out through DATA, then writes CMD, then
-// polls STATUS while BUSY == 1 && ERR == 0 (until the device's
-// complete_write_fua ends it); if STATUS shows BUSY == 0 && ERR == 1, it reads
-// ERRCODE and returns the fault REQUEST_FAILED (a *driver.DeviceError): 6 bus
-// accesses at most (and one read of ERRCODE when it reports a fault), besides
-// repeated polls. Each poll fails with driver.ErrTimeout after the driver's
-// timeout. It returns ErrInvalidArgument unless len(buf) > 0 && len(buf) % 512
-// == 0, or for an argument the device cannot hold, before any access.
+// force-unit-access write promises), or every sector accepted so far is on
+// stable media: nothing sits only in a volatile write cache, so a power cut
+// now loses nothing (block.osi:52). Force unit access: the write is durable
+// when the method returns. The device says so for these sectors (a FUA
+// command), or nothing sits in a volatile cache any more (a disk without FUA:
+// the write, then a cache flush). On the vblk it writes LBA_LO, LBA_HI and
+// COUNT, then moves buf out through DATA, then writes CMD, then polls STATUS
+// while BUSY == 1 && ERR == 0 (until the device's complete_write_fua ends it);
+// if STATUS shows BUSY == 0 && ERR == 1, it reads ERRCODE and returns the
+// fault REQUEST_FAILED (a *driver.DeviceError): 6 bus accesses at most (and
+// one read of ERRCODE when it reports a fault), besides repeated polls. Each
+// poll fails with driver.ErrTimeout after the driver's timeout. It returns
+// ErrInvalidArgument unless len(buf) > 0 && len(buf) % 512 == 0, or for an
+// argument the device cannot hold, before any access.
 func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) error {
-	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:50).
+	// The contract requires len(buf) > 0 && len(buf) % 512 == 0 (block.osi:53).
 	if len(buf) == 0 || len(buf)%512 != 0 {
 		return fmt.Errorf("%w: WriteSectorsFUA requires len(buf) > 0 && len(buf) %% 512 == 0", driver.ErrInvalidArgument)
 	}
@@ -324,11 +328,11 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 	}
 	sectors := uint64(len(buf)) / SECTOR_SIZE
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_written (block.osi:51).
+	// Write LBA_LO (vblk.dev:55): LBA: the contract's sectors_written (block.osi:54).
 	driver.Write(d.bus, RegLBA_LO, LBA_LO(lba))
-	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_written (block.osi:51).
+	// Write LBA_HI (vblk.dev:59): LBA: the contract's sectors_written (block.osi:54).
 	driver.Write(d.bus, RegLBA_HI, LBA_HI(lba>>32))
-	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:51).
+	// Write COUNT (vblk.dev:63): SECTORS: the contract's sectors_written (block.osi:54).
 	driver.Write(d.bus, RegCOUNT, COUNT(sectors))
 	// Move buf out through the DATA port (vblk.dev:106).
 	d.bus.WriteStream(StreamDATA, 4, buf)
@@ -339,7 +343,7 @@ func (d *Driver) WriteSectorsFUA(ctx context.Context, lba uint64, buf []byte) er
 
 // Flush returns once every sector accepted so far is on stable media: nothing
 // sits only in a volatile write cache, so a power cut now loses nothing
-// (block.osi:55). On the vblk it writes CMD, then polls STATUS while BUSY == 1
+// (block.osi:58). On the vblk it writes CMD, then polls STATUS while BUSY == 1
 // && ERR == 0 (until the device's complete_flush ends it); if STATUS shows
 // BUSY == 0 && ERR == 1, it reads ERRCODE and returns the fault REQUEST_FAILED
 // (a *driver.DeviceError): 2 bus accesses at most (and one read of ERRCODE

@@ -125,6 +125,9 @@ func (g *gen) waitText(st *solve.Strategy) string {
 // promiseText is an ensures clause in the words of the class spec: the
 // comment on the predicate or event it names.
 func (g *gen) promiseText(e *dsl.Expr) string {
+	if e.Kind == dsl.BinaryExpr && e.Op == "||" {
+		return g.promiseText(e.X) + ", or " + g.promiseText(e.Y)
+	}
 	name := ""
 	switch e.Kind {
 	case dsl.NameExpr:

@@ -419,6 +419,17 @@ func (g *gen) maxSectors(f *jen.File) {
 			win = s
 		}
 	}
+	bits, pos := 0, "" // the position bits of the sector loops (solve.SectorLoop)
+	for _, st := range g.res.Methods {
+		if sl := st.Sectors; sl != nil && sl.Bits > 0 && sl.Bits < 31 && (bits == 0 || sl.Bits < bits) {
+			bits, pos = sl.Bits, sl.Pos
+		}
+	}
+	if win == nil && bits > 0 {
+		commentf(f, "MaxSectors is the largest transfer one request may carry: the sector loops move one sector per command, so a request may cover every position the device's %d bits of %s reach.", bits, pos)
+		f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id("MaxSectors").Params().Int().Block(jen.Return(jen.Lit(1).Op("<<").Lit(bits)))
+		return
+	}
 	if win == nil {
 		comment(f, "MaxSectors is the largest transfer one request may carry: one sector, as\nthe spec gives no data window size.")
 		f.Func().Params(jen.Id("d").Op("*").Id("Driver")).Id("MaxSectors").Params().Int().Block(jen.Return(jen.Lit(1)))

@@ -127,6 +127,9 @@ func (g *gen) method(f *jen.File, st *solve.Strategy) error {
 	for _, r := range meth.Results {
 		g.fn.declared[r.Name] = true
 	}
+	if len(meth.Results) > 0 {
+		g.fn.declared["err"] = true // the named result
+	}
 	var body []jen.Code
 	for _, req := range st.Requires {
 		cond, err := g.contractExpr(negate(req))
@@ -847,6 +850,8 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 	sort.SliceStable(outs, func(i, j int) bool { return obsLess(outs[i].Obs, outs[j].Obs) })
 	name := g.local(a.ReadVar, r)
 	used := len(outs) > 1 || g.varUsedBelow(n, a.ReadVar)
+	commentAt := -1 // the read's comment, when it says its value decides
+	var plainRead *undoRead
 
 	// A read whose only use is the write right after it, which keeps some
 	// of its fields: one read-modify-write.
@@ -899,12 +904,19 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 	} else {
 		comment := fmt.Sprintf("Read %s (%s)", r.Name, g.at(r.Decl.Pos))
 		if len(a.Observe) > 0 && len(outs) > 1 {
+			commentAt = len(code)
 			comment += "; " + g.observedNames(a) + " decide what follows"
 		}
 		call := jen.Qual(driverPkg, "Read").Call(g.busOf(r.Region), jen.Id(regConst(r)))
 		code = append(code, jen.Comment(comment+"."))
 		keep := g.keepFaults(a, name)
 		used = used || keep != nil
+		if commentAt >= 0 && keep == nil && overwrittenNext(outs, a.ReadVar) {
+			// If the outcomes turn out to go on the same way, the value is
+			// not needed (the next read takes its place): the plain read,
+			// and the state to undo the assignment.
+			plainRead = &undoRead{at: len(code), call: call, declared: g.fn.declared[name], status: g.fn.status, statusReg: g.fn.statusReg}
+		}
 		if used {
 			op := ":="
 			if g.fn.declared[name] {
@@ -927,17 +939,60 @@ func (g *gen) read(n *solve.Node, e *solve.Edge) ([]jen.Code, error) {
 		return append(code, rest...), err
 	}
 	var cases []jen.Code
-	for _, o := range outs {
+	var same []jen.Code // the code every outcome continues with, if one
+	for i, o := range outs {
 		rest, err := g.scoped(func() ([]jen.Code, error) { return g.node(o.Next) })
 		if err != nil {
 			return nil, err
 		}
+		switch {
+		case i == 0:
+			same = rest
+		case same != nil && fmt.Sprintf("%#v", jen.Block(same...)) != fmt.Sprintf("%#v", jen.Block(rest...)):
+			same = nil
+		}
 		cases = append(cases, jen.Case(g.obsCond(a, name, o.Obs)).Block(rest...))
+	}
+	if same != nil {
+		// What the read shows decides nothing here (ATA: the first status
+		// read after a command, which only lets the 400 ns pass): every
+		// outcome goes on the same way, written once, in this scope.
+		if commentAt >= 0 {
+			code[commentAt] = jen.Comment(fmt.Sprintf("Read %s (%s); every value it shows goes on the same way.", r.Name, g.at(r.Decl.Pos)))
+		}
+		if u := plainRead; u != nil {
+			code[u.at] = u.call
+			g.fn.declared[name] = u.declared
+			g.fn.status, g.fn.statusReg = u.status, u.statusReg
+		}
+		rest, err := g.node(outs[0].Next)
+		return append(code, rest...), err
 	}
 	cases = append(cases, jen.Default().Block(
 		g.retErr(jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: "+r.Name+" = %#x"), jen.Qual(driverPkg, "ErrUnexpected"), jen.Id(name))),
 	))
 	return append(code, jen.Switch().Block(cases...)), nil
+}
+
+// overwrittenNext reports whether every outcome's next move is a read into
+// the same variable.
+func overwrittenNext(outs []*solve.Outcome, readVar string) bool {
+	for _, o := range outs {
+		if b := o.Next.Best; o.Next.Goal || o.Next.Fault != nil || b == nil || b.Act.Kind != solve.ActRead || b.Act.ReadVar != readVar {
+			return false
+		}
+	}
+	return true
+}
+
+// undoRead is what turning a read's assignment back into a plain read
+// needs: where it is, the call, and the state before it.
+type undoRead struct {
+	at        int
+	call      jen.Code
+	declared  bool
+	status    string
+	statusReg *model.Reg
 }
 
 // loopWhy names the transitions that end a poll; in a shared tail, those

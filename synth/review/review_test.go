@@ -142,7 +142,7 @@ func TestReferenceSaysWhichMethodsTouchEachRegister(t *testing.T) {
 	assert.Contains(t, md, "| 0x0020 | [CMD](#reg-CMD) | wo | 32 | 0x0 |  | Flush, ReadSectors, WriteSectors, WriteSectorsFUA |")
 	assert.Contains(t, md, "| 2:0 | CODE | wo | 0x0 | trigger: acts when written, not stored |  | READ = 1, WRITE = 2, FLUSH = 3, WRITE_FUA = 4 |")
 	assert.Contains(t, md, "| VBLK_MAGIC | 0x6B6C6276 | "+vblkLine(t, "const VBLK_MAGIC")+" |")
-	assert.Contains(t, md, "| Flush | block.osi:55 | 2 (+1 to report a fault) | CMD (write), ERRCODE (read), STATUS (read) |")
+	assert.Regexp(t, `\| Flush \| block\.osi:\d+ \| 2 \(\+1 to report a fault\) \| CMD \(write\), ERRCODE \(read\), STATUS \(read\) \|`, md)
 	assert.Contains(t, md, "| Init | block.osi:29 | 4 | CTRL (write), MAGIC (read), MAXSEC (read), STATUS (read) |")
 	assert.Contains(t, md, "| 0x0000 | [MAGIC](#reg-MAGIC) | ro | 32 | 0x0 |  | Init |")
 }

@@ -217,12 +217,15 @@ func checkContract(t *testing.T, where string, m *model.Model, meth *dsl.Method,
 	// used marks the events a clause (one per element of a for-each) has
 	// matched already.
 	used := map[int]bool{}
-	var clause func(e *dsl.Expr, elem map[string]uint64)
-	clause = func(e *dsl.Expr, elem map[string]uint64) {
+	// clause checks e; with try, it reports whether e holds instead of
+	// failing (the left side of ||).
+	var clause func(e *dsl.Expr, elem map[string]uint64, try bool) bool
+	clause = func(e *dsl.Expr, elem map[string]uint64, try bool) bool {
 		switch {
 		case e.Kind == dsl.BinaryExpr && e.Op == "&&":
-			clause(e.X, elem)
-			clause(e.Y, elem)
+			return clause(e.X, elem, try) && clause(e.Y, elem, try)
+		case e.Kind == dsl.BinaryExpr && e.Op == "||":
+			return clause(e.X, elem, true) || clause(e.Y, elem, try)
 		case e.Kind == dsl.CallExpr && m.Events[e.Name()] != nil:
 			for i, ev := range events {
 				if used[i] || ev.Name != e.Name() || len(ev.Args) != len(e.Args) {
@@ -240,8 +243,11 @@ func checkContract(t *testing.T, where string, m *model.Model, meth *dsl.Method,
 				}
 				if ok {
 					used[i] = true
-					return
+					return true
 				}
+			}
+			if try {
+				return false
 			}
 			require.Failf(t, "contract broken", "%s: no event %s (%s) with the request's values; events: %v", where, dsl.FormatExpr(e), e.Pos, events)
 		default:
@@ -259,19 +265,23 @@ func checkContract(t *testing.T, where string, m *model.Model, meth *dsl.Method,
 			}
 			v, err := m.Eval(pb.Body, s, benv)
 			require.NoError(t, err, where)
+			if try {
+				return v.IsConst() && v.IsTrue()
+			}
 			require.True(t, v.IsConst() && v.IsTrue(), "%s: %s (%s) does not hold after the call: %s", where, dsl.FormatExpr(e), e.Pos, v)
 		}
+		return true
 	}
 	for _, c := range meth.Clauses {
 		switch {
 		case c.Ensures != nil:
-			clause(c.Ensures, nil)
+			clause(c.Ensures, nil, false)
 		case c.For != nil:
 			buf := args.Buffers[c.For.Over.Name]
 			for _, b := range buf {
 				for _, cc := range c.For.Clauses {
 					if cc.Ensures != nil {
-						clause(cc.Ensures, map[string]uint64{c.For.Var: uint64(b)})
+						clause(cc.Ensures, map[string]uint64{c.For.Var: uint64(b)}, false)
 					}
 				}
 			}

@@ -133,6 +133,12 @@ func (mc *Machine) sectors(ctx context.Context, st *solve.Strategy, sl *solve.Se
 			return err
 		}
 	}
+	if sl.Tail != nil {
+		// After the last piece, what the contract lets hold once at the end.
+		if _, err := mc.walk(ctx, sl.Tail.Starts[0], map[string]uint64{}, args); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

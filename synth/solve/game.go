@@ -696,8 +696,8 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 }
 
 // worthLearning reports whether reading value t tells the driver something
-// the goal may need: the entry value of a relevant variable, or a value
-// that came from outside.
+// the goal may need: the entry value of a relevant variable (not one the
+// goal only writes: onlyFed), or a value that came from outside.
 func (gm *game) worthLearning(t *term.T) bool {
 	switch t.Kind {
 	case term.Unknown:
@@ -706,7 +706,7 @@ func (gm *game) worthLearning(t *term.T) bool {
 		w, ok := gm.entryWorth[t]
 		if !ok {
 			vi := gm.m.Var(t.Name)
-			w = vi < 0 || gm.goal.relevant[vi]
+			w = vi < 0 || gm.goal.relevant[vi] && !gm.onlyFed(vi)
 			if gm.entryWorth == nil {
 				gm.entryWorth = map[*term.T]bool{}
 			}

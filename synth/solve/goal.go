@@ -104,6 +104,7 @@ type clauseKind int
 const (
 	clauseExpr clauseKind = iota
 	clauseAnd
+	clauseOr
 	clauseEvent
 	clausePred
 )
@@ -117,6 +118,11 @@ func (g *goal) clauseOf(m *model.Model, e *dsl.Expr) *clause {
 	switch {
 	case e.Kind == dsl.BinaryExpr && e.Op == "&&":
 		c.kind = clauseAnd
+		c.x, c.y = g.clauseOf(m, e.X), g.clauseOf(m, e.Y)
+	case e.Kind == dsl.BinaryExpr && e.Op == "||":
+		// Either side will do (a FUA write: the device says the sectors
+		// are durable, or nothing sits in a volatile cache any more).
+		c.kind = clauseOr
 		c.x, c.y = g.clauseOf(m, e.X), g.clauseOf(m, e.Y)
 	case e.Kind == dsl.CallExpr && m.Events[e.Name()] != nil:
 		c.kind, c.name = clauseEvent, e.Name()
@@ -229,6 +235,12 @@ func (g *goal) eval(m *model.Model, c *clause, s *model.State, bound map[string]
 		l, err := g.eval(m, c.x, s, bound)
 		if err != nil || !l {
 			return false, err
+		}
+		return g.eval(m, c.y, s, bound)
+	case clauseOr:
+		l, err := g.eval(m, c.x, s, bound)
+		if err != nil || l {
+			return l, err
 		}
 		return g.eval(m, c.y, s, bound)
 	case clauseEvent:

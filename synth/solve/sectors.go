@@ -35,9 +35,17 @@ type SectorLoop struct {
 	// position of a request must be below 1<<Bits, and the method
 	// refuses others with ErrInvalidArgument before any access.
 	Bits int
+	// Tail, when not nil, is the strategy played once after the last
+	// piece: a clause E || P of the contract, with E an event of the
+	// pieces and P a class predicate, is met by P holding at the end
+	// (the block class's FUA write on a disk without FUA: the sectors
+	// written one by one, then the cache flushed once).
+	Tail *Strategy
 	// narrow lists the device's position expressions under the zero
 	// extension (lba), which the narrowed position feeds.
 	narrow []*dsl.Expr
+	// tail are the contract's clauses the tail meets (P of each E || P).
+	tail []*dsl.Clause
 }
 
 // sectorLoop reports whether meth is solved as a sector loop on m: its
@@ -75,14 +83,9 @@ func sectorLoop(m *model.Model, meth *dsl.Method) *SectorLoop {
 		return nil
 	}
 	events := map[string]int{} // event name -> index of its count argument
-	for _, c := range meth.Clauses {
-		if c.Ensures == nil {
-			continue
-		}
-		e := c.Ensures
-		if e.Kind != dsl.CallExpr || m.Events[e.Name()] == nil {
-			return nil
-		}
+	// event checks one event of the contract: its count is len(buf) / N,
+	// right after the position parameter.
+	event := func(e *dsl.Expr) bool {
 		at := -1
 		for i, a := range e.Args {
 			if isCount(a, buf.Name, sl.Size) {
@@ -90,14 +93,27 @@ func sectorLoop(m *model.Model, meth *dsl.Method) *SectorLoop {
 			}
 		}
 		if at < 1 {
-			return nil
+			return false
 		}
 		pos := positionParam(e.Args[at-1])
 		if sl.Pos != "" && sl.Pos != pos || !isScalarParam(meth, pos) {
-			return nil
+			return false
 		}
 		sl.Pos = pos
 		events[e.Name()] = at
+		return true
+	}
+	for _, c := range meth.Clauses {
+		if c.Ensures == nil {
+			continue
+		}
+		tail, ok := pieceClause(m, c.Ensures, buf.Name, event)
+		if !ok {
+			return nil
+		}
+		if tail != nil {
+			sl.tail = append(sl.tail, &dsl.Clause{Pos: c.Pos, Ensures: tail})
+		}
 	}
 	if len(events) == 0 {
 		return nil
@@ -138,6 +154,52 @@ func sectorLoop(m *model.Model, meth *dsl.Method) *SectorLoop {
 		sl.narrow = nil
 	}
 	return sl
+}
+
+// pieceClause reports whether ensures e holds piece by piece: an event of
+// the contract (checked by event), or a choice (||) between such an event
+// and a class predicate that does not look at the buffer, which is then
+// the tail's to meet (returned). A predicate on its own is not taken: it
+// is about the end of the whole method, and nothing says the pieces may
+// break it in between.
+func pieceClause(m *model.Model, e *dsl.Expr, buf string, event func(*dsl.Expr) bool) (tail *dsl.Expr, ok bool) {
+	isEvent := func(x *dsl.Expr) bool { return x.Kind == dsl.CallExpr && m.Events[x.Name()] != nil }
+	isPred := func(x *dsl.Expr) bool {
+		if (x.Kind != dsl.NameExpr && x.Kind != dsl.CallExpr) || m.Preds[x.Name()] == nil {
+			return false
+		}
+		names := map[string]bool{}
+		collectAllNames(x, names)
+		return !names[buf]
+	}
+	switch {
+	case isEvent(e):
+		return nil, event(e)
+	case e.Kind == dsl.BinaryExpr && e.Op == "||" && isEvent(e.X) && isPred(e.Y):
+		return e.Y, event(e.X)
+	case e.Kind == dsl.BinaryExpr && e.Op == "||" && isPred(e.X) && isEvent(e.Y):
+		return e.X, event(e.Y)
+	}
+	return nil, false
+}
+
+// tailOf reports whether ensures e is a choice the tail meets.
+func (sl *SectorLoop) tailOf(e *dsl.Expr) bool {
+	for _, t := range sl.tail {
+		if e.Kind == dsl.BinaryExpr && e.Op == "||" && (e.X == t.Ensures || e.Y == t.Ensures) {
+			return true
+		}
+	}
+	return false
+}
+
+// tailMethod is the method the tail solves: the predicates the contract
+// lets hold at the end in place of per-piece events, without parameters.
+func (sl *SectorLoop) tailMethod(meth *dsl.Method) *dsl.Method {
+	if sl == nil || len(sl.tail) == 0 {
+		return nil
+	}
+	return &dsl.Method{Pos: meth.Pos, Name: meth.Name, Clauses: sl.tail}
 }
 
 // zeroExtension is the width of the zero e starts with when e is {0[h:l],
@@ -201,9 +263,14 @@ func (sl *SectorLoop) piece(meth *dsl.Method) *dsl.Method {
 	piece := *meth
 	piece.Clauses = nil
 	for _, c := range meth.Clauses {
-		if c.Ensures != nil {
-			piece.Clauses = append(piece.Clauses, &dsl.Clause{Pos: c.Pos, Ensures: sl.pieceExpr(c.Ensures)})
+		if c.Ensures == nil {
+			continue
 		}
+		e := c.Ensures
+		if sl.tailOf(e) {
+			continue // met once, by the tail, after the last piece
+		}
+		piece.Clauses = append(piece.Clauses, &dsl.Clause{Pos: c.Pos, Ensures: sl.pieceExpr(e)})
 	}
 	return &piece
 }

@@ -55,6 +55,8 @@ func TestSectorLoopShape(t *testing.T) {
 
 // TestSectorLoopPiece: the one-piece contract is the method's with
 // len(buf) the piece's size; the length requires are left to the method.
+// A choice E || P (FUA: sectors_durable or durable) is left to the tail,
+// which meets P once after the last piece.
 func TestSectorLoopPiece(t *testing.T) {
 	m := ataWith(t, "Init", "WriteSectorsFUA")
 	var meth *dsl.Method
@@ -70,14 +72,23 @@ func TestSectorLoopPiece(t *testing.T) {
 		require.Nil(t, c.Requires)
 		got = append(got, dsl.FormatExpr(c.Ensures))
 	}
-	assert.Equal(t, []string{"sectors_written(lba, 1, buf)", "sectors_durable(lba, 1)"}, got)
+	assert.Equal(t, []string{"sectors_written(lba, 1, buf)"}, got, "the piece emits; the choice is the tail's")
+	tail := sectorLoop(m, meth).tailMethod(meth)
+	require.NotNil(t, tail)
+	got = nil
+	for _, c := range tail.Clauses {
+		got = append(got, dsl.FormatExpr(c.Ensures))
+	}
+	assert.Equal(t, []string{"durable"}, got, "sectors_durable(...) || durable: durable once at the end")
+	assert.Empty(t, tail.Params)
 	var orig []string
 	for _, c := range meth.Clauses {
 		if c.Ensures != nil {
 			orig = append(orig, dsl.FormatExpr(c.Ensures))
 		}
 	}
-	assert.Equal(t, []string{"sectors_written(lba, len(buf) / 512, buf)", "sectors_durable(lba, len(buf) / 512)"}, orig, "the method's own contract is untouched")
+	assert.Equal(t, []string{"sectors_written(lba, len(buf) / 512, buf)", "sectors_durable(lba, len(buf) / 512) || durable"}, orig, "the method's own contract is untouched")
+	assert.Nil(t, sectorLoop(m, m.Methods[0]).tailMethod(m.Methods[0]), "Init is no sector loop")
 }
 
 // TestCopiedConsts: SECCOUNT.COUNT, copied whole into left on the command

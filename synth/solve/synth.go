@@ -344,6 +344,11 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		}
 	}
 	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
+	if tm := sl.tailMethod(meth); tm != nil && idle != nil {
+		if sl.Tail, err = solveMethod(m, cl, tm, consts, idle, carried); err != nil {
+			return nil, err
+		}
+	}
 	tracef("%s idle=%d: %d starts, %d beliefs (%d expanded), %d states, %d writes, rank %d, %v", meth.Name, len(idle), len(st.Starts), len(gm.list), gm.expanded, len(cl.recs), len(cl.wacts), st.Stats.Rank, st.Stats.Time)
 	for _, n := range gm.list {
 		st.Stats.Edges += len(n.Edges)
@@ -431,6 +436,9 @@ func (st *Strategy) endNodes() []*Node {
 	}
 	for _, s := range st.Starts {
 		walk(s)
+	}
+	if st.Sectors != nil && st.Sectors.Tail != nil {
+		out = append(out, st.Sectors.Tail.endNodes()...)
 	}
 	return out
 }
@@ -612,6 +620,17 @@ func shortPos(p dsl.Pos) string {
 // nothing else are noise and are not explored.
 func relevantVars(m *model.Model, g *goal) []bool {
 	rel := make([]bool, len(m.Vars))
+	mention := mentionedNames(m)
+	for i, v := range m.Vars {
+		rel[i] = v.Finite || mention[v.Name] || g.framed(i) || len(g.feedVar[i]) > 0 ||
+			(v.Field != nil && len(g.feedField[v.Field.Qual()]) > 0)
+	}
+	return rel
+}
+
+// mentionedNames are the names the class bindings and the device's emits
+// read (emit arguments also under REG.name in a register's handlers).
+func mentionedNames(m *model.Model) map[string]bool {
 	mention := map[string]bool{}
 	for _, pb := range m.Bindings {
 		collectAllNames(pb.Body, mention)
@@ -644,11 +663,7 @@ func relevantVars(m *model.Model, g *goal) []bool {
 	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
 		stmts(t.Body, nil)
 	}
-	for i, v := range m.Vars {
-		rel[i] = v.Finite || mention[v.Name] || g.framed(i) || len(g.feedVar[i]) > 0 ||
-			(v.Field != nil && len(g.feedField[v.Field.Qual()]) > 0)
-	}
-	return rel
+	return mention
 }
 
 var traceOn = os.Getenv("DRVSYNTH_TRACE") != ""
