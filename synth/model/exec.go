@@ -190,6 +190,9 @@ func (m *Model) StreamIO(s *State, p *Stream, read bool, buf *term.T) (*State, *
 
 // Enabled reports whether a transition's guard holds in s.
 func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
+	if RareSpent(t, s) {
+		return false, nil
+	}
 	if t.Guard == nil {
 		return true, nil
 	}
@@ -229,6 +232,9 @@ func (m *Model) Fire(t *Transition, s *State, args []*term.T) (*State, error) {
 	}
 	if fresh {
 		next = m.renumber(next, t)
+	}
+	if t.Rare {
+		next.Emit(Event{Name: RareMark(t)})
 	}
 	return next, nil
 }
