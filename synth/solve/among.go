@@ -18,7 +18,8 @@ import (
 // checked the rest), binding the out parameters from whichever emitted
 // events make the states agree.
 func (g *goal) holdsAmong(m *model.Model, b *Belief) (bool, map[string]*term.T, error) {
-	if len(g.outs) == 0 || len(b.States) == 0 {
+	if len(g.outs) == 0 || !emitsTwice(b) {
+		// Each state has one binding at most: the one holds tried.
 		return false, nil, nil
 	}
 	var common []map[string]*term.T
@@ -130,4 +131,19 @@ func sameBinding(a, b map[string]*term.T) bool {
 		}
 	}
 	return true
+}
+
+// emitsTwice reports whether some state of b emitted an event more than
+// once, with different arguments (Emit records identical ones once, and
+// keeps events in the order of their spelling, NAME(args...), so events of
+// one name are next to each other).
+func emitsTwice(b *Belief) bool {
+	for _, s := range b.States {
+		for i := 1; i < len(s.Events); i++ {
+			if s.Events[i].Name == s.Events[i-1].Name && !model.IsPseudoEvent(s.Events[i].Name) {
+				return true
+			}
+		}
+	}
+	return false
 }
