@@ -294,11 +294,13 @@ func (f *LayoutField) Bytes() int {
 }
 
 // InternalDecl is a transition the device takes by itself. A fair one is
-// guaranteed to happen eventually while its guard holds.
+// guaranteed to happen eventually while its guard holds; a rare one
+// happens at most once during one method call.
 type InternalDecl struct {
 	Pos   Pos
 	Name  string  `parser:"\"internal\" @Ident"`
 	Fair  bool    `parser:"@\"fair\"?"`
+	Rare  bool    `parser:"@\"rare\"?"`
 	Guard *Expr   `parser:"(\"when\" @@)?"`
 	Body  []*Stmt `parser:"\"{\" @@* \"}\""`
 }

@@ -386,6 +386,10 @@ func (p *printer) deviceItem(it *DeviceItem) {
 			p.sp()
 			p.kw("fair")
 		}
+		if in.Rare {
+			p.sp()
+			p.kw("rare")
+		}
 		p.when(in.Guard)
 		p.stmts(in.Body)
 	case it.Input != nil:

@@ -213,6 +213,9 @@ func (m *Model) StreamIO(s *State, p *Stream, read bool, buf *term.T) (*State, *
 
 // Enabled reports whether a transition's guard holds in s.
 func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
+	if RareSpent(t, s) {
+		return false, nil
+	}
 	if t.Guard == nil {
 		return true, nil
 	}
@@ -260,6 +263,9 @@ func (m *Model) FireTo(next *State, t *Transition, s *State, args []*term.T) (*S
 	}
 	if fresh {
 		next = m.renumber(next, t)
+	}
+	if t.Rare {
+		next.Emit(Event{Name: RareMark(t)})
 	}
 	return next, nil
 }

@@ -207,6 +207,8 @@ type Device struct {
 	held    map[string][]byte
 	wake    chan struct{} // closed when input arrives
 	history []string
+	// spent are the rare transitions taken since the last NewCall.
+	spent map[*model.Transition]bool
 }
 
 // bufName names the term that stands for a stream's buffer in handlers;
@@ -334,6 +336,15 @@ func (d *Device) Pending() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.queue)
+}
+
+// NewCall tells the device that the driver starts a method call: a rare
+// transition (at most once per call) may happen again. Without it, each
+// rare transition happens at most once in the device's life.
+func (d *Device) NewCall() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.spent = nil
 }
 
 // Events returns the class events emitted so far, in order.
@@ -464,6 +475,9 @@ func (d *Device) violateRequire(v *model.Violation, what func() string) {
 // with concrete arguments, and every value must be a constant.
 func (d *Device) commit(next *model.State) {
 	for _, e := range next.Events {
+		if model.IsPseudoEvent(e.Name) {
+			continue
+		}
 		ev := Event{Name: e.Name, Access: d.access}
 		for _, a := range e.Args {
 			switch {
@@ -524,7 +538,7 @@ func (d *Device) irq() bool {
 func (d *Device) enabled() []*model.Transition {
 	var out []*model.Transition
 	for _, t := range d.m.Internals {
-		if !t.Fair && !d.opts.Unfair {
+		if !t.Fair && !d.opts.Unfair || d.spent[t] {
 			continue
 		}
 		ok, err := d.m.Enabled(t, d.st)
@@ -546,6 +560,12 @@ func (d *Device) fire(t *model.Transition, args []*term.T) {
 		return
 	}
 	d.steps++
+	if t.Rare {
+		if d.spent == nil {
+			d.spent = map[*model.Transition]bool{}
+		}
+		d.spent[t] = true
+	}
 	d.logf("  %s", t.Name)
 	d.commit(next)
 }

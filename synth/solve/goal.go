@@ -160,7 +160,7 @@ func (g *goal) emitsForeign(states []*model.State) bool {
 // emitsForeign1 is emitsForeign for one state.
 func (g *goal) emitsForeign1(s *model.State) bool {
 	for _, e := range s.Events {
-		if !g.events[e.Name] && e.Name != failureMark {
+		if !g.events[e.Name] && !model.IsPseudoEvent(e.Name) {
 			return true
 		}
 	}
@@ -175,6 +175,7 @@ func outSentinel(name string) *term.T { return term.U("out."+name, 0) }
 // holds.
 func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error) {
 	var results map[string]*term.T
+	agree := true
 	for _, s := range b.States {
 		if g.idle != nil && !g.idle[g.idleSig(s)] {
 			return false, nil, nil
@@ -209,20 +210,28 @@ func (g *goal) holds(m *model.Model, b *Belief) (bool, map[string]*term.T, error
 		} else {
 			for k, v := range bound {
 				if results[k] == nil || results[k] != v {
-					return false, nil, nil
+					agree = false
 				}
 			}
 		}
 	}
+	if !agree || !g.resultsAvailable(results) {
+		return g.holdsAmong(m, b)
+	}
+	return true, results, nil
+}
+
+// resultsAvailable reports whether the driver holds every result value.
+func (g *goal) resultsAvailable(results map[string]*term.T) bool {
 	for k := range g.outs {
 		if _, isBuf := g.params[k]; isBuf && (k == g.bufOut) {
 			continue
 		}
 		if v, ok := results[k]; ok && !available(v) {
-			return false, nil, nil
+			return false
 		}
 	}
-	return true, results, nil
+	return true
 }
 
 // eval decides one contract clause in one state.
@@ -279,26 +288,7 @@ func (g *goal) env() *model.Env {
 // binds the out parameters among them.
 func (g *goal) evalEvent(name string, want []*term.T, s *model.State, bound map[string]*term.T) bool {
 	for _, ev := range s.Events {
-		if ev.Name != name || len(ev.Args) != len(want) {
-			continue
-		}
-		ok := true
-		binds := map[string]*term.T{}
-		for i, w := range want {
-			if w.Kind == term.Unknown && len(w.Name) > 4 && w.Name[:4] == "out." {
-				binds[w.Name[4:]] = ev.Args[i]
-				continue
-			}
-			got := ev.Args[i]
-			if w.Width != got.Width && got.Width > 0 {
-				w = term.Resize(w, got.Width)
-			}
-			if w != got && !g.equalUnder(got, w) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if binds, ok := g.matchEvent(ev, name, want); ok {
 			for k, v := range binds {
 				bound[k] = v
 			}
@@ -306,6 +296,29 @@ func (g *goal) evalEvent(name string, want []*term.T, s *model.State, bound map[
 		}
 	}
 	return false
+}
+
+// matchEvent reports whether ev is event name with arguments want, and
+// what it binds the out parameters among them to.
+func (g *goal) matchEvent(ev model.Event, name string, want []*term.T) (map[string]*term.T, bool) {
+	if ev.Name != name || len(ev.Args) != len(want) {
+		return nil, false
+	}
+	binds := map[string]*term.T{}
+	for i, w := range want {
+		if w.Kind == term.Unknown && len(w.Name) > 4 && w.Name[:4] == "out." {
+			binds[w.Name[4:]] = ev.Args[i]
+			continue
+		}
+		got := ev.Args[i]
+		if w.Width != got.Width && got.Width > 0 {
+			w = term.Resize(w, got.Width)
+		}
+		if w != got && !g.equalUnder(got, w) {
+			return nil, false
+		}
+	}
+	return binds, true
 }
 
 // predBinding is the device's binding of class predicate call e and the

@@ -2,6 +2,8 @@ package solve
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -38,8 +40,8 @@ func (st *Strategy) dumpNode(b *strings.Builder, n *Node, depth int, onPath map[
 	switch {
 	case n.Goal:
 		fmt.Fprintf(b, "%sreturn", ind)
-		for k, v := range n.Results {
-			fmt.Fprintf(b, " %s=%s", k, v)
+		for _, k := range slices.Sorted(maps.Keys(n.Results)) {
+			fmt.Fprintf(b, " %s=%s", k, n.Results[k])
 		}
 		b.WriteString(next(n))
 		b.WriteByte('\n')

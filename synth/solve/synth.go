@@ -149,15 +149,22 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	// Every state a method may end in joins the invariant: its goal ends,
 	// and the states in which it reports a device fault, so that the next
 	// method is ready for what a failed one leaves behind.
-	addIdle := func(st *Strategy) {
+	addIdle := func(st *Strategy) error {
+		var ends []*model.State
 		for _, n := range st.endNodes() {
-			for _, s := range n.B.States {
-				k := m.FiniteKey(s)
-				if _, ok := idle[k]; !ok {
-					idle[k] = entryState(m, s)
-				}
+			ends = append(ends, n.B.States...)
+		}
+		ends, err := betweenCalls(m, cl, ends)
+		if err != nil {
+			return err
+		}
+		for _, s := range ends {
+			k := m.FiniteKey(s)
+			if _, ok := idle[k]; !ok {
+				idle[k] = entryState(m, s)
 			}
 		}
+		return nil
 	}
 	var initStrat *Strategy
 	if initM != nil {
@@ -166,10 +173,21 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 			return nil, failed(err)
 		}
 		initStrat, latest[initM] = st, st
-		addIdle(st)
+		if err := addIdle(st); err != nil {
+			return nil, err
+		}
 	} else {
-		s := m.Reset()
-		idle[m.FiniteKey(s)] = entryState(m, s)
+		// No Init: methods start from reset, and from wherever the device
+		// goes by itself between calls.
+		states, err := betweenCalls(m, cl, []*model.State{m.Reset()})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range states {
+			if k := m.FiniteKey(s); idle[k] == nil {
+				idle[k] = entryState(m, s)
+			}
+		}
 	}
 	// The idle invariant: every method must end in it, up to the carried
 	// variables, whose values between methods the spec leaves free. It
@@ -190,7 +208,9 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 				return nil, failed(err)
 			}
 			latest[meth] = st
-			addIdle(st)
+			if err := addIdle(st); err != nil {
+				return nil, err
+			}
 			final = append(final, st)
 		}
 		if len(idle) == before {

@@ -1,0 +1,32 @@
+package model
+
+// A rare transition (`internal NAME rare when ...`) happens at most once
+// during one method call: an event of the outside world's clock, such as a
+// real-time clock's once-a-second update, beside a method that lasts a few
+// microseconds of bus accesses. The state records that it happened as a
+// pseudo-event, which, like every event, is forgotten when the next method
+// starts (ClearEvents), and which no contract can name.
+
+// RareMark is the name of the pseudo-event a state carries once the rare
+// transition t happened during the current method.
+func RareMark(t *Transition) string { return "!rare " + t.Name }
+
+// IsPseudoEvent reports whether an event name is one the synthesizer
+// records for itself (a rare transition's mark, a failure the device
+// chose), not an event of the class.
+func IsPseudoEvent(name string) bool { return len(name) > 0 && name[0] == '!' }
+
+// RareSpent reports whether t is rare and already happened in s during the
+// current method, so it cannot happen again before the method ends.
+func RareSpent(t *Transition, s *State) bool {
+	if !t.Rare {
+		return false
+	}
+	mark := RareMark(t)
+	for _, e := range s.Events {
+		if e.Name == mark {
+			return true
+		}
+	}
+	return false
+}
