@@ -152,6 +152,11 @@ type game struct {
 	// hash-consed: one pointer per value).
 	entryWorth map[*term.T]bool
 	bl         *blocking
+	// memo replays moves earlier rounds computed (replay.go); nil for a
+	// game solved once. While asking, node records the beliefs asked for.
+	memo   *moveMemo
+	asking bool
+	asked  []*Belief
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -159,6 +164,9 @@ func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *g
 }
 
 func (gm *game) node(b *Belief, depth int) *Node {
+	if gm.asking {
+		gm.asked = append(gm.asked, b)
+	}
 	if n, ok := gm.nodes[b.Key()]; ok {
 		return n
 	}
@@ -425,6 +433,12 @@ func (gm *game) expand(n *Node) error {
 			return nil
 		}
 	}
+	return gm.expandMoves(n)
+}
+
+// expandFresh computes the moves of n, a belief that is neither a goal nor
+// a fault.
+func (gm *game) expandFresh(n *Node) error {
 	inertR, inertW := gm.inertAccesses()
 	for ri, r := range gm.m.Regs {
 		if (!r.Read || inertR[ri]) && (!r.Write || inertW[ri]) {
