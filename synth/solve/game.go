@@ -157,6 +157,8 @@ type game struct {
 	memo   *moveMemo
 	asking bool
 	asked  []*Belief
+	// fcands memoizes finiteCands.
+	fcands map[*model.Field][]*Cand
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
