@@ -25,8 +25,13 @@ import "fmt"
 // give it, and the beliefs it creates, in the same order: the game's
 // belief list, and hence its budget accounting and its strategy, are
 // those of a game without the memo.
+//
+// The dead-end memo carries over too (deadEnds.nextRound): a skeleton
+// state's moves do not depend on the invariant either, and one that gets
+// back into it still does when it has grown.
 type moveMemo struct {
 	byKey map[string]*madeMoves
+	de    *deadEnds
 }
 
 // madeMoves is one expansion: the beliefs it asked the game for, in
@@ -123,4 +128,20 @@ func (gm *game) checkReplay(n *Node, mm *madeMoves) {
 			}
 		}
 	}
+}
+
+// nextRound is the memo of a game of the same method against a larger
+// idle invariant: the skeleton and its moves stay, and so does every state
+// found alive (a way back into the invariant is one into any invariant
+// that contains it); a dead end may have a way back now and is asked
+// again.
+func (de *deadEnds) nextRound() *deadEnds {
+	for _, status := range de.status {
+		for x, st := range status {
+			if st == skelDead {
+				delete(status, x)
+			}
+		}
+	}
+	return de
 }

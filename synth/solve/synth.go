@@ -317,6 +317,9 @@ func solveMethodMemo(m *model.Model, cl *closer, meth *dsl.Method, consts map[st
 	}
 	gm := newGame(m, cl, g, consts)
 	gm.memo = memo
+	if memo != nil && memo.de != nil {
+		gm.de = memo.de.nextRound()
+	}
 	st := &Strategy{Method: meth, Elem: elem, Sectors: sl, Requires: requires, Next: map[*Node]int{}, Faults: g.faults}
 	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
 	for i := 0; i < len(st.Starts); i++ {
@@ -359,6 +362,9 @@ func solveMethodMemo(m *model.Model, cl *closer, meth *dsl.Method, consts map[st
 			}
 			st.Next[leaf] = idx
 		}
+	}
+	if memo != nil {
+		memo.de = gm.de
 	}
 	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
 	tracef("%s idle=%d: %d starts, %d beliefs (%d expanded), %d states, %d writes, rank %d, %v", meth.Name, len(idle), len(st.Starts), len(gm.list), gm.expanded, len(cl.recs), len(cl.wacts), st.Stats.Rank, st.Stats.Time)
