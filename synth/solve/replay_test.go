@@ -13,7 +13,8 @@ import (
 // belief whose moves a later round of the idle fixpoint replays gets
 // exactly what expanding it afresh gives (checkReplay panics otherwise),
 // that replays happen, and that the strategies are those of a synthesis
-// without the memo, belief for belief.
+// that solves every method in every round without the memo, belief for
+// belief.
 func TestMoveMemoReplaysExpansions(t *testing.T) {
 	for _, dev := range []string{"uart16550", "vblk", "pl011"} {
 		t.Run(dev, func(t *testing.T) {

@@ -81,8 +81,8 @@ type Options struct {
 	// noCounter solves every element state of a counter one by one
 	// (counter.go), as the cutoff solves do and as tests compare with.
 	noCounter bool
-	// noMemo solves every round of the idle fixpoint without replaying
-	// moves (replay.go): what the replay must equal.
+	// noMemo solves every method in every round of the idle fixpoint,
+	// without replaying moves (replay.go): what the shortcuts must equal.
 	noMemo bool
 }
 
@@ -182,6 +182,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	// is an error. Neither changes what the invariant is.
 	// Each method's moves carry over from round to round (replay.go).
 	memos := map[*dsl.Method]*moveMemo{}
+	solvedAt := map[*dsl.Method]int{} // the size of the invariant each was last solved against
 	for _, meth := range others {
 		if !opts.noMemo {
 			memos[meth] = newMoveMemo()
@@ -195,6 +196,14 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		final = final[:0]
 		before := len(idle)
 		for _, meth := range others {
+			if at, ok := solvedAt[meth]; ok && at == len(idle) && !opts.noMemo {
+				// The invariant has not grown since this method was
+				// solved against it (it only grows): the game is the
+				// same, and so is its strategy.
+				final = append(final, latest[meth])
+				continue
+			}
+			solvedAt[meth] = len(idle)
 			st, err := solveMethodMemo(m, cl, meth, consts, idle, carried, memos[meth])
 			if err != nil {
 				return nil, failed(err)
