@@ -250,7 +250,7 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 			// One state that breaks a require, or makes the device emit
 			// an event the contract does not name, rules the write out:
 			// no need to look at the others.
-			if w.viol || gm.goal.emitsForeign1(gm.cl.recs[w.next].s) {
+			if w.viol || gm.foreignAt(w.next) {
 				legal = false
 				break
 			}
