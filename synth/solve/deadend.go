@@ -260,7 +260,7 @@ func (gm *game) skelSucc(nd *skelNode, k int) (int32, bool, error) {
 func (gm *game) skelStep(nd *skelNode) error {
 	id := nd.id
 	add := func(next int32) {
-		if !gm.goal.emitsForeign1(gm.cl.recs[next].s) {
+		if !gm.foreignAt(next) {
 			nd.succ = append(nd.succ, gm.skeleton(next))
 		}
 	}

@@ -94,7 +94,7 @@ func (gm *game) enablersOf(sk int32, ri int) ([]int, error) {
 		return e, nil
 	}
 	good := func(next int32) (bool, error) {
-		if gm.goal.emitsForeign1(gm.cl.recs[next].s) {
+		if gm.foreignAt(next) {
 			return false, nil
 		}
 		// Accessing ri matters on the way to the goal, not to a fault.

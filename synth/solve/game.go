@@ -152,13 +152,40 @@ type game struct {
 	// hash-consed: one pointer per value).
 	entryWorth map[*term.T]bool
 	bl         *blocking
+	// memo replays moves earlier rounds computed (replay.go); nil for a
+	// game solved once. While asking, node records the beliefs asked for.
+	memo   *moveMemo
+	asking bool
+	asked  []*Belief
+	// fcands memoizes finiteCands.
+	fcands map[*model.Field][]*Cand
+	// foreign memoizes foreignAt by state: 0 not yet asked, 1 no, 2 yes.
+	foreign []int8
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
 	return &game{m: m, cl: cl, goal: g, nodes: map[string]*Node{}, consts: consts}
 }
 
+// foreignAt is goal.emitsForeign1 of state id, asked once per state: every
+// read and write of every belief holding the state asks it again.
+func (gm *game) foreignAt(id int32) bool {
+	if int(id) >= len(gm.foreign) {
+		gm.foreign = append(gm.foreign, make([]int8, len(gm.cl.recs)-len(gm.foreign))...)
+	}
+	if gm.foreign[id] == 0 {
+		gm.foreign[id] = 1
+		if gm.goal.emitsForeign1(gm.cl.recs[id].s) {
+			gm.foreign[id] = 2
+		}
+	}
+	return gm.foreign[id] == 2
+}
+
 func (gm *game) node(b *Belief, depth int) *Node {
+	if gm.asking {
+		gm.asked = append(gm.asked, b)
+	}
 	if n, ok := gm.nodes[b.Key()]; ok {
 		return n
 	}
@@ -425,6 +452,12 @@ func (gm *game) expand(n *Node) error {
 			return nil
 		}
 	}
+	return gm.expandMoves(n)
+}
+
+// expandFresh computes the moves of n, a belief that is neither a goal nor
+// a fault.
+func (gm *game) expandFresh(n *Node) error {
 	inertR, inertW := gm.inertAccesses()
 	for ri, r := range gm.m.Regs {
 		if (!r.Read || inertR[ri]) && (!r.Write || inertW[ri]) {
@@ -538,7 +571,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		}
 		// A read that may break a require, or make the device emit an
 		// event the contract does not name, is not a move here.
-		if rr.viol || gm.goal.emitsForeign1(gm.cl.recs[rr.next].s) {
+		if rr.viol || gm.foreignAt(rr.next) {
 			return nil
 		}
 		res[i] = rr

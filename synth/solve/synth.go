@@ -81,6 +81,9 @@ type Options struct {
 	// noCounter solves every element state of a counter one by one
 	// (counter.go), as the cutoff solves do and as tests compare with.
 	noCounter bool
+	// noMemo solves every method in every round of the idle fixpoint,
+	// without replaying moves (replay.go): what the shortcuts must equal.
+	noMemo bool
 }
 
 // MethodError is a method whose game exhausted a limit (the belief budget,
@@ -195,6 +198,14 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	// faults leave, until every method can start anywhere in it. A method
 	// that cannot end in it is unrealizable; one whose game is too large
 	// is an error. Neither changes what the invariant is.
+	// Each method's moves carry over from round to round (replay.go).
+	memos := map[*dsl.Method]*moveMemo{}
+	solvedAt := map[*dsl.Method]int{} // the size of the invariant each was last solved against
+	for _, meth := range others {
+		if !opts.noMemo {
+			memos[meth] = newMoveMemo()
+		}
+	}
 	var final []*Strategy
 	for round := 0; ; round++ {
 		if round > 50 {
@@ -203,7 +214,15 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		final = final[:0]
 		before := len(idle)
 		for _, meth := range others {
-			st, err := solveMethod(m, cl, meth, consts, idle, carried)
+			if at, ok := solvedAt[meth]; ok && at == len(idle) && !opts.noMemo {
+				// The invariant has not grown since this method was
+				// solved against it (it only grows): the game is the
+				// same, and so is its strategy.
+				final = append(final, latest[meth])
+				continue
+			}
+			solvedAt[meth] = len(idle)
+			st, err := solveMethodMemo(m, cl, meth, consts, idle, carried, memos[meth])
 			if err != nil {
 				return nil, failed(err)
 			}
@@ -272,6 +291,12 @@ func idleSig(m *model.Model, carried []bool, s *model.State) string {
 // variables), unless it streams: a streaming method may stop after any
 // element.
 func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool) (*Strategy, error) {
+	return solveMethodMemo(m, cl, meth, consts, idle, carried, nil)
+}
+
+// solveMethodMemo is solveMethod replaying the moves memo remembers from
+// earlier games of the same method, and remembering this game's.
+func solveMethodMemo(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool, memo *moveMemo) (*Strategy, error) {
 	start := time.Now()
 	sl := sectorLoop(m, meth)
 	g, elem, requires, err := methodGoal(m, sl.piece(meth), idle == nil)
@@ -320,6 +345,10 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 		return nil, err
 	}
 	gm := newGame(m, cl, g, consts)
+	gm.memo = memo
+	if memo != nil && memo.de != nil {
+		gm.de = memo.de.nextRound()
+	}
 	st := &Strategy{Method: meth, Elem: elem, Sectors: sl, Requires: requires, Next: map[*Node]int{}, Faults: g.faults}
 	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
 	for i := 0; i < len(st.Starts); i++ {
@@ -362,6 +391,9 @@ func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string
 			}
 			st.Next[leaf] = idx
 		}
+	}
+	if memo != nil {
+		memo.de = gm.de
 	}
 	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
 	if tm := sl.tailMethod(meth); tm != nil && idle != nil {

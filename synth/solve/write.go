@@ -3,6 +3,7 @@ package solve
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/drvsynth/drvsynth/dsl"
@@ -72,8 +73,8 @@ func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
 		if cur != nil {
 			add(&Cand{T: cur, Why: "keeps its value", Keep: true})
 		}
-		for _, v := range gm.finiteValues(f) {
-			add(&Cand{T: term.C(v, f.Width)})
+		for _, c := range gm.finiteCands(f) {
+			add(c)
 		}
 		return out
 	}
@@ -98,6 +99,23 @@ func (g *goal) framed(v int) bool {
 		}
 	}
 	return false
+}
+
+// finiteCands is finiteValues as candidates, made once per field: a
+// candidate is never changed once made, so every write may share them.
+func (gm *game) finiteCands(f *model.Field) []*Cand {
+	if cs, ok := gm.fcands[f]; ok {
+		return cs
+	}
+	var cs []*Cand
+	for _, v := range gm.finiteValues(f) {
+		cs = append(cs, &Cand{T: term.C(v, f.Width)})
+	}
+	if gm.fcands == nil {
+		gm.fcands = map[*model.Field][]*Cand{}
+	}
+	gm.fcands[f] = cs
+	return cs
 }
 
 // finiteValues lists the constants worth writing into a field the device
@@ -176,42 +194,52 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		}
 		total *= len(per[i])
 	}
-	if total > maxWritesPerRegister {
-		// Keep each field's first choice and vary one field at a time.
-		total = 0
-	}
-	var combos [][]*Cand
-	if total > 0 {
-		combos = [][]*Cand{nil}
-		for _, cs := range per {
-			var next [][]*Cand
-			for _, prefix := range combos {
-				for _, c := range cs {
-					next = append(next, append(append([]*Cand(nil), prefix...), c))
-				}
-			}
-			combos = next
-		}
+	// The combinations, in the order they are tried: every one, the last
+	// field varying fastest; past maxWritesPerRegister, each field's first
+	// choice and one field varied at a time. vals and terms are scratch
+	// space, copied only for a write that becomes an edge.
+	vals := make([]*Cand, len(per))
+	terms := make([]*term.T, len(per))
+	idx := make([]int, len(per))
+	var combos int
+	if total <= maxWritesPerRegister {
+		combos = total
 	} else {
-		base := make([]*Cand, len(per))
-		for i, cs := range per {
-			base[i] = cs[0]
-		}
-		combos = append(combos, base)
-		for i, cs := range per {
-			for _, c := range cs[1:] {
-				v := append([]*Cand(nil), base...)
-				v[i] = c
-				combos = append(combos, v)
-			}
+		combos = 1
+		for _, cs := range per {
+			combos += len(cs) - 1
 		}
 	}
-	for _, vals := range combos {
-		terms := make([]*term.T, len(vals))
+	nexts := make([]int32, 0, len(n.B.ids))
+	for k := range combos {
+		if total <= maxWritesPerRegister {
+			for i, cs := range per {
+				vals[i] = cs[idx[i]]
+			}
+			for i := len(per) - 1; i >= 0; i-- {
+				if idx[i]+1 < len(per[i]) {
+					idx[i]++
+					break
+				}
+				idx[i] = 0
+			}
+		} else {
+			// k-1 counts through the varied choices, field by field.
+			for i, cs := range per {
+				vals[i] = cs[0]
+			}
+			for i, j := 0, k-1; j >= 0 && i < len(per); i++ {
+				if j < len(per[i])-1 {
+					vals[i] = per[i][j+1]
+					break
+				}
+				j -= len(per[i]) - 1
+			}
+		}
 		for i, c := range vals {
 			terms[i] = c.T
 		}
-		nexts := make([]int32, 0, len(n.B.ids))
+		nexts = nexts[:0]
 		legal := true
 		act := gm.cl.writeAct(ri, terms)
 		for _, id := range n.B.ids {
@@ -222,7 +250,7 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 			// One state that breaks a require, or makes the device emit
 			// an event the contract does not name, rules the write out:
 			// no need to look at the others.
-			if w.viol || gm.goal.emitsForeign1(gm.cl.recs[w.next].s) {
+			if w.viol || gm.foreignAt(w.next) {
 				legal = false
 				break
 			}
@@ -239,7 +267,7 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		if b.Key() == n.B.Key() {
 			continue
 		}
-		n.Edges = append(n.Edges, &Edge{Act: &Action{Kind: ActWrite, Reg: r, Vals: vals},
+		n.Edges = append(n.Edges, &Edge{Act: &Action{Kind: ActWrite, Reg: r, Vals: slices.Clone(vals)},
 			Outs: []*Outcome{{Next: gm.node(b, n.depth+1)}}})
 	}
 	return nil
