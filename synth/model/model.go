@@ -614,13 +614,21 @@ func (m *Model) Describe() string {
 		len(m.Regs), finite, strings.Join(fin, " "), data)
 }
 
-// FieldByQual returns the field REG.FIELD, or nil.
+// FieldByQual returns the field REG.FIELD, or nil. It looks the register
+// up by name: the solver asks for fields while it slices variables, and a
+// scan of every register would make that quadratic in the register count.
 func (m *Model) FieldByQual(qual string) *Field {
-	for _, r := range m.Regs {
-		for _, f := range r.Fields {
-			if f.Qual() == qual {
-				return f
-			}
+	reg, field, ok := strings.Cut(qual, ".")
+	if !ok {
+		return nil
+	}
+	r := m.regIndex[reg]
+	if r == nil {
+		return nil
+	}
+	for _, f := range r.Fields {
+		if f.Name == field {
+			return f
 		}
 	}
 	return nil
