@@ -1,16 +1,15 @@
 package solve
 
 import (
-	"github.com/drvsynth/drvsynth/devices/mc146818"
-	"github.com/drvsynth/drvsynth/synth/spectest"
-	"github.com/drvsynth/drvsynth/synth/term"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/drvsynth/drvsynth/devices/mc146818"
 	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/spectest"
+	"github.com/drvsynth/drvsynth/synth/term"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRTCSetTimeFeeds: the values SetTime may write are derived from the
@@ -56,36 +55,7 @@ func TestRTCSetTimeFeeds(t *testing.T) {
 // written: time_set), put the index back. Its end is a goal, and the lower
 // bound never exceeds what it still needs.
 func TestRTCSetTimePathWins(t *testing.T) {
-	m, err := model.Load("../../devices/mc146818/mc146818.dev")
-	require.NoError(t, err)
-	cl := newCloser(m)
-	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
-	carried := carriedVars(m)
-	var meth = m.Methods[2]
-	require.Equal(t, "SetTime", meth.Name)
-	g, _, _, err := methodGoal(m, meth, false)
-	require.NoError(t, err)
-	g.idle, g.carried = map[string]bool{}, carried
-	g.idleSig = func(s *model.State) string { return idleSig(m, carried, s) }
-	reset, err := cl.close([]int32{cl.intern(m.Reset())})
-	require.NoError(t, err)
-	idle := map[string]*model.State{}
-	for _, id := range reset {
-		s := cl.recs[id].s
-		idle[m.FiniteKey(s)] = entryState(m, s)
-	}
-	var ids []int32
-	for _, s := range idle {
-		g.idle[g.idleSig(s)] = true
-		g.idleStates = append(g.idleStates, s)
-		ids = append(ids, cl.intern(s))
-	}
-	require.NoError(t, g.deriveFeeds(m))
-	g.relevant = relevantVars(m, g)
-	start, err := cl.close(ids)
-	require.NoError(t, err)
-	gm := newGame(m, cl, g, specConsts(m))
-	n := gm.node(cl.newBeliefIDs(start, map[string]*term.T{}), 0)
+	gm, n := rtcMethodGame(t, "SetTime")
 	path := []string{"write INDEX {ADDR=11'7", "write REGB {DSE=0'1 H24=1'1 DM=0'1 SQWE=0'1 UIE=0'1 AIE=0'1 PIE=0'1 SET=1'1}",
 		"write INDEX {ADDR=9'7", "write YEAR {VALUE={", "write INDEX {ADDR=8'7", "write MONTH {VALUE={",
 		"write INDEX {ADDR=7'7", "write DAY_OF_MONTH {VALUE={", "write INDEX {ADDR=4'7", "write HOURS {VALUE={/(p:hour'8,10'0)'4",

@@ -7,22 +7,35 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/term"
 )
 
-// rtcReadTimeGame sets up the MC146818's ReadTime game as the synthesis
-// does: Init needs no access (the reset state already runs), so the idle
-// invariant is the reset state and everything the device does from there.
+// rtcReadTimeGame sets up the MC146818's ReadTime game (rtcMethodGame).
 func rtcReadTimeGame(t testing.TB) (*game, *Node) {
+	t.Helper()
+	return rtcMethodGame(t, "ReadTime")
+}
+
+// rtcMethodGame sets up the game of the MC146818's method name as the
+// synthesis does: Init needs no access (the reset state already runs), so
+// the idle invariant is the reset state and everything the device does
+// from there.
+func rtcMethodGame(t testing.TB, name string) (*game, *Node) {
 	t.Helper()
 	m, err := model.Load("../../devices/mc146818/mc146818.dev")
 	require.NoError(t, err)
 	cl := newCloser(m)
 	cl.maxNodes, cl.depth = DefaultMaxBeliefs, deepening
 	carried := carriedVars(m)
-	var meth = m.Methods[1]
-	require.Equal(t, "ReadTime", meth.Name)
+	var meth *dsl.Method
+	for _, mt := range m.Methods {
+		if mt.Name == name {
+			meth = mt
+		}
+	}
+	require.NotNil(t, meth, "method %s", name)
 	g, _, _, err := methodGoal(m, meth, false)
 	require.NoError(t, err)
 	g.idle, g.carried = map[string]bool{}, carried
