@@ -197,15 +197,8 @@ func TestGeneratedBSYDelay(t *testing.T) {
 
 // The split wrapper carries requests larger than 256 sectors.
 func TestGeneratedSplit(t *testing.T) {
-	ctx := context.Background()
 	m, d := newGenerated(t, ata.Options{})
-	dev := block.Split(d)
-	data := randomSectors(77, 600)
-	require.NoError(t, dev.WriteSectors(ctx, 100, data))
-	got := make([]byte, len(data))
-	require.NoError(t, dev.ReadSectors(ctx, 100, got))
-	assert.True(t, bytes.Equal(data, got))
-	assert.Empty(t, m.Violations())
+	testSplit(t, m, d)
 }
 
 // TestGeneratedOnSimulator: the driver against the spec itself, the

@@ -212,8 +212,14 @@ func TestHandwrittenBSYDelay(t *testing.T) {
 
 // The split wrapper carries requests larger than 256 sectors.
 func TestHandwrittenSplit(t *testing.T) {
-	ctx := context.Background()
 	m, d := newDisk(t, ata.Options{})
+	testSplit(t, m, d)
+}
+
+// testSplit writes and reads back 600 sectors through block.Split(d), on
+// the model m behind d.
+func testSplit(t *testing.T, m *ata.Model, d block.Device) {
+	ctx := context.Background()
 	dev := block.Split(d)
 	data := randomSectors(77, 600)
 	require.NoError(t, dev.WriteSectors(ctx, 100, data))
