@@ -151,7 +151,9 @@ type game struct {
 	// entryWorth memoizes worthLearning of entry values (terms are
 	// hash-consed: one pointer per value).
 	entryWorth map[*term.T]bool
-	bl         *blocking
+	// mentioned is mentionedNames of the model, made once (onlyFed).
+	mentioned map[string]bool
+	bl        *blocking
 	// memo replays moves earlier rounds computed (replay.go); nil for a
 	// game solved once. While asking, node records the beliefs asked for.
 	memo   *moveMemo

@@ -23,7 +23,13 @@ func (gm *game) onlyFed(vi int) bool {
 	if v.Field != nil {
 		cands = append(cands, g.feedField[v.Field.Qual()]...)
 	}
-	if len(cands) == 0 || mentionedNames(gm.m)[v.Name] {
+	if len(cands) == 0 {
+		return false
+	}
+	if gm.mentioned == nil {
+		gm.mentioned = mentionedNames(gm.m)
+	}
+	if gm.mentioned[v.Name] {
 		return false
 	}
 	for _, cs := range g.feedField {
