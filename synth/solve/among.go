@@ -1,6 +1,8 @@
 package solve
 
 import (
+	"maps"
+
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/term"
 )
@@ -75,18 +77,15 @@ func (g *goal) bindAll(m *model.Model, c *clause, s *model.State, in []map[strin
 	}
 	var out []map[string]*term.T
 	for _, b := range in {
+		// eval only adds to the bindings it is given.
 		x := make(map[string]*term.T, len(b))
-		for k, v := range b {
-			x[k] = v
-		}
+		maps.Copy(x, b)
 		ok, err := g.eval(m, c, s, x)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			if y, ok := merged(b, x); ok {
-				out = append(out, y)
-			}
+			out = append(out, x)
 		}
 	}
 	return out, nil
@@ -95,9 +94,7 @@ func (g *goal) bindAll(m *model.Model, c *clause, s *model.State, in []map[strin
 // merged is a and b together, unless they bind a name differently.
 func merged(a, b map[string]*term.T) (map[string]*term.T, bool) {
 	x := make(map[string]*term.T, len(a)+len(b))
-	for k, v := range a {
-		x[k] = v
-	}
+	maps.Copy(x, a)
 	for k, v := range b {
 		if w, ok := x[k]; ok && w != v {
 			return nil, false
@@ -112,25 +109,13 @@ func keepShared(have, want []map[string]*term.T) []map[string]*term.T {
 	var out []map[string]*term.T
 	for _, h := range have {
 		for _, w := range want {
-			if sameBinding(h, w) {
+			if maps.Equal(h, w) {
 				out = append(out, h)
 				break
 			}
 		}
 	}
 	return out
-}
-
-func sameBinding(a, b map[string]*term.T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // emitsTwice reports whether some state of b emitted an event more than
