@@ -198,14 +198,13 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	// faults leave, until every method can start anywhere in it. A method
 	// that cannot end in it is unrealizable; one whose game is too large
 	// is an error. Neither changes what the invariant is.
-	// Each method's moves carry over from round to round (replay.go).
-	memos := map[*dsl.Method]*moveMemo{}
-	solvedAt := map[*dsl.Method]int{} // the size of the invariant each was last solved against
-	for _, meth := range others {
-		if !opts.noMemo {
-			memos[meth] = newMoveMemo()
-		}
+	// Each method's moves carry over from round to round (replay.go), and
+	// methods that pose the same game share it (share.go).
+	var gs *games
+	if !opts.noMemo {
+		gs = newGames()
 	}
+	solvedAt := map[*dsl.Method]int{} // the size of the invariant each was last solved against
 	var final []*Strategy
 	for round := 0; ; round++ {
 		if round > 50 {
@@ -222,7 +221,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 				continue
 			}
 			solvedAt[meth] = len(idle)
-			st, err := solveMethodMemo(m, cl, meth, consts, idle, carried, memos[meth])
+			st, err := solveMethodShared(m, cl, meth, consts, idle, carried, gs)
 			if err != nil {
 				return nil, failed(err)
 			}
@@ -291,49 +290,50 @@ func idleSig(m *model.Model, carried []bool, s *model.State) string {
 // variables), unless it streams: a streaming method may stop after any
 // element.
 func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool) (*Strategy, error) {
-	return solveMethodMemo(m, cl, meth, consts, idle, carried, nil)
+	return solveMethodShared(m, cl, meth, consts, idle, carried, nil)
 }
 
-// solveMethodMemo is solveMethod replaying the moves memo remembers from
-// earlier games of the same method, and remembering this game's.
-func solveMethodMemo(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool, memo *moveMemo) (*Strategy, error) {
+// solveMethodShared is solveMethod replaying the moves gs remembers from
+// earlier games of the same contract, and remembering this game's; a game
+// gs has solved before is not solved again (share.go).
+func solveMethodShared(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool, gs *games) (*Strategy, error) {
 	start := time.Now()
-	sl := sectorLoop(m, meth)
-	g, elem, requires, err := methodGoal(m, sl.piece(meth), idle == nil)
+	sl, piece, g, elem, requires, err := methodGame(m, meth, idle, carried)
 	if err != nil {
 		return nil, err
 	}
-	if sl != nil {
-		_, _, requires, _ = methodGoal(m, meth, idle == nil)
-	}
-	// A streaming method may stop after any element, so its elements are
-	// not held to the idle invariant; where it stops joins the invariant.
-	if idle != nil && elem == nil {
-		g.idle = map[string]bool{}
-		g.idleSig = func(s *model.State) string { return idleSig(m, carried, s) }
-		g.carried = carried
-		for _, s := range idle {
-			g.idle[g.idleSig(s)] = true
-			g.idleStates = append(g.idleStates, s)
-		}
-	}
-	sl.narrowParams(meth, g)
-	if err := g.deriveFeeds(m); err != nil {
-		return nil, err
-	}
-	sl.narrowFeeds(m, g)
-	g.relevant = relevantVars(m, g)
 	var states []*model.State
+	var keys []string
 	if idle == nil {
 		states = []*model.State{m.Reset()}
 	} else {
-		keys := make([]string, 0, len(idle))
+		keys = make([]string, 0, len(idle))
 		for k := range idle {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
 			states = append(states, idle[k])
+		}
+	}
+	var memo *moveMemo
+	var gameKey string
+	if gs != nil {
+		ck := contractKey(piece, g)
+		memo = gs.memo(ck)
+		gameKey = ck + "|" + startKey(idle == nil, keys)
+		if prev := gs.solved[gameKey]; prev != nil {
+			// The same game as prev's: the same strategy, for this method.
+			st := *prev
+			st.Method, st.Elem, st.Sectors, st.Requires, st.Faults = meth, elem, sl, requires, g.faults
+			st.Stats.Time = time.Since(start)
+			if tm := sl.tailMethod(meth); tm != nil && idle != nil {
+				if sl.Tail, err = solveMethodShared(m, cl, tm, consts, idle, carried, gs); err != nil {
+					return nil, err
+				}
+			}
+			tracef("%s idle=%d: the game of %s, solved before", meth.Name, len(idle), prev.Method.Name)
+			return &st, nil
 		}
 	}
 	ids := make([]int32, len(states))
@@ -397,7 +397,7 @@ func solveMethodMemo(m *model.Model, cl *closer, meth *dsl.Method, consts map[st
 	}
 	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
 	if tm := sl.tailMethod(meth); tm != nil && idle != nil {
-		if sl.Tail, err = solveMethod(m, cl, tm, consts, idle, carried); err != nil {
+		if sl.Tail, err = solveMethodShared(m, cl, tm, consts, idle, carried, gs); err != nil {
 			return nil, err
 		}
 	}
@@ -405,7 +405,43 @@ func solveMethodMemo(m *model.Model, cl *closer, meth *dsl.Method, consts map[st
 	for _, n := range gm.list {
 		st.Stats.Edges += len(n.Edges)
 	}
+	if gs != nil {
+		gs.solved[gameKey] = st
+	}
 	return st, nil
+}
+
+// methodGame builds the goal of meth's game: of one piece of it, for a
+// sector loop (sl), held to the idle invariant unless it starts from reset
+// (idle nil) or streams.
+func methodGame(m *model.Model, meth *dsl.Method, idle map[string]*model.State, carried []bool) (sl *SectorLoop, piece *dsl.Method, g *goal, elem *dsl.ForEach, requires []*dsl.Expr, err error) {
+	sl = sectorLoop(m, meth)
+	piece = sl.piece(meth)
+	g, elem, requires, err = methodGoal(m, piece, idle == nil)
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	if sl != nil {
+		_, _, requires, _ = methodGoal(m, meth, idle == nil)
+	}
+	// A streaming method may stop after any element, so its elements are
+	// not held to the idle invariant; where it stops joins the invariant.
+	if idle != nil && elem == nil {
+		g.idle = map[string]bool{}
+		g.idleSig = func(s *model.State) string { return idleSig(m, carried, s) }
+		g.carried = carried
+		for _, s := range idle {
+			g.idle[g.idleSig(s)] = true
+			g.idleStates = append(g.idleStates, s)
+		}
+	}
+	sl.narrowParams(meth, g)
+	if err := g.deriveFeeds(m); err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	sl.narrowFeeds(m, g)
+	g.relevant = relevantVars(m, g)
+	return sl, piece, g, elem, requires, nil
 }
 
 // boundary turns the end belief of one element into the start belief of the

@@ -1,0 +1,49 @@
+package solve
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/drvsynth/drvsynth/synth/model"
+)
+
+// contractKeys gives the contract key of every method of dev held to an
+// idle invariant, and of the tail of each sector loop (by "Method tail").
+func contractKeys(t *testing.T, dev string) map[string]string {
+	t.Helper()
+	m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
+	require.NoError(t, err)
+	idle := map[string]*model.State{m.FiniteKey(m.Reset()): m.EntryState(m.Reset())}
+	carried := carriedVars(m)
+	keys := map[string]string{}
+	for _, meth := range m.Methods {
+		sl, piece, g, _, _, err := methodGame(m, meth, idle, carried)
+		require.NoError(t, err, meth.Name)
+		keys[meth.Name] = contractKey(piece, g)
+		if tm := sl.tailMethod(meth); tm != nil {
+			_, piece, g, _, _, err := methodGame(m, tm, idle, carried)
+			require.NoError(t, err, meth.Name)
+			keys[meth.Name+" tail"] = contractKey(piece, g)
+		}
+	}
+	return keys
+}
+
+// TestSharedGames: on the ATA disk, which has no FUA command, a FUA write
+// is a plain write's sector loop followed by a cache flush, so its piece
+// poses WriteSectors' game and its tail Flush's; other methods, and vblk's
+// FUA write (one request with the FUA flag), pose games of their own.
+func TestSharedGames(t *testing.T) {
+	ata := contractKeys(t, "ata")
+	assert.Equal(t, ata["WriteSectors"], ata["WriteSectorsFUA"])
+	assert.Equal(t, ata["Flush"], ata["WriteSectorsFUA tail"])
+	assert.NotEqual(t, ata["WriteSectors"], ata["ReadSectors"])
+	assert.NotEqual(t, ata["Flush"], ata["Capacity"])
+
+	vblk := contractKeys(t, "vblk")
+	assert.NotContains(t, vblk, "WriteSectorsFUA tail")
+	assert.NotEqual(t, vblk["WriteSectors"], vblk["WriteSectorsFUA"])
+	assert.NotEqual(t, vblk["WriteSectorsFUA"], vblk["Flush"])
+}
