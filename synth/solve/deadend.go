@@ -50,8 +50,26 @@ type deadEnds struct {
 }
 
 // isDead reports whether state id can never get back into the idle
-// invariant nor end in a fault the device chose.
-func (gm *game) isDead(id int32) (bool, error) { return gm.deadEnd(id, true) }
+// invariant nor end in a fault the device chose. The lower bound asks it
+// of every state of every belief, so the answer is kept per state (it
+// does not change within a game).
+func (gm *game) isDead(id int32) (bool, error) {
+	if int(id) < len(gm.deadAt) && gm.deadAt[id] != skelUnknown {
+		return gm.deadAt[id] == skelDead, nil
+	}
+	dead, err := gm.deadEnd(id, true)
+	if err != nil {
+		return dead, err
+	}
+	if int(id) >= len(gm.deadAt) {
+		gm.deadAt = append(gm.deadAt, make([]int8, len(gm.cl.recs)-len(gm.deadAt))...)
+	}
+	gm.deadAt[id] = skelAlive
+	if dead {
+		gm.deadAt[id] = skelDead
+	}
+	return dead, nil
+}
 
 // deadEnd answers the skeleton question; with faults false, only a way
 // back into the idle invariant counts (what a method that is to reach its

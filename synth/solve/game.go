@@ -163,6 +163,8 @@ type game struct {
 	fcands map[*model.Field][]*Cand
 	// foreign memoizes foreignAt by state: 0 not yet asked, 1 no, 2 yes.
 	foreign []int8
+	// deadAt memoizes isDead by state (skelUnknown, skelAlive, skelDead).
+	deadAt []int8
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
