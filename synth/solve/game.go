@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
@@ -635,11 +636,24 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		nexts[i] = lr.next
 	}
 	reports := gm.goal.reports(r)
-	for _, obs := range observeSets(finite) {
+	sets := observeSets(finite)
+	gidx := make([]int, len(res)) // the group of each state, per observe set
+	// Observe sets often group some states alike (a status whose bits
+	// come in few combinations): such a group's outcome, the same belief,
+	// is made once.
+	type outcome struct {
+		b      *Belief
+		within bool
+	}
+	var made map[string]outcome
+	if len(sets) > 1 {
+		made = map[string]outcome{}
+	}
+	var key []byte
+	for _, obs := range sets {
 		// Group the states by the values the observed fields show, in the
 		// order the values first appear.
 		var order [][]uint64
-		var groups [][]int32
 		for i, a := range res {
 			gi := -1
 			for j, vals := range order {
@@ -659,23 +673,47 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 				}
 				gi = len(order)
 				order = append(order, vals)
-				groups = append(groups, nil)
 			}
-			groups[gi] = append(groups[gi], nexts[i])
+			gidx[i] = gi
 		}
 		if len(order) == 1 && !hasEffect {
 			continue // learns nothing, changes nothing
+		}
+		groups := make([][]int32, len(order))
+		sizes := make([]int, len(order))
+		for _, gi := range gidx {
+			sizes[gi]++
+		}
+		flat := make([]int32, len(res))
+		for k, off := 0, 0; k < len(order); k++ {
+			groups[k] = flat[off : off : off+sizes[k]]
+			off += sizes[k]
+		}
+		for i, gi := range gidx {
+			groups[gi] = append(groups[gi], nexts[i])
 		}
 		act := &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName, Reports: reports}
 		e := &Edge{Act: act}
 		var subs []int // outcomes whose belief lies inside n's
 		loopObs, looped := -1, false
 		for k := range order {
-			closed, err := gm.cl.close(groups[k])
-			if err != nil {
-				return err
+			key = key[:0]
+			for _, id := range groups[k] {
+				key = binary.LittleEndian.AppendUint32(key, uint32(id))
 			}
-			b := gm.cl.newBeliefIDs(closed, learned)
+			oc, ok := made[string(key)]
+			if !ok {
+				closed, err := gm.cl.close(groups[k])
+				if err != nil {
+					return err
+				}
+				oc.b = gm.cl.newBeliefIDs(closed, learned)
+				oc.within = oc.b.Key() != n.B.Key() && gm.cl.within(oc.b, n.B)
+				if made != nil {
+					made[string(key)] = oc
+				}
+			}
+			b := oc.b
 			if b.Key() == n.B.Key() {
 				if looped {
 					// Two outcomes both lead back: treat as no progress.
@@ -686,7 +724,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 				e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: n, Loop: true})
 				continue
 			}
-			if gm.cl.within(b, n.B) {
+			if oc.within {
 				subs = append(subs, k)
 			}
 			e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: gm.node(b, n.depth+1)})
