@@ -174,9 +174,16 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 // deadEnds is the game's memo, made on first use.
 func (gm *game) deadEnds() *deadEnds {
 	if gm.de == nil {
-		gm.de = &deadEnds{proj: map[int32]int32{}, nodes: map[int32]*skelNode{}, status: [2]map[int32]int8{{}, {}}}
+		gm.de = newDeadEnds(map[int32]int32{})
 	}
 	return gm.de
+}
+
+// newDeadEnds is an empty memo that projects states through proj, which
+// depends only on the device and may be shared by every game of a
+// synthesis.
+func newDeadEnds(proj map[int32]int32) *deadEnds {
+	return &deadEnds{proj: proj, nodes: map[int32]*skelNode{}, status: [2]map[int32]int8{{}, {}}}
 }
 
 // skeleton is the state id with its data forgotten and its events cleared

@@ -26,13 +26,17 @@ import (
 //
 // The method a strategy belongs to (its name, the positions of its
 // requires, its sector loop and tail) stays its own.
+//
+// Every game also shares the projection of states to their skeletons
+// (deadend.go), which depends only on the device.
 type games struct {
 	memos  map[string]*moveMemo
 	solved map[string]*Strategy // by contract key and idle invariant
+	skel   map[int32]int32
 }
 
 func newGames() *games {
-	return &games{memos: map[string]*moveMemo{}, solved: map[string]*Strategy{}}
+	return &games{memos: map[string]*moveMemo{}, solved: map[string]*Strategy{}, skel: map[int32]int32{}}
 }
 
 // memo is the move memo of the contract with key k (nil without games).

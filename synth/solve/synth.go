@@ -346,8 +346,11 @@ func solveMethodShared(m *model.Model, cl *closer, meth *dsl.Method, consts map[
 	}
 	gm := newGame(m, cl, g, consts)
 	gm.memo = memo
-	if memo != nil && memo.de != nil {
+	switch {
+	case memo != nil && memo.de != nil:
 		gm.de = memo.de.nextRound()
+	case gs != nil:
+		gm.de = newDeadEnds(gs.skel)
 	}
 	st := &Strategy{Method: meth, Elem: elem, Sectors: sl, Requires: requires, Next: map[*Node]int{}, Faults: g.faults}
 	st.Starts = append(st.Starts, gm.node(cl.newBeliefIDs(closed, map[string]*term.T{}), 0))
