@@ -47,3 +47,32 @@ func TestSharedGames(t *testing.T) {
 	assert.NotEqual(t, vblk["WriteSectors"], vblk["WriteSectorsFUA"])
 	assert.NotEqual(t, vblk["WriteSectorsFUA"], vblk["Flush"])
 }
+
+// TestSharedGamesReplayExactly synthesizes the ATA disk checking every
+// replayed belief against a fresh expansion (checkReplay panics on a
+// difference): its FUA piece replays the moves WriteSectors made, and its
+// tail Flush's, so the check covers moves shared between methods.
+func TestSharedGamesReplayExactly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("synthesizes the ATA disk twice over")
+	}
+	m, err := model.Load("../../devices/ata/ata.dev")
+	require.NoError(t, err)
+	checks := 0
+	memoChecks = &checks
+	defer func() { memoChecks = nil }()
+	res, err := Synthesize(m)
+	require.NoError(t, err)
+	assert.Positive(t, checks, "games replay moves")
+	byName := map[string]*Strategy{}
+	for _, st := range res.Methods {
+		byName[st.Method.Name] = st
+	}
+	w, fua := byName["WriteSectors"], byName["WriteSectorsFUA"]
+	require.NotNil(t, w)
+	require.NotNil(t, fua)
+	assert.Same(t, w.Starts[0], fua.Starts[0], "the FUA piece is WriteSectors' game")
+	assert.NotSame(t, w.Sectors, fua.Sectors, "each method keeps its own sector loop")
+	require.NotNil(t, fua.Sectors.Tail)
+	assert.Equal(t, byName["Flush"].Dump(), fua.Sectors.Tail.Dump())
+}
