@@ -190,6 +190,9 @@ func RunBench(cfg BenchConfig) (Report, error) {
 	for _, r := range runs {
 		res := r.result()
 		logf("%-9s %8.0f commits/s  p50 %7.1fµs  p99 %7.1fµs", res.Name, res.CommitsPerS, res.P50us, res.P99us)
+		if r.region != nil {
+			logf("%-9s %v", "", r.region.Wakeups().Sub(r.wake0))
+		}
 		rep.Configs = append(rep.Configs, res)
 	}
 	for _, r := range runs {
@@ -219,6 +222,10 @@ type benchRun struct {
 	lat     []time.Duration
 	busy    time.Duration
 	closers []func() error
+	// region is a vblk configuration's shared region, and wake0 its
+	// wake-up counters when the timed commits began.
+	region *transport.Region
+	wake0  transport.Wakeups
 }
 
 func (r *benchRun) prepare(warmup int) error {
@@ -235,6 +242,9 @@ func (r *benchRun) prepare(warmup int) error {
 		return err
 	}
 	r.lat, r.busy = r.lat[:0], 0
+	if r.region != nil {
+		r.wake0 = r.region.Wakeups()
+	}
 	return nil
 }
 
@@ -321,6 +331,7 @@ func openVblk(cfg BenchConfig, policy string) (*benchRun, error) {
 		return nil, err
 	}
 	r.closers = append([]func() error{conn.Close}, r.closers...)
+	r.region = conn.Region
 	db, err := sqlitevfs.OpenDB(ctx, conn)
 	if err != nil {
 		r.close()

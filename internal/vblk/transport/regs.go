@@ -106,6 +106,8 @@ const (
 	ctlLatchCtrl  = ctlPage + 48 // CTRL as it was when the doorbell rang
 	ctlDropped    = ctlPage + 52 // doorbells ignored because the backend was executing a request
 	ctlDrvSaw     = ctlPage + 56 // 1 once the driver has read STATUS without BUSY since the last doorbell
+	ctlDrvSleeps  = ctlPage + 60 // driver sleeps in FUTEX_WAIT on ctlIRQ (see Wakeups)
+	ctlBackWakes  = ctlPage + 64 // doorbells that found the backend asleep and woke it
 
 	// Backend page: only the backend (and a harness) writes these.
 	bckLayout    = backPage + 0  // layoutVersion once the backend has formatted the region
@@ -114,7 +116,9 @@ const (
 	bckPowerFlag = backPage + 12 // 1 once the power has been cut (futex word)
 	bckPowerCut  = backPage + 16 // UnixNano of the cut (64-bit)
 	bckPowerRise = backPage + 24 // UnixNano at which the harness raised the line (64-bit)
+	bckSleeps    = backPage + 32 // backend sleeps in FUTEX_WAIT on ctlDoorbell (see Wakeups)
+	bckDrvWakes  = backPage + 36 // completions that found a driver thread asleep and woke it
 )
 
 // layoutVersion changes whenever the layout above does.
-const layoutVersion = 0x76626C04
+const layoutVersion = 0x76626C05
