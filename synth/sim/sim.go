@@ -350,10 +350,15 @@ func (d *Device) NewCall() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.spent = nil
-	d.between = true
-	d.settle()
-	d.between = false
-	d.spent = nil
+	for _, t := range d.m.Internals {
+		if t.Between {
+			d.between = true
+			d.settle()
+			d.between = false
+			d.spent = nil
+			break
+		}
+	}
 }
 
 // Events returns the class events emitted so far, in order.
