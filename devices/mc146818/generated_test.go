@@ -38,15 +38,15 @@ func TestGeneratedReadTimeEveryFormat(t *testing.T) {
 	}
 }
 
-// SetTime then ReadTime, every hour, from every format the chip may be
-// found in: what SetTime stores is what the registers hold and what
-// ReadTime returns. SetTime writes register B with SET and, as the spec
-// lets it, in the reset format: BCD, 24-hour (ReadTime reads whatever
-// format B says).
+// SetTime then ReadTime, every hour, in every format the chip may be
+// found in (BCD and binary, 12- and 24-hour): what SetTime stores is what
+// the registers hold, in the chip's format (the PM bit in 12-hour mode),
+// and what ReadTime returns; register B keeps the format firmware chose.
 func TestGeneratedRoundTrip(t *testing.T) {
 	for _, md := range modes {
 		t.Run(md.name, func(t *testing.T) {
 			m := mc146818.NewModel(mc146818.Options{Binary: md.binary, Hour12: md.hour12})
+			formatB := m.Peek(0x0B)
 			c := newGenerated(m)
 			require.NoError(t, c.Init(context.Background()))
 			for h := range 24 {
@@ -59,7 +59,10 @@ func TestGeneratedRoundTrip(t *testing.T) {
 					want, ok := m.Time()
 					require.True(t, ok)
 					sameInstant(t, at, want, "in the registers")
-					assert.Equal(t, byte(0x02), m.Peek(0x0B), "B after SetTime: BCD, 24-hour, SET clear")
+					assert.Equal(t, formatB, m.Peek(0x0B), "B after SetTime: the format kept, SET clear")
+					if md.hour12 {
+						assert.Equal(t, h >= 12, m.Peek(0x04)&0x80 != 0, "PM bit at hour %d", h)
+					}
 					sameInstant(t, at, readTime(t, c), "hour ", h)
 				}
 			}

@@ -156,6 +156,9 @@ var rtcVariants = []variant{
 			// format is fixed.
 			{"(DM == 1 ?", "(REGB.DM == 1 ?"},
 			{"\tDM == 1 ?", "\tREGB.DM == 1 ?"},
+			// Firmware cannot choose BCD: only the hour format is its.
+			{"require DM == REGB.DM && H24 == REGB.H24", "require H24 == REGB.H24"},
+			{"internal reformat_dm between {\n\t\tREGB.DM = REGB.DM == 1 ? 0 : 1\n\t}", ""},
 		},
 		scenario: func(t *testing.T, spec *model.Model) {
 			dev, err := sim.NewFromModel(spec, sim.Options{})

@@ -191,27 +191,27 @@ const (
 )
 
 // REGC is the contents of register REGC: ro, 8-bit, visible when INDEX.ADDR ==
-// 0x0C (mc146818.dev:234). Register C: interrupt flags; reading it clears them
+// 0x0C (mc146818.dev:237). Register C: interrupt flags; reading it clears them
 // all.
 type REGC uint8
 
 const (
 	RegREGC   driver.Reg[REGC] = 0x01
-	REGC_UF   REGC             = 0x10 // [4] mc146818.dev:235
-	REGC_AF   REGC             = 0x20 // [5] mc146818.dev:236
-	REGC_PF   REGC             = 0x40 // [6] mc146818.dev:237
-	REGC_IRQF REGC             = 0x80 // [7] mc146818.dev:238
+	REGC_UF   REGC             = 0x10 // [4] mc146818.dev:238
+	REGC_AF   REGC             = 0x20 // [5] mc146818.dev:239
+	REGC_PF   REGC             = 0x40 // [6] mc146818.dev:240
+	REGC_IRQF REGC             = 0x80 // [7] mc146818.dev:241
 )
 
 // REGD is the contents of register REGD: ro, 8-bit, visible when INDEX.ADDR ==
-// 0x0D (mc146818.dev:249). Register D: valid RAM and time. As on the DS12887,
+// 0x0D (mc146818.dev:252). Register D: valid RAM and time. As on the DS12887,
 // VRT follows the battery; on the MC146818A a read of D sets VRT again (the
 // reference model does that), so there only the first read shows the failure.
 type REGD uint8
 
 const (
 	RegREGD  driver.Reg[REGD] = 0x01
-	REGD_VRT REGD             = 0x80 // [7] mc146818.dev:250
+	REGD_VRT REGD             = 0x80 // [7] mc146818.dev:253
 )
 
 // Driver drives one mc146818 device. Its methods implement the rtc class; they
@@ -267,7 +267,7 @@ func (d *Driver) ReadTime(ctx context.Context) (year uint16, month uint8, day ui
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
 	// Write INDEX (mc146818.dev:76): ADDR=10; NMI_OFF: reset value.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 10))
-	// Poll REGA_STATUS (mc146818.dev:190) while UIP == 1: the device's fair begin (mc146818.dev:267), finish (mc146818.dev:278) end this wait.
+	// Poll REGA_STATUS (mc146818.dev:190) while UIP == 1: the device's fair begin (mc146818.dev:270), finish (mc146818.dev:281) end this wait.
 	if _, err := driver.Poll(w, d.bus, RegREGA_STATUS, REGA_STATUS_UIP, REGA_STATUS_UIP); err != nil {
 		return 0, 0, 0, 0, 0, 0, err
 	}
@@ -293,31 +293,78 @@ func (d *Driver) ReadTime(ctx context.Context) (year uint16, month uint8, day ui
 	yearReg := driver.Read(d.bus, RegYEAR)
 	// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-	// Read REGB (mc146818.dev:199).
+	// Read REGB (mc146818.dev:199); H24, DM decide what follows.
 	regb := driver.Read(d.bus, RegREGB)
-	// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, 0)
-	// Read SECONDS (mc146818.dev:87).
-	seconds := driver.Read(d.bus, RegSECONDS)
-	// The results, from the values read.
-	year = uint16(2000 + driver.Select(regb&REGB_DM != 0, uint64(yearReg), ((uint64(yearReg)>>4)*10)+(uint64(yearReg)&0xf)))
-	month = uint8(driver.Select(regb&REGB_DM != 0, uint64(monthReg), ((uint64(monthReg)>>4)*10)+(uint64(monthReg)&0xf)))
-	day = uint8(driver.Select(regb&REGB_DM != 0, uint64(dayOfMonth), ((uint64(dayOfMonth)>>4)*10)+(uint64(dayOfMonth)&0xf)))
-	hour = uint8(driver.Select(regb&REGB_H24 != 0, driver.Select(regb&REGB_DM != 0, uint64(hours), ((uint64(hours)>>4)*10)+(uint64(hours)&0xf)), (driver.Select(regb&REGB_DM != 0, uint64(hours)&0x7f, (((uint64(hours)>>4)&0x7)*10)+(uint64(hours)&0xf))%12)+driver.Select((uint64(hours)>>7) == 1, 12, 0)))
-	minute = uint8(driver.Select(regb&REGB_DM != 0, uint64(minutes), ((uint64(minutes)>>4)*10)+(uint64(minutes)&0xf)))
-	second = uint8(driver.Select(regb&REGB_DM != 0, uint64(seconds), ((uint64(seconds)>>4)*10)+(uint64(seconds)&0xf)))
-	// The contract holds.
-	return year, month, day, hour, minute, second, nil
+	switch {
+	case regb&(REGB_H24|REGB_DM) == 0:
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Read SECONDS (mc146818.dev:87).
+		seconds := driver.Read(d.bus, RegSECONDS)
+		// The results, from the values read.
+		year = uint16(2000 + (((uint64(yearReg) >> 4) * 10) + (uint64(yearReg) & 0xf)))
+		month = uint8(((uint64(monthReg) >> 4) * 10) + (uint64(monthReg) & 0xf))
+		day = uint8(((uint64(dayOfMonth) >> 4) * 10) + (uint64(dayOfMonth) & 0xf))
+		hour = uint8((((((uint64(hours) >> 4) & 0x7) * 10) + (uint64(hours) & 0xf)) % 12) + driver.Select((uint64(hours)>>7) == 1, 12, 0))
+		minute = uint8(((uint64(minutes) >> 4) * 10) + (uint64(minutes) & 0xf))
+		second = uint8(((uint64(seconds) >> 4) * 10) + (uint64(seconds) & 0xf))
+		// The contract holds.
+		return year, month, day, hour, minute, second, nil
+	case regb&(REGB_H24|REGB_DM) == REGB_DM:
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Read SECONDS (mc146818.dev:87).
+		seconds := driver.Read(d.bus, RegSECONDS)
+		// The results, from the values read.
+		year = uint16(2000 + uint64(yearReg))
+		month = uint8(monthReg)
+		day = uint8(dayOfMonth)
+		hour = uint8(((uint64(hours) & 0x7f) % 12) + driver.Select((uint64(hours)>>7) == 1, 12, 0))
+		minute = uint8(minutes)
+		second = uint8(seconds)
+		// The contract holds.
+		return year, month, day, hour, minute, second, nil
+	case regb&(REGB_H24|REGB_DM) == REGB_H24:
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Read SECONDS (mc146818.dev:87).
+		seconds := driver.Read(d.bus, RegSECONDS)
+		// The results, from the values read.
+		year = uint16(2000 + (((uint64(yearReg) >> 4) * 10) + (uint64(yearReg) & 0xf)))
+		month = uint8(((uint64(monthReg) >> 4) * 10) + (uint64(monthReg) & 0xf))
+		day = uint8(((uint64(dayOfMonth) >> 4) * 10) + (uint64(dayOfMonth) & 0xf))
+		hour = uint8(((uint64(hours) >> 4) * 10) + (uint64(hours) & 0xf))
+		minute = uint8(((uint64(minutes) >> 4) * 10) + (uint64(minutes) & 0xf))
+		second = uint8(((uint64(seconds) >> 4) * 10) + (uint64(seconds) & 0xf))
+		// The contract holds.
+		return year, month, day, hour, minute, second, nil
+	case regb&(REGB_H24|REGB_DM) == REGB_H24|REGB_DM:
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Read SECONDS (mc146818.dev:87).
+		seconds := driver.Read(d.bus, RegSECONDS)
+		// The results, from the values read.
+		year = uint16(2000 + uint64(yearReg))
+		month = uint8(monthReg)
+		day = uint8(dayOfMonth)
+		hour = uint8(hours)
+		minute = uint8(minutes)
+		second = uint8(seconds)
+		// The contract holds.
+		return year, month, day, hour, minute, second, nil
+	default:
+		return 0, 0, 0, 0, 0, 0, fmt.Errorf("%w: REGB = %#x", driver.ErrUnexpected, regb)
+	}
 }
 
 // SetTime returns once the clock was started running from this time, and the
 // clock is keeping time: its oscillator runs and updates are on (rtc.osi:28).
-// On the mc146818 it writes INDEX, REGB, INDEX, SECONDS, INDEX, MINUTES,
-// INDEX, HOURS, INDEX, DAY_OF_MONTH, INDEX, MONTH, INDEX, YEAR, INDEX, REGB
-// and INDEX: 17 bus accesses at most, besides repeated polls. It returns
-// ErrInvalidArgument unless month >= 1 && month <= 12 && day >= 1 && day <= 31
-// or unless hour <= 23 && minute <= 59 && second <= 59, or for an argument the
-// device cannot hold, before any access.
+// On the mc146818 it writes INDEX, then reads REGB, then writes REGB, INDEX,
+// SECONDS, INDEX, MINUTES, INDEX, HOURS, INDEX, DAY_OF_MONTH, INDEX, MONTH,
+// INDEX, YEAR, INDEX, REGB and INDEX: 18 bus accesses at most, besides
+// repeated polls. It returns ErrInvalidArgument unless month >= 1 && month <=
+// 12 && day >= 1 && day <= 31 or unless hour <= 23 && minute <= 59 && second
+// <= 59, or for an argument the device cannot hold, before any access.
 func (d *Driver) SetTime(ctx context.Context, year uint16, month uint8, day uint8, hour uint8, minute uint8, second uint8) error {
 	// The contract requires month >= 1 && month <= 12 && day >= 1 && day <= 31 (rtc.osi:29).
 	if month < 1 || month > 12 || day < 1 || day > 31 {
@@ -331,41 +378,155 @@ func (d *Driver) SetTime(ctx context.Context, year uint16, month uint8, day uint
 	if year < 2000 || year > 2099 {
 		return fmt.Errorf("%w: SetTime: year = %d is outside 2000-2099, the values YEAR.VALUE can hold", driver.ErrInvalidArgument, year)
 	}
+	hoursValue := uint64(hour) / 12
+	hoursValue2 := ((uint64(hour) + 11) % 12) + 1
 	yearValue := uint64(year) - 2000
 	// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: reset value.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-	// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, UIE: reset value; AIE, PIE: kept.
-	driver.Write(d.bus, RegREGB, REGB_H24|REGB_SET)
-	// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, 0)
-	// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
-	driver.Write(d.bus, RegSECONDS, SECONDS((uint64(second)/10)<<4|(uint64(second)%10)))
-	// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
-	// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
-	driver.Write(d.bus, RegMINUTES, MINUTES((uint64(minute)/10)<<4|(uint64(minute)%10)))
-	// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
-	// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
-	driver.Write(d.bus, RegHOURS, HOURS((uint64(hour)/10)<<4|(uint64(hour)%10)))
-	// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
-	// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
-	driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH((uint64(day)/10)<<4|(uint64(day)%10)))
-	// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
-	// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
-	driver.Write(d.bus, RegMONTH, MONTH((uint64(month)/10)<<4|(uint64(month)%10)))
-	// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
-	// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
-	driver.Write(d.bus, RegYEAR, YEAR((yearValue/10)<<4|(yearValue%10)))
-	// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-	// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:328).
-	driver.Write(d.bus, RegREGB, REGB_H24)
-	// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
-	driver.Write(d.bus, RegINDEX, 0)
-	// The contract holds.
-	return nil
+	// Read REGB (mc146818.dev:199); H24, DM decide what follows.
+	regb := driver.Read(d.bus, RegREGB)
+	switch {
+	case regb&(REGB_H24|REGB_DM) == 0:
+		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegSECONDS, SECONDS((uint64(second)/10)<<4|(uint64(second)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
+		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMINUTES, MINUTES((uint64(minute)/10)<<4|(uint64(minute)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
+		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegHOURS, HOURS(hoursValue<<7|(hoursValue2/10)<<4|(hoursValue2%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
+		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH((uint64(day)/10)<<4|(uint64(day)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
+		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMONTH, MONTH((uint64(month)/10)<<4|(uint64(month)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
+		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegYEAR, YEAR((yearValue/10)<<4|(yearValue%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
+		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// The contract holds.
+		return nil
+	case regb&(REGB_H24|REGB_DM) == REGB_DM:
+		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegSECONDS, SECONDS(second))
+		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
+		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMINUTES, MINUTES(minute))
+		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
+		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegHOURS, HOURS(hoursValue<<7|hoursValue2))
+		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
+		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH(day))
+		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
+		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMONTH, MONTH(month))
+		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
+		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegYEAR, YEAR(yearValue))
+		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
+		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// The contract holds.
+		return nil
+	case regb&(REGB_H24|REGB_DM) == REGB_H24:
+		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegSECONDS, SECONDS((uint64(second)/10)<<4|(uint64(second)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
+		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMINUTES, MINUTES((uint64(minute)/10)<<4|(uint64(minute)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
+		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegHOURS, HOURS((uint64(hour)/10)<<4|(uint64(hour)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
+		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH((uint64(day)/10)<<4|(uint64(day)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
+		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMONTH, MONTH((uint64(month)/10)<<4|(uint64(month)%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
+		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegYEAR, YEAR((yearValue/10)<<4|(yearValue%10)))
+		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
+		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// The contract holds.
+		return nil
+	case regb&(REGB_H24|REGB_DM) == REGB_H24|REGB_DM:
+		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegSECONDS, SECONDS(second))
+		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
+		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMINUTES, MINUTES(minute))
+		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
+		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegHOURS, HOURS(hour))
+		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
+		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH(day))
+		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
+		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegMONTH, MONTH(month))
+		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
+		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		driver.Write(d.bus, RegYEAR, YEAR(yearValue))
+		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
+		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
+		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		driver.Write(d.bus, RegINDEX, 0)
+		// The contract holds.
+		return nil
+	default:
+		return fmt.Errorf("%w: REGB = %#x", driver.ErrUnexpected, regb)
+	}
 }

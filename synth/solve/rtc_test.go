@@ -118,21 +118,22 @@ func rtcWalk(t *testing.T, gm *game, n *Node, steps []string, check func(i int, 
 // no strategy of 15 accesses or fewer exists, and the one the datasheet
 // describes wins the game in 16: wait until UIP reads 0 (an update under
 // way when the call started is over, and no other starts before the call
-// ends), read the five time bytes and the format from REGB, and the
-// seconds last, at index 0 where the idle invariant has it. No access
+// ends), read the five time bytes and the format from REGB (firmware may
+// have chosen any of the four), and the seconds last, at index 0 where the
+// idle invariant has it. No access
 // stops the clock: a second lost while it stood would break running.
 func TestRTCReadTimeTakesSixteenAccesses(t *testing.T) {
 	gm, start := rtcReadTimeGame(t)
 	for budget := gm.lowerBound(start); budget <= 15; budget++ {
 		require.Equal(t, inf, gm.search(start, budget), "a strategy of %d accesses", budget)
 	}
-	require.Less(t, len(gm.list), 2000, "refuting budgets up to 15 should take few beliefs")
+	require.Less(t, len(gm.list), 10000, "refuting budgets up to 15 should take some thousand beliefs")
 
 	path := []string{
 		"write INDEX {ADDR=10'7", "read REGA_STATUS (looking at UIP)",
 		"write INDEX {ADDR=2'7", "read MINUTES", "write INDEX {ADDR=4'7", "read HOURS",
 		"write INDEX {ADDR=7'7", "read DAY_OF_MONTH", "write INDEX {ADDR=8'7", "read MONTH",
-		"write INDEX {ADDR=9'7", "read YEAR", "write INDEX {ADDR=11'7", "read REGB",
+		"write INDEX {ADDR=9'7", "read YEAR", "write INDEX {ADDR=11'7", "read REGB (looking at H24, DM)",
 		"write INDEX {ADDR=0'7", "read SECONDS",
 	}
 	n := rtcWalk(t, gm, start, path, func(i int, n *Node) {
