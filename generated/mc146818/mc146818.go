@@ -22,7 +22,9 @@
 // SET held) is lost: the clock no longer keeps time until it is set again
 // (state lost; running requires !lost). So stopping the divider or holding SET
 // to read the time is not a way to read it. - During the update, a time
-// register reads as nothing in particular (torn), not as a time.
+// register reads as nothing in particular (torn), not as a time. - The format
+// (BCD or binary, 12- or 24-hour) is firmware's: it may change it between
+// calls, and a write of register B keeps it.
 //
 // New(bus) returns a *Driver. drvsynth synthesized every method from
 // devices/mc146818/mc146818.dev and the class contract
@@ -41,119 +43,119 @@ import (
 	"github.com/drvsynth/drvsynth/os-interface/rtc"
 )
 
-// INDEX is the contents of register INDEX: wo, 8-bit (mc146818.dev:76). The
+// INDEX is the contents of register INDEX: wo, 8-bit (mc146818.dev:78). The
 // address written here selects which internal register the data port shows.
 // Bit 7 is not part of the chip: on the PC it masks the NMI line.
 type INDEX uint8
 
 const (
 	RegINDEX      driver.Reg[INDEX] = 0x00
-	INDEX_ADDR    INDEX             = 0x7f // [6:0] mc146818.dev:77
-	INDEX_NMI_OFF INDEX             = 0x80 // [7] mc146818.dev:78
+	INDEX_ADDR    INDEX             = 0x7f // [6:0] mc146818.dev:79
+	INDEX_NMI_OFF INDEX             = 0x80 // [7] mc146818.dev:80
 )
 
 // SECONDS is the contents of register SECONDS: rw, 8-bit, visible when
-// INDEX.ADDR == 0x00 (mc146818.dev:87).
+// INDEX.ADDR == 0x00 (mc146818.dev:89).
 type SECONDS uint8
 
 const (
 	RegSECONDS    driver.Reg[SECONDS] = 0x01
-	SECONDS_VALUE SECONDS             = 0xff // [7:0] mc146818.dev:88
+	SECONDS_VALUE SECONDS             = 0xff // [7:0] mc146818.dev:90
 )
 
 // SECONDS_ALARM is the contents of register SECONDS_ALARM: rw, 8-bit, visible
-// when INDEX.ADDR == 0x01 (mc146818.dev:110).
+// when INDEX.ADDR == 0x01 (mc146818.dev:112).
 type SECONDS_ALARM uint8
 
 const (
 	RegSECONDS_ALARM    driver.Reg[SECONDS_ALARM] = 0x01
-	SECONDS_ALARM_VALUE SECONDS_ALARM             = 0xff // [7:0] mc146818.dev:111: 0xC0-0xFF: any second matches
+	SECONDS_ALARM_VALUE SECONDS_ALARM             = 0xff // [7:0] mc146818.dev:113: 0xC0-0xFF: any second matches
 )
 
 // MINUTES is the contents of register MINUTES: rw, 8-bit, visible when
-// INDEX.ADDR == 0x02 (mc146818.dev:114).
+// INDEX.ADDR == 0x02 (mc146818.dev:116).
 type MINUTES uint8
 
 const (
 	RegMINUTES    driver.Reg[MINUTES] = 0x01
-	MINUTES_VALUE MINUTES             = 0xff // [7:0] mc146818.dev:115
+	MINUTES_VALUE MINUTES             = 0xff // [7:0] mc146818.dev:117
 )
 
 // MINUTES_ALARM is the contents of register MINUTES_ALARM: rw, 8-bit, visible
-// when INDEX.ADDR == 0x03 (mc146818.dev:121).
+// when INDEX.ADDR == 0x03 (mc146818.dev:123).
 type MINUTES_ALARM uint8
 
 const (
 	RegMINUTES_ALARM    driver.Reg[MINUTES_ALARM] = 0x01
-	MINUTES_ALARM_VALUE MINUTES_ALARM             = 0xff // [7:0] mc146818.dev:122
+	MINUTES_ALARM_VALUE MINUTES_ALARM             = 0xff // [7:0] mc146818.dev:124
 )
 
 // HOURS is the contents of register HOURS: rw, 8-bit, visible when INDEX.ADDR
-// == 0x04 (mc146818.dev:125).
+// == 0x04 (mc146818.dev:127).
 type HOURS uint8
 
 const (
 	RegHOURS    driver.Reg[HOURS] = 0x01
-	HOURS_VALUE HOURS             = 0xff // [7:0] mc146818.dev:126
+	HOURS_VALUE HOURS             = 0xff // [7:0] mc146818.dev:128
 )
 
 // HOURS_ALARM is the contents of register HOURS_ALARM: rw, 8-bit, visible when
-// INDEX.ADDR == 0x05 (mc146818.dev:132).
+// INDEX.ADDR == 0x05 (mc146818.dev:134).
 type HOURS_ALARM uint8
 
 const (
 	RegHOURS_ALARM    driver.Reg[HOURS_ALARM] = 0x01
-	HOURS_ALARM_VALUE HOURS_ALARM             = 0xff // [7:0] mc146818.dev:133
+	HOURS_ALARM_VALUE HOURS_ALARM             = 0xff // [7:0] mc146818.dev:135
 )
 
 // DAY_OF_WEEK is the contents of register DAY_OF_WEEK: rw, 8-bit, visible when
-// INDEX.ADDR == 0x06 (mc146818.dev:136).
+// INDEX.ADDR == 0x06 (mc146818.dev:138).
 type DAY_OF_WEEK uint8
 
 const (
 	RegDAY_OF_WEEK    driver.Reg[DAY_OF_WEEK] = 0x01
-	DAY_OF_WEEK_VALUE DAY_OF_WEEK             = 0xff // [7:0] mc146818.dev:137: 1-7, Sunday is 1
+	DAY_OF_WEEK_VALUE DAY_OF_WEEK             = 0xff // [7:0] mc146818.dev:139: 1-7, Sunday is 1
 )
 
 // DAY_OF_MONTH is the contents of register DAY_OF_MONTH: rw, 8-bit, visible
-// when INDEX.ADDR == 0x07 (mc146818.dev:143).
+// when INDEX.ADDR == 0x07 (mc146818.dev:145).
 type DAY_OF_MONTH uint8
 
 const (
 	RegDAY_OF_MONTH    driver.Reg[DAY_OF_MONTH] = 0x01
-	DAY_OF_MONTH_VALUE DAY_OF_MONTH             = 0xff // [7:0] mc146818.dev:144
+	DAY_OF_MONTH_VALUE DAY_OF_MONTH             = 0xff // [7:0] mc146818.dev:146
 )
 
 // MONTH is the contents of register MONTH: rw, 8-bit, visible when INDEX.ADDR
-// == 0x08 (mc146818.dev:150).
+// == 0x08 (mc146818.dev:152).
 type MONTH uint8
 
 const (
 	RegMONTH    driver.Reg[MONTH] = 0x01
-	MONTH_VALUE MONTH             = 0xff // [7:0] mc146818.dev:151
+	MONTH_VALUE MONTH             = 0xff // [7:0] mc146818.dev:153
 )
 
 // YEAR is the contents of register YEAR: rw, 8-bit, visible when INDEX.ADDR ==
-// 0x09 (mc146818.dev:159). Two digits; the chip treats every year divisible by
+// 0x09 (mc146818.dev:161). Two digits; the chip treats every year divisible by
 // four as a leap year, which is right for 2000-2099, the century this spec
 // assumes.
 type YEAR uint8
 
 const (
 	RegYEAR    driver.Reg[YEAR] = 0x01
-	YEAR_VALUE YEAR             = 0xff // [7:0] mc146818.dev:160
+	YEAR_VALUE YEAR             = 0xff // [7:0] mc146818.dev:162
 )
 
 // REGA is the contents of register REGA: wo, 8-bit, visible when INDEX.ADDR ==
-// 0x0A, reset 0x26 (mc146818.dev:171). Register A as written: divider control
+// 0x0A, reset 0x26 (mc146818.dev:173). Register A as written: divider control
 // and periodic rate. The reset value is the one PC firmware programs (the chip
 // keeps these bits on battery; its own power-on value is undefined).
 type REGA uint8
 
 const (
 	RegREGA         driver.Reg[REGA] = 0x01
-	REGA_RS         REGA             = 0x0f // [3:0] mc146818.dev:174
-	REGA_DV         REGA             = 0x70 // [6:4] mc146818.dev:180
+	REGA_RS         REGA             = 0x0f // [3:0] mc146818.dev:176
+	REGA_DV         REGA             = 0x70 // [6:4] mc146818.dev:182
 	REGA_DV_MHZ4    REGA             = 0x00
 	REGA_DV_MHZ1    REGA             = 0x10
 	REGA_DV_KHZ32   REGA             = 0x20
@@ -162,56 +164,56 @@ const (
 )
 
 // REGA_STATUS is the contents of register REGA_STATUS: ro, 8-bit, visible when
-// INDEX.ADDR == 0x0A (mc146818.dev:190). Register A as read: the stored bits
+// INDEX.ADDR == 0x0A (mc146818.dev:192). Register A as read: the stored bits
 // plus the update-in-progress flag.
 type REGA_STATUS uint8
 
 const (
 	RegREGA_STATUS  driver.Reg[REGA_STATUS] = 0x01
-	REGA_STATUS_RS  REGA_STATUS             = 0x0f // [3:0] mc146818.dev:191
-	REGA_STATUS_DV  REGA_STATUS             = 0x70 // [6:4] mc146818.dev:192
-	REGA_STATUS_UIP REGA_STATUS             = 0x80 // [7] mc146818.dev:195
+	REGA_STATUS_RS  REGA_STATUS             = 0x0f // [3:0] mc146818.dev:193
+	REGA_STATUS_DV  REGA_STATUS             = 0x70 // [6:4] mc146818.dev:194
+	REGA_STATUS_UIP REGA_STATUS             = 0x80 // [7] mc146818.dev:197
 )
 
 // REGB is the contents of register REGB: rw, 8-bit, visible when INDEX.ADDR ==
-// 0x0B, reset 0x02 (mc146818.dev:199). Register B. The reset value is what PC
+// 0x0B, reset 0x02 (mc146818.dev:201). Register B. The reset value is what PC
 // firmware leaves: BCD, 24-hour.
 type REGB uint8
 
 const (
 	RegREGB   driver.Reg[REGB] = 0x01
-	REGB_DSE  REGB             = 0x01 // [0] mc146818.dev:200: daylight-saving switching (not modelled)
-	REGB_H24  REGB             = 0x02 // [1] mc146818.dev:201: 1: hours 0-23; 0: hours 1-12 with PM in bit 7
-	REGB_DM   REGB             = 0x04 // [2] mc146818.dev:202: 1: binary values; 0: BCD
-	REGB_SQWE REGB             = 0x08 // [3] mc146818.dev:203: square-wave output
-	REGB_UIE  REGB             = 0x10 // [4] mc146818.dev:204: interrupt when an update ends (stored in uie)
-	REGB_AIE  REGB             = 0x20 // [5] mc146818.dev:205: interrupt on alarm
-	REGB_PIE  REGB             = 0x40 // [6] mc146818.dev:206: periodic interrupt
-	REGB_SET  REGB             = 0x80 // [7] mc146818.dev:207: 1: updates stop, so the time can be written
+	REGB_DSE  REGB             = 0x01 // [0] mc146818.dev:202: daylight-saving switching (not modelled)
+	REGB_H24  REGB             = 0x02 // [1] mc146818.dev:203: 1: hours 0-23; 0: hours 1-12 with PM in bit 7
+	REGB_DM   REGB             = 0x04 // [2] mc146818.dev:204: 1: binary values; 0: BCD
+	REGB_SQWE REGB             = 0x08 // [3] mc146818.dev:205: square-wave output
+	REGB_UIE  REGB             = 0x10 // [4] mc146818.dev:206: interrupt when an update ends (stored in uie)
+	REGB_AIE  REGB             = 0x20 // [5] mc146818.dev:207: interrupt on alarm
+	REGB_PIE  REGB             = 0x40 // [6] mc146818.dev:208: periodic interrupt
+	REGB_SET  REGB             = 0x80 // [7] mc146818.dev:209: 1: updates stop, so the time can be written
 )
 
 // REGC is the contents of register REGC: ro, 8-bit, visible when INDEX.ADDR ==
-// 0x0C (mc146818.dev:237). Register C: interrupt flags; reading it clears them
+// 0x0C (mc146818.dev:239). Register C: interrupt flags; reading it clears them
 // all.
 type REGC uint8
 
 const (
 	RegREGC   driver.Reg[REGC] = 0x01
-	REGC_UF   REGC             = 0x10 // [4] mc146818.dev:238
-	REGC_AF   REGC             = 0x20 // [5] mc146818.dev:239
-	REGC_PF   REGC             = 0x40 // [6] mc146818.dev:240
-	REGC_IRQF REGC             = 0x80 // [7] mc146818.dev:241
+	REGC_UF   REGC             = 0x10 // [4] mc146818.dev:240
+	REGC_AF   REGC             = 0x20 // [5] mc146818.dev:241
+	REGC_PF   REGC             = 0x40 // [6] mc146818.dev:242
+	REGC_IRQF REGC             = 0x80 // [7] mc146818.dev:243
 )
 
 // REGD is the contents of register REGD: ro, 8-bit, visible when INDEX.ADDR ==
-// 0x0D (mc146818.dev:252). Register D: valid RAM and time. As on the DS12887,
+// 0x0D (mc146818.dev:254). Register D: valid RAM and time. As on the DS12887,
 // VRT follows the battery; on the MC146818A a read of D sets VRT again (the
 // reference model does that), so there only the first read shows the failure.
 type REGD uint8
 
 const (
 	RegREGD  driver.Reg[REGD] = 0x01
-	REGD_VRT REGD             = 0x80 // [7] mc146818.dev:253
+	REGD_VRT REGD             = 0x80 // [7] mc146818.dev:255
 )
 
 // Driver drives one mc146818 device. Its methods implement the rtc class; they
@@ -265,41 +267,41 @@ func (d *Driver) Init(ctx context.Context) error {
 // polls. Each poll fails with driver.ErrTimeout after the driver's timeout.
 func (d *Driver) ReadTime(ctx context.Context) (year uint16, month uint8, day uint8, hour uint8, minute uint8, second uint8, err error) {
 	w := driver.NewWaiter(ctx, d.bus, d.timeout)
-	// Write INDEX (mc146818.dev:76): ADDR=10; NMI_OFF: reset value.
+	// Write INDEX (mc146818.dev:78): ADDR=10; NMI_OFF: reset value.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 10))
-	// Poll REGA_STATUS (mc146818.dev:190) while UIP == 1: the device's fair begin (mc146818.dev:270), finish (mc146818.dev:281) end this wait.
+	// Poll REGA_STATUS (mc146818.dev:192) while UIP == 1: the device's fair begin (mc146818.dev:272), finish (mc146818.dev:283) end this wait.
 	if _, err := driver.Poll(w, d.bus, RegREGA_STATUS, REGA_STATUS_UIP, REGA_STATUS_UIP); err != nil {
 		return 0, 0, 0, 0, 0, 0, err
 	}
-	// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+	// Write INDEX (mc146818.dev:78): ADDR=2; NMI_OFF: kept.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
-	// Read MINUTES (mc146818.dev:114).
+	// Read MINUTES (mc146818.dev:116).
 	minutes := driver.Read(d.bus, RegMINUTES)
-	// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+	// Write INDEX (mc146818.dev:78): ADDR=4; NMI_OFF: kept.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
-	// Read HOURS (mc146818.dev:125).
+	// Read HOURS (mc146818.dev:127).
 	hours := driver.Read(d.bus, RegHOURS)
-	// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+	// Write INDEX (mc146818.dev:78): ADDR=7; NMI_OFF: kept.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
-	// Read DAY_OF_MONTH (mc146818.dev:143).
+	// Read DAY_OF_MONTH (mc146818.dev:145).
 	dayOfMonth := driver.Read(d.bus, RegDAY_OF_MONTH)
-	// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+	// Write INDEX (mc146818.dev:78): ADDR=8; NMI_OFF: kept.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
-	// Read MONTH (mc146818.dev:150).
+	// Read MONTH (mc146818.dev:152).
 	monthReg := driver.Read(d.bus, RegMONTH)
-	// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+	// Write INDEX (mc146818.dev:78): ADDR=9; NMI_OFF: kept.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
-	// Read YEAR (mc146818.dev:159).
+	// Read YEAR (mc146818.dev:161).
 	yearReg := driver.Read(d.bus, RegYEAR)
-	// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+	// Write INDEX (mc146818.dev:78): ADDR=11; NMI_OFF: kept.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-	// Read REGB (mc146818.dev:199); H24, DM decide what follows.
+	// Read REGB (mc146818.dev:201); H24, DM decide what follows.
 	regb := driver.Read(d.bus, RegREGB)
 	switch {
 	case regb&(REGB_H24|REGB_DM) == 0:
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Read SECONDS (mc146818.dev:87).
+		// Read SECONDS (mc146818.dev:89).
 		seconds := driver.Read(d.bus, RegSECONDS)
 		// The results, from the values read.
 		year = uint16(2000 + (((uint64(yearReg) >> 4) * 10) + (uint64(yearReg) & 0xf)))
@@ -311,9 +313,9 @@ func (d *Driver) ReadTime(ctx context.Context) (year uint16, month uint8, day ui
 		// The contract holds.
 		return year, month, day, hour, minute, second, nil
 	case regb&(REGB_H24|REGB_DM) == REGB_DM:
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Read SECONDS (mc146818.dev:87).
+		// Read SECONDS (mc146818.dev:89).
 		seconds := driver.Read(d.bus, RegSECONDS)
 		// The results, from the values read.
 		year = uint16(2000 + uint64(yearReg))
@@ -325,9 +327,9 @@ func (d *Driver) ReadTime(ctx context.Context) (year uint16, month uint8, day ui
 		// The contract holds.
 		return year, month, day, hour, minute, second, nil
 	case regb&(REGB_H24|REGB_DM) == REGB_H24:
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Read SECONDS (mc146818.dev:87).
+		// Read SECONDS (mc146818.dev:89).
 		seconds := driver.Read(d.bus, RegSECONDS)
 		// The results, from the values read.
 		year = uint16(2000 + (((uint64(yearReg) >> 4) * 10) + (uint64(yearReg) & 0xf)))
@@ -339,9 +341,9 @@ func (d *Driver) ReadTime(ctx context.Context) (year uint16, month uint8, day ui
 		// The contract holds.
 		return year, month, day, hour, minute, second, nil
 	case regb&(REGB_H24|REGB_DM) == REGB_H24|REGB_DM:
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Read SECONDS (mc146818.dev:87).
+		// Read SECONDS (mc146818.dev:89).
 		seconds := driver.Read(d.bus, RegSECONDS)
 		// The results, from the values read.
 		year = uint16(2000 + uint64(yearReg))
@@ -381,148 +383,148 @@ func (d *Driver) SetTime(ctx context.Context, year uint16, month uint8, day uint
 	hoursValue := uint64(hour) / 12
 	hoursValue2 := ((uint64(hour) + 11) % 12) + 1
 	yearValue := uint64(year) - 2000
-	// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: reset value.
+	// Write INDEX (mc146818.dev:78): ADDR=11; NMI_OFF: reset value.
 	driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-	// Read REGB (mc146818.dev:199); H24, DM decide what follows.
+	// Read REGB (mc146818.dev:201); H24, DM decide what follows.
 	regb := driver.Read(d.bus, RegREGB)
 	switch {
 	case regb&(REGB_H24|REGB_DM) == 0:
-		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		// Write REGB (mc146818.dev:201): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		// Write SECONDS (mc146818.dev:89): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegSECONDS, SECONDS((uint64(second)/10)<<4|(uint64(second)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=2; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
-		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MINUTES (mc146818.dev:116): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMINUTES, MINUTES((uint64(minute)/10)<<4|(uint64(minute)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=4; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
-		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		// Write HOURS (mc146818.dev:127): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegHOURS, HOURS(hoursValue<<7|(hoursValue2/10)<<4|(hoursValue2%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=7; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
-		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		// Write DAY_OF_MONTH (mc146818.dev:145): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH((uint64(day)/10)<<4|(uint64(day)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=8; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
-		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MONTH (mc146818.dev:152): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMONTH, MONTH((uint64(month)/10)<<4|(uint64(month)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=9; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
-		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		// Write YEAR (mc146818.dev:161): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegYEAR, YEAR((yearValue/10)<<4|(yearValue%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=11; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		// Write REGB (mc146818.dev:201): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:343).
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
 		// The contract holds.
 		return nil
 	case regb&(REGB_H24|REGB_DM) == REGB_DM:
-		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		// Write REGB (mc146818.dev:201): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		// Write SECONDS (mc146818.dev:89): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegSECONDS, SECONDS(second))
-		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=2; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
-		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MINUTES (mc146818.dev:116): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMINUTES, MINUTES(minute))
-		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=4; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
-		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		// Write HOURS (mc146818.dev:127): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegHOURS, HOURS(hoursValue<<7|hoursValue2))
-		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=7; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
-		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		// Write DAY_OF_MONTH (mc146818.dev:145): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH(day))
-		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=8; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
-		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MONTH (mc146818.dev:152): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMONTH, MONTH(month))
-		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=9; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
-		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		// Write YEAR (mc146818.dev:161): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegYEAR, YEAR(yearValue))
-		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=11; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		// Write REGB (mc146818.dev:201): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:343).
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
 		// The contract holds.
 		return nil
 	case regb&(REGB_H24|REGB_DM) == REGB_H24:
-		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		// Write REGB (mc146818.dev:201): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		// Write SECONDS (mc146818.dev:89): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegSECONDS, SECONDS((uint64(second)/10)<<4|(uint64(second)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=2; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
-		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MINUTES (mc146818.dev:116): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMINUTES, MINUTES((uint64(minute)/10)<<4|(uint64(minute)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=4; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
-		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		// Write HOURS (mc146818.dev:127): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegHOURS, HOURS((uint64(hour)/10)<<4|(uint64(hour)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=7; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
-		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		// Write DAY_OF_MONTH (mc146818.dev:145): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH((uint64(day)/10)<<4|(uint64(day)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=8; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
-		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MONTH (mc146818.dev:152): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMONTH, MONTH((uint64(month)/10)<<4|(uint64(month)%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=9; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
-		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		// Write YEAR (mc146818.dev:161): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegYEAR, YEAR((yearValue/10)<<4|(yearValue%10)))
-		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=11; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		// Write REGB (mc146818.dev:201): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:343).
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
 		// The contract holds.
 		return nil
 	case regb&(REGB_H24|REGB_DM) == REGB_H24|REGB_DM:
-		// Write REGB (mc146818.dev:199): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
+		// Write REGB (mc146818.dev:201): SET=1; DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value.
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1)|REGB_SET)
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
-		// Write SECONDS (mc146818.dev:87): VALUE: the contract's time_set (rtc.osi:31).
+		// Write SECONDS (mc146818.dev:89): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegSECONDS, SECONDS(second))
-		// Write INDEX (mc146818.dev:76): ADDR=2; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=2; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 2))
-		// Write MINUTES (mc146818.dev:114): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MINUTES (mc146818.dev:116): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMINUTES, MINUTES(minute))
-		// Write INDEX (mc146818.dev:76): ADDR=4; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=4; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 4))
-		// Write HOURS (mc146818.dev:125): VALUE: the contract's time_set (rtc.osi:31).
+		// Write HOURS (mc146818.dev:127): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegHOURS, HOURS(hour))
-		// Write INDEX (mc146818.dev:76): ADDR=7; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=7; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 7))
-		// Write DAY_OF_MONTH (mc146818.dev:143): VALUE: the contract's time_set (rtc.osi:31).
+		// Write DAY_OF_MONTH (mc146818.dev:145): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegDAY_OF_MONTH, DAY_OF_MONTH(day))
-		// Write INDEX (mc146818.dev:76): ADDR=8; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=8; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 8))
-		// Write MONTH (mc146818.dev:150): VALUE: the contract's time_set (rtc.osi:31).
+		// Write MONTH (mc146818.dev:152): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegMONTH, MONTH(month))
-		// Write INDEX (mc146818.dev:76): ADDR=9; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=9; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 9))
-		// Write YEAR (mc146818.dev:159): VALUE: the contract's time_set (rtc.osi:31).
+		// Write YEAR (mc146818.dev:161): VALUE: the contract's time_set (rtc.osi:31).
 		driver.Write(d.bus, RegYEAR, YEAR(yearValue))
-		// Write INDEX (mc146818.dev:76): ADDR=11; NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): ADDR=11; NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, driver.Put(INDEX_ADDR, 11))
-		// Write REGB (mc146818.dev:199): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:341).
+		// Write REGB (mc146818.dev:201): DSE, H24, DM, SQWE, AIE, PIE: kept; UIE: reset value; SET: from running (mc146818.dev:343).
 		driver.Write(d.bus, RegREGB, driver.Put(REGB_DSE, uint64(regb)&0x1)|REGB_H24|REGB_DM|driver.Put(REGB_SQWE, (uint64(regb)>>3)&0x1))
-		// Write INDEX (mc146818.dev:76): NMI_OFF: kept.
+		// Write INDEX (mc146818.dev:78): NMI_OFF: kept.
 		driver.Write(d.bus, RegINDEX, 0)
 		// The contract holds.
 		return nil
