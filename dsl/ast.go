@@ -295,14 +295,16 @@ func (f *LayoutField) Bytes() int {
 
 // InternalDecl is a transition the device takes by itself. A fair one is
 // guaranteed to happen eventually while its guard holds; a rare one
-// happens at most once during one method call.
+// happens at most once during one method call; a between one happens
+// only between method calls, never during one.
 type InternalDecl struct {
-	Pos   Pos
-	Name  string  `parser:"\"internal\" @Ident"`
-	Fair  bool    `parser:"@\"fair\"?"`
-	Rare  bool    `parser:"@\"rare\"?"`
-	Guard *Expr   `parser:"(\"when\" @@)?"`
-	Body  []*Stmt `parser:"\"{\" @@* \"}\""`
+	Pos     Pos
+	Name    string  `parser:"\"internal\" @Ident"`
+	Fair    bool    `parser:"@\"fair\"?"`
+	Rare    bool    `parser:"@\"rare\"?"`
+	Between bool    `parser:"@\"between\"?"`
+	Guard   *Expr   `parser:"(\"when\" @@)?"`
+	Body    []*Stmt `parser:"\"{\" @@* \"}\""`
 }
 
 // InputDecl is something the outside world does to the device (a byte

@@ -173,6 +173,9 @@ func (c *checker) checkDevice(f *File) {
 			if in.Fair && in.Rare {
 				c.errorf(c.identAt(in.Pos, 1), "internal %s cannot be both fair and rare: a fair transition is guaranteed to happen, a rare one at most once per method call", in.Name)
 			}
+			if in.Between && (in.Fair || in.Rare) {
+				c.errorf(c.identAt(in.Pos, 1), "internal %s cannot be between and also fair or rare: a between transition happens only between method calls, whenever the device likes", in.Name)
+			}
 			if in.Guard != nil {
 				c.cond(sc, in.Guard, "guard of internal "+in.Name)
 			} else if in.Fair {

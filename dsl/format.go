@@ -390,6 +390,10 @@ func (p *printer) deviceItem(it *DeviceItem) {
 			p.sp()
 			p.kw("rare")
 		}
+		if in.Between {
+			p.sp()
+			p.kw("between")
+		}
 		p.when(in.Guard)
 		p.stmts(in.Body)
 	case it.Input != nil:

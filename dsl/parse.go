@@ -41,7 +41,7 @@ var keywords = map[string]bool{}
 func init() {
 	for _, k := range strings.Fields(`device implements bus port mmio width irq region size
 		const type state bool uint data enum register ro wo rw reset when field rc w1c trigger
-		on read write stream fifo window internal fair rare input interrupt fault bind
+		on read write stream fifo window internal fair rare between input interrupt fault bind
 		require emit if else class event predicate out method requires ensures for in
 		true false match carried layout`) {
 		keywords[k] = true

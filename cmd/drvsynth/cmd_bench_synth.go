@@ -52,8 +52,6 @@ and per spec the CPU time, peak Go heap and peak resident memory:
               an index port, as on the MC146818 (N <= 128);
   uart+K      the bundled UART with K extra read-write registers nobody uses.
 
-The MC146818 clock, whose driver is not shipped yet, is measured too.
-
 Each spec runs in its own child process, under a heap cap (-mem) and a time
 limit (-timeout); a spec that exceeds either, or the solver's belief budget,
 is shown with its error. With -json the results are one JSON document.`,
@@ -210,14 +208,6 @@ func benchSynth(cfg benchConfig, channels, spare []int, progress io.Writer) (*Be
 	for _, p := range bundled {
 		name := strings.TrimSuffix(filepath.Base(p), ".dev")
 		cases = append(cases, benchCase{name: name, family: "bundled", path: p})
-	}
-	// The clock whose driver is not shipped yet, because its search is
-	// too large: the measure of what the search still has to learn.
-	for _, name := range []string{"mc146818"} {
-		p := filepath.Join(root, "devices", name, name+".dev")
-		if _, err := os.Stat(p); err == nil {
-			cases = append(cases, benchCase{name: name, family: "device", path: p})
-		}
 	}
 	for _, n := range channels {
 		name := fmt.Sprintf("channels%d", n)

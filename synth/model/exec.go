@@ -213,9 +213,15 @@ func (m *Model) StreamIO(s *State, p *Stream, read bool, buf *term.T) (*State, *
 
 // Enabled reports whether a transition's guard holds in s.
 func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
-	if RareSpent(t, s) {
+	if RareSpent(t, s) || t.Between && !BetweenCalls(s) {
 		return false, nil
 	}
+	return m.GuardHolds(t, s)
+}
+
+// GuardHolds reports whether t's guard holds in s, whatever the call
+// (rare and between transitions aside).
+func (m *Model) GuardHolds(t *Transition, s *State) (bool, error) {
 	if t.Guard == nil {
 		return true, nil
 	}

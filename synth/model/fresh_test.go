@@ -31,7 +31,9 @@ func transition(t *testing.T, m *Model, name string) *Transition {
 // TestTicksBringFreshValues: the RTC's time registers, loaded by one tick,
 // must not be taken for the values the next tick brings.
 func TestTicksBringFreshValues(t *testing.T) {
-	m := loadBundled(t, "mc146818")
+	// The spec whose ticks carry the calendar: the bundled one's do not.
+	m, err := Load("../../devices/mc146818/testdata/untimed.dev")
+	require.NoError(t, err)
 	fire := func(s *State, name string) *State {
 		tr := transition(t, m, name)
 		ok, err := m.Enabled(tr, s)
@@ -51,7 +53,11 @@ func TestTicksBringFreshValues(t *testing.T) {
 	require.NotSame(t, s2.Val(next), s2.Val(sec), "a second tick's value is not the first one's")
 	// Renumbering keeps the state space finite: once the first value is
 	// gone, a third tick gives the state the second tick gave.
+	// The update is rare: at most once per call, so the next is in a new one.
+	s2 = s2.Clone()
+	s2.ClearEvents()
 	s3 := fire(fire(fire(fire(s2, "announce"), "begin"), "finish"), "tick")
+	s3.ClearEvents()
 	require.NotSame(t, s3.Val(next), s3.Val(sec))
 	require.Equal(t, s2.Key(), s3.Key())
 }

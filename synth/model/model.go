@@ -200,13 +200,15 @@ func (m *Model) ActiveLayout(p *Stream, s *State) (*Layout, error) {
 
 // Transition is an internal transition or an input.
 type Transition struct {
-	Name   string
-	Fair   bool
-	Rare   bool // at most once during one method call (see RareMark)
-	Guard  *dsl.Expr
-	Body   []*dsl.Stmt
-	Params []*dsl.Param // inputs only
-	Pos    dsl.Pos
+	Name string
+	Fair bool
+	Rare bool // at most once during one method call (see RareMark)
+	// Between: only between method calls (see BetweenCalls).
+	Between bool
+	Guard   *dsl.Expr
+	Body    []*dsl.Stmt
+	Params  []*dsl.Param // inputs only
+	Pos     dsl.Pos
 
 	body    []*step  // compiled
 	sources []string // the names of the unknowns its parameters bring
@@ -310,7 +312,7 @@ func Lower(s *dsl.Spec) (*Model, error) {
 			m.addStream(it.Stream)
 		case it.Internal != nil:
 			x := it.Internal
-			m.Internals = append(m.Internals, &Transition{Name: x.Name, Fair: x.Fair, Rare: x.Rare, Guard: x.Guard, Body: x.Body, Pos: x.Pos})
+			m.Internals = append(m.Internals, &Transition{Name: x.Name, Fair: x.Fair, Rare: x.Rare, Between: x.Between, Guard: x.Guard, Body: x.Body, Pos: x.Pos})
 		case it.Input != nil:
 			x := it.Input
 			m.Inputs = append(m.Inputs, &Transition{Name: x.Name, Guard: x.Guard, Body: x.Body, Params: x.Params, Pos: x.Pos})

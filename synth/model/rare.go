@@ -30,3 +30,21 @@ func RareSpent(t *Transition, s *State) bool {
 	}
 	return false
 }
+
+// BetweenMark is the pseudo-event a state carries while it stands for the
+// device between two method calls, where between transitions may happen
+// (`internal NAME between when ...`): an RTC whose update is announced
+// 244 µs before it starts, beside a driver whose accesses after it saw
+// UIP clear take far less than that, acts as if no update is announced
+// during a call. A method's states never carry it.
+const BetweenMark = "!between calls"
+
+// BetweenCalls reports whether s stands for the device between calls.
+func BetweenCalls(s *State) bool {
+	for _, e := range s.Events {
+		if e.Name == BetweenMark {
+			return true
+		}
+	}
+	return false
+}

@@ -209,6 +209,9 @@ type Device struct {
 	history []string
 	// spent are the rare transitions taken since the last NewCall.
 	spent map[*model.Transition]bool
+	// between: NewCall is letting the device move between two calls, when
+	// between transitions may happen.
+	between bool
 }
 
 // bufName names the term that stands for a stream's buffer in handlers;
@@ -340,11 +343,22 @@ func (d *Device) Pending() int {
 
 // NewCall tells the device that the driver starts a method call: a rare
 // transition (at most once per call) may happen again. Without it, each
-// rare transition happens at most once in the device's life.
+// rare transition happens at most once in the device's life. Before the
+// call starts, the schedule may take between transitions (with
+// Options.Unfair), which happen at no other time, and what follows them.
 func (d *Device) NewCall() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.spent = nil
+	for _, t := range d.m.Internals {
+		if t.Between {
+			d.between = true
+			d.settle()
+			d.between = false
+			d.spent = nil
+			break
+		}
+	}
 }
 
 // Events returns the class events emitted so far, in order.
@@ -538,10 +552,14 @@ func (d *Device) irq() bool {
 func (d *Device) enabled() []*model.Transition {
 	var out []*model.Transition
 	for _, t := range d.m.Internals {
-		if !t.Fair && !d.opts.Unfair || d.spent[t] {
+		if !t.Fair && !d.opts.Unfair || d.spent[t] || t.Between && !d.between {
 			continue
 		}
-		ok, err := d.m.Enabled(t, d.st)
+		enabled := d.m.Enabled
+		if t.Between {
+			enabled = d.m.GuardHolds
+		}
+		ok, err := enabled(t, d.st)
 		if err != nil {
 			d.fail(err)
 			return nil

@@ -196,6 +196,35 @@ func sliceVars(m *model.Model) []int {
 		}
 		return changed
 	}
+	// What a rare transition and the fair ones it sets going leave behind
+	// besides their effect on the cone is how a driver learns afterwards
+	// that they happened: the RTC's update rewrites the time registers and
+	// sets UF, and once it is over UF is the only trace of it, so a driver
+	// that reads the time across an update checks UF to know its reading is
+	// spoilt. Such a flag decides what the driver knows of the cone, so it
+	// joins the cone where the transition changes something in it.
+	rare := rareEpisode(m)
+	witnesses := func() bool {
+		changed := false
+		for _, t := range rare {
+			if !matters(t.Body, nil) {
+				continue
+			}
+			walkStmts(t.Body, func(s *dsl.Stmt) {
+				if s.Assign == nil {
+					return
+				}
+				vs := map[int]bool{}
+				resolve(strings.Join(s.Assign.Target.Parts, "."), nil, vs)
+				for i := range vs {
+					if !rel[i] {
+						rel[i], changed = true, true
+					}
+				}
+			})
+		}
+		return changed
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, s := range sites {
@@ -205,6 +234,7 @@ func sliceVars(m *model.Model) []int {
 			}
 		}
 		changed = shown() || changed
+		changed = witnesses() || changed
 	}
 	var out []int
 	for i, v := range m.Vars {
@@ -261,4 +291,45 @@ func showsCone(m *model.Model, f *model.Field, inside []int) bool {
 		}
 	}
 	return false
+}
+
+// rareEpisode lists the rare internal transitions and the fair ones they
+// set going: a fair transition whose guard reads a variable one of the
+// list assigns (the RTC's announced update begins, then finishes).
+func rareEpisode(m *model.Model) []*model.Transition {
+	var out []*model.Transition
+	in := map[*model.Transition]bool{}
+	assigned := map[string]bool{}
+	add := func(t *model.Transition) {
+		in[t] = true
+		out = append(out, t)
+		walkStmts(t.Body, func(s *dsl.Stmt) {
+			if s.Assign != nil {
+				assigned[strings.Join(s.Assign.Target.Parts, ".")] = true
+			}
+		})
+	}
+	for _, t := range m.Internals {
+		if t.Rare {
+			add(t)
+		}
+	}
+	for grown := len(out) > 0; grown; {
+		grown = false
+		for _, t := range m.Internals {
+			if in[t] || !t.Fair {
+				continue
+			}
+			reads := map[string]bool{}
+			collectAllNames(t.Guard, reads)
+			for n := range reads {
+				if assigned[n] {
+					add(t)
+					grown = true
+					break
+				}
+			}
+		}
+	}
+	return out
 }

@@ -4,15 +4,17 @@ import "github.com/drvsynth/drvsynth/synth/model"
 
 // betweenCalls adds to the states a method ends in what the device may do
 // before the next call. That is the closure of the beliefs already, except
-// for rare transitions (at most once per call, see model.RareMark): any
-// time may pass between two calls, so each may happen again, any number of
-// times. Without rare transitions the states come back unchanged.
+// for rare transitions (at most once per call, see model.RareMark), which
+// may happen again any number of times, since any time may pass between
+// two calls, and between transitions (see model.BetweenMark), which happen
+// only there. Without either the states come back unchanged.
 func betweenCalls(m *model.Model, cl *closer, states []*model.State) ([]*model.State, error) {
-	rare := false
+	rare, between := false, false
 	for _, t := range m.Internals {
 		rare = rare || t.Rare
+		between = between || t.Between
 	}
-	if !rare {
+	if !rare && !between {
 		return states, nil
 	}
 	seen := map[string]bool{}
@@ -23,6 +25,12 @@ func betweenCalls(m *model.Model, cl *closer, states []*model.State) ([]*model.S
 		if k := c.Key(); !seen[k] {
 			seen[k] = true
 			out = append(out, c)
+			if between {
+				// The closer sees the mark, so it lets between
+				// transitions happen; the mark goes when the events do.
+				c = c.Clone()
+				c.Emit(model.Event{Name: model.BetweenMark})
+			}
 			work = append(work, c)
 		}
 	}
