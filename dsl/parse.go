@@ -109,7 +109,6 @@ func Parse(name string, src []byte) (*File, error) {
 	}
 	f.Name = name
 	f.Src = src
-	f.tokens = toks
 	for _, t := range toks {
 		if t.Type == tokComment {
 			f.Comments = append(f.Comments, &Comment{Pos: posOf(t.Pos), Text: t.Value})
