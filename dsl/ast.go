@@ -59,12 +59,11 @@ type File struct {
 	// Name is the path the file was read from, as given to Parse.
 	Name string `parser:""`
 	// Src is the text of the file, kept for diagnostics (source line and
-	// caret) and for positions the AST does not record.
+	// caret), for positions the AST does not record, and for the
+	// formatter, which scans it again to put comments back and to keep the
+	// spelling of numbers (0x60). (Keeping the tokens instead would cost
+	// 64 bytes a token for as long as the tree lives.)
 	Src []byte `parser:""`
-	// tokens is the file's token stream, whitespace and comments included,
-	// as the scanner produced it. The formatter walks it to put comments
-	// back and to keep the spelling of numbers (0x60).
-	tokens []lexer.Token
 }
 
 // Comment is one // comment.

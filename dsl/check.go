@@ -221,16 +221,21 @@ func ckIdentStart(ch byte) bool {
 }
 
 // advance moves p over text, counting lines and runes as the lexer does.
+// (The scanner calls it for every token: ASCII is counted a byte at a
+// time, without decoding.)
 func (p *Pos) advance(text []byte) {
-	for len(text) > 0 {
-		r, size := utf8.DecodeRune(text)
-		text = text[size:]
-		p.Offset += size
-		if r == '\n' {
+	for i := 0; i < len(text); {
+		size := 1
+		if text[i] >= utf8.RuneSelf {
+			_, size = utf8.DecodeRune(text[i:])
+		}
+		if text[i] == '\n' {
 			p.Line++
 			p.Column = 1
 		} else {
 			p.Column++
 		}
+		i += size
+		p.Offset += size
 	}
 }

@@ -136,7 +136,14 @@ func startsExpr(t *lexer.Token) bool {
 	return false
 }
 
-type exprParser struct{ lex *lexer.PeekingLexer }
+// tokenCursor is what expressions are parsed from: participle's lexer, or
+// the cursor of the hand-written parser (descent.go).
+type tokenCursor interface {
+	Peek() *lexer.Token
+	Next() *lexer.Token
+}
+
+type exprParser struct{ lex tokenCursor }
 
 func (p *exprParser) errorf(pos Pos, format string, args ...any) error {
 	return participle.Errorf(lexer.Position(pos), format, args...)

@@ -19,14 +19,14 @@ import (
 // argument or match case per line), single blank lines kept where the
 // source had blank lines between declarations, and every comment kept.
 //
-// Comments are placed by walking the source token stream (File.tokens)
+// Comments are placed by walking the source token stream (File.Src scanned)
 // alongside the printed tokens: a comment goes out just before the first
 // printed token that follows it in the source. A comment that shared its
 // source line with the token before it stays at the end of that line; any
 // other comment gets a line of its own. The language ignores line breaks,
 // so a comment may break a line anywhere.
 //
-// A File built by hand (no Tokens) formats too: its numbers come out in
+// A File built by hand (no Src) formats too: its numbers come out in
 // decimal, and its comments before the first declaration whose Pos lies
 // after them (at the end when nodes carry no positions).
 func Format(f *File) []byte {
@@ -70,7 +70,11 @@ type printer struct {
 
 func newPrinter(f *File) *printer {
 	p := &printer{comments: f.Comments}
-	for _, t := range f.tokens {
+	var toks []lexer.Token
+	if f.Src != nil {
+		toks, _ = scan(f.Name, f.Src)
+	}
+	for _, t := range toks {
 		if t.Type != tokComment && t.Type != tokWhitespace && !t.EOF() {
 			p.toks = append(p.toks, t)
 		}

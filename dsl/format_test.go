@@ -46,7 +46,6 @@ var posType = reflect.TypeFor[Pos]()
 // differently formatted text can be compared for equal meaning.
 func stripPositions(f *File) *File {
 	// Layout-only fields of File (Src may or may not exist yet).
-	f.tokens = nil
 	fv := reflect.ValueOf(f).Elem()
 	for _, name := range []string{"Src", "Comments", "Name"} {
 		if fld := fv.FieldByName(name); fld.IsValid() {

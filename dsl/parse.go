@@ -77,7 +77,19 @@ func Parse(name string, src []byte) (*File, error) {
 	if toks == nil {
 		return nil, diags // not text
 	}
-	f, err := parseTokens(parser, toks)
+	// A file without errors is parsed by hand (descent.go); participle,
+	// the reference, parses the rest and reports what is wrong.
+	var err error
+	var f *File
+	if len(diags) == 0 {
+		f = descend(toks)
+		if f != nil && descentCheck != nil {
+			descentCheck(name, toks, f)
+		}
+	}
+	if f == nil {
+		f, err = parseTokens(parser, toks)
+	}
 	if err != nil {
 		// A syntax error on the line of a bad character or number is
 		// most likely its echo.
@@ -97,7 +109,6 @@ func Parse(name string, src []byte) (*File, error) {
 	}
 	f.Name = name
 	f.Src = src
-	f.tokens = toks
 	for _, t := range toks {
 		if t.Type == tokComment {
 			f.Comments = append(f.Comments, &Comment{Pos: posOf(t.Pos), Text: t.Value})
@@ -105,6 +116,10 @@ func Parse(name string, src []byte) (*File, error) {
 	}
 	return f, nil
 }
+
+// descentCheck, when set (by the package's tests), is given every tree
+// descend builds, to compare with participle's.
+var descentCheck func(name string, toks []lexer.Token, f *File)
 
 // bailout carries a syntax error that no other reading of the tokens can
 // avoid (a malformed expression) out of the grammar, which would otherwise

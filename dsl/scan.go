@@ -24,8 +24,12 @@ func scan(name string, src []byte) ([]lexer.Token, Diagnostics) {
 	if d := notText(name, src); d != nil {
 		return nil, Diagnostics{d}
 	}
-	s := scanner{name: name, src: src, pos: lexer.Position{Filename: name, Line: 1, Column: 1}}
-	s.toks = make([]lexer.Token, 0, len(src)/3+1)
+	// The tokens' values are slices of one copy of the text: a string per
+	// token made scanning a large spec cost more than parsing it. Specs
+	// average three bytes or more a token; dense ones (a thousand one-line
+	// registers) two.
+	s := scanner{name: name, src: src, text: string(src), pos: lexer.Position{Filename: name, Line: 1, Column: 1}}
+	s.toks = make([]lexer.Token, 0, len(src)/2+1)
 	for s.off < len(src) {
 		s.next()
 		if s.tooDeep {
@@ -64,6 +68,7 @@ func notText(name string, src []byte) *Diagnostic {
 type scanner struct {
 	name    string
 	src     []byte
+	text    string // src as a string, for the tokens' values
 	off     int
 	pos     lexer.Position
 	toks    []lexer.Token
@@ -71,6 +76,9 @@ type scanner struct {
 	depth   int
 	tooDeep bool
 }
+
+// lit is the text of the next n bytes.
+func (s *scanner) lit(n int) string { return s.text[s.off : s.off+n] }
 
 func (s *scanner) emit(typ lexer.TokenType, n int, value string) {
 	s.toks = append(s.toks, lexer.Token{Type: typ, Value: value, Pos: s.pos})
@@ -98,13 +106,13 @@ func (s *scanner) next() {
 		for n < len(rest) && (rest[n] == ' ' || rest[n] == '\t' || rest[n] == '\r' || rest[n] == '\n') {
 			n++
 		}
-		s.emit(tokWhitespace, n, string(rest[:n]))
+		s.emit(tokWhitespace, n, s.lit(n))
 	case c == '/' && len(rest) > 1 && rest[1] == '/':
 		n := bytes.IndexByte(rest, '\n')
 		if n < 0 {
 			n = len(rest)
 		}
-		s.emit(tokComment, n, string(rest[:n]))
+		s.emit(tokComment, n, s.lit(n))
 	case c == '"':
 		s.str(rest)
 	case c >= '0' && c <= '9':
@@ -114,7 +122,7 @@ func (s *scanner) next() {
 		for n < len(rest) && (identStart(rest[n]) || isDigit(rest[n])) {
 			n++
 		}
-		s.emit(tokIdent, n, string(rest[:n]))
+		s.emit(tokIdent, n, s.lit(n))
 	default:
 		if n := punctLen(rest); n > 0 {
 			s.punct(rest[:n])
@@ -136,7 +144,7 @@ func (s *scanner) punct(p []byte) {
 	case ')', ']', '}':
 		s.depth--
 	}
-	s.emit(tokPunct, len(p), string(p))
+	s.emit(tokPunct, len(p), s.lit(len(p)))
 }
 
 // str scans a string literal and unquotes it, as participle.Unquote would.
@@ -154,7 +162,7 @@ func (s *scanner) str(rest []byte) {
 		return
 	}
 	n++
-	v, err := strconv.Unquote(string(rest[:n]))
+	v, err := strconv.Unquote(s.lit(n))
 	if err != nil {
 		s.errorf("invalid escape in string %s", truncate(string(rest[:n]), 40))
 		s.emit(tokString, n, string(rest[1:n-1]))
@@ -171,7 +179,7 @@ func (s *scanner) number(rest []byte) {
 	for n < len(rest) && (identStart(rest[n]) || isDigit(rest[n])) {
 		n++
 	}
-	text := string(rest[:n])
+	text := s.lit(n)
 	if !numberSpelling(text) {
 		s.errorf("malformed number %s (numbers are decimal, 0x hex or 0b binary)", truncate(text, 40))
 		s.emit(tokNumber, n, "0") // stands in, so the parse goes on

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,10 +39,11 @@ func init() {
 		memLimit   string
 		one        string
 		keep       string
+		count      int
 	)
 	register(&command{
 		name:  "bench",
-		args:  "synth [-json] [-channels LIST] [-spare LIST] [-timeout D] [-mem SIZE]",
+		args:  "synth [-json] [-channels LIST] [-spare LIST] [-count N] [-timeout D] [-mem SIZE]",
 		short: "measure the synthesizer (bench synth)",
 		long: `Bench synth synthesizes every driver listed in generated/drivers.txt and two
 families of generated specs, and prints, per method, the beliefs the game
@@ -54,7 +56,10 @@ and per spec the CPU time, peak Go heap and peak resident memory:
 
 Each spec runs in its own child process, under a heap cap (-mem) and a time
 limit (-timeout); a spec that exceeds either, or the solver's belief budget,
-is shown with its error. With -json the results are one JSON document.`,
+is shown with its error. With -count N each spec runs N times and the run of
+median CPU time is shown, with the median peak heap and resident memory: on
+a shared machine one run's CPU time can be off by half. With -json the
+results are one JSON document.`,
 		setFlags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print the results as JSON")
 			fs.StringVar(&channels, "channels", "8,16,32,64,128", "comma-separated `list` of channel counts (empty: none)")
@@ -63,6 +68,7 @@ is shown with its error. With -json the results are one JSON document.`,
 			fs.DurationVar(&timeout, "timeout", 2*time.Minute, "time limit per spec")
 			fs.StringVar(&memLimit, "mem", "3GiB", "heap cap per spec (a Go memory `size`: 512MiB, 3GiB)")
 			fs.StringVar(&keep, "keep", "", "write the generated specs under `directory` and keep them")
+			fs.IntVar(&count, "count", 1, "run each spec `n` times and show the median run")
 			fs.StringVar(&one, "one", "", "run the `spec` in this process and print its result as JSON (what each child does)")
 		},
 		run: func(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
@@ -102,7 +108,11 @@ is shown with its error. With -json the results are one JSON document.`,
 					return 2
 				}
 			}
-			cfg := benchConfig{maxBeliefs: maxBeliefs, timeout: timeout, memLimit: memLimit, keep: keep}
+			if count < 1 {
+				fmt.Fprintln(stderr, "drvsynth bench synth: -count must be at least 1")
+				return 2
+			}
+			cfg := benchConfig{maxBeliefs: maxBeliefs, timeout: timeout, memLimit: memLimit, keep: keep, count: count}
 			rep, err := benchSynth(cfg, cs, ks, stderr)
 			if err != nil {
 				fmt.Fprintln(stderr, "drvsynth bench synth:", err)
@@ -133,6 +143,7 @@ type benchConfig struct {
 	timeout    time.Duration
 	memLimit   string
 	keep       string // where generated specs go ("": a temporary directory)
+	count      int    // runs per spec (the median one is reported)
 }
 
 // BenchReport is the result of bench synth.
@@ -242,7 +253,11 @@ func benchSynth(cfg benchConfig, channels, spare []int, progress io.Writer) (*Be
 	rep := &BenchReport{GoVersion: runtime.Version(), CPUs: runtime.NumCPU()}
 	for _, c := range cases {
 		fmt.Fprintf(progress, "bench: %s\n", c.name)
-		spec := runCase(self, root, c, cfg)
+		runs := make([]BenchSpec, max(cfg.count, 1))
+		for i := range runs {
+			runs[i] = runCase(self, root, c, cfg)
+		}
+		spec := medianRun(runs)
 		spec.Name, spec.Family, spec.Size = c.name, c.family, c.size
 		if rel, err := filepath.Rel(root, c.path); err == nil && !strings.HasPrefix(rel, "..") {
 			spec.Path = rel
@@ -252,6 +267,28 @@ func benchSynth(cfg benchConfig, channels, spare []int, progress io.Writer) (*Be
 		rep.Specs = append(rep.Specs, spec)
 	}
 	return rep, nil
+}
+
+// medianRun is the run of median CPU time, with the median peak heap and
+// peak resident memory of all runs; the first failed run, if any failed.
+func medianRun(runs []BenchSpec) BenchSpec {
+	for _, r := range runs {
+		if r.Error != "" {
+			return r
+		}
+	}
+	med := func(f func(BenchSpec) float64) int {
+		order := make([]int, len(runs))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool { return f(runs[order[a]]) < f(runs[order[b]]) })
+		return order[len(order)/2]
+	}
+	spec := runs[med(func(r BenchSpec) float64 { return r.CPU })]
+	spec.PeakHeap = runs[med(func(r BenchSpec) float64 { return float64(r.PeakHeap) })].PeakHeap
+	spec.PeakRSS = runs[med(func(r BenchSpec) float64 { return float64(r.PeakRSS) })].PeakRSS
+	return spec
 }
 
 func writeBenchSpec(dir, name, src string) (string, error) {

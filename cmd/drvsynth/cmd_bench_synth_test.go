@@ -90,4 +90,25 @@ func TestBenchFlags(t *testing.T) {
 	code, _, stderr = runCLI("bench", "synth", "-mem", "lots")
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "-mem")
+	code, _, stderr = runCLI("bench", "synth", "-count", "0")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "-count")
+}
+
+// TestBenchMedianRun: the median run by CPU, with the median memory of all
+// runs, unless a run failed.
+func TestBenchMedianRun(t *testing.T) {
+	runs := []BenchSpec{
+		{CPU: 3, PeakHeap: 10, PeakRSS: 300, Beliefs: 1},
+		{CPU: 1, PeakHeap: 30, PeakRSS: 100, Beliefs: 2},
+		{CPU: 2, PeakHeap: 20, PeakRSS: 200, Beliefs: 3},
+	}
+	got := medianRun(runs)
+	require.Equal(t, 2.0, got.CPU)
+	require.Equal(t, 3, got.Beliefs, "the other figures come from the median run")
+	require.Equal(t, uint64(20), got.PeakHeap)
+	require.Equal(t, uint64(200), got.PeakRSS)
+	require.Equal(t, runs[0], medianRun(runs[:1]))
+	runs[1].Error = "stopped after the time limit"
+	require.Equal(t, runs[1], medianRun(runs))
 }

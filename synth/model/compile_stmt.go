@@ -425,7 +425,29 @@ func (m *Model) renumber(s *State, t *Transition) *State {
 	if sub == nil {
 		return s
 	}
-	return s.Subst(sub)
+	// Only the holders and the events can hold t's unknowns (freshHolders),
+	// so only they are rewritten. (State.Subst would intern the whole
+	// state to find them, a state the caller then drops.)
+	c := s.Clone()
+	for _, i := range m.holders {
+		if v := s.Val(i); v != nil {
+			if w := v.Subst(sub); w != v {
+				c.Set(i, w)
+			}
+		}
+	}
+	if len(s.Events) > 0 {
+		c.Events = make([]Event, len(s.Events))
+		for i, e := range s.Events {
+			args := make([]*term.T, len(e.Args))
+			for j, a := range e.Args {
+				args[j] = a.Subst(sub)
+			}
+			c.Events[i] = Event{Name: e.Name, Args: args}
+		}
+		c.id = 0
+	}
+	return c
 }
 
 // freshGeneration is the smallest generation of unknowns from the sources

@@ -134,10 +134,16 @@ type Field struct {
 	// rcVar is the variable a read-clear field without storage reads as,
 	// which the read clears (-1: none).
 	rcVar int
+	qual  string // REG.FIELD, made once: the solver asks for it per move
 }
 
 // Qual is REG.FIELD.
-func (f *Field) Qual() string { return f.Reg.Name + "." + f.Name }
+func (f *Field) Qual() string {
+	if f.qual == "" {
+		return f.Reg.Name + "." + f.Name
+	}
+	return f.qual
+}
 
 // Mask is the field's mask within its register.
 func (f *Field) Mask() uint64 { return (uint64(1)<<uint(f.Width) - 1) << uint(f.Lo) }
@@ -454,7 +460,8 @@ func (m *Model) addRegister(rd *dsl.RegisterDecl) {
 			continue
 		}
 		fd := it.Field
-		f := &Field{Decl: fd, Reg: r, Name: fd.Name, Lo: fd.Bits.Low(), Width: fd.Bits.Width(), Value: fd.Value}
+		f := &Field{Decl: fd, Reg: r, Name: fd.Name, Lo: fd.Bits.Low(), Width: fd.Bits.Width(), Value: fd.Value,
+			qual: r.Name + "." + fd.Name}
 		for _, e := range fd.Effects {
 			switch e {
 			case "trigger":
@@ -466,7 +473,7 @@ func (m *Model) addRegister(rd *dsl.RegisterDecl) {
 			}
 		}
 		if fd.Enum != nil {
-			f.Enum = lowerEnum(r.Name+"."+f.Name, fd.Enum, false)
+			f.Enum = lowerEnum(f.qual, fd.Enum, false)
 		}
 		f.Reset = (r.Reset >> uint(f.Lo)) & (1<<uint(f.Width) - 1)
 		if fd.Reset != nil {

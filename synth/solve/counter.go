@@ -345,10 +345,8 @@ func stepsInRange(d *dsl.Device, v string, bound func(*dsl.Expr) bool) bool {
 			}
 			walk(x.Elem(), guard)
 		case reflect.Struct:
-			for i := 0; i < x.NumField(); i++ {
-				if x.Type().Field(i).IsExported() {
-					walk(x.Field(i), guard)
-				}
+			for _, i := range specFields(x.Type()) {
+				walk(x.Field(i), guard)
 			}
 		case reflect.Slice:
 			if stmts, isBlock := x.Interface().([]*dsl.Stmt); isBlock {
@@ -423,10 +421,8 @@ func walkSpec(v reflect.Value, skip *dsl.StateDecl, onExpr func(*dsl.Expr), onAs
 		}
 		walkSpec(v.Elem(), skip, onExpr, onAssign)
 	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				walkSpec(v.Field(i), skip, onExpr, onAssign)
-			}
+		for _, i := range specFields(v.Type()) {
+			walkSpec(v.Field(i), skip, onExpr, onAssign)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {

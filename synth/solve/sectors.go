@@ -349,10 +349,8 @@ func eachEmit(v reflect.Value, f func(*dsl.Emit)) {
 		}
 		eachEmit(v.Elem(), f)
 	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				eachEmit(v.Field(i), f)
-			}
+		for _, i := range specFields(v.Type()) {
+			eachEmit(v.Field(i), f)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
