@@ -493,6 +493,7 @@ func (d *descent) internalDecl() *InternalDecl {
 	in.Name = d.ident()
 	in.Fair = d.accept("fair")
 	in.Rare = d.accept("rare")
+	in.Between = d.accept("between")
 	in.Guard = d.optExprAfter("when")
 	in.Body = d.stmts()
 	return in
