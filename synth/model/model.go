@@ -59,6 +59,7 @@ type Model struct {
 	resetOnce sync.Once
 	tab       *tables // interning tables of this model's states
 	resetRoot *vnode
+	resetHash uint64
 	entryOnce sync.Once
 	entryRoot *vnode
 }

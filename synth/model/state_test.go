@@ -170,3 +170,43 @@ func TestEachMentioning(t *testing.T) {
 	}, term.Param, term.Read)
 	require.Equal(t, want, got)
 }
+
+// TestEqualAgreesWithID: Equal and Hash, which intern nothing, tell states
+// apart exactly as their IDs do, whether values are pending or in the trie.
+func TestEqualAgreesWithID(t *testing.T) {
+	m := loadBundled(t, "mc146818")
+	base := m.Reset()
+	vals := []*term.T{term.C(0, 8), term.C(1, 8), term.P("x", 8), term.U("y", 8)}
+	// A few variables in different leaves of the trie, set often enough
+	// (more than maxPend times) that some values leave the pending ones.
+	vars := []int{0, 1, 17, base.Len() - 1}
+	rng := rand.New(rand.NewSource(1))
+	var states []*State
+	for range 200 {
+		s := base.Clone()
+		for range rng.Intn(10) {
+			i := vars[rng.Intn(len(vars))]
+			s.Set(i, term.Resize(vals[rng.Intn(len(vals))], m.Vars[i].Width))
+		}
+		if rng.Intn(3) == 0 {
+			s.Emit(Event{Name: "e", Args: []*term.T{vals[rng.Intn(len(vals))]}})
+		}
+		states = append(states, s)
+	}
+	equal := 0
+	for ai, a := range states {
+		for bi, b := range states[:20] {
+			// Copies, so that ID does not intern the states Equal sees.
+			ac, bc := a.Clone(), b.Clone()
+			eq := a.Equal(b)
+			if eq {
+				require.Equal(t, a.Hash(), b.Hash())
+			}
+			require.Equal(t, ac.ID() == bc.ID(), eq)
+			if eq && ai != bi {
+				equal++
+			}
+		}
+	}
+	require.NotZero(t, equal, "distinct states built alike compare equal")
+}

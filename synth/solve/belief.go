@@ -45,8 +45,10 @@ type closer struct {
 	maxNodes int
 	// depth is the deepest budget of the iterative deepening (deepening).
 	depth int
-	ids   map[uint64]int32 // by model.State.ID
-	recs  []*srec
+	// ids finds states by model.State.Hash: the last one numbered with
+	// that hash, whose srec.same is the one before it, and so on.
+	ids  map[uint64]int32
+	recs []*srec
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
 	bnext int32
@@ -84,6 +86,7 @@ type closer struct {
 // srec is what the closer knows about one state.
 type srec struct {
 	s       *model.State
+	same    int32  // the state numbered before it with the same hash, or -1
 	bid     int32  // -1 until a belief mentions it
 	moves   []move // nil until computed
 	movesOK bool
@@ -216,19 +219,29 @@ func (c *closer) isSliced(i int) bool {
 	return false
 }
 
-// intern numbers a state.
+// intern numbers a state. A state numbered before is found by its hash
+// and compared where it differs, which costs no interning of its trie;
+// only a new state's trie is interned, so that the states the closer
+// keeps share their nodes.
 func (c *closer) intern(s *model.State) int32 {
 	s = c.normalize(s)
-	k := s.ID()
-	if id, ok := c.ids[k]; ok {
-		return id
+	h := s.Hash()
+	last, ok := c.ids[h]
+	if !ok {
+		last = -1
+	}
+	for id := last; id >= 0; id = c.recs[id].same {
+		if c.recs[id].s.Equal(s) {
+			return id
+		}
 	}
 	if s == &c.scratchState {
 		s = s.Clone()
 	}
+	s.ID()
 	id := int32(len(c.recs))
-	c.ids[k] = id
-	c.recs = append(c.recs, &srec{s: s, bid: -1})
+	c.ids[h] = id
+	c.recs = append(c.recs, &srec{s: s, same: last, bid: -1})
 	c.mark = append(c.mark, 0)
 	return id
 }
@@ -540,7 +553,7 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 		if err != nil {
 			return err
 		}
-		if n = c.normalize(n); n.ID() == s.ID() {
+		if n = c.normalize(n); n.Equal(s) {
 			return nil
 		}
 		if !input && !t.Fair {
