@@ -62,6 +62,7 @@ type Model struct {
 	resetHash uint64
 	entryOnce sync.Once
 	entryRoot *vnode
+	entryHash uint64
 }
 
 // Var is one variable of device state: a state declaration or a stored field.

@@ -451,14 +451,17 @@ func (m *Model) EntryState(s *State) *State {
 			}
 		}
 		m.entryRoot = m.Reset().tab.shape.build(vals)
+		m.entryHash = m.tab.shape.hashTrie(m.entryRoot)
 	})
 	// The finite values (in index order) go in by interning, so that an
 	// entry state the model has built before costs no node.
 	var buf [64]pendSet
 	pend := buf[:0]
+	h := m.entryHash
 	for _, i := range m.finite {
-		pend = append(pend, pendSet{i: int32(i), v: s.Val(i)})
+		v := s.Val(i)
+		pend = append(pend, pendSet{i: int32(i), v: v})
+		h ^= valueHash(i, m.Vars[i].Reset) ^ valueHash(i, v)
 	}
-	root := s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend)
-	return &State{tab: s.tab, root: root, hash: s.tab.shape.hashTrie(root)}
+	return &State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend), hash: h}
 }

@@ -209,4 +209,8 @@ func TestEqualAgreesWithID(t *testing.T) {
 		}
 	}
 	require.NotZero(t, equal, "distinct states built alike compare equal")
+	for _, s := range states {
+		e := m.EntryState(s)
+		require.Equal(t, e.tab.shape.hashTrie(e.root), e.hash, "an entry state's hash is its values'")
+	}
 }

@@ -628,27 +628,50 @@ func (t *T) Subst(m map[string]*T) *T {
 }
 
 // A Renaming replaces leaves, given by identity: a substitution of a few
-// leaves (renumbering unknowns, say) that needs no keys.
+// leaves (renumbering unknowns, say) that needs no keys. The zero value
+// replaces nothing, and a renaming of up to renamingInline leaves
+// allocates nothing.
 type Renaming struct {
-	from, to []*T
+	n        int
+	from, to [renamingInline]*T
+	more     [][2]*T // the pairs past the first renamingInline
 	leaves   Leaves
 }
 
+const renamingInline = 16
+
 // Add makes r replace leaf from by to.
 func (r *Renaming) Add(from, to *T) {
-	r.from, r.to = append(r.from, from), append(r.to, to)
+	if r.n < renamingInline {
+		r.from[r.n], r.to[r.n] = from, to
+	} else {
+		r.more = append(r.more, [2]*T{from, to})
+	}
+	r.n++
 	r.leaves.Add(from.leaves)
 }
 
 // Len is the number of leaves r replaces.
-func (r *Renaming) Len() int { return len(r.from) }
+func (r *Renaming) Len() int { return r.n }
 
 // Leaves is the filter of the leaves r replaces: a term whose leaves do not
 // meet it is left alone.
 func (r *Renaming) Leaves() Leaves { return r.leaves }
 
-// Reset empties r, keeping its space.
-func (r *Renaming) Reset() { r.from, r.to, r.leaves = r.from[:0], r.to[:0], Leaves{} }
+// of is what r replaces leaf t by (t itself when nothing).
+func (r *Renaming) of(t *T) *T {
+	for i := range min(r.n, renamingInline) {
+		if r.from[i] == t {
+			return r.to[i]
+		}
+	}
+	for _, p := range r.more {
+		if p[0] == t {
+			return p[1]
+		}
+	}
+	return t
+}
 
 // Rename replaces every leaf of t that r replaces.
 func (t *T) Rename(r *Renaming) *T {
@@ -708,10 +731,5 @@ func (t *T) Rename(r *Renaming) *T {
 	case Const:
 		return t
 	}
-	for i, f := range r.from {
-		if f == t {
-			return r.to[i]
-		}
-	}
-	return t
+	return r.of(t)
 }
