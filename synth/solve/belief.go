@@ -447,8 +447,8 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	// A state's writes are kept in act order; acts are numbered as first
 	// tried, and every state tries them in much the same order, so a new
 	// one mostly goes at the end.
-	at, found := slices.BinarySearchFunc(r.writes, act, func(d wdone, a int32) int { return cmp.Compare(d.act, a) })
-	if found {
+	at := searchWrites(r.writes, act)
+	if at < len(r.writes) && r.writes[at].act == act {
 		return r.writes[at].res, nil
 	}
 	// The state after the write is built in scratch space: intern keeps a
@@ -463,6 +463,22 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	}
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
 	return w, nil
+}
+
+// searchWrites is where act is, or belongs, in writes (in act order).
+// (slices.BinarySearchFunc costs a call per step here, in the closer's
+// hottest lookup.)
+func searchWrites(writes []wdone, act int32) int {
+	lo, hi := 0, len(writes)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if writes[mid].act < act {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // fieldVals is what the fields of register ri read as in state id (without
