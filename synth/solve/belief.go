@@ -45,10 +45,8 @@ type closer struct {
 	maxNodes int
 	// depth is the deepest budget of the iterative deepening (deepening).
 	depth int
-	// ids finds states by model.State.Hash: the last one numbered with
-	// that hash, whose srec.same is the one before it, and so on.
-	ids  map[uint64]int32
-	recs []*srec
+	ids   stateTable // finds the states in recs by their hashes
+	recs  []*srec
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
 	bnext int32
@@ -86,7 +84,6 @@ type closer struct {
 // srec is what the closer knows about one state.
 type srec struct {
 	s       *model.State
-	same    int32  // the state numbered before it with the same hash, or -1
 	bid     int32  // -1 until a belief mentions it
 	moves   []move // nil until computed
 	movesOK bool
@@ -177,7 +174,7 @@ type wdone struct {
 }
 
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, ids: map[uint64]int32{}, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
+	c := &closer{m: m, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
 		slot: make([]int32, len(m.Regs))}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
@@ -226,22 +223,16 @@ func (c *closer) isSliced(i int) bool {
 func (c *closer) intern(s *model.State) int32 {
 	s = c.normalize(s)
 	h := s.Hash()
-	last, ok := c.ids[h]
-	if !ok {
-		last = -1
-	}
-	for id := last; id >= 0; id = c.recs[id].same {
-		if c.recs[id].s.Equal(s) {
-			return id
-		}
+	if id := c.ids.find(h, func(id int32) bool { return c.recs[id].s.Equal(s) }); id >= 0 {
+		return id
 	}
 	if s == &c.scratchState {
 		s = s.Clone()
 	}
 	s.ID()
 	id := int32(len(c.recs))
-	c.ids[h] = id
-	c.recs = append(c.recs, &srec{s: s, same: last, bid: -1})
+	c.ids.add(h)
+	c.recs = append(c.recs, &srec{s: s, bid: -1})
 	c.mark = append(c.mark, 0)
 	return id
 }
