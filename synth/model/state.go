@@ -168,8 +168,9 @@ func (sh shape) hashTrie(root *vnode) uint64 {
 }
 
 // maxPend is how many assignments a state holds beside its trie: enough
-// for the writes of most moves, few enough that Val stays cheap.
-const maxPend = 4
+// for the writes of most moves (an input that brings seven values, like
+// the RTC's tick, included), few enough that Val stays cheap.
+const maxPend = 8
 
 // Reset is the state the device is in after reset.
 func (m *Model) Reset() *State {

@@ -176,15 +176,16 @@ func TestEachMentioning(t *testing.T) {
 func TestEqualAgreesWithID(t *testing.T) {
 	m := loadBundled(t, "mc146818")
 	base := m.Reset()
-	vals := []*term.T{term.C(0, 8), term.C(1, 8), term.P("x", 8), term.U("y", 8)}
-	// A few variables in different leaves of the trie, set often enough
-	// (more than maxPend times) that some values leave the pending ones.
-	vars := []int{0, 1, 17, base.Len() - 1}
+	vals := []*term.T{term.C(0, 8), term.P("x", 8)}
+	// Variables in different leaves of the trie, more of them than a
+	// state holds beside its trie, so that some values go into the trie.
+	vars := []int{0, 1, 2, 3, 4, 5, 6, 17, 18, base.Len() - 1}
+	require.Greater(t, len(vars), maxPend)
 	rng := rand.New(rand.NewSource(1))
 	var states []*State
 	for range 200 {
 		s := base.Clone()
-		for range rng.Intn(10) {
+		for range rng.Intn(16) {
 			i := vars[rng.Intn(len(vars))]
 			s.Set(i, term.Resize(vals[rng.Intn(len(vals))], m.Vars[i].Width))
 		}
@@ -202,7 +203,11 @@ func TestEqualAgreesWithID(t *testing.T) {
 			if eq {
 				require.Equal(t, a.Hash(), b.Hash())
 			}
+			// The comparison behind the hashes, as if they collided.
+			ah, bh := a.Clone(), b.Clone()
+			bh.hash = ah.hash
 			require.Equal(t, ac.ID() == bc.ID(), eq)
+			require.Equal(t, eq, ah.Equal(bh))
 			if eq && ai != bi {
 				equal++
 			}
