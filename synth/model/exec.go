@@ -255,9 +255,9 @@ func (m *Model) FireTo(next *State, t *Transition, s *State, args []*term.T) (*S
 			continue
 		}
 		if !fresh {
-			gen, fresh = m.freshGeneration(s, t.sources), true
+			gen, fresh = m.freshGeneration(s, t), true
 		}
-		slots[i] = term.Fresh(t.sources[i], t.widths[i], gen)
+		slots[i] = t.fresh[i].Gen(gen)
 	}
 	viol, err := m.exec(t.body, &frame{s: next, slots: slots})
 	if err != nil {

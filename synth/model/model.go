@@ -59,8 +59,10 @@ type Model struct {
 	resetOnce sync.Once
 	tab       *tables // interning tables of this model's states
 	resetRoot *vnode
+	resetHash uint64
 	entryOnce sync.Once
 	entryRoot *vnode
+	entryHash uint64
 }
 
 // Var is one variable of device state: a state declaration or a stored field.
@@ -216,9 +218,10 @@ type Transition struct {
 	Params  []*dsl.Param // inputs only
 	Pos     dsl.Pos
 
-	body    []*step  // compiled
-	sources []string // the names of the unknowns its parameters bring
-	widths  []int    // and their widths
+	body    []*step   // compiled
+	sources []string  // the names of the unknowns its parameters bring
+	widths  []int     // and their widths
+	fresh   []*term.T // and generation 0 of each (term.U)
 }
 
 // Fault is an observable device error.
@@ -361,6 +364,11 @@ func Lower(s *dsl.Spec) (*Model, error) {
 		}
 	}
 	m.compileBehaviour()
+	for _, t := range m.Inputs {
+		for i, src := range t.sources {
+			t.fresh = append(t.fresh, term.U(src, t.widths[i]))
+		}
+	}
 	return m, nil
 }
 

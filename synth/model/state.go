@@ -141,11 +141,36 @@ type State struct {
 	pend   [maxPend]pendSet
 	Events []Event
 	id     uint64 // ID's result; 0 until it is computed
+	// hash is the sum of valueHash over the values, kept up to date by
+	// Set: equal states have equal hashes, so most unequal ones are told
+	// apart without looking at their values (Equal, Hash).
+	hash uint64
+}
+
+// valueHash is the part of a state's hash that variable i holding v adds.
+// States sum it with XOR, so that Set can take a value's part out again.
+func valueHash(i int, v *term.T) uint64 {
+	// splitmix64's finalizer
+	x := uint64(i)<<32 | uint64(v.ID())
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// hashTrie is the hash of the values in root.
+func (sh shape) hashTrie(root *vnode) uint64 {
+	var h uint64
+	sh.each(root, func(i int, v *term.T) { h ^= valueHash(i, v) })
+	return h
 }
 
 // maxPend is how many assignments a state holds beside its trie: enough
-// for the writes of most moves, few enough that Val stays cheap.
-const maxPend = 4
+// for the writes of most moves (an input that brings seven values, like
+// the RTC's tick, included), few enough that Val stays cheap.
+const maxPend = 8
 
 // Reset is the state the device is in after reset.
 func (m *Model) Reset() *State {
@@ -156,14 +181,16 @@ func (m *Model) Reset() *State {
 		}
 		m.tab = &tables{shape: shapeFor(len(vals))}
 		m.resetRoot = m.tab.shape.build(vals)
+		m.resetHash = m.tab.shape.hashTrie(m.resetRoot)
 	})
-	return &State{tab: m.tab, root: m.resetRoot}
+	return &State{tab: m.tab, root: m.resetRoot, hash: m.resetHash}
 }
 
 // NewState is a state of m holding vals (one per variable) and no events.
 func (m *Model) NewState(vals []*term.T) *State {
 	s := m.Reset()
 	s.root = s.tab.shape.build(vals)
+	s.hash = s.tab.shape.hashTrie(s.root)
 	return s
 }
 
@@ -224,15 +251,18 @@ func (s *State) Diff(o *State, f func(i int)) {
 func (s *State) Set(i int, v *term.T) {
 	for k := 0; k < int(s.npend); k++ {
 		if int(s.pend[k].i) == i {
-			if s.pend[k].v != v {
+			if old := s.pend[k].v; old != v {
+				s.hash ^= valueHash(i, old) ^ valueHash(i, v)
 				s.pend[k].v, s.id = v, 0
 			}
 			return
 		}
 	}
-	if s.tab.shape.get(s.root, i) == v {
+	old := s.tab.shape.get(s.root, i)
+	if old == v {
 		return
 	}
+	s.hash ^= valueHash(i, old) ^ valueHash(i, v)
 	if s.npend == maxPend {
 		s.flush()
 	}
@@ -296,6 +326,61 @@ func (s *State) ID() uint64 {
 		s.id = uint64(s.root.id)<<32 | uint64(s.tab.events.setID(s.Events))
 	}
 	return s.id
+}
+
+// Hash is a hash of s: equal states have equal hashes. Unlike ID it
+// interns nothing: it costs a few operations per event.
+func (s *State) Hash() uint64 {
+	h := s.hash
+	for i := range s.Events {
+		x := uint64(s.tab.events.number(&s.Events[i])) * 0x9e3779b97f4a7c15
+		h ^= x ^ x>>29 ^ uint64(i)<<56
+	}
+	return h
+}
+
+// Equal reports whether s and o (states of the same model) are equal, as
+// their IDs would say, without interning either: the values and the list
+// of events are compared where they differ, skipping what s and o share.
+func (s *State) Equal(o *State) bool {
+	if s == o {
+		return true
+	}
+	if s.id != 0 && o.id != 0 {
+		return s.id == o.id
+	}
+	if s.hash != o.hash || len(s.Events) != len(o.Events) {
+		return false
+	}
+	for i := range s.Events {
+		if s.tab.events.number(&s.Events[i]) != o.tab.events.number(&o.Events[i]) {
+			return false
+		}
+	}
+	for _, p := range s.pend[:s.npend] {
+		if o.Val(int(p.i)) != p.v {
+			return false
+		}
+	}
+	for _, p := range o.pend[:o.npend] {
+		if s.Val(int(p.i)) != p.v {
+			return false
+		}
+	}
+	// The pending values agree; the rest is in the tries.
+	return !s.tab.shape.diffAny(s.root, o.root, func(i int) bool {
+		return !s.pending(i) && !o.pending(i)
+	})
+}
+
+// pending reports whether variable i's value is beside the trie.
+func (s *State) pending(i int) bool {
+	for _, p := range s.pend[:s.npend] {
+		if int(p.i) == i {
+			return true
+		}
+	}
+	return false
 }
 
 // Key is ID as a string, for maps that mix states with other keys.
@@ -367,13 +452,17 @@ func (m *Model) EntryState(s *State) *State {
 			}
 		}
 		m.entryRoot = m.Reset().tab.shape.build(vals)
+		m.entryHash = m.tab.shape.hashTrie(m.entryRoot)
 	})
 	// The finite values (in index order) go in by interning, so that an
 	// entry state the model has built before costs no node.
 	var buf [64]pendSet
 	pend := buf[:0]
+	h := m.entryHash
 	for _, i := range m.finite {
-		pend = append(pend, pendSet{i: int32(i), v: s.Val(i)})
+		v := s.Val(i)
+		pend = append(pend, pendSet{i: int32(i), v: v})
+		h ^= valueHash(i, m.Vars[i].Reset) ^ valueHash(i, v)
 	}
-	return &State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend)}
+	return &State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend), hash: h}
 }

@@ -170,3 +170,52 @@ func TestEachMentioning(t *testing.T) {
 	}, term.Param, term.Read)
 	require.Equal(t, want, got)
 }
+
+// TestEqualAgreesWithID: Equal and Hash, which intern nothing, tell states
+// apart exactly as their IDs do, whether values are pending or in the trie.
+func TestEqualAgreesWithID(t *testing.T) {
+	m := loadBundled(t, "mc146818")
+	base := m.Reset()
+	vals := []*term.T{term.C(0, 8), term.P("x", 8)}
+	// Variables in different leaves of the trie, more of them than a
+	// state holds beside its trie, so that some values go into the trie.
+	vars := []int{0, 1, 2, 3, 4, 5, 6, 17, 18, base.Len() - 1}
+	require.Greater(t, len(vars), maxPend)
+	rng := rand.New(rand.NewSource(1))
+	var states []*State
+	for range 200 {
+		s := base.Clone()
+		for range rng.Intn(16) {
+			i := vars[rng.Intn(len(vars))]
+			s.Set(i, term.Resize(vals[rng.Intn(len(vals))], m.Vars[i].Width))
+		}
+		if rng.Intn(3) == 0 {
+			s.Emit(Event{Name: "e", Args: []*term.T{vals[rng.Intn(len(vals))]}})
+		}
+		states = append(states, s)
+	}
+	equal := 0
+	for ai, a := range states {
+		for bi, b := range states[:20] {
+			// Copies, so that ID does not intern the states Equal sees.
+			ac, bc := a.Clone(), b.Clone()
+			eq := a.Equal(b)
+			if eq {
+				require.Equal(t, a.Hash(), b.Hash())
+			}
+			// The comparison behind the hashes, as if they collided.
+			ah, bh := a.Clone(), b.Clone()
+			bh.hash = ah.hash
+			require.Equal(t, ac.ID() == bc.ID(), eq)
+			require.Equal(t, eq, ah.Equal(bh))
+			if eq && ai != bi {
+				equal++
+			}
+		}
+	}
+	require.NotZero(t, equal, "distinct states built alike compare equal")
+	for _, s := range states {
+		e := m.EntryState(s)
+		require.Equal(t, e.tab.shape.hashTrie(e.root), e.hash, "an entry state's hash is its values'")
+	}
+}

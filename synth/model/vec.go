@@ -240,6 +240,33 @@ func (sh shape) diff(a, b *vnode, f func(i int)) {
 	walk(a, b, 0, sh.depth)
 }
 
+// diffAny reports whether f holds for an index whose values differ
+// between two tries of this shape, skipping the subtrees they share.
+func (sh shape) diffAny(a, b *vnode, f func(i int) bool) bool {
+	var walk func(a, b *vnode, base, d int) bool
+	walk = func(a, b *vnode, base, d int) bool {
+		if a == b || (a.id != 0 && a.id == b.id) {
+			return false
+		}
+		if d == 0 {
+			for k, v := range a.vals {
+				if v != b.vals[k] && f(base+k) {
+					return true
+				}
+			}
+			return false
+		}
+		span := 1 << (fanBits * d)
+		for k, c := range a.kids {
+			if walk(c, b.kids[k], base+k*span, d-1) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(a, b, 0, sh.depth)
+}
+
 // nodeTable hash-conses the nodes of one model's states.
 type nodeTable struct {
 	mu    sync.Mutex

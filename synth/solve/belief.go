@@ -45,7 +45,7 @@ type closer struct {
 	maxNodes int
 	// depth is the deepest budget of the iterative deepening (deepening).
 	depth int
-	ids   map[uint64]int32 // by model.State.ID
+	ids   stateTable // finds the states in recs by their hashes
 	recs  []*srec
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
@@ -174,7 +174,7 @@ type wdone struct {
 }
 
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, ids: map[uint64]int32{}, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
+	c := &closer{m: m, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
 		slot: make([]int32, len(m.Regs))}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
@@ -216,18 +216,22 @@ func (c *closer) isSliced(i int) bool {
 	return false
 }
 
-// intern numbers a state.
+// intern numbers a state. A state numbered before is found by its hash
+// and compared where it differs, which costs no interning of its trie;
+// only a new state's trie is interned, so that the states the closer
+// keeps share their nodes.
 func (c *closer) intern(s *model.State) int32 {
 	s = c.normalize(s)
-	k := s.ID()
-	if id, ok := c.ids[k]; ok {
+	h := s.Hash()
+	if id := c.ids.find(h, func(id int32) bool { return c.recs[id].s.Equal(s) }); id >= 0 {
 		return id
 	}
 	if s == &c.scratchState {
 		s = s.Clone()
 	}
+	s.ID()
 	id := int32(len(c.recs))
-	c.ids[k] = id
+	c.ids.add(h)
 	c.recs = append(c.recs, &srec{s: s, bid: -1})
 	c.mark = append(c.mark, 0)
 	return id
@@ -434,8 +438,8 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	// A state's writes are kept in act order; acts are numbered as first
 	// tried, and every state tries them in much the same order, so a new
 	// one mostly goes at the end.
-	at, found := slices.BinarySearchFunc(r.writes, act, func(d wdone, a int32) int { return cmp.Compare(d.act, a) })
-	if found {
+	at := searchWrites(r.writes, act)
+	if at < len(r.writes) && r.writes[at].act == act {
 		return r.writes[at].res, nil
 	}
 	// The state after the write is built in scratch space: intern keeps a
@@ -450,6 +454,22 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	}
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
 	return w, nil
+}
+
+// searchWrites is where act is, or belongs, in writes (in act order).
+// (slices.BinarySearchFunc costs a call per step here, in the closer's
+// hottest lookup.)
+func searchWrites(writes []wdone, act int32) int {
+	lo, hi := 0, len(writes)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if writes[mid].act < act {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // fieldVals is what the fields of register ri read as in state id (without
@@ -540,7 +560,7 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 		if err != nil {
 			return err
 		}
-		if n = c.normalize(n); n.ID() == s.ID() {
+		if n = c.normalize(n); n.Equal(s) {
 			return nil
 		}
 		if !input && !t.Fair {

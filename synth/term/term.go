@@ -50,6 +50,11 @@ type T struct {
 	// leaves has bit (id mod 256) set for every leaf that is not a
 	// constant: a filter that tells most terms a substitution leaves alone.
 	leaves Leaves
+	// source is, for an unknown, generation 0 of its source (see Fresh),
+	// and gens on generation 0 lists the generations made so far, by
+	// number, so that Gen finds one without building a key.
+	source *T
+	gens   atomic.Pointer[[]*T]
 }
 
 // Leaves is a set of non-constant leaves, kept as a 256-bit filter: a leaf
@@ -252,36 +257,45 @@ func U(name string, w int) *T { return leaf(Unknown, "u:", name, w) }
 // Fresh is the unknown value number gen from the source name: an input
 // that fires again brings a new value, which must not be taken for the one
 // it brought before. Fresh(name, w, 0) is U(name, w).
-func Fresh(name string, w int, gen uint64) *T {
-	if gen == 0 {
-		return U(name, w)
-	}
-	ik := ikey{kind: Unknown, name: name, width: w, val: gen}
-	if t := lookup(ik); t != nil {
-		return t
-	}
-	key := "u:" + name + "#" + strconv.FormatUint(gen, 10) + "'" + strconv.Itoa(w)
-	return intern(ik, &T{Kind: Unknown, Name: name, Width: w, Val: gen, key: key})
-}
+func Fresh(name string, w int, gen uint64) *T { return U(name, w).Gen(gen) }
 
-// Generations calls f with the number of every unknown from source name
-// that occurs in t (see Fresh).
-func (t *T) Generations(name string, f func(gen uint64)) {
-	if t.kinds&(1<<Unknown) == 0 {
-		return
+// Source is generation 0 of the source of unknown t (see Fresh), nil when
+// t is not an unknown.
+func (t *T) Source() *T { return t.source }
+
+// Generation is the number of unknown t (see Fresh).
+func (t *T) Generation() uint64 { return t.Val }
+
+// Gen is generation gen of source u, which is generation 0 of an unknown
+// (U): Fresh(name, w, gen) for u = U(name, w).
+func (u *T) Gen(gen uint64) *T {
+	if gen == 0 {
+		return u
 	}
-	if t.Kind == Unknown {
-		if t.Name == name {
-			f(t.Val)
+	if u.Kind != Unknown || u.Val != 0 {
+		panic("term: Gen of " + u.key + ", which is not an unknown's generation 0")
+	}
+	if gs := u.gens.Load(); gs != nil && gen < uint64(len(*gs)) && (*gs)[gen] != nil {
+		return (*gs)[gen]
+	}
+	ik := ikey{kind: Unknown, name: u.Name, width: u.Width, val: gen}
+	key := "u:" + u.Name + "#" + strconv.FormatUint(gen, 10) + "'" + strconv.Itoa(u.Width)
+	t := intern(ik, &T{Kind: Unknown, Name: u.Name, Width: u.Width, Val: gen, key: key, source: u})
+	if gen < 1<<10 { // the small numbers renumbering keeps states to
+		internMu.Lock()
+		var gs []*T
+		if old := u.gens.Load(); old != nil {
+			gs = *old
 		}
-		return
+		gs = append([]*T(nil), gs...) // readers may hold the old slice
+		for uint64(len(gs)) <= gen {
+			gs = append(gs, nil)
+		}
+		gs[gen] = t
+		u.gens.Store(&gs)
+		internMu.Unlock()
 	}
-	for _, a := range t.Args {
-		a.Generations(name, f)
-	}
-	for _, c := range t.Cases {
-		c.Result.Generations(name, f)
-	}
+	return t
 }
 
 func leaf(k Kind, prefix, name string, w int) *T {
@@ -289,7 +303,11 @@ func leaf(k Kind, prefix, name string, w int) *T {
 	if t := lookup(ik); t != nil {
 		return t
 	}
-	return intern(ik, &T{Kind: k, Name: name, Width: w, key: prefix + name + "'" + strconv.Itoa(w)})
+	t := &T{Kind: k, Name: name, Width: w, key: prefix + name + "'" + strconv.Itoa(w)}
+	if k == Unknown {
+		t.source = t
+	}
+	return intern(ik, t)
 }
 
 // IsConst reports whether t is a constant.
@@ -607,4 +625,111 @@ func (t *T) Subst(m map[string]*T) *T {
 		return O(t.Name, t.Width, args...)
 	}
 	return t
+}
+
+// A Renaming replaces leaves, given by identity: a substitution of a few
+// leaves (renumbering unknowns, say) that needs no keys. The zero value
+// replaces nothing, and a renaming of up to renamingInline leaves
+// allocates nothing.
+type Renaming struct {
+	n        int
+	from, to [renamingInline]*T
+	more     [][2]*T // the pairs past the first renamingInline
+	leaves   Leaves
+}
+
+const renamingInline = 16
+
+// Add makes r replace leaf from by to.
+func (r *Renaming) Add(from, to *T) {
+	if r.n < renamingInline {
+		r.from[r.n], r.to[r.n] = from, to
+	} else {
+		r.more = append(r.more, [2]*T{from, to})
+	}
+	r.n++
+	r.leaves.Add(from.leaves)
+}
+
+// Len is the number of leaves r replaces.
+func (r *Renaming) Len() int { return r.n }
+
+// Leaves is the filter of the leaves r replaces: a term whose leaves do not
+// meet it is left alone.
+func (r *Renaming) Leaves() Leaves { return r.leaves }
+
+// of is what r replaces leaf t by (t itself when nothing).
+func (r *Renaming) of(t *T) *T {
+	for i := range min(r.n, renamingInline) {
+		if r.from[i] == t {
+			return r.to[i]
+		}
+	}
+	for _, p := range r.more {
+		if p[0] == t {
+			return p[1]
+		}
+	}
+	return t
+}
+
+// Rename replaces every leaf of t that r replaces.
+func (t *T) Rename(r *Renaming) *T {
+	if !t.leaves.Meets(r.leaves) {
+		return t
+	}
+	switch t.Kind {
+	case Slice:
+		a := t.Args[0].Rename(r)
+		if a == t.Args[0] {
+			return t
+		}
+		return Sl(a, t.Hi, t.Lo)
+	case Concat:
+		var parts []*T
+		for i, a := range t.Args {
+			b := a.Rename(r)
+			if b != a && parts == nil {
+				parts = append(make([]*T, 0, len(t.Args)), t.Args[:i]...)
+			}
+			if parts != nil {
+				parts = append(parts, b)
+			}
+		}
+		if parts == nil {
+			return t
+		}
+		return Cat(parts...)
+	case Op:
+		if t.Name == "match" {
+			s := t.Args[0].Rename(r)
+			cs := make([]Case, len(t.Cases))
+			changed := s != t.Args[0]
+			for i, c := range t.Cases {
+				cs[i] = Case{c.Pattern, c.Label, c.Result.Rename(r)}
+				changed = changed || cs[i].Result != c.Result
+			}
+			if !changed {
+				return t
+			}
+			return Match(s, t.Width, cs)
+		}
+		var args []*T
+		for i, a := range t.Args {
+			b := a.Rename(r)
+			if b != a && args == nil {
+				args = append(make([]*T, 0, len(t.Args)), t.Args[:i]...)
+			}
+			if args != nil {
+				args = append(args, b)
+			}
+		}
+		if args == nil {
+			return t
+		}
+		return O(t.Name, t.Width, args...)
+	case Const:
+		return t
+	}
+	return r.of(t)
 }

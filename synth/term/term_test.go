@@ -39,3 +39,20 @@ func TestSubstAndMentions(t *testing.T) {
 	assert.False(t, y.Mentions(Unknown, ""))
 	assert.True(t, y.Mentions(Read, "v"))
 }
+
+func TestRenameReplacesLeavesByIdentity(t *testing.T) {
+	u := U("tick.sec", 8)
+	u1 := u.Gen(1)
+	assert.Same(t, u1, Fresh("tick.sec", 8, 1))
+	assert.Same(t, u, u1.Source())
+	assert.Equal(t, uint64(1), u1.Generation())
+	x := Cat(Sl(u1, 7, 4), P("p", 4))
+	y := Match(O("+", 8, u1, C(1, 8)), 2, []Case{{0, "A", C(1, 2)}, {1, "B", Sl(u1, 1, 0)}})
+	var r Renaming
+	r.Add(u1, u)
+	assert.Same(t, Cat(Sl(u, 7, 4), P("p", 4)), x.Rename(&r))
+	assert.Same(t, Match(O("+", 8, u, C(1, 8)), 2, []Case{{0, "A", C(1, 2)}, {1, "B", Sl(u, 1, 0)}}), y.Rename(&r))
+	z := O("-", 8, P("q", 8), R("v", 8))
+	assert.Same(t, z, z.Rename(&r), "a term without the leaf is the same term")
+	assert.Same(t, u.Gen(2), u.Gen(2).Rename(&r))
+}
