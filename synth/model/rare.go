@@ -22,13 +22,7 @@ func RareSpent(t *Transition, s *State) bool {
 	if !t.Rare {
 		return false
 	}
-	mark := RareMark(t)
-	for _, e := range s.Events {
-		if e.Name == mark {
-			return true
-		}
-	}
-	return false
+	return s.HasEvent(RareMark(t))
 }
 
 // BetweenMark is the pseudo-event a state carries while it stands for the
@@ -40,11 +34,4 @@ func RareSpent(t *Transition, s *State) bool {
 const BetweenMark = "!between calls"
 
 // BetweenCalls reports whether s stands for the device between calls.
-func BetweenCalls(s *State) bool {
-	for _, e := range s.Events {
-		if e.Name == BetweenMark {
-			return true
-		}
-	}
-	return false
-}
+func BetweenCalls(s *State) bool { return s.HasEvent(BetweenMark) }

@@ -310,6 +310,17 @@ func (s *State) Emit(e Event) {
 	s.id = 0
 }
 
+// HasEvent reports whether s has recorded an event of that name, with
+// any arguments.
+func (s *State) HasEvent(name string) bool {
+	for _, e := range s.Events {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // ClearEvents forgets the events, as at the start of a method.
 func (s *State) ClearEvents() {
 	s.Events = nil

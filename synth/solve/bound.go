@@ -70,7 +70,7 @@ func (gm *game) lowerBound(n *Node) int {
 	for ev, tr := range b.triggers {
 		all := true
 		for _, s := range n.B.States {
-			all = all && !hasEvent(s, ev) && !hasEvent(s, failureMark) && s.Val(tr.v) != tr.val
+			all = all && !s.HasEvent(ev) && !s.HasEvent(failureMark) && s.Val(tr.v) != tr.val
 		}
 		if all {
 			need[tr.ri] = true
@@ -80,7 +80,7 @@ func (gm *game) lowerBound(n *Node) int {
 	for _, ev := range gm.goal.wantEvents {
 		for _, vn := range b.carried[ev] {
 			for _, s := range n.B.States {
-				if !hasEvent(s, ev) && !available(s.Val(vn.v)) {
+				if !s.HasEvent(ev) && !available(s.Val(vn.v)) {
 					touch[vn.ri] = true
 					break
 				}
@@ -183,7 +183,7 @@ func (gm *game) lowerBound(n *Node) int {
 	for _, ev := range gm.goal.wantEvents {
 		lacks := false
 		for _, s := range n.B.States {
-			if !hasEvent(s, ev) {
+			if !s.HasEvent(ev) {
 				lacks = true
 				break
 			}
@@ -702,7 +702,7 @@ func (gm *game) mayBeFault(n *Node) bool {
 		all := true
 		for _, id := range n.B.ids {
 			h, err := gm.cl.fault(id, fi)
-			if err != nil || !h || !hasEvent(gm.cl.recs[id].s, failureMark) {
+			if err != nil || !h || !gm.cl.recs[id].s.HasEvent(failureMark) {
 				all = err != nil
 				if !all {
 					break

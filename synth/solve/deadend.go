@@ -197,7 +197,7 @@ func (gm *game) skeleton(id int32) int32 {
 	// variable at its entry value, sharing that part between all states:
 	// the cost does not grow with the data variables.
 	c := gm.m.EntryState(s)
-	if hasEvent(s, failureMark) {
+	if s.HasEvent(failureMark) {
 		c.Emit(model.Event{Name: failureMark}) // a fault may end the method
 	}
 	sk := gm.cl.intern(c)
@@ -212,7 +212,7 @@ func (gm *game) skeletonHome(id int32, faults bool) bool {
 	if gm.goal.idle[gm.goal.idleSig(gm.cl.recs[id].s)] {
 		return true
 	}
-	if !faults || !hasEvent(gm.cl.recs[id].s, failureMark) {
+	if !faults || !gm.cl.recs[id].s.HasEvent(failureMark) {
 		return false // a fault ends a method only if the device chose it
 	}
 	for fi := range gm.m.Faults {

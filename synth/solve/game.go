@@ -349,15 +349,6 @@ func (gm *game) search(n *Node, budget int) int {
 	return best
 }
 
-func hasEvent(s *model.State, name string) bool {
-	for _, e := range s.Events {
-		if e.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // collectNames records the bare (one-part) names in e.
 func collectNames(e *dsl.Expr, out map[string]bool) {
 	if e == nil {
@@ -447,7 +438,7 @@ func (gm *game) expand(n *Node) error {
 			if err != nil {
 				return err
 			}
-			if !h || !hasEvent(gm.cl.recs[id].s, failureMark) {
+			if !h || !gm.cl.recs[id].s.HasEvent(failureMark) {
 				all = false
 				break
 			}

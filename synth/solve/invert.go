@@ -839,7 +839,7 @@ func (g *goal) noteEvent(c *Cand) {
 // the contract wants: only then are the values that fed it free to
 // change (an event with other values does not count).
 func (g *goal) emitted(m *model.Model, s *model.State, ev string) bool {
-	if !hasEvent(s, ev) {
+	if !s.HasEvent(ev) {
 		return false
 	}
 	for _, e := range g.ensures {

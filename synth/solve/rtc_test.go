@@ -153,7 +153,7 @@ func TestRTCAfterTheEvent(t *testing.T) {
 	n := rtcWalk(t, gm, start, []string{"write INDEX {ADDR=10'7", "read REGA_STATUS (looking at UIP)",
 		"write INDEX {ADDR=0'7", "read SECONDS"}, nil)
 	for _, s := range n.B.States {
-		require.True(t, hasEvent(s, "observed"), "the seconds read emits observed")
+		require.True(t, s.HasEvent("observed"), "the seconds read emits observed")
 	}
 	h := gm.lowerBound(n)
 	rank := inf
