@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/drvsynth/drvsynth/internal/vblk/campaign"
@@ -44,17 +43,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		work = d
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := campaign.StartCPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(stderr, "vblk bench:", err)
 			return 1
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "vblk bench:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	cfg := campaign.BenchConfig{Launcher: selfLauncher, Dir: work, Commits: *commits, Rounds: *rounds,
 		Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw, BackendProfile: *backendProfile}

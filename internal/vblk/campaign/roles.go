@@ -19,7 +19,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -132,17 +131,12 @@ func ServeMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := StartCPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(stderr, "vblk serve:", err)
 			return 1
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "vblk serve:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	if supply, err = measureSupply(cfg.Policy, cfg.Image, supply); err != nil {
 		fmt.Fprintln(stderr, "vblk serve:", err)
