@@ -2,6 +2,11 @@ package mc146818_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,22 +41,26 @@ type qemuRound struct {
 // decode reads the raw registers as the MC146818A datasheet says, by
 // register B's DM and 24/12 bits, with the century from the century byte:
 // a second view of the time, independent of the driver.
-func (r qemuRaw) decode(t *testing.T) time.Time {
-	t.Helper()
+func (r qemuRaw) decode() (time.Time, error) {
 	binary := r.B&0x04 != 0
 	h24 := r.B&0x02 != 0
+	var errs []error
 	num := func(name string, v uint8) int {
 		if binary {
 			return int(v)
 		}
-		assert.True(t, v>>4 <= 9 && v&0x0f <= 9, "%s %#02x is not BCD", name, v)
+		if v>>4 > 9 || v&0x0f > 9 {
+			errs = append(errs, fmt.Errorf("%s %#02x is not BCD", name, v))
+		}
 		return int(v>>4)*10 + int(v&0x0f)
 	}
 	hour := num("hours", r.Hours&0x7f)
-	if h24 {
-		assert.Zero(t, r.Hours&0x80, "bit 7 of the hours in 24-hour mode")
-	} else {
-		assert.True(t, hour >= 1 && hour <= 12, "12-hour mode shows hour %d", hour)
+	switch {
+	case h24 && r.Hours&0x80 != 0:
+		errs = append(errs, fmt.Errorf("hours %#02x has bit 7 set in 24-hour mode", r.Hours))
+	case !h24 && (hour < 1 || hour > 12):
+		errs = append(errs, fmt.Errorf("hours %#02x is not 1-12 in 12-hour mode", r.Hours))
+	case !h24:
 		hour %= 12
 		if r.Hours&0x80 != 0 {
 			hour += 12
@@ -59,14 +68,45 @@ func (r qemuRaw) decode(t *testing.T) time.Time {
 	}
 	year := num("century", r.Century)*100 + num("year", r.Year)
 	return time.Date(year, time.Month(num("month", r.Month)), num("day", r.Day),
-		hour, num("minutes", r.Minutes), num("seconds", r.Seconds), 0, time.UTC)
+		hour, num("minutes", r.Minutes), num("seconds", r.Seconds), 0, time.UTC), errors.Join(errs...)
 }
 
-// within checks that got is at least min and at most max after want.
-func within(t *testing.T, what string, want, got time.Time, min, max time.Duration) {
+// within says whether got is at least min and at most max after want.
+func within(what string, want, got time.Time, min, max time.Duration) error {
+	if d := got.Sub(want); d < min || d > max {
+		return fmt.Errorf("%s: %v, %v after %v; want %v to %v after", what, got.Format(time.DateTime), d, want.Format(time.DateTime), min, max)
+	}
+	return nil
+}
+
+// judgeRounds checks every SetTime/ReadTime round: the clock runs from the
+// time set, so after the pause at least minPassed has passed, and at most
+// the seconds the round took (plus the part of a second the clock was
+// into when SET cleared, and slack for a guest clock that lags the
+// host's); and the raw registers read right after agree with the driver.
+func judgeRounds(t *testing.T, rounds []qemuRound, minPassed time.Duration) error {
+	var errs []error
+	for _, r := range rounds {
+		elapsed := time.Duration(r.ElapsedMS) * time.Millisecond
+		maxPassed := elapsed.Truncate(time.Second) + 2*time.Second
+		errs = append(errs, within(r.Format+": ReadTime", r.Set.time(), r.Got.time(), minPassed, maxPassed))
+		raw, err := r.Raw.decode()
+		errs = append(errs, err, within(r.Format+": the registers read raw after it", r.Got.time(), raw, 0, time.Second))
+		t.Logf("%-15s set %s, read %s (raw hours %#02x, B %#02x) after %v",
+			r.Format, r.Set.time().Format(time.DateTime), r.Got.time().Format(time.DateTime), r.Raw.Hours, r.Raw.B, elapsed)
+	}
+	return errors.Join(errs...)
+}
+
+func rounds(t *testing.T, res *guest.Result) []qemuRound {
 	t.Helper()
-	d := got.Sub(want)
-	assert.True(t, d >= min && d <= max, "%s: %v, %v after %v; want %v to %v after", what, got, d, want, min, max)
+	var rs []qemuRound
+	for _, js := range res.Reports["round"] {
+		var r qemuRound
+		require.NoError(t, json.Unmarshal(js, &r))
+		rs = append(rs, r)
+	}
+	return rs
 }
 
 // The synthesized driver (generated/mc146818) in a QEMU guest, on QEMU's
@@ -83,30 +123,15 @@ func TestQEMUDriver(t *testing.T) {
 	// QEMU starts the clock from the host's time in UTC.
 	var booted qemuClock
 	require.NoError(t, res.Reports.Get("booted", &booted))
-	within(t, "the time at boot", start, booted.time(), -2*time.Second, end.Sub(start)+2*time.Second)
+	assert.NoError(t, within("the time at boot", start, booted.time(), -2*time.Second, end.Sub(start)+2*time.Second))
 	var bootB uint8
 	require.NoError(t, res.Reports.Get("booted_b", &bootB))
 	assert.Equal(t, uint8(0x02), bootB, "QEMU boots in BCD, 24-hour mode")
 
-	// The clock runs from the time set: after the pause at least one
-	// second has passed, and at most the seconds the round took (plus the
-	// part of a second the clock was into when SET cleared, and slack for
-	// a guest clock that lags the host's).
-	check := func(r qemuRound, minPassed time.Duration) {
-		t.Helper()
-		elapsed := time.Duration(r.ElapsedMS) * time.Millisecond
-		maxPassed := elapsed.Truncate(time.Second) + 2*time.Second
-		within(t, r.Format+": ReadTime", r.Set.time(), r.Got.time(), minPassed, maxPassed)
-		raw := r.Raw.decode(t)
-		within(t, r.Format+": the registers read raw after it", r.Got.time(), raw, 0, time.Second)
-		t.Logf("%-15s set %v, read %v (raw hours %#02x, B %#02x) after %v",
-			r.Format, r.Set.time().Format(time.DateTime), r.Got.time().Format(time.DateTime), r.Raw.Hours, r.Raw.B, elapsed)
-	}
+	rs := rounds(t, res)
+	assert.NoError(t, judgeRounds(t, rs, time.Second))
 	formats := map[uint8]string{}
-	for _, js := range res.Reports["round"] {
-		var r qemuRound
-		require.NoError(t, json.Unmarshal(js, &r))
-		check(r, time.Second)
+	for _, r := range rs {
 		formats[r.Raw.B&0x06] = r.Format
 	}
 	assert.Len(t, formats, 4, "rounds in BCD and binary, 12- and 24-hour mode: %v", formats)
@@ -116,9 +141,11 @@ func TestQEMUDriver(t *testing.T) {
 	// the spec does not model (docs/qemu.md, R3), so the driver reads 2000.
 	var c qemuRound
 	require.NoError(t, res.Reports.Get("century", &c))
-	within(t, "past 2099", time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), c.Got.time(), 0, 2*time.Second)
+	assert.NoError(t, within("past 2099", time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), c.Got.time(), 0, 2*time.Second))
 	assert.Equal(t, uint8(0x21), c.Raw.Century, "QEMU's century byte")
-	within(t, "past 2099, raw with the century byte", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), c.Raw.decode(t), 0, 3*time.Second)
+	raw, err := c.Raw.decode()
+	assert.NoError(t, err)
+	assert.NoError(t, within("past 2099, raw with the century byte", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), raw, 0, 3*time.Second))
 
 	var refused bool
 	require.NoError(t, res.Reports.Get("year_2100_invalid", &refused))
@@ -126,4 +153,29 @@ func TestQEMUDriver(t *testing.T) {
 	require.NoError(t, res.Reports.Get("year_2100_error", &msg))
 	assert.True(t, refused, "SetTime(2100, ...) is ErrInvalidArgument, got %q", msg)
 	assert.Contains(t, msg, "2000-2099")
+}
+
+// The same judgement on a driver broken on purpose (a copy of the
+// generated one, patched in the test only, whose ReadTime drops the PM bit
+// in 12-hour mode) must fail, and in the 12-hour rounds with an afternoon
+// hour or noon, not elsewhere.
+func TestQEMUNegativeControlPMDropped(t *testing.T) {
+	guest.Available(t)
+	root, err := guest.Root()
+	require.NoError(t, err)
+	const rel = "generated/mc146818/mc146818.go"
+	src, err := os.ReadFile(filepath.Join(root, rel))
+	require.NoError(t, err)
+	const pm = " + driver.Select((uint64(hours)>>7) == 1, 12, 0)"
+	require.Equal(t, 2, strings.Count(string(src), pm), "ReadTime no longer adds the PM bit this way in its two 12-hour cases; update the control")
+	broken := strings.ReplaceAll(string(src), pm, "")
+
+	res := guest.Boot{Scenario: "rtc-driver", Overlay: map[string][]byte{rel: []byte(broken)}}.Run(t)
+	res.Expect(t) // the broken driver runs to the end: nothing in the guest notices
+	err = judgeRounds(t, rounds(t, res), time.Second)
+	require.Error(t, err, "a driver that drops PM must fail the judgement")
+	assert.Contains(t, err.Error(), "BCD 12-hour: ReadTime")
+	assert.NotContains(t, err.Error(), "24-hour")
+	assert.NotContains(t, err.Error(), "binary 12-hour", "midnight has no PM bit")
+	t.Logf("negative control failed as it must:\n%v", err)
 }
