@@ -300,7 +300,11 @@ func explainStuckNames(gm *game, n *Node, g *goal) ([]Reason, map[string]bool) {
 		for _, s := range n.B.States {
 			ok, err := g.eval(gm.m, g.clauseOf(gm.m, e), s, map[string]*term.T{})
 			if err == nil && !ok {
-				out = append(out, Reason{e.Pos, fmt.Sprintf("the contract clause %s does not hold in a state the device may be in", dsl.FormatExpr(e))})
+				msg := fmt.Sprintf("the contract clause %s does not hold in a state the device may be in", dsl.FormatExpr(e))
+				if parts := falseParts(gm, g, e, n.B.States); len(parts) > 0 {
+					msg += ": in the device's binding, " + andList(parts) + " false there"
+				}
+				out = append(out, Reason{e.Pos, msg})
 				// The clause is about class predicates; the device's
 				// binding says which of its names they look at.
 				exprNames(e, "", func(name string) {
@@ -349,6 +353,42 @@ func explainStuckNames(gm *game, n *Node, g *goal) ([]Reason, map[string]bool) {
 		out = append(out, Reason{Msg: "the method must also end in a state other methods can start from"})
 	}
 	return out, names
+}
+
+// falseParts lists the conjuncts of the bindings a contract clause names
+// that are false in some of states: which part of "ready = started &&
+// !busy" the device withholds. A binding of one term, or with parameters,
+// says nothing the clause does not.
+func falseParts(gm *game, g *goal, clause *dsl.Expr, states []*model.State) []string {
+	var parts []string
+	exprNames(clause, "", func(name string) {
+		b := gm.m.Bindings[name]
+		if b == nil || len(b.Params) > 0 {
+			return
+		}
+		conj := conjuncts(b.Body)
+		if len(conj) < 2 {
+			return
+		}
+		for _, c := range conj {
+			for _, s := range states {
+				v, err := gm.m.Eval(c, s, g.env())
+				if err == nil && v.IsConst() && !v.IsTrue() {
+					parts = append(parts, dsl.FormatExpr(c))
+					break
+				}
+			}
+		}
+	})
+	return parts
+}
+
+// andList joins items as a sentence's subject: "a is", "a and b are".
+func andList(items []string) string {
+	if len(items) == 1 {
+		return items[0] + " is"
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1] + " are"
 }
 
 // exprNames calls f with every name e mentions: state variables,
