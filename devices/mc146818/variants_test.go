@@ -287,8 +287,7 @@ var rtcVariants = []variant{
 	},
 	{
 		// Unproven at ten times the budget too: SetTime's game grows past
-		// 400,000 beliefs (51 s, 2.2 GB), every REGB write a driver could
-		// try before it runs out of ways to hold SET.
+		// 400,000 beliefs (measured: 51 s, 2.2 GB).
 		name:     "SET is a strobe, not a bit: the registers never stay frozen",
 		unproven: true,
 		edits: [][2]string{
