@@ -328,7 +328,7 @@ func TestVariantsCheckAndSimulate(t *testing.T) {
 // method back), or, where it is unproven, no driver either.
 func TestVariantsSynthesize(t *testing.T) {
 	if testing.Short() {
-		t.Skip("synthesizes 9 RTC specs")
+		t.Skip("synthesizes 10 RTC specs")
 	}
 	base, err := synth.Build("mc146818.dev", solve.Options{})
 	require.NoError(t, err)
