@@ -216,11 +216,14 @@ func Serve(ctx context.Context, cfg ServeConfig, p *power.Power) error {
 		// for the CPU scheduler to get round to it (a futex wake of a
 		// normal thread on a loaded machine took ~48 µs of a commit's
 		// round trip). Its spin is bounded (r.Spin per request), and it
-		// sits below the power-fail path's priority.
+		// sits below the power-fail path's priority. The thread is the
+		// region's alone: when it finds it took the driver's CPU it moves
+		// off it (transport.Region.DedicateThread).
 		// Never unlocked: the thread ends with the goroutine instead of
 		// going back to the scheduler at real-time priority.
 		runtime.LockOSThread()
 		realtime(doorbellPriority)
+		r.DedicateThread()
 		for {
 			seq, err := r.WaitDoorbell(last, stop)
 			if err != nil {
