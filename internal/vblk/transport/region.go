@@ -387,8 +387,9 @@ var ErrStopped = errors.New("vblk transport: stopped")
 const driverSeen = 5 * time.Microsecond
 
 // WaitDoorbell waits until the doorbell counter differs from last, spinning
-// for r.Spin and then sleeping in FUTEX_WAIT. stop is checked at least every
-// few milliseconds. It returns the new counter value.
+// for r.Spin and then sleeping in FUTEX_WAIT. stop is checked before every
+// sleep, after every WakeBackend and at least every idleCheck. It returns
+// the new counter value.
 //
 // The spin goes on past driverSeen only if the driver has read the last
 // completion by then. If it has not, it is not running, most likely
@@ -420,11 +421,23 @@ func (r *Region) WaitDoorbell(last uint32, stop func() bool) (uint32, error) {
 		}
 		atomic.StoreUint32(bw, 1)
 		atomic.AddUint32(r.word(bckSleeps), 1)
-		futexWait(db, last, 2*time.Millisecond)
+		futexWait(db, last, idleCheck)
 		atomic.StoreUint32(bw, 0)
 	}
 	return atomic.LoadUint32(db), nil
 }
+
+// idleCheck bounds how long WaitDoorbell sleeps without looking at its stop
+// function. Whoever makes stop true calls WakeBackend, so this only covers
+// a wake that lands between the check and the sleep. It used to be 2 ms: an
+// idle backend's real-time thread then woke 500 times a second, each time
+// on whichever CPU it last ran on, preempting what ran there (in a bench,
+// the other configurations' drivers).
+const idleCheck = 20 * time.Millisecond
+
+// WakeBackend wakes a WaitDoorbell asleep in FUTEX_WAIT, so that it checks
+// its stop function now.
+func (r *Region) WakeBackend() { futexWake(r.word(ctlDoorbell)) }
 
 // DedicateThread tells WaitDoorbell that the calling goroutine is locked
 // to its OS thread (runtime.LockOSThread) and does nothing but serve this
