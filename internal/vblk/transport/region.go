@@ -36,8 +36,8 @@ type Region struct {
 
 	// dedicated: the backend's doorbell loop runs on an OS thread of its
 	// own that WaitDoorbell may move between cpus (see DedicateThread).
-	dedicated bool
-	cpus      unix.CPUSet
+	dedicated, restricted bool
+	cpus                  unix.CPUSet
 	// wokeDriver: the last Complete had to wake a sleeping driver thread
 	// (backend side only).
 	wokeDriver bool
@@ -414,6 +414,7 @@ func (r *Region) WaitDoorbell(last uint32, stop func() bool) (uint32, error) {
 	} else if !r.wokeDriver && r.leaveCPU() && spinUntil(r.Spin, changed) {
 		return atomic.LoadUint32(db), nil
 	}
+	r.unrestrict()
 	bw := r.word(bckBackWait)
 	for !changed() {
 		if stop() {
@@ -460,8 +461,7 @@ func (r *Region) DedicateThread() {
 
 // leaveCPU moves a dedicated thread to the cpus it may use other than the
 // one it runs on (the driver's, as WaitDoorbell found) and reports whether
-// it did. On two cpus that pins it to the other one until the driver turns
-// up there.
+// it did. On two cpus that pins it to the other one until it sleeps.
 func (r *Region) leaveCPU() bool {
 	if !r.dedicated {
 		return false
@@ -471,8 +471,21 @@ func (r *Region) leaveCPU() bool {
 	if set.Count() == 0 || unix.SchedSetaffinity(0, &set) != nil {
 		return false
 	}
+	r.restricted = true
 	atomic.AddUint32(r.word(bckMoves), 1)
 	return true
+}
+
+// unrestrict gives a thread that leaveCPU moved all its cpus back before
+// it sleeps. It stays where it is (the CPU it last ran on is where a
+// real-time wake-up puts it again), but the scheduler may wake it
+// elsewhere when that CPU is taken by a real-time thread of the same or
+// higher priority, such as another device's doorbell thread, which a
+// thread pinned there would have to wait out.
+func (r *Region) unrestrict() {
+	if r.restricted && unix.SchedSetaffinity(0, &r.cpus) == nil {
+		r.restricted = false
+	}
 }
 
 // getcpu is the CPU the calling thread runs on.

@@ -246,9 +246,10 @@ func TestDedicatedThreadLeavesItsCPU(t *testing.T) {
 	assert.False(t, r.leaveCPU(), "not dedicated: the caller's thread is not the region's to move")
 
 	type result struct {
-		dedicated, moved bool
-		from, now        uint32
-		allowed          unix.CPUSet
+		dedicated, moved     bool
+		from, now            uint32
+		allowed, asleep, all unix.CPUSet
+		err                  error
 	}
 	done := make(chan result)
 	go func() {
@@ -263,6 +264,11 @@ func TestDedicatedThreadLeavesItsCPU(t *testing.T) {
 			res.moved = r.leaveCPU()
 			res.now = getcpu()
 			_ = unix.SchedGetaffinity(0, &res.allowed)
+			// Going to sleep gives all cpus back (the driver never
+			// read a completion, so the wait moves first, again).
+			_, res.err = r.WaitDoorbell(r.Doorbells(), func() bool { return true })
+			_ = unix.SchedGetaffinity(0, &res.asleep)
+			res.all = r.cpus
 		}
 		done <- res
 	}()
@@ -273,5 +279,7 @@ func TestDedicatedThreadLeavesItsCPU(t *testing.T) {
 	require.True(t, res.moved)
 	assert.NotEqual(t, res.from, res.now)
 	assert.False(t, res.allowed.IsSet(int(res.from)), "the CPU it left is not allowed any more")
-	assert.Equal(t, uint32(1), r.Wakeups().BackMoves)
+	assert.ErrorIs(t, res.err, ErrStopped)
+	assert.Equal(t, res.all, res.asleep, "asleep, it may run anywhere again")
+	assert.Equal(t, uint32(2), r.Wakeups().BackMoves)
 }
