@@ -137,6 +137,7 @@ func newRig(t *testing.T, cfg backend.Config) *rig {
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		close(g.stop)
+		r.WakeBackend()
 		<-g.done
 		r.Close()
 	})

@@ -33,6 +33,14 @@ type Region struct {
 	// ~10-20 µs, so a short spin catches most completions of small requests
 	// without the sleep; past the spin the CPU goes back to the other side.
 	Spin time.Duration
+
+	// dedicated: the backend's doorbell loop runs on an OS thread of its
+	// own that WaitDoorbell may move between cpus (see DedicateThread).
+	dedicated, restricted bool
+	cpus                  unix.CPUSet
+	// wokeDriver: the last Complete had to wake a sleeping driver thread
+	// (backend side only).
+	wokeDriver bool
 }
 
 // DefaultSpin is the spin budget before sleeping in FUTEX_WAIT.
@@ -258,6 +266,7 @@ type Wakeups struct {
 	BackWakes    uint32 // a doorbell had to wake the backend
 	DriverSleeps uint32 // a driver thread went to sleep waiting for a completion
 	DriverWakes  uint32 // a completion had to wake a driver thread
+	BackMoves    uint32 // the backend's thread moved off the driver's CPU (DedicateThread)
 }
 
 // Wakeups returns the counters since the region was created.
@@ -268,19 +277,20 @@ func (r *Region) Wakeups() Wakeups {
 		BackWakes:    atomic.LoadUint32(r.word(ctlBackWakes)),
 		DriverSleeps: atomic.LoadUint32(r.word(ctlDrvSleeps)),
 		DriverWakes:  atomic.LoadUint32(r.word(bckDrvWakes)),
+		BackMoves:    atomic.LoadUint32(r.word(bckMoves)),
 	}
 }
 
 // Sub is the counts from o to w.
 func (w Wakeups) Sub(o Wakeups) Wakeups {
 	return Wakeups{w.Doorbells - o.Doorbells, w.BackSleeps - o.BackSleeps, w.BackWakes - o.BackWakes,
-		w.DriverSleeps - o.DriverSleeps, w.DriverWakes - o.DriverWakes}
+		w.DriverSleeps - o.DriverSleeps, w.DriverWakes - o.DriverWakes, w.BackMoves - o.BackMoves}
 }
 
 func (w Wakeups) String() string {
 	per := func(n uint32) float64 { return float64(n) / float64(max(w.Doorbells, 1)) }
-	return fmt.Sprintf("per request: backend slept %.2f, woken %.2f; driver slept %.2f, woken %.2f (%d requests)",
-		per(w.BackSleeps), per(w.BackWakes), per(w.DriverSleeps), per(w.DriverWakes), w.Doorbells)
+	return fmt.Sprintf("per request: backend slept %.2f, woken %.2f, moved off the driver's CPU %.2f; driver slept %.2f, woken %.2f (%d requests)",
+		per(w.BackSleeps), per(w.BackWakes), per(w.BackMoves), per(w.DriverSleeps), per(w.DriverWakes), w.Doorbells)
 }
 
 // DroppedDoorbells counts doorbells ignored because a request was executing.
@@ -377,24 +387,34 @@ var ErrStopped = errors.New("vblk transport: stopped")
 const driverSeen = 5 * time.Microsecond
 
 // WaitDoorbell waits until the doorbell counter differs from last, spinning
-// for r.Spin and then sleeping in FUTEX_WAIT. stop is checked at least every
-// few milliseconds. It returns the new counter value.
+// for r.Spin and then sleeping in FUTEX_WAIT. stop is checked before every
+// sleep, after every WakeBackend and at least every idleCheck. It returns
+// the new counter value.
 //
 // The spin goes on past driverSeen only if the driver has read the last
 // completion by then. If it has not, it is not running, most likely
 // because this thread (real-time, woken onto the CPU the driver was
 // using) took its CPU: spinning on would keep the driver from issuing the
 // very doorbell it waits for. On the loaded 2-CPU machine that cost an
-// 8 KiB write's round trip the whole 20 µs spin, often.
+// 8 KiB write's round trip the whole 20 µs spin, often. A dedicated
+// thread (DedicateThread) then moves off that CPU and spins there; any
+// other sleeps at once, and so does one whose completion had to wake the
+// driver from its futex (that driver is slow because it is waking up:
+// under sync, after every fdatasync).
 func (r *Region) WaitDoorbell(last uint32, stop func() bool) (uint32, error) {
 	db := r.word(ctlDoorbell)
 	changed := func() bool { return atomic.LoadUint32(db) != last }
 	saw := r.word(ctlDrvSaw)
 	seen := func() bool { return atomic.LoadUint32(saw) != 0 || changed() }
 	first := min(r.Spin, driverSeen)
-	if spinUntil(first, seen) && (changed() || spinUntil(r.Spin-first, changed)) {
+	if spinUntil(first, seen) {
+		if changed() || spinUntil(r.Spin-first, changed) {
+			return atomic.LoadUint32(db), nil
+		}
+	} else if !r.wokeDriver && r.leaveCPU() && spinUntil(r.Spin, changed) {
 		return atomic.LoadUint32(db), nil
 	}
+	r.unrestrict()
 	bw := r.word(bckBackWait)
 	for !changed() {
 		if stop() {
@@ -402,10 +422,77 @@ func (r *Region) WaitDoorbell(last uint32, stop func() bool) (uint32, error) {
 		}
 		atomic.StoreUint32(bw, 1)
 		atomic.AddUint32(r.word(bckSleeps), 1)
-		futexWait(db, last, 2*time.Millisecond)
+		futexWait(db, last, idleCheck)
 		atomic.StoreUint32(bw, 0)
 	}
 	return atomic.LoadUint32(db), nil
+}
+
+// idleCheck bounds how long WaitDoorbell sleeps without looking at its stop
+// function. Whoever makes stop true calls WakeBackend, so this only covers
+// a wake that lands between the check and the sleep. It used to be 2 ms: an
+// idle backend's real-time thread then woke 500 times a second, each time
+// on whichever CPU it last ran on, preempting what ran there (in a bench,
+// the other configurations' drivers).
+const idleCheck = 20 * time.Millisecond
+
+// WakeBackend wakes a WaitDoorbell asleep in FUTEX_WAIT, so that it checks
+// its stop function now.
+func (r *Region) WakeBackend() { futexWake(r.word(ctlDoorbell)) }
+
+// DedicateThread tells WaitDoorbell that the calling goroutine is locked
+// to its OS thread (runtime.LockOSThread) and does nothing but serve this
+// region, so it may restrict that thread's cpus. Call it on that thread.
+//
+// Why: a real-time thread woken from a futex goes back to the CPU it last
+// ran on when every CPU runs ordinary threads, as on a loaded machine, so
+// once the doorbell thread has run on the driver's CPU it keeps waking
+// there, preempting the driver it serves: each round trip then costs a
+// futex wake-up and two context switches on one CPU while the other runs
+// something else. In the first bench runs with the move (load average
+// 11-15) unsafe's p50 went from 16-17 µs to 6.5-7.5 µs, and the doorbells
+// that had to wake the backend from 0.5-0.7 to 0.06-0.15 per request.
+func (r *Region) DedicateThread() {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err == nil && set.Count() > 1 {
+		r.cpus, r.dedicated = set, true
+	}
+}
+
+// leaveCPU moves a dedicated thread to the cpus it may use other than the
+// one it runs on (the driver's, as WaitDoorbell found) and reports whether
+// it did. On two cpus that pins it to the other one until it sleeps.
+func (r *Region) leaveCPU() bool {
+	if !r.dedicated {
+		return false
+	}
+	set := r.cpus
+	set.Clear(int(getcpu()))
+	if set.Count() == 0 || unix.SchedSetaffinity(0, &set) != nil {
+		return false
+	}
+	r.restricted = true
+	atomic.AddUint32(r.word(bckMoves), 1)
+	return true
+}
+
+// unrestrict gives a thread that leaveCPU moved all its cpus back before
+// it sleeps. It stays where it is (the CPU it last ran on is where a
+// real-time wake-up puts it again), but the scheduler may wake it
+// elsewhere when that CPU is taken by a real-time thread of the same or
+// higher priority, such as another device's doorbell thread, which a
+// thread pinned there would have to wait out.
+func (r *Region) unrestrict() {
+	if r.restricted && unix.SchedSetaffinity(0, &r.cpus) == nil {
+		r.restricted = false
+	}
+}
+
+// getcpu is the CPU the calling thread runs on.
+func getcpu() uint32 {
+	var cpu uint32
+	_, _, _ = unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
+	return cpu
 }
 
 // Latched returns the request latched by the last accepted doorbell.
@@ -466,7 +553,8 @@ func (r *Region) Complete(code ErrCode) {
 		}
 	}
 	atomic.StoreUint32(r.word(ctlIRQ), 1)
-	if atomic.LoadUint32(r.word(ctlDrvWait)) != 0 {
+	r.wokeDriver = atomic.LoadUint32(r.word(ctlDrvWait)) != 0
+	if r.wokeDriver {
 		atomic.AddUint32(r.word(bckDrvWakes), 1)
 		futexWake(r.word(ctlIRQ))
 	}

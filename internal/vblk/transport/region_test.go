@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 func TestReadyFollowsEnableAndOnline(t *testing.T) {
@@ -232,4 +234,52 @@ func TestBackendSpinsOnlyForARunningDriver(t *testing.T) {
 	// Reading STATUS without BUSY marks the completion seen.
 	assert.Zero(t, r.ReadReg(RegStatus)&StatusBusy)
 	assert.Equal(t, uint32(1), atomic.LoadUint32(r.word(ctlDrvSaw)))
+}
+
+// TestDedicatedThreadLeavesItsCPU: a dedicated doorbell thread that moves
+// off the driver's CPU runs elsewhere afterwards and may not come back
+// there; an ordinary caller of WaitDoorbell is never moved.
+func TestDedicatedThreadLeavesItsCPU(t *testing.T) {
+	r, err := NewAnonymous()
+	require.NoError(t, err)
+	defer r.Close()
+	assert.False(t, r.leaveCPU(), "not dedicated: the caller's thread is not the region's to move")
+
+	type result struct {
+		dedicated, moved     bool
+		from, now            uint32
+		allowed, asleep, all unix.CPUSet
+		err                  error
+	}
+	done := make(chan result)
+	go func() {
+		// Never unlocked: the thread, its affinity changed, exits with
+		// the goroutine instead of going back to the runtime.
+		runtime.LockOSThread()
+		r.DedicateThread()
+		var res result
+		res.dedicated = r.dedicated
+		if res.dedicated {
+			res.from = getcpu()
+			res.moved = r.leaveCPU()
+			res.now = getcpu()
+			_ = unix.SchedGetaffinity(0, &res.allowed)
+			// Going to sleep gives all cpus back (the driver never
+			// read a completion, so the wait moves first, again).
+			_, res.err = r.WaitDoorbell(r.Doorbells(), func() bool { return true })
+			_ = unix.SchedGetaffinity(0, &res.asleep)
+			res.all = r.cpus
+		}
+		done <- res
+	}()
+	res := <-done
+	if !res.dedicated {
+		t.Skip("one CPU: there is nowhere to move to")
+	}
+	require.True(t, res.moved)
+	assert.NotEqual(t, res.from, res.now)
+	assert.False(t, res.allowed.IsSet(int(res.from)), "the CPU it left is not allowed any more")
+	assert.ErrorIs(t, res.err, ErrStopped)
+	assert.Equal(t, res.all, res.asleep, "asleep, it may run anywhere again")
+	assert.Equal(t, uint32(2), r.Wakeups().BackMoves)
 }

@@ -118,7 +118,8 @@ const (
 	bckPowerRise = backPage + 24 // UnixNano at which the harness raised the line (64-bit)
 	bckSleeps    = backPage + 32 // backend sleeps in FUTEX_WAIT on ctlDoorbell (see Wakeups)
 	bckDrvWakes  = backPage + 36 // completions that found a driver thread asleep and woke it
+	bckMoves     = backPage + 40 // the backend's doorbell thread left the driver's CPU (see Wakeups)
 )
 
 // layoutVersion changes whenever the layout above does.
-const layoutVersion = 0x76626C05
+const layoutVersion = 0x76626C06

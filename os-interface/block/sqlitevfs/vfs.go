@@ -56,6 +56,7 @@
 package sqlitevfs
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -116,12 +117,13 @@ type fileState struct {
 	size, durSize     int64
 	// cache holds every dirty sector of the file and, after write-out,
 	// clean ones for read-modify-write and reads; dirty lists the dirty
-	// ones in the order they were first written. One entry per sector,
-	// written in place: a commit's WAL frame reuses the sectors of the
-	// frame that held its place before the last checkpoint, and costs no
-	// allocation and one map lookup per sector.
+	// ones in the order they were first written, with their entries, so
+	// writing them out looks none up again. One entry per sector, written
+	// in place: a commit's WAL frame reuses the sectors of the frame that
+	// held its place before the last checkpoint, and costs no allocation
+	// and one map lookup per sector.
 	cache map[uint64]*cached
-	dirty []uint64
+	dirty []dirtySector
 	// unflushed: sectors of this file were written to the device outside
 	// a Sync and no FLUSH has covered them yet.
 	unflushed bool
@@ -129,6 +131,12 @@ type fileState struct {
 	walChunk int64
 	// keep: most sectors kept in the cache after write-out.
 	keep int
+}
+
+// dirtySector is sector s of a file and its cache entry.
+type dirtySector struct {
+	s uint64
+	c *cached
 }
 
 // cached is one sector of a file in the VFS cache.
@@ -367,7 +375,7 @@ func (h *file) sectorFor(s uint64, whole bool) (*cached, error) {
 	}
 	if !c.dirty {
 		c.dirty = true
-		f.dirty = append(f.dirty, s)
+		f.dirty = append(f.dirty, dirtySector{s, c})
 	}
 	return c, nil
 }
@@ -483,8 +491,9 @@ func (h *file) fill(from, to int64) error {
 // sortDirty puts the dirty list in ascending order (mu held). SQLite
 // writes mostly in ascending order, so it usually is already.
 func (f *fileState) sortDirty() {
-	if !slices.IsSorted(f.dirty) {
-		slices.Sort(f.dirty)
+	bySector := func(a, b dirtySector) int { return cmp.Compare(a.s, b.s) }
+	if !slices.IsSortedFunc(f.dirty, bySector) {
+		slices.SortFunc(f.dirty, bySector)
 	}
 }
 
@@ -496,7 +505,7 @@ func (h *file) dirtyRuns() int {
 	runs, maxRun := 0, uint64(h.v.dev.MaxSectors())
 	for i := 0; i < len(secs); {
 		j := i + 1
-		for j < len(secs) && secs[j] == secs[j-1]+1 && uint64(j-i) < maxRun {
+		for j < len(secs) && secs[j].s == secs[j-1].s+1 && uint64(j-i) < maxRun {
 			j++
 		}
 		runs++
@@ -517,32 +526,32 @@ func (h *file) writeDirty(fua bool) error {
 	maxRun := uint64(v.dev.MaxSectors())
 	for i := 0; i < len(secs); {
 		j := i + 1
-		for j < len(secs) && secs[j] == secs[j-1]+1 && uint64(j-i) < maxRun {
+		for j < len(secs) && secs[j].s == secs[j-1].s+1 && uint64(j-i) < maxRun {
 			j++
 		}
 		buf := v.buf[:(j-i)*sector]
 		for k := i; k < j; k++ {
-			copy(buf[(k-i)*sector:], f.cache[secs[k]].b[:])
+			copy(buf[(k-i)*sector:], secs[k].c.b[:])
 		}
 		write := v.dev.WriteSectors
 		if fua {
 			write = v.dev.WriteSectorsFUA
 		}
-		if err := write(v.ctx, f.start+secs[i], buf); err != nil {
+		if err := write(v.ctx, f.start+secs[i].s, buf); err != nil {
 			return err
 		}
 		i = j
 	}
-	for _, s := range secs {
-		f.cache[s].dirty = false
+	for _, d := range secs {
+		d.c.dirty = false
 	}
 	if len(f.cache) > f.keep {
 		// Over the limit: keep only what was just written (as much of
 		// it as the limit allows).
 		kept := make(map[uint64]*cached, min(len(secs), f.keep))
-		for _, s := range secs {
+		for _, d := range secs {
 			if len(kept) < f.keep {
-				kept[s] = f.cache[s]
+				kept[d.s] = d.c
 			}
 		}
 		f.cache = kept
@@ -568,7 +577,7 @@ func (h *file) Truncate(size int64) error {
 			delete(f.cache, s)
 		}
 	}
-	f.dirty = slices.DeleteFunc(f.dirty, func(s uint64) bool { return s >= keep })
+	f.dirty = slices.DeleteFunc(f.dirty, func(d dirtySector) bool { return d.s >= keep })
 	if in := size % sector; in != 0 {
 		if c := f.cache[uint64(size/sector)]; c != nil {
 			clear(c.b[in:])
