@@ -25,9 +25,14 @@ import (
 //   - an event the contract wants that some state has not emitted needs an
 //     access that makes the device emit it: one more, unless it can be one
 //     of the accesses counted above or the device emits it by itself;
+//   - a wanted event that needs a register's write first (a lock), or a
+//     read first (a gate), needs it (lock.go); a write whose handler
+//     requires another register's field needs that register written
+//     first, maybe again after, with the bank visits in between (setup.go);
 //   - and if none of these accesses can be the next one (its register is
 //     hidden behind its bank, or it would break a require), the next access
-//     is yet another one.
+//     is yet another one;
+//   - a belief outside the idle invariant needs at least one.
 func (gm *game) lowerBound(n *Node) int {
 	if n.h >= 0 {
 		return n.h

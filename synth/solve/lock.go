@@ -167,17 +167,6 @@ func assignTarget(m *model.Model, a *dsl.Assign, local *model.Reg) int {
 	return m.Var(strings.Join(a.Target.Parts, "."))
 }
 
-// eachAssignIn calls f for every assignment in ss.
-func eachAssignIn(m *model.Model, ss []*dsl.Stmt, local *model.Reg, f func(vi int, value *dsl.Expr)) {
-	walkStmts(ss, func(s *dsl.Stmt) {
-		if s.Assign != nil {
-			if vi := assignTarget(m, s.Assign, local); vi >= 0 {
-				f(vi, s.Assign.Value)
-			}
-		}
-	})
-}
-
 // atomOf reads conjunct x as a condition on a finite variable that is not
 // a register field: v, !v, v == C or C == v.
 func atomOf(m *model.Model, x *dsl.Expr, local *model.Reg) (atom, bool) {
