@@ -52,10 +52,13 @@ func (gm *game) lowerBound(n *Node) int {
 	}
 	b := gm.bounds()
 	need := map[int]bool{} // registers to write
+	// late: some write counted may come after the wanted event (after.go).
+	late := false
 	for _, sf := range b.strict {
 		for _, s := range n.B.States {
 			if !sf.alts[s.Val(sf.v)] && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
 				need[sf.ri] = true
+				late = late || sf.event == ""
 				break
 			}
 		}
@@ -64,6 +67,7 @@ func (gm *game) lowerBound(n *Node) int {
 		for _, s := range n.B.States {
 			if !rf.idle[s.Val(rf.v)] {
 				need[rf.ri] = true
+				late = true
 				break
 			}
 		}
@@ -73,6 +77,7 @@ func (gm *game) lowerBound(n *Node) int {
 		for _, s := range n.B.States {
 			if !rf.idle[s.Val(rf.v)] {
 				need[rf.ri] = true
+				late = true
 				break
 			}
 		}
@@ -168,6 +173,7 @@ func (gm *game) lowerBound(n *Node) int {
 		}
 	}
 	h, bankOK := gm.bankAccesses(n, banked, reopen, minBanks)
+	late = late || h > 0 || len(touch) > 0 || len(twice) > 0
 	h += enabler + len(twice)
 	for ri := range all {
 		if !b.selector[ri] {
@@ -240,6 +246,9 @@ func (gm *game) lowerBound(n *Node) int {
 	case missing && h == 0:
 		h, nextOK = 1, true
 	}
+	if !late && gm.lastLeavesIdle(n) {
+		h++ // after the event's access, which cannot be the last (after.go)
+	}
 	if h > 0 && !nextOK {
 		h++
 	}
@@ -248,6 +257,38 @@ func (gm *game) lowerBound(n *Node) int {
 	}
 	n.h = h
 	return h
+}
+
+// lastLeavesIdle reports whether one wanted event is left to happen in
+// some state of n that took no unfair transition, the others have
+// happened everywhere, and that event's access leaves the device outside
+// the idle invariant (after.go).
+func (gm *game) lastLeavesIdle(n *Node) bool {
+	if gm.goal.idle == nil {
+		return false
+	}
+	b := gm.bounds()
+	left := ""
+	for _, ev := range gm.goal.wantEvents {
+		for _, s := range n.B.States {
+			if s.HasEvent(ev) {
+				continue
+			}
+			if left != "" && left != ev {
+				return false // another event's access may come after it
+			}
+			left = ev
+		}
+	}
+	if left == "" || !b.after[left] {
+		return false
+	}
+	for _, s := range n.B.States {
+		if !s.HasEvent(left) && !s.HasEvent(failureMark) {
+			return true
+		}
+	}
+	return false
 }
 
 // leavesIdle reports whether some state of n is outside the idle
@@ -320,6 +361,9 @@ type boundInfo struct {
 	// registers holding such fields.
 	banks    []*bankCond
 	selector []bool
+	// after marks the wanted events whose access leaves the device
+	// outside the idle invariant (after.go).
+	after map[string]bool
 	// outside memoizes leavesIdle by state: 0 not yet asked, 1 in the
 	// idle invariant, 2 outside it.
 	outside []int8
@@ -514,9 +558,16 @@ func (gm *game) bounds() *boundInfo {
 		sort.Slice(b.carried[ev], func(i, j int) bool { return b.carried[ev][i].v < b.carried[ev][j].v })
 	}
 	b.owed = gm.owedVars(b.carried)
-	b.locks = locks(m, gm.goal.wantEvents, sliced)
+	bs := collectSites(m, sliced)
+	b.locks = locks(m, bs, gm.goal.wantEvents)
+	b.gates = gates(bs, gm.goal.wantEvents)
 	b.setups = setups(m, assigned, sliced, gm.goal.idleStates, gm.goal.idle != nil)
-	b.gates = gates(m, gm.goal.wantEvents, sliced)
+	b.after = map[string]bool{}
+	if gm.goal.idle != nil {
+		for _, ev := range gm.goal.wantEvents {
+			b.after[ev] = leavesIdleAfter(m, ev, gm.goal.idleStates)
+		}
+	}
 	gm.bi = b
 	return b
 }

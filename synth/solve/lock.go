@@ -221,16 +221,34 @@ func atomOf(m *model.Model, x *dsl.Expr, local *model.Reg) (atom, bool) {
 
 // locks finds, for each wanted event, every register whose write it needs
 // while a set of conditions is false (see above).
-func locks(m *model.Model, want []string, sliced map[int]bool) []lock {
-	bs := collectSites(m, sliced)
+func locks(m *model.Model, bs *behaviourSites, want []string) []lock {
+	// Only a register whose write handler assigns or emits something can
+	// be what a lock asks for (another lock's conditions could never
+	// become true: sound, and of no use): the others are not tried, so
+	// registers no behaviour looks at cost nothing here.
+	writers := map[int]bool{}
+	for _, as := range bs.assigns {
+		for _, a := range as {
+			if a.write >= 0 {
+				writers[a.write] = true
+			}
+		}
+	}
+	for _, ss := range bs.emits {
+		for _, s := range ss {
+			if s.write >= 0 {
+				writers[s.write] = true
+			}
+		}
+	}
 	var out []lock
 	for _, ev := range want {
 		sites := bs.emits[ev]
 		if len(sites) == 0 {
 			continue
 		}
-		for ri, r := range m.Regs {
-			if !r.Write {
+		for ri := range m.Regs {
+			if !writers[ri] {
 				continue
 			}
 			if c, ok := lockBy(bs, sites, ri); ok {
@@ -341,8 +359,7 @@ type gate struct {
 }
 
 // gates finds the wanted events every emission of which is behind a gate.
-func gates(m *model.Model, want []string, sliced map[int]bool) []gate {
-	bs := collectSites(m, sliced)
+func gates(bs *behaviourSites, want []string) []gate {
 	blindly := func(a atom) bool {
 		for _, as := range bs.assigns[a.v] {
 			if as.blind && (as.val == nil || as.val == a.val) {

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsynth/drvsynth/synth/model"
+	"github.com/drvsynth/drvsynth/synth/term"
 )
 
 func loadSpec(t *testing.T, path string) *model.Model {
@@ -21,7 +22,7 @@ func loadSpec(t *testing.T, path string) *model.Model {
 func lockRegs(m *model.Model, ev string) []string {
 	var out []string
 	reset := m.Reset()
-	for _, l := range locks(m, []string{ev}, nil) {
+	for _, l := range locks(m, collectSites(m, nil), []string{ev}) {
 		off := true
 		for _, a := range l.atoms {
 			off = off && reset.Val(a.v) != a.val
@@ -44,7 +45,7 @@ func TestLocks(t *testing.T) {
 	ata := loadSpec(t, "../../devices/ata/ata.dev")
 	require.Equal(t, []string{"COMMAND"}, lockRegs(ata, "sectors_written"))
 	require.Equal(t, []string{"COMMAND"}, lockRegs(ata, "sectors_read"))
-	for _, l := range locks(ata, []string{"sectors_written"}, nil) {
+	for _, l := range locks(ata, collectSites(ata, nil), []string{"sectors_written"}) {
 		if ata.Regs[l.ri].Name == "COMMAND" {
 			phase := ata.Var("phase")
 			var vals []uint64
@@ -67,7 +68,7 @@ func TestLocks(t *testing.T) {
 
 func TestGates(t *testing.T) {
 	m := loadSpec(t, "testdata/devices/minisensor/minisensor.dev")
-	gs := gates(m, []string{"measured"}, nil)
+	gs := gates(collectSites(m, nil), []string{"measured"})
 	require.Len(t, gs, 1)
 	require.Len(t, gs[0].sites, 1)
 	require.Equal(t, m.Var("phase"), gs[0].sites[0][0].v)
@@ -75,11 +76,11 @@ func TestGates(t *testing.T) {
 	// observed is emitted by SECONDS' read only if phase != Updating: an
 	// if, not a require, so a read may come before or after it.
 	rtc := loadSpec(t, "../../devices/mc146818/mc146818.dev")
-	require.Empty(t, gates(rtc, []string{"observed"}, nil))
+	require.Empty(t, gates(collectSites(rtc, nil), []string{"observed"}))
 
 	// Both ATA transfers require a DRQ phase only the device enters.
 	ata := loadSpec(t, "../../devices/ata/ata.dev")
-	require.Len(t, gates(ata, []string{"sectors_read", "sectors_written", "capacity_reported"}, nil), 3)
+	require.Len(t, gates(collectSites(ata, nil), []string{"sectors_read", "sectors_written", "capacity_reported"}), 3)
 }
 
 func TestSetups(t *testing.T) {
@@ -103,4 +104,20 @@ func TestSetups(t *testing.T) {
 	}
 	require.Equal(t, map[string]bool{"SECONDS": true, "MINUTES": true, "HOURS": true, "DAY_OF_WEEK": true,
 		"DAY_OF_MONTH": true, "MONTH": true, "YEAR": true}, regs)
+}
+
+func TestLeavesIdleAfter(t *testing.T) {
+	// DATA's write leaves the disk Busy; its read may end the command.
+	ata := loadSpec(t, "../../devices/ata/ata.dev")
+	idle := ata.Reset()
+	idle.Set(ata.Var("phase"), term.C(0, 3)) // Idle
+	require.True(t, leavesIdleAfter(ata, "sectors_written", []*model.State{idle}))
+	require.False(t, leavesIdleAfter(ata, "sectors_read", []*model.State{idle}))
+
+	post := loadSpec(t, "testdata/devices/minipost/minipost.dev")
+	require.True(t, leavesIdleAfter(post, "sent", []*model.State{post.Reset()}))
+	// The device emits nothing by itself here; the RTC's SECONDS read
+	// leaves every variable as it was.
+	rtc := loadSpec(t, "../../devices/mc146818/mc146818.dev")
+	require.False(t, leavesIdleAfter(rtc, "observed", []*model.State{rtc.Reset()}))
 }
