@@ -25,9 +25,14 @@ import (
 //   - an event the contract wants that some state has not emitted needs an
 //     access that makes the device emit it: one more, unless it can be one
 //     of the accesses counted above or the device emits it by itself;
+//   - a wanted event that needs a register's write first (a lock), or a
+//     read first (a gate), needs it (lock.go); a write whose handler
+//     requires another register's field needs that register written
+//     first, maybe again after, with the bank visits in between (setup.go);
 //   - and if none of these accesses can be the next one (its register is
 //     hidden behind its bank, or it would break a require), the next access
-//     is yet another one.
+//     is yet another one;
+//   - a belief outside the idle invariant needs at least one.
 func (gm *game) lowerBound(n *Node) int {
 	if n.h >= 0 {
 		return n.h
@@ -47,10 +52,13 @@ func (gm *game) lowerBound(n *Node) int {
 	}
 	b := gm.bounds()
 	need := map[int]bool{} // registers to write
+	// late: some write counted may come after the wanted event (after.go).
+	late := false
 	for _, sf := range b.strict {
 		for _, s := range n.B.States {
 			if !sf.alts[s.Val(sf.v)] && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
 				need[sf.ri] = true
+				late = late || sf.event == ""
 				break
 			}
 		}
@@ -59,23 +67,30 @@ func (gm *game) lowerBound(n *Node) int {
 		for _, s := range n.B.States {
 			if !rf.idle[s.Val(rf.v)] {
 				need[rf.ri] = true
+				late = true
 				break
 			}
 		}
 	}
-	// An event the device emits only after a write of one register makes
-	// a guard true needs that write when the guard is false in every state
-	// and no state has emitted the event or may end in a fault: then every
-	// run writes the register.
-	for ev, tr := range b.triggers {
-		all := true
+	// A bank field the idle invariant has elsewhere is written back.
+	for _, rf := range b.selRestore {
 		for _, s := range n.B.States {
-			all = all && !s.HasEvent(ev) && !s.HasEvent(failureMark) && s.Val(tr.v) != tr.val
-		}
-		if all {
-			need[tr.ri] = true
+			if !rf.idle[s.Val(rf.v)] {
+				need[rf.ri] = true
+				late = true
+				break
+			}
 		}
 	}
+	// An event that needs a register's write first (lock.go).
+	for i := range b.locks {
+		if b.locks[i].holdsIn(n.B) {
+			need[b.locks[i].ri] = true
+		}
+	}
+	// Writes that need another register's write first, and maybe after
+	// (setup.go).
+	twice, minBanks := gm.setupWrites(n, need)
 	touch := map[int]bool{} // registers to read (or write)
 	for _, ev := range gm.goal.wantEvents {
 		for _, vn := range b.carried[ev] {
@@ -157,8 +172,9 @@ func (gm *game) lowerBound(n *Node) int {
 			}
 		}
 	}
-	h, bankOK := gm.bankAccesses(n, banked, reopen)
-	h += enabler
+	h, bankOK := gm.bankAccesses(n, banked, reopen, minBanks)
+	late = late || h > 0 || len(touch) > 0 || len(twice) > 0
+	h += enabler + len(twice)
 	for ri := range all {
 		if !b.selector[ri] {
 			h++
@@ -166,6 +182,17 @@ func (gm *game) lowerBound(n *Node) int {
 	}
 	// nextOK: some access counted in h may be the next move.
 	nextOK := bankOK
+	// A read an event needs first (lock.go), unless a read counted above
+	// can be it.
+	if len(touch) == 0 {
+		for i := range b.gates {
+			if b.gates[i].closedIn(n.B) {
+				h++
+				nextOK = true
+				break
+			}
+		}
+	}
 	for ri := range all {
 		if nextOK {
 			break
@@ -219,11 +246,73 @@ func (gm *game) lowerBound(n *Node) int {
 	case missing && h == 0:
 		h, nextOK = 1, true
 	}
+	if !late && gm.lastLeavesIdle(n) {
+		h++ // after the event's access, which cannot be the last (after.go)
+	}
 	if h > 0 && !nextOK {
 		h++
 	}
+	if h == 0 && gm.leavesIdle(n) {
+		h = 1 // not a goal, nor a fault (mayBeFault): some access is left
+	}
 	n.h = h
 	return h
+}
+
+// lastLeavesIdle reports whether one wanted event is left to happen in
+// some state of n that took no unfair transition, the others have
+// happened everywhere, and that event's access leaves the device outside
+// the idle invariant (after.go).
+func (gm *game) lastLeavesIdle(n *Node) bool {
+	if gm.goal.idle == nil {
+		return false
+	}
+	b := gm.bounds()
+	left := ""
+	for _, ev := range gm.goal.wantEvents {
+		for _, s := range n.B.States {
+			if s.HasEvent(ev) {
+				continue
+			}
+			if left != "" && left != ev {
+				return false // another event's access may come after it
+			}
+			left = ev
+		}
+	}
+	if left == "" || !b.after[left] {
+		return false
+	}
+	for _, s := range n.B.States {
+		if !s.HasEvent(left) && !s.HasEvent(failureMark) {
+			return true
+		}
+	}
+	return false
+}
+
+// leavesIdle reports whether some state of n is outside the idle
+// invariant the method is held to: n is not a goal.
+func (gm *game) leavesIdle(n *Node) bool {
+	if gm.goal.idle == nil {
+		return false
+	}
+	b := gm.bounds()
+	for _, id := range n.B.ids {
+		if int(id) >= len(b.outside) {
+			b.outside = append(b.outside, make([]int8, len(gm.cl.recs)-len(b.outside))...)
+		}
+		if b.outside[id] == 0 {
+			b.outside[id] = 1
+			if !gm.goal.idle[gm.goal.idleSig(gm.cl.recs[id].s)] {
+				b.outside[id] = 2
+			}
+		}
+		if b.outside[id] == 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // access is a read or write of register ri.
@@ -246,6 +335,12 @@ type boundInfo struct {
 	// change, with the values the idle invariant allows (methods held to
 	// it only).
 	restore []restoreField
+	// selRestore lists the bank fields the idle invariant holds to some
+	// values (their writes are counted as bank switches).
+	selRestore []restoreField
+	// setups are the requires of write handlers on other registers'
+	// fields (setup.go).
+	setups []setup
 	// carried lists, per wanted event, the stored values its one emitter
 	// carries that only an access to one register can make known.
 	carried map[string][]carriedVal
@@ -253,10 +348,10 @@ type boundInfo struct {
 	// still owes the driver while they are unread (owed.go).
 	owed     map[string][]carriedVal
 	emitters map[string]*emitters
-	// triggers lists, per wanted event only the device emits, a condition
-	// every emitting transition needs and only one register's writes make
-	// true (triggers).
-	triggers map[string]*trigger
+	// locks are the writes wanted events need first, and gates the
+	// reads (lock.go).
+	locks []lock
+	gates []gate
 	// freeReq[ri]: whether ri's write handler has requires and they do not
 	// look at the values written, so one trial write tells whether any
 	// write is legal (without requires, every write is).
@@ -266,6 +361,12 @@ type boundInfo struct {
 	// registers holding such fields.
 	banks    []*bankCond
 	selector []bool
+	// after marks the wanted events whose access leaves the device
+	// outside the idle invariant (after.go).
+	after map[string]bool
+	// outside memoizes leavesIdle by state: 0 not yet asked, 1 in the
+	// idle invariant, 2 outside it.
+	outside []int8
 }
 
 type strictField struct {
@@ -358,12 +459,13 @@ func (gm *game) bounds() *boundInfo {
 			if !v.Finite || f == nil || !f.Reg.Write || assigned[v.Name] || sliced[i] || gm.goal.carried[i] {
 				continue
 			}
-			if b.selector[regIndex[f.Reg]] {
-				continue
-			}
 			rf := restoreField{v: i, ri: regIndex[f.Reg], idle: map[*term.T]bool{}}
 			for _, s := range gm.goal.idleStates {
 				rf.idle[s.Val(i)] = true
+			}
+			if b.selector[regIndex[f.Reg]] {
+				b.selRestore = append(b.selRestore, rf)
+				continue
 			}
 			b.restore = append(b.restore, rf)
 		}
@@ -456,10 +558,14 @@ func (gm *game) bounds() *boundInfo {
 		sort.Slice(b.carried[ev], func(i, j int) bool { return b.carried[ev][i].v < b.carried[ev][j].v })
 	}
 	b.owed = gm.owedVars(b.carried)
-	b.triggers = triggers(m, gm.goal.wantEvents, b.emitters, regIndex)
-	for ev, tr := range b.triggers {
-		if sliced[tr.v] {
-			delete(b.triggers, ev) // held at its reset value: not the device's
+	bs := collectSites(m, sliced)
+	b.locks = locks(m, bs, gm.goal.wantEvents)
+	b.gates = gates(bs, gm.goal.wantEvents)
+	b.setups = setups(m, assigned, sliced, gm.goal.idleStates, gm.goal.idle != nil)
+	b.after = map[string]bool{}
+	if gm.goal.idle != nil {
+		for _, ev := range gm.goal.wantEvents {
+			b.after[ev] = leavesIdleAfter(m, ev, gm.goal.idleStates)
 		}
 	}
 	gm.bi = b
@@ -472,7 +578,7 @@ func (gm *game) bounds() *boundInfo {
 // the last of those is not it. ok reports whether one of them may be the
 // next move (its register is visible). A register of regs that is itself
 // a bank register counts as at least one write of it.
-func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening) (h int, ok bool) {
+func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, least map[int]int) (h int, ok bool) {
 	b := gm.bounds()
 	type group struct {
 		open  map[*term.T]bool
@@ -531,6 +637,7 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening) (h 
 		if g.own {
 			k = max(k, 1)
 		}
+		k = max(k, least[sel])
 		h += k
 		if k > 0 && !ok {
 			ok = gm.writeAvailable(n, sel, false)
@@ -744,130 +851,4 @@ func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch map[int]bool) boo
 		}
 	}
 	return true
-}
-
-// trigger is a condition v == val that every transition emitting an event
-// needs, which only writes of register ri make true.
-type trigger struct {
-	v   int
-	val *term.T
-	ri  int
-}
-
-// triggers finds, for each wanted event the device alone emits (internal
-// transitions, no access or stream handler), a conjunct of every emitting
-// transition's guard, a finite variable equal to a constant, that only the
-// write handler of one register assigns that constant. Where it is false
-// and the event has not happened, that write must come: nothing else can
-// make the device emit the event.
-func triggers(m *model.Model, want []string, ems map[string]*emitters, regIndex map[*model.Reg]int) map[string]*trigger {
-	out := map[string]*trigger{}
-	for _, ev := range want {
-		em := ems[ev]
-		if em == nil || !em.device || len(em.accs) > 0 || em.stream {
-			continue
-		}
-		var common map[trigger]bool
-		emitting := 0
-		for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
-			emits := false
-			walkStmts(t.Body, func(s *dsl.Stmt) { emits = emits || s.Emit != nil && s.Emit.Event == ev })
-			if !emits {
-				continue
-			}
-			emitting++
-			here := map[trigger]bool{}
-			if t.Guard != nil {
-				for _, c := range conjuncts(t.Guard) {
-					if tr := triggerOf(m, c, regIndex); tr != nil {
-						here[*tr] = true
-					}
-				}
-			}
-			if common == nil {
-				common = here
-				continue
-			}
-			for k := range common {
-				if !here[k] {
-					delete(common, k)
-				}
-			}
-		}
-		var best *trigger
-		for k := range common {
-			if best == nil || k.v < best.v || k.v == best.v && k.ri < best.ri {
-				k := k
-				best = &k
-			}
-		}
-		if emitting > 0 && best != nil {
-			out[ev] = best
-		}
-	}
-	return out
-}
-
-// triggerOf reads conjunct c as a finite variable equal to a constant
-// (a bare name: true) that only one register's write handler sets to it.
-func triggerOf(m *model.Model, c *dsl.Expr, regIndex map[*model.Reg]int) *trigger {
-	var name string
-	var want *dsl.Expr
-	switch {
-	case c.Kind == dsl.NameExpr && len(c.Path) == 1:
-		name = c.Path[0]
-	case c.Kind == dsl.BinaryExpr && c.Op == "==" && c.X.Kind == dsl.NameExpr && len(c.X.Path) == 1:
-		name, want = c.X.Path[0], c.Y
-	default:
-		return nil
-	}
-	vi := m.Var(name)
-	if vi < 0 || !m.Vars[vi].Finite || m.Vars[vi].Field != nil {
-		return nil
-	}
-	v := m.Vars[vi]
-	val := term.C(1, v.Width)
-	if want != nil {
-		x, err := m.EvalExpected(want, nil, nil, v.Enum)
-		if err != nil || !x.IsConst() {
-			return nil
-		}
-		val = term.Resize(x, v.Width)
-	}
-	// Every assignment to the variable: only one register's write handler
-	// may set it, and nothing may set it to a value that is not a constant.
-	owner := -1
-	ok := true
-	check := func(ss []*dsl.Stmt, ri int) {
-		walkStmts(ss, func(s *dsl.Stmt) {
-			if s.Assign == nil || len(s.Assign.Target.Parts) != 1 || s.Assign.Target.Parts[0] != name {
-				return
-			}
-			x, err := m.EvalExpected(s.Assign.Value, nil, nil, v.Enum)
-			switch {
-			case err != nil || !x.IsConst():
-				ok = false
-			case term.Resize(x, v.Width) != val:
-			case ri < 0 || owner >= 0 && owner != ri:
-				ok = false
-			default:
-				owner = ri
-			}
-		})
-	}
-	for ri, r := range m.Regs {
-		check(r.OnWrite, ri)
-		check(r.OnRead, -1)
-	}
-	for _, p := range m.Streams {
-		check(p.OnRead, -1)
-		check(p.OnWrite, -1)
-	}
-	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
-		check(t.Body, -1)
-	}
-	if !ok || owner < 0 {
-		return nil
-	}
-	return &trigger{v: vi, val: val, ri: owner}
 }

@@ -14,10 +14,14 @@ import (
 // deepening), and exhaustively, on the whole game graph with none of them.
 // Every method must come out with the same worst-case number of accesses:
 // the reductions may only make the search smaller, never the strategy
-// worse. miniclock is shaped to exercise each of them (see its comment).
+// worse. miniclock is shaped to exercise each of them (see its comment),
+// minisensor the lower bound's locks, gates and setups (lock.go, setup.go),
+// minipost its access after the event (after.go).
 func TestReductionsKeepTheOptimum(t *testing.T) {
 	for _, spec := range []string{
 		"testdata/devices/miniclock/miniclock.dev",
+		"testdata/devices/minisensor/minisensor.dev",
+		"testdata/devices/minipost/minipost.dev",
 		"../../devices/uart16550/uart16550.dev",
 	} {
 		t.Run(spec, func(t *testing.T) {

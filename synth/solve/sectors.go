@@ -248,6 +248,12 @@ func (sl *SectorLoop) narrowFeeds(m *model.Model, g *goal) {
 		})
 	}
 	why := fmt.Sprintf("the contract's %s, below 1<<%d", sl.Pos, sl.Bits)
+	if len(g.wantEvents) == 1 {
+		// The position feeds that event: the fields need it only until
+		// the event happens (noteEvent).
+		g.feedingEvent = g.wantEvents[0]
+		defer func() { g.feedingEvent = "" }()
+	}
 	for _, e := range sl.narrow {
 		g.mapArg(m, nil, e, term.P(sl.Pos, sl.Bits), why, assigned)
 	}
