@@ -26,6 +26,8 @@ type Result struct {
 	// IdleStates is the number of finite state valuations in the idle
 	// invariant (of the cutoff, for a device solved through a counter).
 	IdleStates int
+	// idle is the invariant itself, by FiniteKey (tests).
+	idle map[string]*model.State
 }
 
 // Strategy is the solution of one method's game.
@@ -84,6 +86,10 @@ type Options struct {
 	// noMemo solves every method in every round of the idle fixpoint,
 	// without replaying moves (replay.go): what the shortcuts must equal.
 	noMemo bool
+	// rounds grows the idle invariant by solving every method round after
+	// round (a method's game once per invariant), without replaying
+	// strategies (fixpoint.go): what the replays must equal.
+	rounds bool
 }
 
 // MethodError is a method whose game exhausted a limit (the belief budget,
@@ -152,11 +158,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	// Every state a method may end in joins the invariant: its goal ends,
 	// and the states in which it reports a device fault, so that the next
 	// method is ready for what a failed one leaves behind.
-	addIdle := func(st *Strategy) error {
-		var ends []*model.State
-		for _, n := range st.endNodes() {
-			ends = append(ends, n.B.States...)
-		}
+	addEnds := func(ends []*model.State) error {
 		ends, err := betweenCalls(m, cl, ends)
 		if err != nil {
 			return err
@@ -169,6 +171,7 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		}
 		return nil
 	}
+	addIdle := func(st *Strategy) error { return addEnds(st.endStates()) }
 	var initStrat *Strategy
 	if initM != nil {
 		st, err := solveMethod(m, cl, initM, consts, nil, carried)
@@ -198,44 +201,44 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	// faults leave, until every method can start anywhere in it. A method
 	// that cannot end in it is unrealizable; one whose game is too large
 	// is an error. Neither changes what the invariant is.
-	// Each method's moves carry over from round to round (replay.go), and
-	// methods that pose the same game share it (share.go).
+	// Before a method is solved again, the strategies the methods have are
+	// played from the grown invariant and what they leave joins it
+	// (fixpoint.go), so that few solves are against an invariant that
+	// still grows. Each method's moves carry over from solve to solve
+	// (replay.go), and methods that pose the same game share it
+	// (share.go).
 	var gs *games
 	if !opts.noMemo {
 		gs = newGames()
 	}
-	solvedAt := map[*dsl.Method]int{} // the size of the invariant each was last solved against
 	var final []*Strategy
-	for round := 0; ; round++ {
-		if round > 50 {
-			return nil, fmt.Errorf("the idle invariant did not converge")
-		}
-		final = final[:0]
-		before := len(idle)
+	var err error
+	if opts.noMemo || opts.rounds {
+		final, err = roundsFixpoint(others, latest, idle, !opts.noMemo, addEnds, func(meth *dsl.Method) (*Strategy, error) {
+			return solveMethodShared(m, cl, meth, consts, idle, carried, gs)
+		})
+	} else {
+		game := map[*dsl.Method]string{}
 		for _, meth := range others {
-			if at, ok := solvedAt[meth]; ok && at == len(idle) && !opts.noMemo {
-				// The invariant has not grown since this method was
-				// solved against it (it only grows): the game is the
-				// same, and so is its strategy.
-				final = append(final, latest[meth])
-				continue
-			}
-			solvedAt[meth] = len(idle)
-			st, err := solveMethodShared(m, cl, meth, consts, idle, carried, gs)
+			_, piece, g, _, _, err := methodGame(m, meth, idle, carried)
 			if err != nil {
-				return nil, failed(err)
-			}
-			latest[meth] = st
-			if err := addIdle(st); err != nil {
 				return nil, err
 			}
-			final = append(final, st)
+			game[meth] = contractKey(piece, g)
 		}
-		if len(idle) == before {
-			break
-		}
+		final, err = replayFixpoint(others, game, latest, idle, addEnds, func(meth *dsl.Method) (*Strategy, error) {
+			if optimalSolves != nil {
+				*optimalSolves = append(*optimalSolves, fmt.Sprintf("%s@%d", meth.Name, len(idle)))
+			}
+			return solveMethodShared(m, cl, meth, consts, idle, carried, gs)
+		}, func(st *Strategy) ([]*model.State, error) {
+			return replayEnds(m, cl, st, consts, idle, carried, gs)
+		})
 	}
-	res := &Result{Model: m, IdleStates: len(idle)}
+	if err != nil {
+		return nil, failed(err)
+	}
+	res := &Result{Model: m, IdleStates: len(idle), idle: idle}
 	if initStrat != nil {
 		res.Methods = append(res.Methods, initStrat)
 	}
@@ -498,6 +501,15 @@ func reachableGoals(n *Node) []*Node {
 		}
 	}
 	walk(n)
+	return out
+}
+
+// endStates lists the states of every node the strategy can end in.
+func (st *Strategy) endStates() []*model.State {
+	var out []*model.State
+	for _, n := range st.endNodes() {
+		out = append(out, n.B.States...)
+	}
 	return out
 }
 
