@@ -36,10 +36,10 @@ import (
 // from every state of idle, and returns the states it may leave the device
 // in: those of the goals and faults it reaches. A branch where st has no
 // move, or no outcome for what the device shows, contributes nothing.
-func replayEnds(m *model.Model, cl *closer, st *Strategy, consts map[string][]uint64, idle map[string]*model.State, carried []bool, gs *games) ([]*model.State, error) {
+func replayEnds(m *model.Model, cl *closer, st *Strategy, consts map[string][]uint64, idle map[string]*model.State, free map[string][]int, carried []bool, gs *games) ([]*model.State, error) {
 	var out []*model.State
 	for ; st != nil; st = tailOf(st) {
-		ends, err := replayOne(m, cl, st, consts, idle, carried, gs)
+		ends, err := replayOne(m, cl, st, consts, idle, free, carried, gs)
 		if err != nil {
 			return nil, err
 		}
@@ -56,8 +56,8 @@ func tailOf(st *Strategy) *Strategy {
 }
 
 // replayOne is replayEnds of st alone (not its sector loop's tail).
-func replayOne(m *model.Model, cl *closer, st *Strategy, consts map[string][]uint64, idle map[string]*model.State, carried []bool, gs *games) ([]*model.State, error) {
-	_, piece, g, _, _, err := methodGame(m, st.Method, idle, carried)
+func replayOne(m *model.Model, cl *closer, st *Strategy, consts map[string][]uint64, idle map[string]*model.State, free map[string][]int, carried []bool, gs *games) ([]*model.State, error) {
+	_, piece, g, _, _, err := methodGame(m, st.Method, idle, free, carried)
 	if err != nil {
 		return nil, err
 	}

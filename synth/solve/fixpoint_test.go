@@ -64,7 +64,7 @@ func TestReplayedStrategyEndsWhereItDid(t *testing.T) {
 					continue
 				}
 				replayed++
-				ends, err := replayEnds(m, cl, st, consts, res.idle, carried, newGames())
+				ends, err := replayEnds(m, cl, st, consts, res.idle, res.free, carried, newGames())
 				require.NoError(t, err, st.Method.Name)
 				assert.Equal(t, stateKeys(st.endStates()), stateKeys(ends), st.Method.Name)
 				for _, s := range ends {
