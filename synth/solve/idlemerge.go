@@ -69,11 +69,17 @@ type deadAnalysis struct {
 	// that agrees with one of them outside those is dead in the same
 	// ones (the runs that found them go the same way from it).
 	known []*deadClass
-	blame uint64 // of the run under way
+	exact map[string][]int // by FiniteSig
+	blame uint64           // of the run under way
 	// runs remembers each run by where it starts: most idle states start
 	// the first run alike (every candidate tainted).
 	runs  map[string]runResult
 	names map[*dsl.Expr]nameRes
+	// envs are the (constant) environments of bindings, register writes,
+	// streams and transitions, made once.
+	envs  map[any]*aenv
+	trans []*model.Transition
+	binds []*dsl.PredBinding
 }
 
 type runResult struct {
@@ -88,7 +94,11 @@ type deadClass struct {
 }
 
 func newDeadAnalysis(m *model.Model) *deadAnalysis {
-	da := &deadAnalysis{m: m, bit: map[int]uint64{}, members: map[string]int64{}, names: map[*dsl.Expr]nameRes{}, runs: map[string]runResult{}}
+	da := &deadAnalysis{m: m, bit: map[int]uint64{}, members: map[string]int64{}, names: map[*dsl.Expr]nameRes{}, runs: map[string]runResult{}, envs: map[any]*aenv{}, exact: map[string][]int{}}
+	da.trans = append(append(da.trans, m.Internals...), m.Inputs...)
+	for _, name := range sortedKeys(m.Bindings) {
+		da.binds = append(da.binds, m.Bindings[name])
+	}
 	for i, v := range m.Vars {
 		if v.Finite {
 			da.finite = append(da.finite, i)
@@ -123,8 +133,13 @@ func newDeadAnalysis(m *model.Model) *deadAnalysis {
 
 // deadAt lists the variables dead in s (indexes into m.Vars, ascending).
 func (da *deadAnalysis) deadAt(s *model.State) []int {
+	sig := da.m.FiniteSig(s)
+	if d, ok := da.exact[sig]; ok {
+		return d
+	}
 	for _, c := range da.known {
 		if c.sigs[da.sigWithout(c.skip, s)] {
+			da.exact[sig] = c.dead
 			return c.dead
 		}
 	}
@@ -173,6 +188,7 @@ func (da *deadAnalysis) deadAt(s *model.State) []int {
 		da.known = append(da.known, c)
 	}
 	c.sigs[da.sigWithout(c.skip, s)] = true
+	da.exact[sig] = out
 	return out
 }
 
@@ -203,6 +219,7 @@ func (da *deadAnalysis) run(start []aval, d uint64) (live uint64, ok bool) {
 	defer func() { da.runs[start0] = runResult{live, ok} }()
 	da.blame = 0
 	seen := map[string]bool{start0: true}
+
 	queue := [][]aval{st}
 	for len(queue) > 0 {
 		s := queue[0]
@@ -300,15 +317,18 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 	if m.IRQ != nil {
 		da.use(da.eval(m.IRQ, s, nil, nil))
 	}
-	for _, name := range sortedKeys(m.Bindings) {
-		pb := m.Bindings[name]
-		env := &aenv{locals: map[string]aval{}}
-		for _, p := range pb.Params {
-			env.locals[p.Name] = avAny
+	for _, pb := range da.binds {
+		env := da.envs[pb]
+		if env == nil {
+			env = &aenv{locals: map[string]aval{}}
+			for _, p := range pb.Params {
+				env.locals[p.Name] = avAny
+			}
+			da.envs[pb] = env
 		}
 		da.use(da.eval(pb.Body, s, env, nil))
 	}
-	var out [][]aval
+	out := make([][]aval, 0, len(m.Regs)+len(da.trans))
 	visible := func(bank *dsl.Expr) bool {
 		if bank == nil {
 			return true
@@ -326,24 +346,19 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 				vals[i] = da.fieldValue(f, s)
 				da.use(vals[i])
 			}
-			next := append([]aval(nil), s...)
-			for _, f := range r.Fields {
-				switch {
-				case !f.RC:
-				case f.Stored:
-					next[f.Var] = avKnown(0)
-				case f.Value != nil:
-					// The read clears the variable the field shows.
-					for _, i := range da.mentioned(f.Value) {
-						next[i] = aval{taint: next[i].taint}
-					}
-				}
+			if len(r.OnRead) > 0 || hasRC(r) { // else the read changes nothing
+				out = append(out, da.read(r, s, vals)...)
 			}
-			out = append(out, da.exec(r.OnRead, next, &aenv{reg: r, slots: vals})...)
 		}
 		if r.Write {
-			written := make([]aval, len(r.Fields))
-			for _, after := range da.exec(r.OnWrite, append([]aval(nil), s...), &aenv{reg: r, slots: written}) {
+			env := da.envs[r]
+			if env == nil {
+				// Any value of every field: the written values are all
+				// unknown and untainted.
+				env = &aenv{reg: r, slots: make([]aval, len(r.Fields))}
+				da.envs[r] = env
+			}
+			for _, after := range da.exec(r.OnWrite, append([]aval(nil), s...), env) {
 				for _, f := range r.Fields {
 					switch {
 					case !f.Stored:
@@ -361,7 +376,11 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 		if !visible(p.Bank) {
 			continue
 		}
-		env := &aenv{locals: map[string]aval{"buf": avAny}}
+		env := da.envs[p]
+		if env == nil {
+			env = &aenv{locals: map[string]aval{"buf": avAny}}
+			da.envs[p] = env
+		}
 		if p.Read {
 			for _, l := range p.Layouts {
 				if l.When != nil {
@@ -381,19 +400,50 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 			out = append(out, da.exec(p.OnWrite, append([]aval(nil), s...), env)...)
 		}
 	}
-	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+	for _, t := range da.trans {
 		if t.Guard != nil {
 			if can, _ := da.decide(da.eval(t.Guard, s, nil, nil)); !can {
 				continue
 			}
 		}
-		env := &aenv{locals: map[string]aval{}}
-		for _, p := range t.Params {
-			env.locals[p.Name] = avAny
+		env := da.envs[t]
+		if env == nil {
+			env = &aenv{locals: map[string]aval{}}
+			for _, p := range t.Params {
+				env.locals[p.Name] = avAny
+			}
+			da.envs[t] = env
 		}
 		out = append(out, da.exec(t.Body, append([]aval(nil), s...), env)...)
 	}
 	return out
+}
+
+// read is the states after a read of r that shows vals in s.
+func (da *deadAnalysis) read(r *model.Reg, s, vals []aval) [][]aval {
+	next := append([]aval(nil), s...)
+	for _, f := range r.Fields {
+		switch {
+		case !f.RC:
+		case f.Stored:
+			next[f.Var] = avKnown(0)
+		case f.Value != nil:
+			// The read clears the variable the field shows.
+			for _, i := range da.mentioned(f.Value) {
+				next[i] = aval{taint: next[i].taint}
+			}
+		}
+	}
+	return da.exec(r.OnRead, next, &aenv{reg: r, slots: vals})
+}
+
+func hasRC(r *model.Reg) bool {
+	for _, f := range r.Fields {
+		if f.RC {
+			return true
+		}
+	}
+	return false
 }
 
 // exec runs ss on s (which it may change) and returns the states every
