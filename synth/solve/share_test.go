@@ -19,11 +19,11 @@ func contractKeys(t *testing.T, dev string) map[string]string {
 	carried := carriedVars(m)
 	keys := map[string]string{}
 	for _, meth := range m.Methods {
-		sl, piece, g, _, _, err := methodGame(m, meth, idle, carried)
+		sl, piece, g, _, _, err := methodGame(m, meth, idle, nil, carried)
 		require.NoError(t, err, meth.Name)
 		keys[meth.Name] = contractKey(piece, g)
 		if tm := sl.tailMethod(meth); tm != nil {
-			_, piece, g, _, _, err := methodGame(m, tm, idle, carried)
+			_, piece, g, _, _, err := methodGame(m, tm, idle, nil, carried)
 			require.NoError(t, err, meth.Name)
 			keys[meth.Name+" tail"] = contractKey(piece, g)
 		}

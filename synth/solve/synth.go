@@ -26,6 +26,10 @@ type Result struct {
 	// IdleStates is the number of finite state valuations in the idle
 	// invariant (of the cutoff, for a device solved through a counter).
 	IdleStates int
+	// idle is the invariant itself, by FiniteKey, and free the variables
+	// each of its states leaves free (tests).
+	idle map[string]*model.State
+	free map[string][]int
 }
 
 // Strategy is the solution of one method's game.
@@ -84,6 +88,13 @@ type Options struct {
 	// noMemo solves every method in every round of the idle fixpoint,
 	// without replaying moves (replay.go): what the shortcuts must equal.
 	noMemo bool
+	// noMerge keeps every idle state apart, even those that differ only
+	// in variables nothing reads again (idlemerge.go).
+	noMerge bool
+	// rounds grows the idle invariant by solving every method round after
+	// round (a method's game once per invariant), without replaying
+	// strategies (fixpoint.go): what the replays must equal.
+	rounds bool
 }
 
 // MethodError is a method whose game exhausted a limit (the belief budget,
@@ -148,27 +159,39 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 		}
 		return err
 	}
+	// The invariant keeps one state of each class of states that differ
+	// only in variables nothing reads again (idlemerge.go); free says
+	// which variables those are for each.
 	idle := map[string]*model.State{}
+	free := map[string][]int{}
+	var da *deadAnalysis
+	if !opts.noMerge {
+		da = newDeadAnalysis(m)
+	}
 	// Every state a method may end in joins the invariant: its goal ends,
 	// and the states in which it reports a device fault, so that the next
 	// method is ready for what a failed one leaves behind.
-	addIdle := func(st *Strategy) error {
-		var ends []*model.State
-		for _, n := range st.endNodes() {
-			ends = append(ends, n.B.States...)
-		}
+	addEnds := func(ends []*model.State) error {
 		ends, err := betweenCalls(m, cl, ends)
 		if err != nil {
 			return err
 		}
 		for _, s := range ends {
+			var dead []int
+			if da != nil {
+				s, dead = da.representative(s)
+			}
 			k := m.FiniteKey(s)
 			if _, ok := idle[k]; !ok {
 				idle[k] = entryState(m, s)
+				if dead != nil {
+					free[k] = dead
+				}
 			}
 		}
 		return nil
 	}
+	addIdle := func(st *Strategy) error { return addEnds(st.endStates()) }
 	var initStrat *Strategy
 	if initM != nil {
 		st, err := solveMethod(m, cl, initM, consts, nil, carried)
@@ -182,14 +205,8 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	} else {
 		// No Init: methods start from reset, and from wherever the device
 		// goes by itself between calls.
-		states, err := betweenCalls(m, cl, []*model.State{m.Reset()})
-		if err != nil {
+		if err := addEnds([]*model.State{m.Reset()}); err != nil {
 			return nil, err
-		}
-		for _, s := range states {
-			if k := m.FiniteKey(s); idle[k] == nil {
-				idle[k] = entryState(m, s)
-			}
 		}
 	}
 	// The idle invariant: every method must end in it, up to the carried
@@ -198,44 +215,44 @@ func SynthesizeWith(m *model.Model, opts Options) (*Result, error) {
 	// faults leave, until every method can start anywhere in it. A method
 	// that cannot end in it is unrealizable; one whose game is too large
 	// is an error. Neither changes what the invariant is.
-	// Each method's moves carry over from round to round (replay.go), and
-	// methods that pose the same game share it (share.go).
+	// Before a method is solved again, the strategies the methods have are
+	// played from the grown invariant and what they leave joins it
+	// (fixpoint.go), so that few solves are against an invariant that
+	// still grows. Each method's moves carry over from solve to solve
+	// (replay.go), and methods that pose the same game share it
+	// (share.go).
 	var gs *games
 	if !opts.noMemo {
 		gs = newGames()
 	}
-	solvedAt := map[*dsl.Method]int{} // the size of the invariant each was last solved against
 	var final []*Strategy
-	for round := 0; ; round++ {
-		if round > 50 {
-			return nil, fmt.Errorf("the idle invariant did not converge")
-		}
-		final = final[:0]
-		before := len(idle)
+	var err error
+	if opts.noMemo || opts.rounds {
+		final, err = roundsFixpoint(others, latest, idle, !opts.noMemo, addEnds, func(meth *dsl.Method) (*Strategy, error) {
+			return solveMethodShared(m, cl, meth, consts, idle, free, carried, gs)
+		})
+	} else {
+		game := map[*dsl.Method]string{}
 		for _, meth := range others {
-			if at, ok := solvedAt[meth]; ok && at == len(idle) && !opts.noMemo {
-				// The invariant has not grown since this method was
-				// solved against it (it only grows): the game is the
-				// same, and so is its strategy.
-				final = append(final, latest[meth])
-				continue
-			}
-			solvedAt[meth] = len(idle)
-			st, err := solveMethodShared(m, cl, meth, consts, idle, carried, gs)
+			_, piece, g, _, _, err := methodGame(m, meth, idle, free, carried)
 			if err != nil {
-				return nil, failed(err)
-			}
-			latest[meth] = st
-			if err := addIdle(st); err != nil {
 				return nil, err
 			}
-			final = append(final, st)
+			game[meth] = contractKey(piece, g)
 		}
-		if len(idle) == before {
-			break
-		}
+		final, err = replayFixpoint(others, game, latest, idle, addEnds, func(meth *dsl.Method) (*Strategy, error) {
+			if optimalSolves != nil {
+				*optimalSolves = append(*optimalSolves, fmt.Sprintf("%s@%d", meth.Name, len(idle)))
+			}
+			return solveMethodShared(m, cl, meth, consts, idle, free, carried, gs)
+		}, func(st *Strategy) ([]*model.State, error) {
+			return replayEnds(m, cl, st, consts, idle, free, carried, gs)
+		})
 	}
-	res := &Result{Model: m, IdleStates: len(idle)}
+	if err != nil {
+		return nil, failed(err)
+	}
+	res := &Result{Model: m, IdleStates: len(idle), idle: idle, free: free}
 	if initStrat != nil {
 		res.Methods = append(res.Methods, initStrat)
 	}
@@ -290,15 +307,15 @@ func idleSig(m *model.Model, carried []bool, s *model.State) string {
 // variables), unless it streams: a streaming method may stop after any
 // element.
 func solveMethod(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool) (*Strategy, error) {
-	return solveMethodShared(m, cl, meth, consts, idle, carried, nil)
+	return solveMethodShared(m, cl, meth, consts, idle, nil, carried, nil)
 }
 
 // solveMethodShared is solveMethod replaying the moves gs remembers from
 // earlier games of the same contract, and remembering this game's; a game
 // gs has solved before is not solved again (share.go).
-func solveMethodShared(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, carried []bool, gs *games) (*Strategy, error) {
+func solveMethodShared(m *model.Model, cl *closer, meth *dsl.Method, consts map[string][]uint64, idle map[string]*model.State, free map[string][]int, carried []bool, gs *games) (*Strategy, error) {
 	start := time.Now()
-	sl, piece, g, elem, requires, err := methodGame(m, meth, idle, carried)
+	sl, piece, g, elem, requires, err := methodGame(m, meth, idle, free, carried)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +345,7 @@ func solveMethodShared(m *model.Model, cl *closer, meth *dsl.Method, consts map[
 			st.Method, st.Elem, st.Sectors, st.Requires, st.Faults = meth, elem, sl, requires, g.faults
 			st.Stats.Time = time.Since(start)
 			if tm := sl.tailMethod(meth); tm != nil && idle != nil {
-				if sl.Tail, err = solveMethodShared(m, cl, tm, consts, idle, carried, gs); err != nil {
+				if sl.Tail, err = solveMethodShared(m, cl, tm, consts, idle, free, carried, gs); err != nil {
 					return nil, err
 				}
 			}
@@ -400,7 +417,7 @@ func solveMethodShared(m *model.Model, cl *closer, meth *dsl.Method, consts map[
 	}
 	st.Stats = Stats{Beliefs: len(gm.list), Expanded: gm.expanded, Rank: st.Starts[0].Rank, Time: time.Since(start)}
 	if tm := sl.tailMethod(meth); tm != nil && idle != nil {
-		if sl.Tail, err = solveMethodShared(m, cl, tm, consts, idle, carried, gs); err != nil {
+		if sl.Tail, err = solveMethodShared(m, cl, tm, consts, idle, free, carried, gs); err != nil {
 			return nil, err
 		}
 	}
@@ -417,7 +434,7 @@ func solveMethodShared(m *model.Model, cl *closer, meth *dsl.Method, consts map[
 // methodGame builds the goal of meth's game: of one piece of it, for a
 // sector loop (sl), held to the idle invariant unless it starts from reset
 // (idle nil) or streams.
-func methodGame(m *model.Model, meth *dsl.Method, idle map[string]*model.State, carried []bool) (sl *SectorLoop, piece *dsl.Method, g *goal, elem *dsl.ForEach, requires []*dsl.Expr, err error) {
+func methodGame(m *model.Model, meth *dsl.Method, idle map[string]*model.State, free map[string][]int, carried []bool) (sl *SectorLoop, piece *dsl.Method, g *goal, elem *dsl.ForEach, requires []*dsl.Expr, err error) {
 	sl = sectorLoop(m, meth)
 	piece = sl.piece(meth)
 	g, elem, requires, err = methodGoal(m, piece, idle == nil)
@@ -430,11 +447,9 @@ func methodGame(m *model.Model, meth *dsl.Method, idle map[string]*model.State, 
 	// A streaming method may stop after any element, so its elements are
 	// not held to the idle invariant; where it stops joins the invariant.
 	if idle != nil && elem == nil {
-		g.idle = map[string]bool{}
-		g.idleSig = func(s *model.State) string { return idleSig(m, carried, s) }
+		g.idle, g.idleSig = idleClasses(m, carried, idle, free)
 		g.carried = carried
 		for _, s := range idle {
-			g.idle[g.idleSig(s)] = true
 			g.idleStates = append(g.idleStates, s)
 		}
 	}
@@ -498,6 +513,15 @@ func reachableGoals(n *Node) []*Node {
 		}
 	}
 	walk(n)
+	return out
+}
+
+// endStates lists the states of every node the strategy can end in.
+func (st *Strategy) endStates() []*model.State {
+	var out []*model.State
+	for _, n := range st.endNodes() {
+		out = append(out, n.B.States...)
+	}
 	return out
 }
 

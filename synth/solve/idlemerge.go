@@ -1,0 +1,803 @@
+package solve
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/synth/model"
+)
+
+// Two idle states that differ only in variables nothing will ever look at
+// again are one state to every driver and every contract: the ATA disk's
+// left (sectors still to move) and committing (a sector being written) are
+// both set afresh by the next command before anything reads them, so the
+// idle states a fault leaves with left = 1 or committing = 1 behave exactly
+// like those with 0. The invariant keeps one of each such class (the dead
+// variables at their reset values), which halves the states every ATA
+// belief holds before the command is written.
+//
+// deadAt finds, for one idle state, a set D of state variables (not
+// register fields) such that changing them changes nothing observable,
+// ever. It runs the device's behaviour abstractly from the state with the
+// variables of D unknown and tainted, every value the driver writes and
+// every input unknown but untainted, and follows every register access,
+// stream transfer, internal transition and input, through both branches of
+// every condition it cannot decide. A taint that reaches something
+// observable (a value a read shows, a condition that decides what the
+// device does or whether the driver may act, an event's argument, a
+// fault, the interrupt line, a class binding, data the contract may
+// compare) makes the first variable it came from live: it leaves D, and
+// once the run is over the next starts with it known. When a run ends with
+// no such use, the state's behaviour does not depend on D at all (the
+// standard noninterference argument: every observation is computed from
+// untainted values only, and those are the same whatever D held), so the
+// state and every state that differs from it only in D are bisimilar. A
+// variable assigned an untainted value is clean again from there on: that
+// is how left stops mattering once a READ SECTORS command sets it, and a
+// state in which nothing is tainted any more needs no further look.
+
+// deadLimit bounds the abstract states one run may visit; past it no
+// variable is taken as dead (the answer is a property of the spec, and the
+// default is the exact invariant, only larger).
+const deadLimit = 20000
+
+// aval is an abstract value: a known constant, or unknown (any value); and
+// the candidate variables (bits, by index in deadAnalysis.cands) it depends
+// on. A known value depends on none: it is the same whatever they held.
+type aval struct {
+	known bool
+	val   uint64
+	taint uint64
+}
+
+func avKnown(v uint64) aval { return aval{known: true, val: v} }
+
+var avAny = aval{}
+
+// deadAnalysis is the analysis of one model; deadAt answers per state.
+type deadAnalysis struct {
+	m      *model.Model
+	cands  []int // finite state variables that are not register fields
+	finite []int
+	bit    map[int]uint64
+	// members resolves a bare enum member that is not read against an
+	// enum (as the model's uniqueMember): -1 when ambiguous.
+	members map[string]int64
+	// known groups the states analysed by their dead variables: a state
+	// that agrees with one of them outside those is dead in the same
+	// ones (the runs that found them go the same way from it).
+	known []*deadClass
+	exact map[string][]int // by FiniteSig
+	blame uint64           // of the run under way
+	// runs remembers each run by where it starts: most idle states start
+	// the first run alike (every candidate tainted).
+	runs  map[string]runResult
+	names map[*dsl.Expr]nameRes
+	// envs are the (constant) environments of bindings, register writes,
+	// streams and transitions, made once.
+	envs  map[any]*aenv
+	trans []*model.Transition
+	binds []*dsl.PredBinding
+}
+
+type runResult struct {
+	live uint64
+	ok   bool
+}
+
+type deadClass struct {
+	dead []int
+	skip []bool
+	sigs map[string]bool
+}
+
+func newDeadAnalysis(m *model.Model) *deadAnalysis {
+	da := &deadAnalysis{m: m, bit: map[int]uint64{}, members: map[string]int64{}, names: map[*dsl.Expr]nameRes{}, runs: map[string]runResult{}, envs: map[any]*aenv{}, exact: map[string][]int{}}
+	da.trans = append(append(da.trans, m.Internals...), m.Inputs...)
+	for _, name := range sortedKeys(m.Bindings) {
+		da.binds = append(da.binds, m.Bindings[name])
+	}
+	for i, v := range m.Vars {
+		if v.Finite {
+			da.finite = append(da.finite, i)
+		}
+		if v.Finite && v.Field == nil && len(da.cands) < 64 {
+			da.bit[i] = 1 << len(da.cands)
+			da.cands = append(da.cands, i)
+		}
+	}
+	add := func(en *model.Enum) {
+		if en == nil {
+			return
+		}
+		for _, mb := range en.Members {
+			if old, ok := da.members[mb.Name]; ok && old != int64(mb.Value) {
+				da.members[mb.Name] = -1
+			} else {
+				da.members[mb.Name] = int64(mb.Value)
+			}
+		}
+	}
+	for _, v := range m.Vars {
+		add(v.Enum)
+	}
+	for _, r := range m.Regs {
+		for _, f := range r.Fields {
+			add(f.Enum)
+		}
+	}
+	return da
+}
+
+// deadAt lists the variables dead in s (indexes into m.Vars, ascending).
+func (da *deadAnalysis) deadAt(s *model.State) []int {
+	sig := da.m.FiniteSig(s)
+	if d, ok := da.exact[sig]; ok {
+		return d
+	}
+	for _, c := range da.known {
+		if c.sigs[da.sigWithout(c.skip, s)] {
+			da.exact[sig] = c.dead
+			return c.dead
+		}
+	}
+
+	var start []aval
+	for i, v := range da.m.Vars {
+		a := avAny
+		if val := s.Val(i); v.Finite && val.IsConst() {
+			a = avKnown(val.Val)
+		}
+		start = append(start, a)
+	}
+	d := uint64(0)
+	for _, i := range da.cands {
+		d |= da.bit[i]
+	}
+	for d != 0 {
+		live, ok := da.run(start, d)
+		if !ok {
+			d = 0
+			break
+		}
+		if live == 0 {
+			break
+		}
+		d &^= live
+	}
+	var out []int
+	for _, i := range da.cands {
+		if d&da.bit[i] != 0 {
+			out = append(out, i)
+		}
+	}
+	key := fmt.Sprint(out)
+	var c *deadClass
+	for _, x := range da.known {
+		if fmt.Sprint(x.dead) == key {
+			c = x
+		}
+	}
+	if c == nil {
+		c = &deadClass{dead: out, skip: make([]bool, len(da.m.Vars)), sigs: map[string]bool{}}
+		for _, i := range out {
+			c.skip[i] = true
+		}
+		da.known = append(da.known, c)
+	}
+	c.sigs[da.sigWithout(c.skip, s)] = true
+	da.exact[sig] = out
+	return out
+}
+
+// sigWithout encodes s's finite values but those skip marks.
+func (da *deadAnalysis) sigWithout(skip []bool, s *model.State) string {
+	b := make([]byte, 0, 4*len(da.m.Vars))
+	for i, v := range da.m.Vars {
+		if v.Finite && !skip[i] {
+			b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
+		}
+	}
+	return string(b)
+}
+
+// run explores from start with the variables of d tainted, and returns
+// the variables it found live (see use), or false past deadLimit.
+func (da *deadAnalysis) run(start []aval, d uint64) (live uint64, ok bool) {
+	st := append([]aval(nil), start...)
+	for _, i := range da.cands {
+		if d&da.bit[i] != 0 {
+			st[i] = aval{taint: da.bit[i]}
+		}
+	}
+	start0 := da.key(st)
+	if r, ok := da.runs[start0]; ok {
+		return r.live, r.ok
+	}
+	defer func() { da.runs[start0] = runResult{live, ok} }()
+	da.blame = 0
+	seen := map[string]bool{start0: true}
+
+	queue := [][]aval{st}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, next := range da.steps(s) {
+			if !tainted(next) {
+				// Nothing in it depends on d any more, nor will.
+				continue
+			}
+			if k := da.key(next); !seen[k] {
+				if len(seen) >= deadLimit {
+					return 0, false
+				}
+				seen[k] = true
+				queue = append(queue, next)
+			}
+		}
+	}
+	return da.blame & d, true
+}
+
+func tainted(s []aval) bool {
+	for _, a := range s {
+		if a.taint != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// key encodes an abstract state. Data variables are always unknown and
+// untainted (a tainted value is never stored in one: see exec), so only
+// the finite ones tell states apart.
+func (da *deadAnalysis) key(s []aval) string {
+	b := make([]byte, 0, 13*len(da.finite))
+	for _, i := range da.finite {
+		a := s[i]
+		switch {
+		case !a.known:
+			b = append(b, 0)
+		case a.val>>32 == 0:
+			b = append(b, 1)
+			b = binary.LittleEndian.AppendUint32(b, uint32(a.val))
+		default:
+			b = append(b, 2)
+			b = binary.LittleEndian.AppendUint64(b, a.val)
+		}
+		if a.taint != 0 {
+			b = binary.LittleEndian.AppendUint64(b, a.taint)
+		}
+	}
+	return string(b)
+}
+
+// use records that a is observable: when it is tainted, the first of the
+// variables it depends on (in declaration order) is live. (Blaming the
+// first only matters for precision: a guard like phase == Busy &&
+// committing is about committing only once phase is known.)
+func (da *deadAnalysis) use(a aval) {
+	if a.taint != 0 {
+		da.blame |= a.taint & -a.taint
+	}
+}
+
+// decide is a condition that decides what happens: both ways when it is
+// unknown. A tainted one goes neither way: the run has found a live
+// variable, and goes on only to find more before the next run, which
+// starts with it known.
+func (da *deadAnalysis) decide(a aval) (canTrue, canFalse bool) {
+	if a.taint != 0 {
+		da.use(a)
+		return false, false
+	}
+	if a.known {
+		return a.val != 0, a.val == 0
+	}
+	return true, true
+}
+
+// aenv is what an expression sees besides the state: the fields of the
+// register being accessed (the values read or written) and named locals.
+type aenv struct {
+	reg    *model.Reg
+	slots  []aval
+	locals map[string]aval
+}
+
+// steps lists the abstract successors of s, after checking what s shows
+// by itself (faults, the interrupt line, the class bindings).
+func (da *deadAnalysis) steps(s []aval) [][]aval {
+	m := da.m
+	for _, f := range m.Faults {
+		da.use(da.eval(f.Cond, s, nil, nil))
+	}
+	if m.IRQ != nil {
+		da.use(da.eval(m.IRQ, s, nil, nil))
+	}
+	for _, pb := range da.binds {
+		env := da.envs[pb]
+		if env == nil {
+			env = &aenv{locals: map[string]aval{}}
+			for _, p := range pb.Params {
+				env.locals[p.Name] = avAny
+			}
+			da.envs[pb] = env
+		}
+		da.use(da.eval(pb.Body, s, env, nil))
+	}
+	out := make([][]aval, 0, len(m.Regs)+len(da.trans))
+	visible := func(bank *dsl.Expr) bool {
+		if bank == nil {
+			return true
+		}
+		t, _ := da.decide(da.eval(bank, s, nil, nil))
+		return t
+	}
+	for _, r := range m.Regs {
+		if !visible(r.Bank) {
+			continue
+		}
+		if r.Read {
+			vals := make([]aval, len(r.Fields))
+			for i, f := range r.Fields {
+				vals[i] = da.fieldValue(f, s)
+				da.use(vals[i])
+			}
+			if len(r.OnRead) > 0 || hasRC(r) { // else the read changes nothing
+				out = append(out, da.read(r, s, vals)...)
+			}
+		}
+		if r.Write {
+			env := da.envs[r]
+			if env == nil {
+				// Any value of every field: the written values are all
+				// unknown and untainted.
+				env = &aenv{reg: r, slots: make([]aval, len(r.Fields))}
+				da.envs[r] = env
+			}
+			for _, after := range da.exec(r.OnWrite, append([]aval(nil), s...), env) {
+				for _, f := range r.Fields {
+					switch {
+					case !f.Stored:
+					case f.W1C:
+						after[f.Var] = aval{taint: after[f.Var].taint}
+					default:
+						after[f.Var] = avAny
+					}
+				}
+				out = append(out, after)
+			}
+		}
+	}
+	for _, p := range m.Streams {
+		if !visible(p.Bank) {
+			continue
+		}
+		env := da.envs[p]
+		if env == nil {
+			env = &aenv{locals: map[string]aval{"buf": avAny}}
+			da.envs[p] = env
+		}
+		if p.Read {
+			for _, l := range p.Layouts {
+				if l.When != nil {
+					if t, _ := da.decide(da.eval(l.When, s, nil, nil)); !t {
+						continue
+					}
+				}
+				for _, f := range l.Fields {
+					if f.Value != nil {
+						da.use(da.eval(f.Value, s, nil, nil))
+					}
+				}
+			}
+			out = append(out, da.exec(p.OnRead, append([]aval(nil), s...), env)...)
+		}
+		if p.Write {
+			out = append(out, da.exec(p.OnWrite, append([]aval(nil), s...), env)...)
+		}
+	}
+	for _, t := range da.trans {
+		if t.Guard != nil {
+			if can, _ := da.decide(da.eval(t.Guard, s, nil, nil)); !can {
+				continue
+			}
+		}
+		env := da.envs[t]
+		if env == nil {
+			env = &aenv{locals: map[string]aval{}}
+			for _, p := range t.Params {
+				env.locals[p.Name] = avAny
+			}
+			da.envs[t] = env
+		}
+		out = append(out, da.exec(t.Body, append([]aval(nil), s...), env)...)
+	}
+	return out
+}
+
+// read is the states after a read of r that shows vals in s.
+func (da *deadAnalysis) read(r *model.Reg, s, vals []aval) [][]aval {
+	next := append([]aval(nil), s...)
+	for _, f := range r.Fields {
+		switch {
+		case !f.RC:
+		case f.Stored:
+			next[f.Var] = avKnown(0)
+		case f.Value != nil:
+			// The read clears the variable the field shows.
+			for _, i := range da.mentioned(f.Value) {
+				next[i] = aval{taint: next[i].taint}
+			}
+		}
+	}
+	return da.exec(r.OnRead, next, &aenv{reg: r, slots: vals})
+}
+
+func hasRC(r *model.Reg) bool {
+	for _, f := range r.Fields {
+		if f.RC {
+			return true
+		}
+	}
+	return false
+}
+
+// exec runs ss on s (which it may change) and returns the states every
+// path through it ends in; a path that breaks a require ends nowhere (the
+// driver may not take it, and whether it may is decided untainted).
+func (da *deadAnalysis) exec(ss []*dsl.Stmt, s []aval, env *aenv) [][]aval {
+	for i, st := range ss {
+		switch {
+		case st.Require != nil:
+			if can, _ := da.decide(da.eval(st.Require.Cond, s, env, nil)); !can {
+				return nil
+			}
+		case st.Emit != nil:
+			for _, a := range st.Emit.Args {
+				da.use(da.eval(a, s, env, nil))
+			}
+		case st.Assign != nil:
+			idx := da.target(st.Assign, env)
+			if idx < 0 {
+				da.blame = ^uint64(0) // what the model would refuse: give up
+				return nil
+			}
+			v := da.m.Vars[idx]
+			val := da.eval(st.Assign.Value, s, env, v.Enum)
+			if !v.Finite {
+				// Data the contract may compare with what it held
+				// (frames) or read through a binding. It stays
+				// unknown.
+				da.use(val)
+				continue
+			}
+			if val.known && v.Width < 64 {
+				val.val &= 1<<v.Width - 1
+			}
+			s[idx] = val
+		case st.If != nil:
+			t, f := da.decide(da.eval(st.If.Cond, s, env, nil))
+			rest := ss[i+1:]
+			var out [][]aval
+			if t && f {
+				for _, a := range da.exec(st.If.Then, append([]aval(nil), s...), env) {
+					out = append(out, da.exec(rest, a, env)...)
+				}
+				for _, a := range da.exec(st.If.Else, s, env) {
+					out = append(out, da.exec(rest, a, env)...)
+				}
+				return out
+			}
+			body := st.If.Else
+			if t {
+				body = st.If.Then
+			}
+			for _, a := range da.exec(body, s, env) {
+				out = append(out, da.exec(rest, a, env)...)
+			}
+			return out
+		}
+	}
+	return [][]aval{s}
+}
+
+// target is the variable an assignment sets (as model.assign finds it).
+func (da *deadAnalysis) target(a *dsl.Assign, env *aenv) int {
+	name := a.Target.Parts
+	if len(name) == 1 {
+		idx := da.m.Var(name[0])
+		if idx < 0 && env != nil && env.reg != nil {
+			idx = da.m.Var(env.reg.Name + "." + name[0])
+		}
+		return idx
+	}
+	return da.m.Var(name[0] + "." + name[1])
+}
+
+func (da *deadAnalysis) fieldValue(f *model.Field, s []aval) aval {
+	switch {
+	case f.Stored:
+		return s[f.Var]
+	case f.Value != nil:
+		return da.eval(f.Value, s, nil, f.Enum)
+	}
+	return avKnown(f.Reset)
+}
+
+// mentioned lists the state variables e names.
+func (da *deadAnalysis) mentioned(e *dsl.Expr) []int {
+	names := map[string]bool{}
+	collectAllNames(e, names)
+	var out []int
+	for n := range names {
+		if i := da.m.Var(n); i >= 0 {
+			out = append(out, i)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// eval evaluates e abstractly, reading a bare enum member in want (as the
+// model's EvalExpected). Where it cannot compute the value it answers
+// unknown, tainted by everything it evaluated.
+func (da *deadAnalysis) eval(e *dsl.Expr, s []aval, env *aenv, want *model.Enum) aval {
+	switch e.Kind {
+	case dsl.NumberExpr:
+		return avKnown(e.Value)
+	case dsl.BoolExpr:
+		return avKnown(e.Value)
+	case dsl.NameExpr:
+		return da.name(e, s, env, want)
+	case dsl.UnaryExpr:
+		x := da.eval(e.X, s, env, nil)
+		if e.Op == "!" && x.known {
+			return avKnown(b2u(x.val == 0))
+		}
+		return aval{taint: x.taint}
+	case dsl.BinaryExpr:
+		return da.binary(e, s, env)
+	case dsl.CondExpr:
+		c := da.eval(e.X, s, env, nil)
+		if c.known {
+			if c.val != 0 {
+				return da.eval(e.Y, s, env, want)
+			}
+			return da.eval(e.Z, s, env, want)
+		}
+		y, z := da.eval(e.Y, s, env, want), da.eval(e.Z, s, env, want)
+		if y.known && z.known && y.val == z.val {
+			return avKnown(y.val)
+		}
+		return aval{taint: c.taint | y.taint | z.taint}
+	}
+	// Slices, concatenations, matches, calls: unknown, depending on all
+	// they read.
+	var t uint64
+	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
+		if x != nil {
+			t |= da.eval(x, s, env, nil).taint
+		}
+	}
+	for _, a := range e.Args {
+		t |= da.eval(a, s, env, nil).taint
+	}
+	for _, c := range e.Cases {
+		t |= da.eval(c.Value, s, env, want).taint
+	}
+	return aval{taint: t}
+}
+
+func (da *deadAnalysis) binary(e *dsl.Expr, s []aval, env *aenv) aval {
+	switch e.Op {
+	case "&&", "||":
+		or := e.Op == "||"
+		x := da.eval(e.X, s, env, nil)
+		if x.known && (x.val != 0) == or {
+			return avKnown(b2u(or))
+		}
+		y := da.eval(e.Y, s, env, nil)
+		if x.known {
+			return truthOf(y)
+		}
+		if y.known && (y.val != 0) == or {
+			return avKnown(b2u(or))
+		}
+		return aval{taint: x.taint | y.taint}
+	case "==", "!=", "<", "<=", ">", ">=":
+		var xe, ye *model.Enum
+		var menv *model.Env
+		if env != nil && env.reg != nil {
+			menv = &model.Env{Reg: env.reg}
+		}
+		xe, ye = da.m.EnumOf(e.Y, menv), da.m.EnumOf(e.X, menv)
+		x, y := da.eval(e.X, s, env, xe), da.eval(e.Y, s, env, ye)
+		if !x.known || !y.known {
+			return aval{taint: x.taint | y.taint}
+		}
+		var r bool
+		switch e.Op {
+		case "==":
+			r = x.val == y.val
+		case "!=":
+			r = x.val != y.val
+		case "<":
+			r = x.val < y.val
+		case "<=":
+			r = x.val <= y.val
+		case ">":
+			r = x.val > y.val
+		default:
+			r = x.val >= y.val
+		}
+		return avKnown(b2u(r))
+	}
+	x, y := da.eval(e.X, s, env, nil), da.eval(e.Y, s, env, nil)
+	return aval{taint: x.taint | y.taint}
+}
+
+func truthOf(a aval) aval {
+	if a.known {
+		a.val = b2u(a.val != 0)
+	}
+	return a
+}
+
+// nameRes is what a name expression resolves to; each is always read in
+// the same place (a handler, a guard, a binding), so it resolves once.
+type nameRes struct {
+	kind  int // one of the res* constants
+	idx   int // resVar: the variable; resSlot: the field
+	val   uint64
+	field *model.Field
+}
+
+const (
+	resAny = iota
+	resLocal
+	resKnown
+	resVar
+	resSlot
+	resField
+)
+
+// name resolves a name as model.evalName does: locals, constants, state,
+// the accessed register's fields, enum members.
+func (da *deadAnalysis) name(e *dsl.Expr, s []aval, env *aenv, want *model.Enum) aval {
+	r, ok := da.names[e]
+	if !ok {
+		r = da.resolve(e, env, want)
+		da.names[e] = r
+	}
+	switch r.kind {
+	case resLocal:
+		return env.locals[e.Path[0]]
+	case resKnown:
+		return avKnown(r.val)
+	case resVar:
+		return s[r.idx]
+	case resSlot:
+		return env.slots[r.idx]
+	case resField:
+		return da.fieldValue(r.field, s)
+	}
+	return avAny
+}
+
+func (da *deadAnalysis) resolve(e *dsl.Expr, env *aenv, want *model.Enum) nameRes {
+	m := da.m
+	if len(e.Path) == 1 {
+		n := e.Path[0]
+		if env != nil {
+			if _, ok := env.locals[n]; ok {
+				return nameRes{kind: resLocal}
+			}
+		}
+		if c, ok := m.Const(n); ok {
+			if c.IsConst() {
+				return nameRes{kind: resKnown, val: c.Val}
+			}
+			return nameRes{}
+		}
+		if i := m.Var(n); i >= 0 {
+			return nameRes{kind: resVar, idx: i}
+		}
+		if env != nil && env.reg != nil {
+			for i, f := range env.reg.Fields {
+				if f.Name == n {
+					return nameRes{kind: resSlot, idx: i}
+				}
+			}
+		}
+		if want != nil {
+			if v, ok := want.Value(n); ok {
+				return nameRes{kind: resKnown, val: v}
+			}
+		}
+		if v, ok := da.members[n]; ok && v >= 0 {
+			return nameRes{kind: resKnown, val: uint64(v)}
+		}
+		return nameRes{}
+	}
+	if len(e.Path) == 2 {
+		if r := m.Reg(e.Path[0]); r != nil {
+			for _, f := range r.Fields {
+				if f.Name == e.Path[1] {
+					return nameRes{kind: resField, field: f}
+				}
+			}
+		}
+		if en := m.Enum(e.Path[0]); en != nil {
+			if v, ok := en.Value(e.Path[1]); ok {
+				return nameRes{kind: resKnown, val: v}
+			}
+		}
+	}
+	return nameRes{}
+}
+
+// representative is the state of s's class the invariant keeps: s with
+// its dead variables at their reset values; and those variables.
+func (da *deadAnalysis) representative(s *model.State) (*model.State, []int) {
+	dead := da.deadAt(s)
+	if len(dead) == 0 {
+		return s, nil
+	}
+	c := s.Clone()
+	for _, i := range dead {
+		c.Set(i, da.m.Vars[i].Reset)
+	}
+	return c, dead
+}
+
+// idleClasses gives a goal's idle test: the set of keys of the classes of
+// the invariant and the key of a state's class. A state belongs to the
+// class of representative t when it agrees with t in every variable the
+// invariant fixes (finite, not carried) except those free in t. States
+// grouped by the variables free in them share one key function each.
+func idleClasses(m *model.Model, carried []bool, idle map[string]*model.State, free map[string][]int) (map[string]bool, func(*model.State) string) {
+	type group struct {
+		prefix string
+		skip   []bool
+	}
+	var groups []*group
+	byPrefix := map[string]*group{}
+	keys := map[string]bool{}
+	for _, k := range sortedKeys(idle) {
+		prefix := fmt.Sprint(free[k])
+		gr := byPrefix[prefix]
+		if gr == nil {
+			gr = &group{prefix: prefix, skip: make([]bool, len(m.Vars))}
+			for _, i := range free[k] {
+				gr.skip[i] = true
+			}
+			byPrefix[prefix] = gr
+			groups = append(groups, gr)
+		}
+		keys[gr.prefix+maskedSig(m, carried, gr.skip, idle[k])] = true
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].prefix < groups[j].prefix })
+	return keys, func(s *model.State) string {
+		for _, gr := range groups {
+			if k := gr.prefix + maskedSig(m, carried, gr.skip, s); keys[k] {
+				return k
+			}
+		}
+		return ""
+	}
+}
+
+// maskedSig is idleSig without the variables skip marks.
+func maskedSig(m *model.Model, carried, skip []bool, s *model.State) string {
+	b := make([]byte, 0, 4*s.Len())
+	for i, v := range m.Vars {
+		if v.Finite && !carried[i] && !skip[i] {
+			b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
+		}
+	}
+	return string(b)
+}
