@@ -219,52 +219,52 @@ func (sh shape) eachWithKinds(root *vnode, kinds term.KindSet, f func(i int, v *
 // diff calls f for every index whose values differ between two tries of
 // this shape, skipping the subtrees they share.
 func (sh shape) diff(a, b *vnode, f func(i int)) {
-	var walk func(a, b *vnode, base, d int)
-	walk = func(a, b *vnode, base, d int) {
-		if a == b || (a.id != 0 && a.id == b.id) {
-			return
-		}
-		if d == 0 {
-			for k, v := range a.vals {
-				if v != b.vals[k] {
-					f(base + k)
-				}
-			}
-			return
-		}
-		span := 1 << (fanBits * d)
-		for k, c := range a.kids {
-			walk(c, b.kids[k], base+k*span, d-1)
-		}
+	diffWalk(a, b, 0, sh.depth, f)
+}
+
+func diffWalk(a, b *vnode, base, d int, f func(i int)) {
+	if a == b || (a.id != 0 && a.id == b.id) {
+		return
 	}
-	walk(a, b, 0, sh.depth)
+	if d == 0 {
+		for k, v := range a.vals {
+			if v != b.vals[k] {
+				f(base + k)
+			}
+		}
+		return
+	}
+	span := 1 << (fanBits * d)
+	for k, c := range a.kids {
+		diffWalk(c, b.kids[k], base+k*span, d-1, f)
+	}
 }
 
 // diffAny reports whether f holds for an index whose values differ
 // between two tries of this shape, skipping the subtrees they share.
 func (sh shape) diffAny(a, b *vnode, f func(i int) bool) bool {
-	var walk func(a, b *vnode, base, d int) bool
-	walk = func(a, b *vnode, base, d int) bool {
-		if a == b || (a.id != 0 && a.id == b.id) {
-			return false
-		}
-		if d == 0 {
-			for k, v := range a.vals {
-				if v != b.vals[k] && f(base+k) {
-					return true
-				}
-			}
-			return false
-		}
-		span := 1 << (fanBits * d)
-		for k, c := range a.kids {
-			if walk(c, b.kids[k], base+k*span, d-1) {
+	return diffAnyWalk(a, b, 0, sh.depth, f)
+}
+
+func diffAnyWalk(a, b *vnode, base, d int, f func(i int) bool) bool {
+	if a == b || (a.id != 0 && a.id == b.id) {
+		return false
+	}
+	if d == 0 {
+		for k, v := range a.vals {
+			if v != b.vals[k] && f(base+k) {
 				return true
 			}
 		}
 		return false
 	}
-	return walk(a, b, 0, sh.depth)
+	span := 1 << (fanBits * d)
+	for k, c := range a.kids {
+		if diffAnyWalk(c, b.kids[k], base+k*span, d-1, f) {
+			return true
+		}
+	}
+	return false
 }
 
 // nodeTable hash-conses the nodes of one model's states.
