@@ -30,6 +30,7 @@ type Belief struct {
 	key     string
 	lkey    string  // the Learned part of key
 	ids     []int32 // the closer's numbers of States, in the same order
+	num     int32   // the closer's number of the belief, from 0
 }
 
 // Key is a canonical encoding of the belief.
@@ -291,7 +292,7 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	}
 	ids := slices.Clone(sorted)
 	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.recs[x].bid, c.recs[y].bid) })
-	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids}
+	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs))}
 	for i, id := range ids {
 		b.States[i] = c.recs[id].s
 	}

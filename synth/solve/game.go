@@ -138,7 +138,7 @@ type game struct {
 	m      *model.Model
 	cl     *closer
 	goal   *goal
-	nodes  map[string]*Node
+	nodes  []*Node // by Belief.num; nil for a belief this game has not met
 	list   []*Node
 	consts map[string][]uint64 // REG.FIELD -> constants the spec compares it with
 	// expanded counts the beliefs whose moves were computed.
@@ -172,7 +172,7 @@ type game struct {
 	ws writeScratch
 	// writeActs are the write actions by writeAct number, madeCands the
 	// candidates appendCandidates made (both shared by every edge).
-	writeActs []*Action
+	writeActs [][]*Action
 	madeCands map[candKey]*Cand
 	readActs  map[readActKey]*Action
 	obsSets   map[uint64][][]int
@@ -180,7 +180,7 @@ type game struct {
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
-	return &game{m: m, cl: cl, goal: g, nodes: map[string]*Node{}, consts: consts}
+	return &game{m: m, cl: cl, goal: g, consts: consts}
 }
 
 // foreignAt is goal.emitsForeign1 of state id, asked once per state: every
@@ -202,13 +202,24 @@ func (gm *game) node(b *Belief, depth int) *Node {
 	if gm.asking {
 		gm.asked = append(gm.asked, b)
 	}
-	if n, ok := gm.nodes[b.Key()]; ok {
+	if n := gm.nodeOf(b); n != nil {
 		return n
 	}
 	n := &Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1, h: -1}
-	gm.nodes[b.Key()] = n
+	if int(b.num) >= len(gm.nodes) {
+		gm.nodes = append(gm.nodes, make([]*Node, int(b.num)+1-len(gm.nodes))...)
+	}
+	gm.nodes[b.num] = n
 	gm.list = append(gm.list, n)
 	return n
+}
+
+// nodeOf is b's node in this game, or nil.
+func (gm *game) nodeOf(b *Belief) *Node {
+	if int(b.num) < len(gm.nodes) {
+		return gm.nodes[b.num]
+	}
+	return nil
 }
 
 // solve finds the least worst-case number of bus accesses from start to

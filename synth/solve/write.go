@@ -325,8 +325,7 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		if b.Key() == n.B.Key() {
 			continue
 		}
-		n.Edges = append(n.Edges, &Edge{Act: gm.writeAction(act, r, vals),
-			Outs: []*Outcome{{Next: gm.node(b, n.depth+1)}}})
+		n.Edges = append(n.Edges, newEdge1(gm.writeAction(act, r, vals), gm.node(b, n.depth+1)))
 	}
 	return nil
 }
@@ -336,14 +335,31 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 // is never changed once made.
 func (gm *game) writeAction(act int32, r *model.Reg, vals []*Cand) *Action {
 	if int(act) >= len(gm.writeActs) {
-		gm.writeActs = append(gm.writeActs, make([]*Action, int(act)+1-len(gm.writeActs))...)
+		gm.writeActs = append(gm.writeActs, make([][]*Action, int(act)+1-len(gm.writeActs))...)
 	}
-	if a := gm.writeActs[act]; a != nil && a.Reg == r && slices.Equal(a.Vals, vals) {
-		return a
+	for _, a := range gm.writeActs[act] {
+		if a.Reg == r && slices.Equal(a.Vals, vals) {
+			return a
+		}
 	}
 	a := &Action{Kind: ActWrite, Reg: r, Vals: slices.Clone(vals)}
-	gm.writeActs[act] = a
+	gm.writeActs[act] = append(gm.writeActs[act], a)
 	return a
+}
+
+// oneOutcome is an edge with one outcome, allocated together.
+type oneOutcome struct {
+	e    Edge
+	o    Outcome
+	outs [1]*Outcome
+}
+
+// newEdge1 is an edge of act with the one outcome next.
+func newEdge1(act *Action, next *Node) *Edge {
+	x := &oneOutcome{e: Edge{Act: act}, o: Outcome{Next: next}}
+	x.outs[0] = &x.o
+	x.e.Outs = x.outs[:]
+	return &x.e
 }
 
 // deriveFeeds fills g.feedField and g.feedVar from the goal: the values
