@@ -166,17 +166,21 @@ type game struct {
 	foreign []int8
 	// deadAt memoizes isDead by state (skelUnknown, skelAlive, skelDead).
 	deadAt []int8
-	// rs is expandReads' scratch space; readActs, obsSets and readVars
-	// memoize its actions, observe sets and variable names.
+	// rs and ws are the scratch space of expandReads and expandWrites.
 	rs readScratch
 	ws writeScratch
-	// writeActs are the write actions by writeAct number, madeCands the
-	// candidates appendCandidates made (both shared by every edge).
-	writeActs [][]*Action
-	madeCands map[candKey]*Cand
+	// readActs, obsSets and writeActs are the actions made so far, and
+	// madeCands the candidates appendCandidates made: every edge of the
+	// game shares them.
 	readActs  map[readActKey]*Action
 	obsSets   map[uint64][][]int
-	readVars  [][2]string // per register: "vREG" and how a learned key names it
+	writeActs [][]*Action // by writeAct number
+	madeCands map[candKey]*Cand
+	// readVars is, per register, "vREG" and how a learned key names it.
+	readVars [][2]string
+	// loopMemo and loopGen are loopKind's memo by state (nextLoopGen).
+	loopMemo []uint32
+	loopGen  uint32
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -1016,21 +1020,41 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 		}
 		return true, nil
 	}
-	why := map[*model.Transition]bool{}
-	memo := map[int32]int{} // 1 leaves for sure, 2 may stay, 3 in progress
+	var whyBuf [8]*model.Transition
+	why := whyBuf[:0] // a set, in the order first found
+	addWhy := func(t *model.Transition) {
+		if !slices.Contains(why, t) {
+			why = append(why, t)
+		}
+	}
+	// memo: 1 leaves for sure, 2 may stay, 3 in progress, by state, for
+	// this call only (marked with its generation).
+	gen := gm.nextLoopGen()
+	memoOf := func(id int32) uint32 {
+		if int(id) < len(gm.loopMemo) && gm.loopMemo[id]>>2 == gen {
+			return gm.loopMemo[id] & 3
+		}
+		return 0
+	}
+	setMemo := func(id int32, v uint32) {
+		if int(id) >= len(gm.loopMemo) { // a state the device's moves just found
+			gm.loopMemo = append(gm.loopMemo, make([]uint32, len(gm.cl.recs)-len(gm.loopMemo))...)
+		}
+		gm.loopMemo[id] = gen<<2 | v
+	}
 	var leaves func(id int32) (bool, error)
 	leaves = func(id int32) (bool, error) {
 		still, err := shows(id)
 		if err != nil || !still {
 			return !still, err
 		}
-		switch memo[id] {
+		switch memoOf(id) {
 		case 1:
 			return true, nil
 		case 2, 3:
 			return false, nil
 		}
-		memo[id] = 3
+		setMemo(id, 3)
 		moves, err := gm.cl.moves(id)
 		if err != nil {
 			return false, err
@@ -1046,16 +1070,16 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 				return false, err
 			}
 			if !ok {
-				memo[id] = 2
+				setMemo(id, 2)
 				return false, nil
 			}
-			why[mv.t] = true
+			addWhy(mv.t)
 		}
 		if fair == 0 {
-			memo[id] = 2
+			setMemo(id, 2)
 			return false, nil
 		}
-		memo[id] = 1
+		setMemo(id, 1)
 		return true, nil
 	}
 	kind := FairLoop
@@ -1077,7 +1101,7 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 			if mv.input {
 				if still, err := shows(mv.next); err == nil && !still {
 					out = true
-					why[mv.t] = true
+					addWhy(mv.t)
 				}
 			}
 		}
@@ -1089,11 +1113,22 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 		kind = InputLoop
 	}
 	var ts []*model.Transition
-	for t := range why {
-		ts = append(ts, t)
+	if len(why) > 0 {
+		ts = slices.Clone(why)
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
 	return kind, ts, nil
+}
+
+// nextLoopGen starts a loopKind call's memo: loopMemo holds, per state,
+// the generation of the call that set it beside what it found.
+func (gm *game) nextLoopGen() uint32 {
+	gm.loopGen++
+	if gm.loopGen >= 1<<30 {
+		clear(gm.loopMemo)
+		gm.loopGen = 1
+	}
+	return gm.loopGen
 }
 
 func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) error {
