@@ -58,7 +58,7 @@ type closer struct {
 	wacts map[string]int32
 	// beliefs are the beliefs built so far, by key: a belief built again
 	// (most are) is the one built first.
-	beliefs map[string]*Belief
+	beliefs beliefTable
 	// scratch space of newBeliefIDs, writeAct, read, write and deviceMoves
 	scratchIDs   []int32
 	scratchKey   []byte
@@ -80,6 +80,9 @@ type closer struct {
 	// with the registers of the spec.
 	slot   []int32
 	nslots int
+	// The records of states and of their reads come from these.
+	recSlab  slab[srec]
+	readSlab slab[readRes]
 }
 
 // srec is what the closer knows about one state.
@@ -175,7 +178,7 @@ type wdone struct {
 }
 
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
+	c := &closer{m: m, wacts: map[string]int32{}, dead: deadVars(m), sliced: sliceVars(m),
 		slot: make([]int32, len(m.Regs))}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
@@ -233,7 +236,9 @@ func (c *closer) intern(s *model.State) int32 {
 	s.ID()
 	id := int32(len(c.recs))
 	c.ids.add(h)
-	c.recs = append(c.recs, &srec{s: s, bid: -1})
+	r := c.recSlab.one()
+	*r = srec{s: s, bid: -1}
+	c.recs = append(c.recs, r)
 	c.mark = append(c.mark, 0)
 	return id
 }
@@ -280,7 +285,8 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	lkeyAt := len(kb)
 	kb = appendLearnedKey(kb, learned)
 	c.scratchKey = kb
-	if b, ok := c.beliefs[string(kb)]; ok {
+	h := c.beliefs.keyHash(kb)
+	if b := c.beliefs.find(h, kb); b != nil {
 		return b
 	}
 	// States are numbered in the order beliefs first list them.
@@ -292,13 +298,13 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	}
 	ids := slices.Clone(sorted)
 	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.recs[x].bid, c.recs[y].bid) })
-	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs))}
+	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs.list))}
 	for i, id := range ids {
 		b.States[i] = c.recs[id].s
 	}
 	b.key = string(kb)
 	b.lkey = b.key[lkeyAt:]
-	c.beliefs[b.key] = b
+	c.beliefs.add(h, b)
 	return b
 }
 
@@ -409,7 +415,8 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	if err != nil {
 		return nil, err
 	}
-	rr := &readRes{vals: vals, viol: viol != nil, next: -1}
+	rr := c.readSlab.one()
+	*rr = readRes{vals: vals, viol: viol != nil, next: -1}
 	if viol == nil {
 		rr.next = c.intern(&c.scratchState)
 	}

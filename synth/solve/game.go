@@ -178,6 +178,11 @@ type game struct {
 	madeCands map[candKey]*Cand
 	// readVars is, per register, "vREG" and how a learned key names it.
 	readVars [][2]string
+	// The game's edges and outcomes come from these (see slab).
+	edgeSlab   slab[Edge]
+	outSlab    slab[Outcome]
+	outPtrSlab slab[*Outcome]
+	obsSlab    slab[uint64]
 	// loopMemo and loopGen are loopKind's memo by state (nextLoopGen).
 	loopMemo []uint32
 	loopGen  uint32
@@ -855,13 +860,12 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			}
 		}
 		act, _ := gm.readAct(ri, r, finite, si, varName)
-		shown := slices.Clone(vals) // the outcomes' Obs, copied out of scratch space
-		if shown == nil {
-			shown = []uint64{}
-		}
+		// The outcomes' Obs, copied out of scratch space.
+		shown := append(gm.obsSlab.run(len(vals))[:0], vals...)
 		obsOf := func(k int) []uint64 { return shown[k*w : k*w+w : k*w+w] }
-		e := &Edge{Act: act, Loop: loop, LoopWhy: loopWhy, Outs: make([]*Outcome, len(outs))}
-		slab := make([]Outcome, len(outs))
+		e := gm.edgeSlab.one()
+		*e = Edge{Act: act, Loop: loop, LoopWhy: loopWhy, Outs: gm.outPtrSlab.run(len(outs))}
+		slab := gm.outSlab.run(len(outs))
 		for k, next := range outs {
 			o := &slab[k]
 			if next == nil {
@@ -885,8 +889,11 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			if err != nil || kind == NoLoop {
 				continue
 			}
-			v := &Edge{Act: act, Loop: kind, LoopWhy: why, Outs: slices.Clone(e.Outs)}
-			v.Outs[k] = &Outcome{Obs: e.Outs[k].Obs, Next: n, Loop: true}
+			v := gm.edgeSlab.one()
+			*v = Edge{Act: act, Loop: kind, LoopWhy: why, Outs: append(gm.outPtrSlab.run(len(e.Outs))[:0], e.Outs...)}
+			o := gm.outSlab.one()
+			*o = Outcome{Obs: e.Outs[k].Obs, Next: n, Loop: true}
+			v.Outs[k] = o
 			n.Edges = append(n.Edges, v)
 		}
 	}
@@ -1116,7 +1123,9 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 	if len(why) > 0 {
 		ts = slices.Clone(why)
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
+	if len(ts) > 1 {
+		sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
+	}
 	return kind, ts, nil
 }
 
