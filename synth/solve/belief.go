@@ -54,6 +54,11 @@ type closer struct {
 	// mark and gen implement set unions without maps.
 	mark []uint32
 	gen  uint32
+	// succ lists the states each state's moves lead to, for close: a
+	// count, then the states; succAt is where a state's states begin in
+	// succ (0: its moves are not known yet).
+	succ   []int32
+	succAt []int32
 	// wacts numbers the register writes (register and values) seen so far.
 	wacts map[string]int32
 	// beliefs are the beliefs built so far, by key: a belief built again
@@ -240,6 +245,7 @@ func (c *closer) intern(s *model.State) int32 {
 	*r = srec{s: s, bid: -1}
 	c.recs = append(c.recs, r)
 	c.mark = append(c.mark, 0)
+	c.succAt = append(c.succAt, 0)
 	return id
 }
 
@@ -370,15 +376,17 @@ func (c *closer) close(states []int32) ([]int32, error) {
 		for len(work) > 0 {
 			x := work[len(work)-1]
 			work = work[:len(work)-1]
-			succ, err := c.moves(x)
-			if err != nil {
-				return nil, err
+			if c.succAt[x] == 0 {
+				if _, err := c.moves(x); err != nil {
+					return nil, err
+				}
 			}
-			for _, n := range succ {
-				if c.mark[n.next] != g {
-					c.mark[n.next] = g
-					out = append(out, n.next)
-					work = append(work, n.next)
+			at := c.succAt[x]
+			for _, y := range c.succ[at : at+c.succ[at-1]] {
+				if c.mark[y] != g {
+					c.mark[y] = g
+					out = append(out, y)
+					work = append(work, y)
 				}
 			}
 		}
@@ -400,6 +408,11 @@ func (c *closer) moves(id int32) ([]move, error) {
 		return nil, err
 	}
 	r.moves, r.movesOK = mv, true
+	c.succ = append(c.succ, int32(len(mv)))
+	c.succAt[id] = int32(len(c.succ))
+	for _, x := range mv {
+		c.succ = append(c.succ, x.next)
+	}
 	return mv, nil
 }
 
