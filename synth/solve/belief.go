@@ -86,8 +86,11 @@ type closer struct {
 	slot   []int32
 	nslots int
 	// The records of states and of their reads come from these.
-	recSlab  slab[srec]
-	readSlab slab[readRes]
+	recSlab   slab[srec]
+	readSlab  slab[readRes]
+	readsSlab slab[*readRes]
+	fvalsSlab slab[[]*term.T]
+	visSlab   slab[int8]
 }
 
 // srec is what the closer knows about one state.
@@ -113,10 +116,13 @@ func (c *closer) regSlot(ri int) int {
 }
 
 // fit makes a per-slot cache long enough for slot k, to every slot
-// numbered so far.
-func fit[T any](cache []T, k, nslots int) []T {
+// numbered so far. A state's first cache comes from sl.
+func fit[T any](cache []T, k, nslots int, sl *slab[T]) []T {
 	if k < len(cache) {
 		return cache
+	}
+	if cache == nil {
+		return sl.run(nslots)
 	}
 	return append(cache, make([]T, nslots-len(cache))...)
 }
@@ -420,7 +426,7 @@ func (c *closer) moves(id int32) ([]move, error) {
 func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	r := c.recs[id]
 	k := c.regSlot(ri)
-	r.reads = fit(r.reads, k, c.nslots)
+	r.reads = fit(r.reads, k, c.nslots, &c.readsSlab)
 	if rr := r.reads[k]; rr != nil {
 		return rr, nil
 	}
@@ -473,6 +479,10 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	if viol == nil {
 		w.next = c.intern(&c.scratchState)
 	}
+	if r.writes == nil {
+		// Most states see a few writes: room for them at once.
+		r.writes = make([]wdone, 0, 4)
+	}
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
 	return w, nil
 }
@@ -498,7 +508,7 @@ func searchWrites(writes []wdone, act int32) int {
 func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) {
 	r := c.recs[id]
 	k := c.regSlot(ri)
-	r.fvals = fit(r.fvals, k, c.nslots)
+	r.fvals = fit(r.fvals, k, c.nslots, &c.fvalsSlab)
 	if v := r.fvals[k]; v != nil {
 		return v, nil
 	}
@@ -519,7 +529,7 @@ func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) 
 func (c *closer) visible(id int32, ri int, bank *dsl.Expr) (bool, error) {
 	r := c.recs[id]
 	k := c.regSlot(ri)
-	r.vis = fit(r.vis, k, c.nslots)
+	r.vis = fit(r.vis, k, c.nslots, &c.visSlab)
 	if v := r.vis[k]; v != 0 {
 		return v == 1, nil
 	}
