@@ -31,6 +31,9 @@ type Belief struct {
 	lkey    string  // the Learned part of key
 	ids     []int32 // the closer's numbers of States, in the same order
 	num     int32   // the closer's number of the belief, from 0
+	// closed: States are closed under the device's own moves (a closure
+	// gave them).
+	closed bool
 }
 
 // Key is a canonical encoding of the belief.
@@ -279,6 +282,15 @@ func (c *closer) newBelief(states []*model.State, learned map[string]*term.T) *B
 // built before is returned as it is: beliefs are never changed once built,
 // and learned holds the same values then.
 func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
+	kb, lkeyAt, h := c.beliefKey(in, learned)
+	return c.beliefFor(in, kb, lkeyAt, h, learned)
+}
+
+// beliefKey builds the key of the belief of states in (in any order,
+// repeats allowed) and learned in scratch space, with the sorted states
+// in c.scratchIDs, and returns it, where its learned part starts, and its
+// hash. Both stay valid until the next beliefKey or writeAct.
+func (c *closer) beliefKey(in []int32, learned map[string]*term.T) ([]byte, int, uint64) {
 	g := c.nextGen()
 	sorted := c.scratchIDs[:0]
 	for _, id := range in {
@@ -297,7 +309,12 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	lkeyAt := len(kb)
 	kb = appendLearnedKey(kb, learned)
 	c.scratchKey = kb
-	h := c.beliefs.keyHash(kb)
+	return kb, lkeyAt, c.beliefs.keyHash(kb)
+}
+
+// beliefFor is the belief of states in with key kb (beliefKey), built if
+// it is new.
+func (c *closer) beliefFor(in []int32, kb []byte, lkeyAt int, h uint64, learned map[string]*term.T) *Belief {
 	if b := c.beliefs.find(h, kb); b != nil {
 		return b
 	}
@@ -308,7 +325,7 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 			c.bnext++
 		}
 	}
-	ids := slices.Clone(sorted)
+	ids := slices.Clone(c.scratchIDs)
 	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.recs[x].bid, c.recs[y].bid) })
 	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs.list))}
 	for i, id := range ids {
@@ -318,6 +335,33 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	b.lkey = b.key[lkeyAt:]
 	c.beliefs.add(h, b)
 	return b
+}
+
+// closeBelief is newBeliefIDs(close(states), learned). When states are
+// those of a belief some closure gave before, the closure would add
+// nothing (every state of a closed set leads only into it) and is not
+// computed again: its moves were all computed then, so skipping it
+// interns nothing less.
+func (c *closer) closeBelief(states []int32, learned map[string]*term.T) (*Belief, error) {
+	kb, lkeyAt, h := c.beliefKey(states, learned)
+	if b := c.beliefs.find(h, kb); b != nil && b.closed {
+		return b, nil
+	}
+	n := len(c.scratchIDs)
+	closed, err := c.close(states)
+	if err != nil {
+		return nil, err
+	}
+	var b *Belief
+	if len(closed) == n {
+		// Nothing added: the same set, whose key is still in scratch space
+		// (close builds no key).
+		b = c.beliefFor(closed, kb, lkeyAt, h, learned)
+	} else {
+		b = c.newBeliefIDs(closed, learned)
+	}
+	b.closed = true
+	return b, nil
 }
 
 // appendLearnedKey appends the canonical text of learned to kb: its

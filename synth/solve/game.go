@@ -824,11 +824,10 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			g := group(k)
 			oc := gm.madeGroup(g, len(sets) > 1)
 			if oc == nil {
-				closed, err := gm.cl.close(g)
+				b, err := gm.cl.closeBelief(g, learned)
 				if err != nil {
 					return err
 				}
-				b := gm.cl.newBeliefIDs(closed, learned)
 				oc = gm.rememberGroup(g, b, b.Key() != n.B.Key() && gm.cl.within(b, n.B), len(sets) > 1)
 			}
 			b := oc.b
@@ -1160,11 +1159,10 @@ func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) er
 	for i, s := range nexts {
 		ids[i] = gm.cl.intern(s)
 	}
-	closed, err := gm.cl.close(ids)
+	b, err := gm.cl.closeBelief(ids, n.B.Learned)
 	if err != nil {
 		return err
 	}
-	b := gm.cl.newBeliefIDs(closed, n.B.Learned)
 	if b.Key() == n.B.Key() {
 		return nil
 	}

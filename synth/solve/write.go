@@ -317,11 +317,10 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		if !legal || !gm.changesRelevant(n.B.ids, nexts) {
 			continue
 		}
-		closed, err := gm.cl.close(nexts)
+		b, err := gm.cl.closeBelief(nexts, n.B.Learned)
 		if err != nil {
 			return err
 		}
-		b := gm.cl.newBeliefIDs(closed, n.B.Learned)
 		if b.Key() == n.B.Key() {
 			continue
 		}
