@@ -183,6 +183,9 @@ type game struct {
 	outSlab    slab[Outcome]
 	outPtrSlab slab[*Outcome]
 	obsSlab    slab[uint64]
+	// resetWrites and resetActs are resetWrite's, by register.
+	resetWrites [][]*term.T
+	resetActs   []int32
 	// loopMemo and loopGen are loopKind's memo by state (nextLoopGen).
 	loopMemo []uint32
 	loopGen  uint32
@@ -436,11 +439,7 @@ func (gm *game) writeAvailable(n *Node, ri int, tryReq bool) bool {
 	if !tryReq || !gm.bounds().freeReq[ri] {
 		return true
 	}
-	vals := make([]*term.T, len(r.Fields))
-	for i, f := range r.Fields {
-		vals[i] = term.C(f.Reset, f.Width)
-	}
-	act := gm.cl.writeAct(ri, vals)
+	vals, act := gm.resetWrite(ri)
 	for _, id := range n.B.ids {
 		w, err := gm.cl.write(id, act, r, vals)
 		if err != nil {
@@ -451,6 +450,24 @@ func (gm *game) writeAvailable(n *Node, ri int, tryReq bool) bool {
 		}
 	}
 	return true
+}
+
+// resetWrite is the write of register ri's reset values, and its number
+// (writeAct), made once.
+func (gm *game) resetWrite(ri int) ([]*term.T, int32) {
+	if gm.resetWrites == nil {
+		gm.resetWrites = make([][]*term.T, len(gm.m.Regs))
+		gm.resetActs = make([]int32, len(gm.m.Regs))
+	}
+	if gm.resetWrites[ri] == nil {
+		r := gm.m.Regs[ri]
+		vals := make([]*term.T, len(r.Fields))
+		for i, f := range r.Fields {
+			vals[i] = term.C(f.Reset, f.Width)
+		}
+		gm.resetWrites[ri], gm.resetActs[ri] = vals, gm.cl.writeAct(ri, vals)
+	}
+	return gm.resetWrites[ri], gm.resetActs[ri]
 }
 
 func (gm *game) expand(n *Node) error {
