@@ -183,6 +183,8 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 type wres struct {
 	next int32
 	viol bool
+	// diff marks what the write changed (closer.diffMask).
+	diff uint64
 }
 
 // wdone is the result of write act in a state.
@@ -522,6 +524,7 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	w := wres{viol: viol != nil, next: -1}
 	if viol == nil {
 		w.next = c.intern(&c.scratchState)
+		w.diff = c.diffMask(id, w.next)
 	}
 	if r.writes == nil {
 		// Most states see a few writes: room for them at once.
@@ -530,6 +533,30 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
 	return w, nil
 }
+
+// diffMask marks what differs between states a and b: bit i for variable
+// i, when the model has at most diffVars of them, and the top bit when
+// they hold different numbers of events. Without the variables' bits
+// (more variables) a caller compares the states themselves.
+func (c *closer) diffMask(a, b int32) uint64 {
+	if a == b {
+		return 0
+	}
+	sa, sb := c.recs[a].s, c.recs[b].s
+	var m uint64
+	if len(sa.Events) != len(sb.Events) {
+		m |= eventsDiffer
+	}
+	if len(c.m.Vars) <= diffVars {
+		sa.Diff(sb, func(i int) { m |= 1 << uint(i) })
+	}
+	return m
+}
+
+const (
+	diffVars     = 63
+	eventsDiffer = 1 << 63
+)
 
 // searchWrites is where act is, or belongs, in writes (in act order).
 // (slices.BinarySearchFunc costs a call per step here, in the closer's

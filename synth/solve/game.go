@@ -183,6 +183,10 @@ type game struct {
 	outSlab    slab[Outcome]
 	outPtrSlab slab[*Outcome]
 	obsSlab    slab[uint64]
+	// relMask marks the relevant variables (goal.relevant) for
+	// changesRelevant, once made.
+	relMask     uint64
+	relMaskMade bool
 	// resetWrites and resetActs are resetWrite's, by register.
 	resetWrites [][]*term.T
 	resetActs   []int32

@@ -223,6 +223,7 @@ type writeScratch struct {
 	terms []*term.T
 	idx   []int
 	nexts []int32
+	diffs []uint64 // per next state, what the write changed (closer.diffMask)
 }
 
 func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
@@ -267,8 +268,8 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 			combos += len(cs) - 1
 		}
 	}
-	nexts := sc.nexts[:0]
-	defer func() { sc.nexts = nexts }()
+	nexts, diffs := sc.nexts[:0], sc.diffs[:0]
+	defer func() { sc.nexts, sc.diffs = nexts, diffs }()
 	for k := range combos {
 		if total <= maxWritesPerRegister {
 			for i, cs := range per {
@@ -297,7 +298,7 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		for i, c := range vals {
 			terms[i] = c.T
 		}
-		nexts = nexts[:0]
+		nexts, diffs = nexts[:0], diffs[:0]
 		legal := true
 		act := gm.cl.writeAct(ri, terms)
 		for _, id := range n.B.ids {
@@ -312,9 +313,9 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 				legal = false
 				break
 			}
-			nexts = append(nexts, w.next)
+			nexts, diffs = append(nexts, w.next), append(diffs, w.diff)
 		}
-		if !legal || !gm.changesRelevant(n.B.ids, nexts) {
+		if !legal || !gm.changesRelevant(n.B.ids, nexts, diffs) {
 			continue
 		}
 		b, err := gm.cl.closeBelief(nexts, n.B.Learned)
@@ -669,7 +670,26 @@ func fieldName(m *model.Model, e *dsl.Expr, local *model.Reg) string {
 
 // changesRelevant reports whether a move changed anything the goal can
 // care about: a relevant variable or the events.
-func (gm *game) changesRelevant(before, after []int32) bool {
+//
+// diffs are the writes' diffMasks: with a mask per variable, the states
+// themselves are not looked at.
+func (gm *game) changesRelevant(before, after []int32, diffs []uint64) bool {
+	if len(gm.m.Vars) <= diffVars {
+		if !gm.relMaskMade {
+			for vi, rel := range gm.goal.relevant {
+				if rel {
+					gm.relMask |= 1 << uint(vi)
+				}
+			}
+			gm.relMaskMade = true
+		}
+		for _, d := range diffs {
+			if d&(eventsDiffer|gm.relMask) != 0 {
+				return true
+			}
+		}
+		return false
+	}
 	for i, id := range before {
 		if after[i] == id {
 			continue
