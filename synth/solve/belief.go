@@ -94,6 +94,10 @@ type closer struct {
 	readsSlab slab[*readRes]
 	fvalsSlab slab[[]*term.T]
 	visSlab   slab[int8]
+	// Beliefs, which live as long as the closer, come from these.
+	beliefSlab slab[Belief]
+	idsSlab    slab[int32]
+	statesSlab slab[*model.State]
 }
 
 // srec is what the closer knows about one state.
@@ -327,9 +331,10 @@ func (c *closer) beliefFor(in []int32, kb []byte, lkeyAt int, h uint64, learned 
 			c.bnext++
 		}
 	}
-	ids := slices.Clone(c.scratchIDs)
+	ids := append(c.idsSlab.run(len(c.scratchIDs))[:0], c.scratchIDs...)
 	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.recs[x].bid, c.recs[y].bid) })
-	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs.list))}
+	b := c.beliefSlab.one()
+	*b = Belief{States: c.statesSlab.run(len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs.list))}
 	for i, id := range ids {
 		b.States[i] = c.recs[id].s
 	}
