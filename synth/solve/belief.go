@@ -603,6 +603,9 @@ func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) 
 // visible reports whether the bank condition of register ri (bank) holds
 // in state id.
 func (c *closer) visible(id int32, ri int, bank *dsl.Expr) (bool, error) {
+	if bank == nil {
+		return true, nil // in every bank: nothing to look up
+	}
 	r := c.recs[id]
 	k := c.regSlot(ri)
 	r.vis = fit(r.vis, k, c.nslots, &c.visSlab)
