@@ -191,11 +191,14 @@ type wres struct {
 	diff uint64
 }
 
-// wdone is the result of write act in a state.
+// wdone is the result of write act in a state, packed: next is -1 where
+// the write breaks a require (wres.viol).
 type wdone struct {
-	act int32
-	res wres
+	act, next int32
+	diff      uint64
 }
+
+func (d wdone) res() wres { return wres{next: d.next, viol: d.next < 0, diff: d.diff} }
 
 func newCloser(m *model.Model) *closer {
 	c := &closer{m: m, wacts: map[string]int32{}, dead: deadVars(m), sliced: sliceVars(m),
@@ -518,7 +521,7 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	// one mostly goes at the end.
 	at := searchWrites(r.writes, act)
 	if at < len(r.writes) && r.writes[at].act == act {
-		return r.writes[at].res, nil
+		return r.writes[at].res(), nil
 	}
 	// The state after the write is built in scratch space: intern keeps a
 	// copy only when it is new, which most are not.
@@ -535,7 +538,7 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 		// Most states see a few writes: room for them at once.
 		r.writes = make([]wdone, 0, 4)
 	}
-	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
+	r.writes = slices.Insert(r.writes, at, wdone{act: act, next: w.next, diff: w.diff})
 	return w, nil
 }
 
