@@ -94,6 +94,8 @@ type closer struct {
 	readsSlab slab[*readRes]
 	fvalsSlab slab[[]*term.T]
 	visSlab   slab[int8]
+	// learnSubs memoizes learnSub.
+	learnSubs map[[2]*term.T]*learnedSub
 	// Beliefs, which live as long as the closer, come from these.
 	beliefSlab slab[Belief]
 	idsSlab    slab[int32]
@@ -141,7 +143,13 @@ type readRes struct {
 	viol bool
 	// learnt caches, per driver variable, the state after the driver
 	// learned the data fields' values into it.
-	learnt map[*term.T]*learnRes
+	learnt []learnt
+}
+
+// learnt is learnRead's result for the driver variable rv.
+type learnt struct {
+	rv *term.T
+	lr *learnRes
 }
 
 // learnRes is the state after a read in which the values of data fields
@@ -158,30 +166,51 @@ type learnRes struct {
 // learnRead applies what a read (rr, of register r, into variable rv)
 // teaches about the data fields to the state after the read.
 func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *learnRes {
-	if lr := rr.learnt[rv]; lr != nil {
-		return lr
+	for _, l := range rr.learnt {
+		if l.rv == rv {
+			return l.lr
+		}
 	}
 	lr := &learnRes{next: rr.next}
 	st := c.recs[rr.next].s
 	for _, fi := range data {
 		f := r.Fields[fi]
-		sub := map[string]*term.T{}
-		var entries []string
-		learn(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub, &entries)
-		if len(sub) > 0 {
-			st = st.Subst(sub)
-			lr.subs = append(lr.subs, sub)
-			lr.entries = append(lr.entries, entries)
+		ls := c.learnSub(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo))
+		if len(ls.sub) > 0 {
+			st = st.Subst(ls.sub)
+			lr.subs = append(lr.subs, ls.sub)
+			lr.entries = append(lr.entries, ls.entries)
 		}
 	}
 	if len(lr.subs) > 0 {
 		lr.next = c.intern(st)
 	}
-	if rr.learnt == nil {
-		rr.learnt = map[*term.T]*learnRes{}
-	}
-	rr.learnt[rv] = lr
+	rr.learnt = append(rr.learnt, learnt{rv: rv, lr: lr})
 	return lr
+}
+
+// learnSub is what learn finds for value t read into r, made once: the
+// same value is read into the same variable slice in many states, and
+// neither the substitution nor the entries change once made.
+func (c *closer) learnSub(t, r *term.T) *learnedSub {
+	k := [2]*term.T{t, r}
+	ls := c.learnSubs[k]
+	if ls == nil {
+		ls = &learnedSub{sub: map[string]*term.T{}}
+		learn(t, r, ls.sub, &ls.entries)
+		if c.learnSubs == nil {
+			c.learnSubs = map[[2]*term.T]*learnedSub{}
+		}
+		c.learnSubs[k] = ls
+	}
+	return ls
+}
+
+// learnedSub is a substitution learn made and the entry values among its
+// keys.
+type learnedSub struct {
+	sub     map[string]*term.T
+	entries []string
 }
 
 type wres struct {
