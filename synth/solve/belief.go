@@ -105,9 +105,9 @@ type closer struct {
 // srec is what the closer knows about one state.
 type srec struct {
 	s       *model.State
-	bid     int32  // -1 until a belief mentions it
-	moves   []move // nil until computed
+	bid     int32 // -1 until a belief mentions it
 	movesOK bool
+	moves   []move      // nil until computed
 	reads   []*readRes  // per register slot, nil until computed
 	vis     []int8      // per register slot: 0 unknown, 1 visible, 2 not
 	faults  []int8      // per fault: 0 unknown, 1 holds, 2 not
