@@ -247,6 +247,15 @@ func (s *State) Diff(o *State, f func(i int)) {
 	s.tab.shape.diff(s.root, o.root, f)
 }
 
+// DiffAny reports whether f holds for the index of a variable whose value
+// differs between s and o (states of the same model): Diff that stops at
+// the first.
+func (s *State) DiffAny(o *State, f func(i int) bool) bool {
+	s.flush()
+	o.flush()
+	return s.tab.shape.diffAny(s.root, o.root, f)
+}
+
 // Set assigns variable i.
 func (s *State) Set(i int, v *term.T) {
 	for k := 0; k < int(s.npend); k++ {

@@ -219,59 +219,127 @@ func (sh shape) eachWithKinds(root *vnode, kinds term.KindSet, f func(i int, v *
 // diff calls f for every index whose values differ between two tries of
 // this shape, skipping the subtrees they share.
 func (sh shape) diff(a, b *vnode, f func(i int)) {
-	var walk func(a, b *vnode, base, d int)
-	walk = func(a, b *vnode, base, d int) {
-		if a == b || (a.id != 0 && a.id == b.id) {
-			return
-		}
-		if d == 0 {
-			for k, v := range a.vals {
-				if v != b.vals[k] {
-					f(base + k)
-				}
-			}
-			return
-		}
-		span := 1 << (fanBits * d)
-		for k, c := range a.kids {
-			walk(c, b.kids[k], base+k*span, d-1)
-		}
+	diffWalk(a, b, 0, sh.depth, f)
+}
+
+func diffWalk(a, b *vnode, base, d int, f func(i int)) {
+	if a == b || (a.id != 0 && a.id == b.id) {
+		return
 	}
-	walk(a, b, 0, sh.depth)
+	if d == 0 {
+		for k, v := range a.vals {
+			if v != b.vals[k] {
+				f(base + k)
+			}
+		}
+		return
+	}
+	span := 1 << (fanBits * d)
+	for k, c := range a.kids {
+		diffWalk(c, b.kids[k], base+k*span, d-1, f)
+	}
 }
 
 // diffAny reports whether f holds for an index whose values differ
 // between two tries of this shape, skipping the subtrees they share.
 func (sh shape) diffAny(a, b *vnode, f func(i int) bool) bool {
-	var walk func(a, b *vnode, base, d int) bool
-	walk = func(a, b *vnode, base, d int) bool {
-		if a == b || (a.id != 0 && a.id == b.id) {
-			return false
-		}
-		if d == 0 {
-			for k, v := range a.vals {
-				if v != b.vals[k] && f(base+k) {
-					return true
-				}
-			}
-			return false
-		}
-		span := 1 << (fanBits * d)
-		for k, c := range a.kids {
-			if walk(c, b.kids[k], base+k*span, d-1) {
+	return diffAnyWalk(a, b, 0, sh.depth, f)
+}
+
+func diffAnyWalk(a, b *vnode, base, d int, f func(i int) bool) bool {
+	if a == b || (a.id != 0 && a.id == b.id) {
+		return false
+	}
+	if d == 0 {
+		for k, v := range a.vals {
+			if v != b.vals[k] && f(base+k) {
 				return true
 			}
 		}
 		return false
 	}
-	return walk(a, b, 0, sh.depth)
+	span := 1 << (fanBits * d)
+	for k, c := range a.kids {
+		if diffAnyWalk(c, b.kids[k], base+k*span, d-1, f) {
+			return true
+		}
+	}
+	return false
 }
 
-// nodeTable hash-conses the nodes of one model's states.
+// nodeTable hash-conses the nodes of one model's states. It is an
+// open-addressing table of one word per slot (32 bits of the key's hash
+// beside the node's place in keys and nodes): a lookup reads one slot and
+// compares one key, and hashes only the ids a node has.
 type nodeTable struct {
 	mu    sync.Mutex
-	nodes map[nodeKey]*vnode
+	slots []uint64 // hash>>32<<32 | place+1; 0 is empty
+	keys  []nodeKey
+	nodes []*vnode
 	next  uint32
+}
+
+// hash is a hash of k.
+func (k *nodeKey) hash() uint64 {
+	h := uint64(k.n) << 1
+	if k.leaf {
+		h |= 1
+	}
+	for _, id := range k.ids[:k.n] {
+		h = (h ^ uint64(id)) * 0x100000001b3
+	}
+	// splitmix64's finalizer: the slot comes from the low bits
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+// find is the node stored under k (hashed h), or nil.
+func (t *nodeTable) find(k *nodeKey, h uint64) *vnode {
+	if len(t.slots) == 0 {
+		return nil
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return nil
+		}
+		if e>>32 == h>>32 {
+			if at := uint32(e) - 1; t.keys[at] == *k {
+				return t.nodes[at]
+			}
+		}
+	}
+}
+
+// add stores n under k (hashed h).
+func (t *nodeTable) add(k *nodeKey, h uint64, n *vnode) {
+	t.keys = append(t.keys, *k)
+	t.nodes = append(t.nodes, n)
+	if 2*len(t.nodes) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]uint64, max(1024, 2*len(old)))
+		for _, e := range old {
+			if e != 0 {
+				at := uint32(e) - 1
+				t.put(t.keys[at].hash(), at)
+			}
+		}
+	}
+	t.put(h, uint32(len(t.nodes)-1))
+}
+
+func (t *nodeTable) put(h uint64, at uint32) {
+	mask := uint64(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = h>>32<<32 | uint64(at+1)
 }
 
 type nodeKey struct {
@@ -295,9 +363,6 @@ type pendSet struct {
 func (t *nodeTable) intern(sh shape, root *vnode, pend []pendSet) *vnode {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.nodes == nil {
-		t.nodes = map[nodeKey]*vnode{}
-	}
 	return t.internAt(root, sh.depth, 0, pend)
 }
 
@@ -308,6 +373,7 @@ func (t *nodeTable) internAt(n *vnode, d, base int, pend []pendSet) *vnode {
 		return n
 	}
 	var k nodeKey
+	var h uint64
 	var leaves term.Leaves
 	var kinds term.KindSet
 	if d == 0 {
@@ -318,7 +384,8 @@ func (t *nodeTable) internAt(n *vnode, d, base int, pend []pendSet) *vnode {
 		for _, p := range pend {
 			k.ids[int(p.i)-base] = p.v.ID()
 		}
-		if old := t.nodes[k]; old != nil {
+		h = k.hash()
+		if old := t.find(&k, h); old != nil {
 			return old
 		}
 		if len(pend) > 0 {
@@ -347,7 +414,8 @@ func (t *nodeTable) internAt(n *vnode, d, base int, pend []pendSet) *vnode {
 			rest = rest[j:]
 			k.ids[i] = kids[i].id
 		}
-		if old := t.nodes[k]; old != nil {
+		h = k.hash()
+		if old := t.find(&k, h); old != nil {
 			return old
 		}
 		if len(pend) > 0 {
@@ -363,6 +431,6 @@ func (t *nodeTable) internAt(n *vnode, d, base int, pend []pendSet) *vnode {
 	}
 	t.next++
 	n.id, n.own, n.leaves, n.kinds = t.next, 0, leaves, kinds
-	t.nodes[k] = n
+	t.add(&k, h, n)
 	return n
 }

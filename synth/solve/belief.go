@@ -30,6 +30,10 @@ type Belief struct {
 	key     string
 	lkey    string  // the Learned part of key
 	ids     []int32 // the closer's numbers of States, in the same order
+	num     int32   // the closer's number of the belief, from 0
+	// closed: States are closed under the device's own moves (a closure
+	// gave them).
+	closed bool
 }
 
 // Key is a canonical encoding of the belief.
@@ -53,11 +57,16 @@ type closer struct {
 	// mark and gen implement set unions without maps.
 	mark []uint32
 	gen  uint32
+	// succ lists the states each state's moves lead to, for close: a
+	// count, then the states; succAt is where a state's states begin in
+	// succ (0: its moves are not known yet).
+	succ   []int32
+	succAt []int32
 	// wacts numbers the register writes (register and values) seen so far.
 	wacts map[string]int32
 	// beliefs are the beliefs built so far, by key: a belief built again
 	// (most are) is the one built first.
-	beliefs map[string]*Belief
+	beliefs beliefTable
 	// scratch space of newBeliefIDs, writeAct, read, write and deviceMoves
 	scratchIDs   []int32
 	scratchKey   []byte
@@ -79,14 +88,26 @@ type closer struct {
 	// with the registers of the spec.
 	slot   []int32
 	nslots int
+	// The records of states and of their reads come from these.
+	recSlab   slab[srec]
+	readSlab  slab[readRes]
+	readsSlab slab[*readRes]
+	fvalsSlab slab[[]*term.T]
+	visSlab   slab[int8]
+	// learnSubs memoizes learnSub.
+	learnSubs map[[2]*term.T]*learnedSub
+	// Beliefs, which live as long as the closer, come from these.
+	beliefSlab slab[Belief]
+	idsSlab    slab[int32]
+	statesSlab slab[*model.State]
 }
 
 // srec is what the closer knows about one state.
 type srec struct {
 	s       *model.State
-	bid     int32  // -1 until a belief mentions it
-	moves   []move // nil until computed
+	bid     int32 // -1 until a belief mentions it
 	movesOK bool
+	moves   []move      // nil until computed
 	reads   []*readRes  // per register slot, nil until computed
 	vis     []int8      // per register slot: 0 unknown, 1 visible, 2 not
 	faults  []int8      // per fault: 0 unknown, 1 holds, 2 not
@@ -104,10 +125,13 @@ func (c *closer) regSlot(ri int) int {
 }
 
 // fit makes a per-slot cache long enough for slot k, to every slot
-// numbered so far.
-func fit[T any](cache []T, k, nslots int) []T {
+// numbered so far. A state's first cache comes from sl.
+func fit[T any](cache []T, k, nslots int, sl *slab[T]) []T {
 	if k < len(cache) {
 		return cache
+	}
+	if cache == nil {
+		return sl.run(nslots)
 	}
 	return append(cache, make([]T, nslots-len(cache))...)
 }
@@ -119,7 +143,13 @@ type readRes struct {
 	viol bool
 	// learnt caches, per driver variable, the state after the driver
 	// learned the data fields' values into it.
-	learnt map[*term.T]*learnRes
+	learnt []learnt
+}
+
+// learnt is learnRead's result for the driver variable rv.
+type learnt struct {
+	rv *term.T
+	lr *learnRes
 }
 
 // learnRes is the state after a read in which the values of data fields
@@ -136,45 +166,71 @@ type learnRes struct {
 // learnRead applies what a read (rr, of register r, into variable rv)
 // teaches about the data fields to the state after the read.
 func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *learnRes {
-	if lr := rr.learnt[rv]; lr != nil {
-		return lr
+	for _, l := range rr.learnt {
+		if l.rv == rv {
+			return l.lr
+		}
 	}
 	lr := &learnRes{next: rr.next}
 	st := c.recs[rr.next].s
 	for _, fi := range data {
 		f := r.Fields[fi]
-		sub := map[string]*term.T{}
-		var entries []string
-		learn(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo), sub, &entries)
-		if len(sub) > 0 {
-			st = st.Subst(sub)
-			lr.subs = append(lr.subs, sub)
-			lr.entries = append(lr.entries, entries)
+		ls := c.learnSub(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo))
+		if len(ls.sub) > 0 {
+			st = st.Subst(ls.sub)
+			lr.subs = append(lr.subs, ls.sub)
+			lr.entries = append(lr.entries, ls.entries)
 		}
 	}
 	if len(lr.subs) > 0 {
 		lr.next = c.intern(st)
 	}
-	if rr.learnt == nil {
-		rr.learnt = map[*term.T]*learnRes{}
-	}
-	rr.learnt[rv] = lr
+	rr.learnt = append(rr.learnt, learnt{rv: rv, lr: lr})
 	return lr
+}
+
+// learnSub is what learn finds for value t read into r, made once: the
+// same value is read into the same variable slice in many states, and
+// neither the substitution nor the entries change once made.
+func (c *closer) learnSub(t, r *term.T) *learnedSub {
+	k := [2]*term.T{t, r}
+	ls := c.learnSubs[k]
+	if ls == nil {
+		ls = &learnedSub{sub: map[string]*term.T{}}
+		learn(t, r, ls.sub, &ls.entries)
+		if c.learnSubs == nil {
+			c.learnSubs = map[[2]*term.T]*learnedSub{}
+		}
+		c.learnSubs[k] = ls
+	}
+	return ls
+}
+
+// learnedSub is a substitution learn made and the entry values among its
+// keys.
+type learnedSub struct {
+	sub     map[string]*term.T
+	entries []string
 }
 
 type wres struct {
 	next int32
 	viol bool
+	// diff marks what the write changed (closer.diffMask).
+	diff uint64
 }
 
-// wdone is the result of write act in a state.
+// wdone is the result of write act in a state, packed: next is -1 where
+// the write breaks a require (wres.viol).
 type wdone struct {
-	act int32
-	res wres
+	act, next int32
+	diff      uint64
 }
+
+func (d wdone) res() wres { return wres{next: d.next, viol: d.next < 0, diff: d.diff} }
 
 func newCloser(m *model.Model) *closer {
-	c := &closer{m: m, wacts: map[string]int32{}, beliefs: map[string]*Belief{}, dead: deadVars(m), sliced: sliceVars(m),
+	c := &closer{m: m, wacts: map[string]int32{}, dead: deadVars(m), sliced: sliceVars(m),
 		slot: make([]int32, len(m.Regs))}
 	for _, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
@@ -232,8 +288,11 @@ func (c *closer) intern(s *model.State) int32 {
 	s.ID()
 	id := int32(len(c.recs))
 	c.ids.add(h)
-	c.recs = append(c.recs, &srec{s: s, bid: -1})
+	r := c.recSlab.one()
+	*r = srec{s: s, bid: -1}
+	c.recs = append(c.recs, r)
 	c.mark = append(c.mark, 0)
+	c.succAt = append(c.succAt, 0)
 	return id
 }
 
@@ -261,6 +320,15 @@ func (c *closer) newBelief(states []*model.State, learned map[string]*term.T) *B
 // built before is returned as it is: beliefs are never changed once built,
 // and learned holds the same values then.
 func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
+	kb, lkeyAt, h := c.beliefKey(in, learned)
+	return c.beliefFor(in, kb, lkeyAt, h, learned)
+}
+
+// beliefKey builds the key of the belief of states in (in any order,
+// repeats allowed) and learned in scratch space, with the sorted states
+// in c.scratchIDs, and returns it, where its learned part starts, and its
+// hash. Both stay valid until the next beliefKey or writeAct.
+func (c *closer) beliefKey(in []int32, learned map[string]*term.T) ([]byte, int, uint64) {
 	g := c.nextGen()
 	sorted := c.scratchIDs[:0]
 	for _, id := range in {
@@ -279,7 +347,13 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 	lkeyAt := len(kb)
 	kb = appendLearnedKey(kb, learned)
 	c.scratchKey = kb
-	if b, ok := c.beliefs[string(kb)]; ok {
+	return kb, lkeyAt, c.beliefs.keyHash(kb)
+}
+
+// beliefFor is the belief of states in with key kb (beliefKey), built if
+// it is new.
+func (c *closer) beliefFor(in []int32, kb []byte, lkeyAt int, h uint64, learned map[string]*term.T) *Belief {
+	if b := c.beliefs.find(h, kb); b != nil {
 		return b
 	}
 	// States are numbered in the order beliefs first list them.
@@ -289,16 +363,44 @@ func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
 			c.bnext++
 		}
 	}
-	ids := slices.Clone(sorted)
+	ids := append(c.idsSlab.run(len(c.scratchIDs))[:0], c.scratchIDs...)
 	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.recs[x].bid, c.recs[y].bid) })
-	b := &Belief{States: make([]*model.State, len(ids)), Learned: learned, ids: ids}
+	b := c.beliefSlab.one()
+	*b = Belief{States: c.statesSlab.run(len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs.list))}
 	for i, id := range ids {
 		b.States[i] = c.recs[id].s
 	}
 	b.key = string(kb)
 	b.lkey = b.key[lkeyAt:]
-	c.beliefs[b.key] = b
+	c.beliefs.add(h, b)
 	return b
+}
+
+// closeBelief is newBeliefIDs(close(states), learned). When states are
+// those of a belief some closure gave before, the closure would add
+// nothing (every state of a closed set leads only into it) and is not
+// computed again: its moves were all computed then, so skipping it
+// interns nothing less.
+func (c *closer) closeBelief(states []int32, learned map[string]*term.T) (*Belief, error) {
+	kb, lkeyAt, h := c.beliefKey(states, learned)
+	if b := c.beliefs.find(h, kb); b != nil && b.closed {
+		return b, nil
+	}
+	n := len(c.scratchIDs)
+	closed, err := c.close(states)
+	if err != nil {
+		return nil, err
+	}
+	var b *Belief
+	if len(closed) == n {
+		// Nothing added: the same set, whose key is still in scratch space
+		// (close builds no key).
+		b = c.beliefFor(closed, kb, lkeyAt, h, learned)
+	} else {
+		b = c.newBeliefIDs(closed, learned)
+	}
+	b.closed = true
+	return b, nil
 }
 
 // appendLearnedKey appends the canonical text of learned to kb: its
@@ -363,15 +465,17 @@ func (c *closer) close(states []int32) ([]int32, error) {
 		for len(work) > 0 {
 			x := work[len(work)-1]
 			work = work[:len(work)-1]
-			succ, err := c.moves(x)
-			if err != nil {
-				return nil, err
+			if c.succAt[x] == 0 {
+				if _, err := c.moves(x); err != nil {
+					return nil, err
+				}
 			}
-			for _, n := range succ {
-				if c.mark[n.next] != g {
-					c.mark[n.next] = g
-					out = append(out, n.next)
-					work = append(work, n.next)
+			at := c.succAt[x]
+			for _, y := range c.succ[at : at+c.succ[at-1]] {
+				if c.mark[y] != g {
+					c.mark[y] = g
+					out = append(out, y)
+					work = append(work, y)
 				}
 			}
 		}
@@ -393,6 +497,11 @@ func (c *closer) moves(id int32) ([]move, error) {
 		return nil, err
 	}
 	r.moves, r.movesOK = mv, true
+	c.succ = append(c.succ, int32(len(mv)))
+	c.succAt[id] = int32(len(c.succ))
+	for _, x := range mv {
+		c.succ = append(c.succ, x.next)
+	}
 	return mv, nil
 }
 
@@ -400,7 +509,7 @@ func (c *closer) moves(id int32) ([]move, error) {
 func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	r := c.recs[id]
 	k := c.regSlot(ri)
-	r.reads = fit(r.reads, k, c.nslots)
+	r.reads = fit(r.reads, k, c.nslots, &c.readsSlab)
 	if rr := r.reads[k]; rr != nil {
 		return rr, nil
 	}
@@ -408,7 +517,8 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	if err != nil {
 		return nil, err
 	}
-	rr := &readRes{vals: vals, viol: viol != nil, next: -1}
+	rr := c.readSlab.one()
+	*rr = readRes{vals: vals, viol: viol != nil, next: -1}
 	if viol == nil {
 		rr.next = c.intern(&c.scratchState)
 	}
@@ -440,7 +550,7 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	// one mostly goes at the end.
 	at := searchWrites(r.writes, act)
 	if at < len(r.writes) && r.writes[at].act == act {
-		return r.writes[at].res, nil
+		return r.writes[at].res(), nil
 	}
 	// The state after the write is built in scratch space: intern keeps a
 	// copy only when it is new, which most are not.
@@ -451,10 +561,39 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	w := wres{viol: viol != nil, next: -1}
 	if viol == nil {
 		w.next = c.intern(&c.scratchState)
+		w.diff = c.diffMask(id, w.next)
 	}
-	r.writes = slices.Insert(r.writes, at, wdone{act: act, res: w})
+	if r.writes == nil {
+		// Most states see a few writes: room for them at once.
+		r.writes = make([]wdone, 0, 4)
+	}
+	r.writes = slices.Insert(r.writes, at, wdone{act: act, next: w.next, diff: w.diff})
 	return w, nil
 }
+
+// diffMask marks what differs between states a and b: bit i for variable
+// i, when the model has at most diffVars of them, and the top bit when
+// they hold different numbers of events. Without the variables' bits
+// (more variables) a caller compares the states themselves.
+func (c *closer) diffMask(a, b int32) uint64 {
+	if a == b {
+		return 0
+	}
+	sa, sb := c.recs[a].s, c.recs[b].s
+	var m uint64
+	if len(sa.Events) != len(sb.Events) {
+		m |= eventsDiffer
+	}
+	if len(c.m.Vars) <= diffVars {
+		sa.Diff(sb, func(i int) { m |= 1 << uint(i) })
+	}
+	return m
+}
+
+const (
+	diffVars     = 63
+	eventsDiffer = 1 << 63
+)
 
 // searchWrites is where act is, or belongs, in writes (in act order).
 // (slices.BinarySearchFunc costs a call per step here, in the closer's
@@ -477,7 +616,7 @@ func searchWrites(writes []wdone, act int32) int {
 func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) {
 	r := c.recs[id]
 	k := c.regSlot(ri)
-	r.fvals = fit(r.fvals, k, c.nslots)
+	r.fvals = fit(r.fvals, k, c.nslots, &c.fvalsSlab)
 	if v := r.fvals[k]; v != nil {
 		return v, nil
 	}
@@ -496,9 +635,12 @@ func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) 
 // visible reports whether the bank condition of register ri (bank) holds
 // in state id.
 func (c *closer) visible(id int32, ri int, bank *dsl.Expr) (bool, error) {
+	if bank == nil {
+		return true, nil // in every bank: nothing to look up
+	}
 	r := c.recs[id]
 	k := c.regSlot(ri)
-	r.vis = fit(r.vis, k, c.nslots)
+	r.vis = fit(r.vis, k, c.nslots, &c.visSlab)
 	if v := r.vis[k]; v != 0 {
 		return v == 1, nil
 	}

@@ -1,9 +1,9 @@
 package solve
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,7 +138,7 @@ type game struct {
 	m      *model.Model
 	cl     *closer
 	goal   *goal
-	nodes  map[string]*Node
+	nodes  []*Node // by Belief.num; nil for a belief this game has not met
 	list   []*Node
 	consts map[string][]uint64 // REG.FIELD -> constants the spec compares it with
 	// expanded counts the beliefs whose moves were computed.
@@ -166,10 +166,37 @@ type game struct {
 	foreign []int8
 	// deadAt memoizes isDead by state (skelUnknown, skelAlive, skelDead).
 	deadAt []int8
+	// rs and ws are the scratch space of expandReads and expandWrites.
+	rs readScratch
+	ws writeScratch
+	// readActs, obsSets and writeActs are the actions made so far, and
+	// madeCands the candidates appendCandidates made: every edge of the
+	// game shares them.
+	readActs  map[readActKey]*Action
+	obsSets   map[uint64][][]int
+	writeActs [][]*Action // by writeAct number
+	madeCands map[candKey]*Cand
+	// readVars is, per register, "vREG" and how a learned key names it.
+	readVars [][2]string
+	// The game's edges and outcomes come from these (see slab).
+	edgeSlab   slab[Edge]
+	outSlab    slab[Outcome]
+	outPtrSlab slab[*Outcome]
+	obsSlab    slab[uint64]
+	// relMask marks the relevant variables (goal.relevant) for
+	// changesRelevant, once made.
+	relMask     uint64
+	relMaskMade bool
+	// resetWrites and resetActs are resetWrite's, by register.
+	resetWrites [][]*term.T
+	resetActs   []int32
+	// loopMemo and loopGen are loopKind's memo by state (nextLoopGen).
+	loopMemo []uint32
+	loopGen  uint32
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
-	return &game{m: m, cl: cl, goal: g, nodes: map[string]*Node{}, consts: consts}
+	return &game{m: m, cl: cl, goal: g, consts: consts}
 }
 
 // foreignAt is goal.emitsForeign1 of state id, asked once per state: every
@@ -191,13 +218,24 @@ func (gm *game) node(b *Belief, depth int) *Node {
 	if gm.asking {
 		gm.asked = append(gm.asked, b)
 	}
-	if n, ok := gm.nodes[b.Key()]; ok {
+	if n := gm.nodeOf(b); n != nil {
 		return n
 	}
 	n := &Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1, h: -1}
-	gm.nodes[b.Key()] = n
+	if int(b.num) >= len(gm.nodes) {
+		gm.nodes = append(gm.nodes, make([]*Node, int(b.num)+1-len(gm.nodes))...)
+	}
+	gm.nodes[b.num] = n
 	gm.list = append(gm.list, n)
 	return n
+}
+
+// nodeOf is b's node in this game, or nil.
+func (gm *game) nodeOf(b *Belief) *Node {
+	if int(b.num) < len(gm.nodes) {
+		return gm.nodes[b.num]
+	}
+	return nil
 }
 
 // solve finds the least worst-case number of bus accesses from start to
@@ -405,11 +443,7 @@ func (gm *game) writeAvailable(n *Node, ri int, tryReq bool) bool {
 	if !tryReq || !gm.bounds().freeReq[ri] {
 		return true
 	}
-	vals := make([]*term.T, len(r.Fields))
-	for i, f := range r.Fields {
-		vals[i] = term.C(f.Reset, f.Width)
-	}
-	act := gm.cl.writeAct(ri, vals)
+	vals, act := gm.resetWrite(ri)
 	for _, id := range n.B.ids {
 		w, err := gm.cl.write(id, act, r, vals)
 		if err != nil {
@@ -420,6 +454,24 @@ func (gm *game) writeAvailable(n *Node, ri int, tryReq bool) bool {
 		}
 	}
 	return true
+}
+
+// resetWrite is the write of register ri's reset values, and its number
+// (writeAct), made once.
+func (gm *game) resetWrite(ri int) ([]*term.T, int32) {
+	if gm.resetWrites == nil {
+		gm.resetWrites = make([][]*term.T, len(gm.m.Regs))
+		gm.resetActs = make([]int32, len(gm.m.Regs))
+	}
+	if gm.resetWrites[ri] == nil {
+		r := gm.m.Regs[ri]
+		vals := make([]*term.T, len(r.Fields))
+		for i, f := range r.Fields {
+			vals[i] = term.C(f.Reset, f.Width)
+		}
+		gm.resetWrites[ri], gm.resetActs[ri] = vals, gm.cl.writeAct(ri, vals)
+	}
+	return gm.resetWrites[ri], gm.resetActs[ri]
 }
 
 func (gm *game) expand(n *Node) error {
@@ -558,9 +610,110 @@ func observeSets(finite []int) [][]int {
 	return out
 }
 
+// readScratch is the space expandReads reuses from one read to the next:
+// what it keeps (actions, outcomes, the values they show) is copied out.
+type readScratch struct {
+	res        []*readRes
+	finite     []int
+	data       []int
+	nexts      []int32
+	gidx       []int    // the group of each state, per observe set
+	vals       []uint64 // the values group k shows: vals[k*len(obs):][:len(obs)]
+	sizes      []int
+	off        []int
+	flat       []int32 // the states of group k: flat[off[k]:off[k+1]]
+	subs       []int
+	outs       []*Node // per group: the outcome's node (nil: loops back)
+	one        madeOutcome
+	made       []madeOutcome
+	madeStates []int32
+}
+
+// madeOutcome is a group's belief, made once per read (see expandReads).
+type madeOutcome struct {
+	hash   uint64
+	at, n  int // its states: madeStates[at:at+n]
+	b      *Belief
+	within bool
+}
+
+// readActKey names a read action: which register, which fields could
+// split the belief (finite, as a mask), which observe set of those, and
+// the variable it reads into.
+type readActKey struct {
+	ri, set int
+	finite  uint64
+	varName string
+}
+
+// readAct is the action of reading register ri into varName looking at
+// sets[set] of the observe sets of finite: one per game, since an action
+// is never changed once made.
+func (gm *game) readAct(ri int, r *model.Reg, finite []int, set int, varName string) (*Action, [][]int) {
+	mask, ok := fieldMask(finite)
+	if !ok {
+		sets := observeSets(slices.Clone(finite))
+		return &Action{Kind: ActRead, Reg: r, Observe: sets[set], ReadVar: varName, Reports: gm.goal.reports(r)}, sets
+	}
+	sets := gm.observeSetsOf(finite, mask)
+	k := readActKey{ri: ri, set: set, finite: mask, varName: varName}
+	a := gm.readActs[k]
+	if a == nil {
+		a = &Action{Kind: ActRead, Reg: r, Observe: sets[set], ReadVar: varName, Reports: gm.goal.reports(r)}
+		if gm.readActs == nil {
+			gm.readActs = map[readActKey]*Action{}
+		}
+		gm.readActs[k] = a
+	}
+	return a, sets
+}
+
+// observeSetsOf memoizes observeSets by the mask of finite: the sets are
+// shared by the actions that observe them, and never changed.
+func (gm *game) observeSetsOf(finite []int, mask uint64) [][]int {
+	sets, ok := gm.obsSets[mask]
+	if !ok {
+		sets = observeSets(slices.Clone(finite))
+		if gm.obsSets == nil {
+			gm.obsSets = map[uint64][][]int{}
+		}
+		gm.obsSets[mask] = sets
+	}
+	return sets
+}
+
+// fieldMask is the set of field indexes as a bit mask, when they fit.
+func fieldMask(fields []int) (uint64, bool) {
+	var m uint64
+	for _, f := range fields {
+		if f >= 64 {
+			return 0, false
+		}
+		m |= 1 << uint(f)
+	}
+	return m, true
+}
+
+// readVar is readVarName, without building strings in the common case
+// that no earlier read into the register's variable is still in use.
+func (gm *game) readVar(b *Belief, ri int, r *model.Reg) string {
+	if gm.readVars == nil {
+		gm.readVars = make([][2]string, len(gm.m.Regs))
+	}
+	rv := &gm.readVars[ri]
+	if rv[0] == "" {
+		rv[0], rv[1] = "v"+r.Name, "r:v"+r.Name+"'"
+	}
+	if !strings.Contains(b.lkey, rv[1]) {
+		return rv[0]
+	}
+	return readVarName(b, r.Name)
+}
+
 func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
-	res := make([]*readRes, len(n.B.ids))
-	for i, id := range n.B.ids {
+	sc := &gm.rs
+	res := sc.res[:0]
+	for _, id := range n.B.ids {
 		rr, err := gm.cl.read(id, ri, r)
 		if err != nil {
 			return err
@@ -568,14 +721,16 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		// A read that may break a require, or make the device emit an
 		// event the contract does not name, is not a move here.
 		if rr.viol || gm.foreignAt(rr.next) {
+			sc.res = res
 			return nil
 		}
-		res[i] = rr
+		res = append(res, rr)
 	}
+	sc.res = res
 	// Fields whose value is a constant in every state can split the belief;
 	// the others carry data the driver learns.
 	// A constant that is the same everywhere tells the driver nothing.
-	var finite, data []int
+	finite, data := sc.finite[:0], sc.data[:0]
 	for fi := range r.Fields {
 		isConst, varies := true, false
 		for _, a := range res {
@@ -589,6 +744,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			data = append(data, fi)
 		}
 	}
+	sc.finite, sc.data = finite, data
 	learnsSomething := false
 	for _, fi := range data {
 		for _, a := range res {
@@ -602,55 +758,51 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 	if len(finite) == 0 && !hasEffect {
 		return nil // one outcome that learns nothing and changes nothing
 	}
-	varName := readVarName(n.B, r.Name)
-	rv := term.R(varName, r.Width)
-	learned := copyLearned(n.B.Learned)
-	nexts := make([]int32, len(res))
-	for i, a := range res {
-		nexts[i] = a.next
-		if len(data) == 0 {
-			continue
-		}
-		lr := gm.cl.learnRead(a, r, data, rv)
-		for j, sub := range lr.subs {
-			for k, v := range learned {
-				if v.Mentions(term.Entry, "") || v.Mentions(term.Unknown, "") {
-					learned[k] = v.Subst(sub)
+	varName := gm.readVar(n.B, ri, r)
+	learned := n.B.Learned // never changed once in a belief: copied to change
+	nexts := sc.nexts[:0]
+	if len(data) > 0 {
+		rv := term.R(varName, r.Width)
+		learned = copyLearned(n.B.Learned)
+		for _, a := range res {
+			lr := gm.cl.learnRead(a, r, data, rv)
+			for j, sub := range lr.subs {
+				for k, v := range learned {
+					if v.Mentions(term.Entry, "") || v.Mentions(term.Unknown, "") {
+						learned[k] = v.Subst(sub)
+					}
+				}
+				for _, k := range lr.entries[j] {
+					if _, seen := learned[k]; !seen {
+						learned[k] = sub[k]
+					}
 				}
 			}
-			for _, k := range lr.entries[j] {
-				if _, seen := learned[k]; !seen {
-					learned[k] = sub[k]
-				}
-			}
+			nexts = append(nexts, lr.next)
 		}
-		nexts[i] = lr.next
+	} else {
+		for _, a := range res {
+			nexts = append(nexts, a.next)
+		}
 	}
-	reports := gm.goal.reports(r)
-	sets := observeSets(finite)
-	gidx := make([]int, len(res)) // the group of each state, per observe set
+	sc.nexts = nexts
+	_, sets := gm.readAct(ri, r, finite, 0, varName)
 	// Observe sets often group some states alike (a status whose bits
 	// come in few combinations): such a group's outcome, the same belief,
 	// is made once.
-	type outcome struct {
-		b      *Belief
-		within bool
-	}
-	var made map[string]outcome
-	if len(sets) > 1 {
-		made = map[string]outcome{}
-	}
-	var key []byte
-	for _, obs := range sets {
+	sc.made, sc.madeStates = sc.made[:0], sc.madeStates[:0]
+	for si, obs := range sets {
 		// Group the states by the values the observed fields show, in the
 		// order the values first appear.
-		var order [][]uint64
-		for i, a := range res {
+		w := len(obs)
+		vals, gidx := sc.vals[:0], sc.gidx[:0]
+		ngroups := 0
+		for _, a := range res {
 			gi := -1
-			for j, vals := range order {
+			for j := 0; j < ngroups; j++ {
 				same := true
 				for x, fi := range obs {
-					same = same && vals[x] == a.vals[fi].Val
+					same = same && vals[j*w+x] == a.vals[fi].Val
 				}
 				if same {
 					gi = j
@@ -658,81 +810,90 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 				}
 			}
 			if gi < 0 {
-				vals := make([]uint64, len(obs))
-				for x, fi := range obs {
-					vals[x] = a.vals[fi].Val
+				for _, fi := range obs {
+					vals = append(vals, a.vals[fi].Val)
 				}
-				gi = len(order)
-				order = append(order, vals)
+				gi = ngroups
+				ngroups++
 			}
-			gidx[i] = gi
+			gidx = append(gidx, gi)
 		}
-		if len(order) == 1 && !hasEffect {
+		sc.vals, sc.gidx = vals, gidx
+		if ngroups == 1 && !hasEffect {
 			continue // learns nothing, changes nothing
 		}
-		groups := make([][]int32, len(order))
-		sizes := make([]int, len(order))
+		sizes := append(sc.sizes[:0], make([]int, ngroups)...)
 		for _, gi := range gidx {
 			sizes[gi]++
 		}
-		flat := make([]int32, len(res))
-		for k, off := 0, 0; k < len(order); k++ {
-			groups[k] = flat[off : off : off+sizes[k]]
-			off += sizes[k]
+		off := append(sc.off[:0], 0)
+		for k := range ngroups {
+			off = append(off, off[k]+sizes[k])
 		}
+		flat := append(sc.flat[:0], nexts...)
+		fill := append(sizes[:0], off[:ngroups]...) // where group k's next state goes
 		for i, gi := range gidx {
-			groups[gi] = append(groups[gi], nexts[i])
+			flat[fill[gi]] = nexts[i]
+			fill[gi]++
 		}
-		act := &Action{Kind: ActRead, Reg: r, Observe: obs, ReadVar: varName, Reports: reports}
-		e := &Edge{Act: act}
-		var subs []int // outcomes whose belief lies inside n's
-		loopObs, looped := -1, false
-		for k := range order {
-			key = key[:0]
-			for _, id := range groups[k] {
-				key = binary.LittleEndian.AppendUint32(key, uint32(id))
-			}
-			oc, ok := made[string(key)]
-			if !ok {
-				closed, err := gm.cl.close(groups[k])
+		sc.sizes, sc.off, sc.flat = fill, off, flat
+		group := func(k int) []int32 { return flat[off[k]:off[k+1]:off[k+1]] }
+		outs := sc.outs[:0]
+		subs := sc.subs[:0] // outcomes whose belief lies inside n's
+		loopObs, looped, kept := -1, false, true
+		for k := range ngroups {
+			g := group(k)
+			oc := gm.madeGroup(g, len(sets) > 1)
+			if oc == nil {
+				b, err := gm.cl.closeBelief(g, learned)
 				if err != nil {
 					return err
 				}
-				oc.b = gm.cl.newBeliefIDs(closed, learned)
-				oc.within = oc.b.Key() != n.B.Key() && gm.cl.within(oc.b, n.B)
-				if made != nil {
-					made[string(key)] = oc
-				}
+				oc = gm.rememberGroup(g, b, b.Key() != n.B.Key() && gm.cl.within(b, n.B), len(sets) > 1)
 			}
 			b := oc.b
 			if b.Key() == n.B.Key() {
 				if looped {
 					// Two outcomes both lead back: treat as no progress.
-					e = nil
+					kept = false
 					break
 				}
 				loopObs, looped = k, true
-				e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: n, Loop: true})
+				outs = append(outs, nil)
 				continue
 			}
 			if oc.within {
 				subs = append(subs, k)
 			}
-			e.Outs = append(e.Outs, &Outcome{Obs: order[k], Next: gm.node(b, n.depth+1)})
+			outs = append(outs, gm.node(b, n.depth+1))
 		}
-		if e == nil {
-			continue
+		sc.outs, sc.subs = outs, subs
+		if !kept || looped && len(outs) == 1 {
+			continue // a read that always comes back to the same belief
 		}
+		var loop LoopKind
+		var loopWhy []*model.Transition
 		if looped {
-			if len(e.Outs) == 1 {
-				continue // a read that always comes back to the same belief
-			}
-			e.Loop, e.LoopWhy, _ = gm.loopKind(ri, r, obs, order[loopObs], groups[loopObs])
-			if e.Loop == NoLoop {
+			loop, loopWhy, _ = gm.loopKind(ri, r, obs, vals[loopObs*w:][:w], group(loopObs))
+			if loop == NoLoop {
 				continue
 			}
-			n.Edges = append(n.Edges, e)
-			continue
+		}
+		act, _ := gm.readAct(ri, r, finite, si, varName)
+		// The outcomes' Obs, copied out of scratch space.
+		shown := append(gm.obsSlab.run(len(vals))[:0], vals...)
+		obsOf := func(k int) []uint64 { return shown[k*w : k*w+w : k*w+w] }
+		e := gm.edgeSlab.one()
+		*e = Edge{Act: act, Loop: loop, LoopWhy: loopWhy, Outs: gm.outPtrSlab.run(len(outs))}
+		slab := gm.outSlab.run(len(outs))
+		for k, next := range outs {
+			o := &slab[k]
+			if next == nil {
+				*o = Outcome{Obs: obsOf(k), Next: n, Loop: true}
+			} else {
+				*o = Outcome{Obs: obsOf(k), Next: next}
+			}
+			e.Outs[k] = o
 		}
 		n.Edges = append(n.Edges, e)
 		// A poll may also come back to a belief inside n's: the device is
@@ -740,25 +901,63 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		// read again (the read cleared a flag it had no use for, say). Each
 		// such outcome gives the edge a variant that loops on it, under the
 		// same fair-progress rule.
-		if len(e.Outs) < 2 {
+		if looped || len(e.Outs) < 2 {
 			continue
 		}
 		for _, k := range subs {
-			kind, why, err := gm.loopKind(ri, r, obs, order[k], groups[k])
+			kind, why, err := gm.loopKind(ri, r, obs, shown[k*w:][:w], group(k))
 			if err != nil || kind == NoLoop {
 				continue
 			}
-			v := &Edge{Act: act, Loop: kind, LoopWhy: why}
-			for j, o := range e.Outs {
-				if j == k {
-					o = &Outcome{Obs: o.Obs, Next: n, Loop: true}
-				}
-				v.Outs = append(v.Outs, o)
-			}
+			v := gm.edgeSlab.one()
+			*v = Edge{Act: act, Loop: kind, LoopWhy: why, Outs: append(gm.outPtrSlab.run(len(e.Outs))[:0], e.Outs...)}
+			o := gm.outSlab.one()
+			*o = Outcome{Obs: e.Outs[k].Obs, Next: n, Loop: true}
+			v.Outs[k] = o
 			n.Edges = append(n.Edges, v)
 		}
 	}
 	return nil
+}
+
+// madeGroup is the outcome made for the states g earlier in this read, or
+// nil.
+func (gm *game) madeGroup(g []int32, share bool) *madeOutcome {
+	if !share {
+		return nil
+	}
+	sc := &gm.rs
+	h := groupHash(g)
+	for i := range sc.made {
+		oc := &sc.made[i]
+		if oc.hash == h && slices.Equal(sc.madeStates[oc.at:oc.at+oc.n], g) {
+			return oc
+		}
+	}
+	return nil
+}
+
+// rememberGroup records b as the outcome of the states g (when share), and
+// returns it.
+func (gm *game) rememberGroup(g []int32, b *Belief, within, share bool) *madeOutcome {
+	oc := madeOutcome{b: b, within: within}
+	if !share {
+		gm.rs.one = oc
+		return &gm.rs.one
+	}
+	sc := &gm.rs
+	oc.hash, oc.at, oc.n = groupHash(g), len(sc.madeStates), len(g)
+	sc.madeStates = append(sc.madeStates, g...)
+	sc.made = append(sc.made, oc)
+	return &sc.made[len(sc.made)-1]
+}
+
+func groupHash(g []int32) uint64 {
+	h := uint64(len(g))
+	for _, id := range g {
+		h = (h ^ uint64(uint32(id))) * 0x100000001b3
+	}
+	return h
 }
 
 // worthLearning reports whether reading value t tells the driver something
@@ -848,21 +1047,41 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 		}
 		return true, nil
 	}
-	why := map[*model.Transition]bool{}
-	memo := map[int32]int{} // 1 leaves for sure, 2 may stay, 3 in progress
+	var whyBuf [8]*model.Transition
+	why := whyBuf[:0] // a set, in the order first found
+	addWhy := func(t *model.Transition) {
+		if !slices.Contains(why, t) {
+			why = append(why, t)
+		}
+	}
+	// memo: 1 leaves for sure, 2 may stay, 3 in progress, by state, for
+	// this call only (marked with its generation).
+	gen := gm.nextLoopGen()
+	memoOf := func(id int32) uint32 {
+		if int(id) < len(gm.loopMemo) && gm.loopMemo[id]>>2 == gen {
+			return gm.loopMemo[id] & 3
+		}
+		return 0
+	}
+	setMemo := func(id int32, v uint32) {
+		if int(id) >= len(gm.loopMemo) { // a state the device's moves just found
+			gm.loopMemo = append(gm.loopMemo, make([]uint32, len(gm.cl.recs)-len(gm.loopMemo))...)
+		}
+		gm.loopMemo[id] = gen<<2 | v
+	}
 	var leaves func(id int32) (bool, error)
 	leaves = func(id int32) (bool, error) {
 		still, err := shows(id)
 		if err != nil || !still {
 			return !still, err
 		}
-		switch memo[id] {
+		switch memoOf(id) {
 		case 1:
 			return true, nil
 		case 2, 3:
 			return false, nil
 		}
-		memo[id] = 3
+		setMemo(id, 3)
 		moves, err := gm.cl.moves(id)
 		if err != nil {
 			return false, err
@@ -878,16 +1097,16 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 				return false, err
 			}
 			if !ok {
-				memo[id] = 2
+				setMemo(id, 2)
 				return false, nil
 			}
-			why[mv.t] = true
+			addWhy(mv.t)
 		}
 		if fair == 0 {
-			memo[id] = 2
+			setMemo(id, 2)
 			return false, nil
 		}
-		memo[id] = 1
+		setMemo(id, 1)
 		return true, nil
 	}
 	kind := FairLoop
@@ -909,7 +1128,7 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 			if mv.input {
 				if still, err := shows(mv.next); err == nil && !still {
 					out = true
-					why[mv.t] = true
+					addWhy(mv.t)
 				}
 			}
 		}
@@ -921,11 +1140,24 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 		kind = InputLoop
 	}
 	var ts []*model.Transition
-	for t := range why {
-		ts = append(ts, t)
+	if len(why) > 0 {
+		ts = slices.Clone(why)
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
+	if len(ts) > 1 {
+		sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
+	}
 	return kind, ts, nil
+}
+
+// nextLoopGen starts a loopKind call's memo: loopMemo holds, per state,
+// the generation of the call that set it beside what it found.
+func (gm *game) nextLoopGen() uint32 {
+	gm.loopGen++
+	if gm.loopGen >= 1<<30 {
+		clear(gm.loopMemo)
+		gm.loopGen = 1
+	}
+	return gm.loopGen
 }
 
 func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) error {
@@ -948,11 +1180,10 @@ func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) er
 	for i, s := range nexts {
 		ids[i] = gm.cl.intern(s)
 	}
-	closed, err := gm.cl.close(ids)
+	b, err := gm.cl.closeBelief(ids, n.B.Learned)
 	if err != nil {
 		return err
 	}
-	b := gm.cl.newBeliefIDs(closed, n.B.Learned)
 	if b.Key() == n.B.Key() {
 		return nil
 	}

@@ -84,7 +84,7 @@ func (gm *game) replay(n *Node, mm *madeMoves) {
 		for i, o := range e.Outs {
 			no := outs[o]
 			if no == nil {
-				no = &Outcome{Obs: o.Obs, Next: gm.nodes[o.Next.B.Key()], Loop: o.Loop}
+				no = &Outcome{Obs: o.Obs, Next: gm.nodeOf(o.Next.B), Loop: o.Loop}
 				outs[o] = no
 			}
 			ne.Outs[i] = no

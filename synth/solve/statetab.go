@@ -1,5 +1,7 @@
 package solve
 
+import "hash/maphash"
+
 // stateTable finds the closer's states by hash (model.State.Hash). It is
 // an open-addressing table of one word per slot, the high half of the
 // hash beside the state's number: a lookup mostly reads one cache line,
@@ -66,4 +68,68 @@ func (t *stateTable) grow() {
 			t.put(t.hash[id], id)
 		}
 	}
+}
+
+// beliefTable finds the closer's beliefs by key, the same way: one word
+// per slot, the high half of the key's hash beside the belief's number.
+// A Go map keyed by the key strings hashed the key, then compared it
+// against two or three candidates' strings; here a candidate's string is
+// read only when 32 bits of its hash agree.
+type beliefTable struct {
+	slots []uint64 // hash>>32<<32 | num+1; 0 is empty
+	list  []*Belief
+	keys  []string // by num: list[num].key, read without loading the belief
+	hash  []uint64 // by num: the full hash, to grow the table
+	seed  maphash.Seed
+}
+
+// keyHash is the hash the table files key under.
+func (t *beliefTable) keyHash(key []byte) uint64 {
+	if len(t.slots) == 0 {
+		t.seed = maphash.MakeSeed()
+		t.slots = make([]uint64, 1024)
+	}
+	return maphash.Bytes(t.seed, key)
+}
+
+// find is the belief with key (hashed h), or nil.
+func (t *beliefTable) find(h uint64, key []byte) *Belief {
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return nil
+		}
+		if e>>32 == h>>32 {
+			if num := uint32(e) - 1; t.keys[num] == string(key) {
+				return t.list[num]
+			}
+		}
+	}
+}
+
+// add stores b, numbered len(t.list), under hash h.
+func (t *beliefTable) add(h uint64, b *Belief) {
+	t.list = append(t.list, b)
+	t.keys = append(t.keys, b.key)
+	t.hash = append(t.hash, h)
+	if 2*len(t.list) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]uint64, 2*len(old))
+		for _, e := range old {
+			if e != 0 {
+				t.put(t.hash[uint32(e)-1], uint32(e)-1)
+			}
+		}
+	}
+	t.put(h, uint32(len(t.list)-1))
+}
+
+func (t *beliefTable) put(h uint64, num uint32) {
+	mask := uint64(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = h>>32<<32 | uint64(num+1)
 }

@@ -23,14 +23,34 @@ const maxWritesPerRegister = 256
 //   - "keep": the value it holds, when the driver knows it (read-modify-write);
 //   - for a data field nobody cares about: its reset value.
 func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
-	var out []*Cand
-	seen := map[string]bool{}
+	return gm.appendCandidates(nil, f, b)
+}
+
+// appendCandidates appends candidates(f, b) to out.
+func (gm *game) appendCandidates(out []*Cand, f *model.Field, b *Belief) []*Cand {
+	first := len(out)
 	add := func(c *Cand) {
 		c.T = term.Resize(c.T, f.Width)
-		if !seen[c.T.Key()] {
-			seen[c.T.Key()] = true
-			out = append(out, c)
+		// Terms are hash-consed: equal values are the same pointer.
+		for _, o := range out[first:] {
+			if o.T == c.T {
+				return
+			}
 		}
+		out = append(out, c)
+	}
+	// made is a candidate this listing makes: the same one every time.
+	made := func(t *term.T, why string, keep bool) *Cand {
+		k := candKey{t: t, width: f.Width, why: why, keep: keep}
+		c := gm.madeCands[k]
+		if c == nil {
+			c = &Cand{T: t, Why: why, Keep: keep}
+			if gm.madeCands == nil {
+				gm.madeCands = map[candKey]*Cand{}
+			}
+			gm.madeCands[k] = c
+		}
+		return c
 	}
 	// What the field holds now, if the same known value in every state.
 	var cur *term.T
@@ -59,37 +79,46 @@ func (gm *game) candidates(f *model.Field, b *Belief) []*Cand {
 	if f.Stored && gm.cl.isSliced(f.Var) {
 		// Nothing that matters reads it: it keeps the value it has (the
 		// closer holds it at its reset value).
-		add(&Cand{T: b.States[0].Val(f.Var), Why: "keeps its value", Keep: true})
+		add(made(b.States[0].Val(f.Var), "keeps its value", true))
 		return out
 	}
 	finite := f.Trigger || (f.Stored && gm.m.Vars[f.Var].Finite)
 	if f.W1C {
 		// Writing 0 keeps a write-1-to-clear bit; 1 clears it.
-		add(&Cand{T: term.C(0, f.Width), Why: "0 leaves the write-1-to-clear bit alone", Keep: true})
-		add(&Cand{T: term.C(1, f.Width), Why: "1 clears it"})
+		add(made(term.C(0, f.Width), "0 leaves the write-1-to-clear bit alone", true))
+		add(made(term.C(1, f.Width), "1 clears it", false))
 		return out
 	}
 	if finite {
 		if cur != nil {
-			add(&Cand{T: cur, Why: "keeps its value", Keep: true})
+			add(made(cur, "keeps its value", true))
 		}
 		for _, c := range gm.finiteCands(f) {
 			add(c)
 		}
 		return out
 	}
-	if len(out) > 0 {
+	if len(out) > first {
 		return out
 	}
 	if cur != nil {
-		add(&Cand{T: cur, Why: "keeps its value", Keep: true})
+		add(made(cur, "keeps its value", true))
 		return out
 	}
 	if f.Stored && gm.goal.framed(f.Var) {
-		return nil // must not change, and the driver does not know it
+		return out[:first] // must not change, and the driver does not know it
 	}
-	add(&Cand{T: term.C(f.Reset, f.Width), Why: "reset value"})
+	add(made(term.C(f.Reset, f.Width), "reset value", false))
 	return out
+}
+
+// candKey names a candidate appendCandidates makes itself: its value
+// (before resizing to the field's width), that width, and why.
+type candKey struct {
+	t     *term.T
+	width int
+	why   string
+	keep  bool
 }
 
 func (g *goal) framed(v int) bool {
@@ -184,23 +213,52 @@ func (gm *game) finiteValues(f *model.Field) []uint64 {
 	return out
 }
 
+// writeScratch is the space expandWrites reuses from one register to the
+// next.
+type writeScratch struct {
+	cands []*Cand // every field's candidates, field after field
+	ends  []int   // where each field's candidates end in cands
+	per   [][]*Cand
+	vals  []*Cand
+	terms []*term.T
+	idx   []int
+	nexts []int32
+	diffs []uint64 // per next state, what the write changed (closer.diffMask)
+}
+
 func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
-	per := make([][]*Cand, len(r.Fields))
+	sc := &gm.ws
+	cands, ends := sc.cands[:0], sc.ends[:0]
 	total := 1
-	for i, f := range r.Fields {
-		per[i] = gm.candidates(f, n.B)
-		if len(per[i]) == 0 {
+	for _, f := range r.Fields {
+		at := len(cands)
+		cands = gm.appendCandidates(cands, f, n.B)
+		if len(cands) == at {
+			sc.cands, sc.ends = cands, ends
 			return nil
 		}
-		total *= len(per[i])
+		total *= len(cands) - at
+		ends = append(ends, len(cands))
 	}
+	// The candidates are sliced out only now: appending may have moved them.
+	per := sc.per[:0]
+	for i, end := range ends {
+		at := 0
+		if i > 0 {
+			at = ends[i-1]
+		}
+		per = append(per, cands[at:end:end])
+	}
+	sc.ends = ends
+	sc.cands, sc.per = cands, per
 	// The combinations, in the order they are tried: every one, the last
 	// field varying fastest; past maxWritesPerRegister, each field's first
 	// choice and one field varied at a time. vals and terms are scratch
 	// space, copied only for a write that becomes an edge.
-	vals := make([]*Cand, len(per))
-	terms := make([]*term.T, len(per))
-	idx := make([]int, len(per))
+	vals := append(sc.vals[:0], make([]*Cand, len(per))...)
+	terms := append(sc.terms[:0], make([]*term.T, len(per))...)
+	idx := append(sc.idx[:0], make([]int, len(per))...)
+	sc.vals, sc.terms, sc.idx = vals, terms, idx
 	var combos int
 	if total <= maxWritesPerRegister {
 		combos = total
@@ -210,7 +268,8 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 			combos += len(cs) - 1
 		}
 	}
-	nexts := make([]int32, 0, len(n.B.ids))
+	nexts, diffs := sc.nexts[:0], sc.diffs[:0]
+	defer func() { sc.nexts, sc.diffs = nexts, diffs }()
 	for k := range combos {
 		if total <= maxWritesPerRegister {
 			for i, cs := range per {
@@ -239,7 +298,7 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		for i, c := range vals {
 			terms[i] = c.T
 		}
-		nexts = nexts[:0]
+		nexts, diffs = nexts[:0], diffs[:0]
 		legal := true
 		act := gm.cl.writeAct(ri, terms)
 		for _, id := range n.B.ids {
@@ -254,23 +313,53 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 				legal = false
 				break
 			}
-			nexts = append(nexts, w.next)
+			nexts, diffs = append(nexts, w.next), append(diffs, w.diff)
 		}
-		if !legal || !gm.changesRelevant(n.B.ids, nexts) {
+		if !legal || !gm.changesRelevant(n.B.ids, nexts, diffs) {
 			continue
 		}
-		closed, err := gm.cl.close(nexts)
+		b, err := gm.cl.closeBelief(nexts, n.B.Learned)
 		if err != nil {
 			return err
 		}
-		b := gm.cl.newBeliefIDs(closed, n.B.Learned)
 		if b.Key() == n.B.Key() {
 			continue
 		}
-		n.Edges = append(n.Edges, &Edge{Act: &Action{Kind: ActWrite, Reg: r, Vals: slices.Clone(vals)},
-			Outs: []*Outcome{{Next: gm.node(b, n.depth+1)}}})
+		n.Edges = append(n.Edges, newEdge1(gm.writeAction(act, r, vals), gm.node(b, n.depth+1)))
 	}
 	return nil
+}
+
+// writeAction is the action writing vals into r, numbered act by
+// writeAct: made once per game for the same candidates, since an action
+// is never changed once made.
+func (gm *game) writeAction(act int32, r *model.Reg, vals []*Cand) *Action {
+	if int(act) >= len(gm.writeActs) {
+		gm.writeActs = append(gm.writeActs, make([][]*Action, int(act)+1-len(gm.writeActs))...)
+	}
+	for _, a := range gm.writeActs[act] {
+		if a.Reg == r && slices.Equal(a.Vals, vals) {
+			return a
+		}
+	}
+	a := &Action{Kind: ActWrite, Reg: r, Vals: slices.Clone(vals)}
+	gm.writeActs[act] = append(gm.writeActs[act], a)
+	return a
+}
+
+// oneOutcome is an edge with one outcome, allocated together.
+type oneOutcome struct {
+	e    Edge
+	o    Outcome
+	outs [1]*Outcome
+}
+
+// newEdge1 is an edge of act with the one outcome next.
+func newEdge1(act *Action, next *Node) *Edge {
+	x := &oneOutcome{e: Edge{Act: act}, o: Outcome{Next: next}}
+	x.outs[0] = &x.o
+	x.e.Outs = x.outs[:]
+	return &x.e
 }
 
 // deriveFeeds fills g.feedField and g.feedVar from the goal: the values
@@ -581,7 +670,26 @@ func fieldName(m *model.Model, e *dsl.Expr, local *model.Reg) string {
 
 // changesRelevant reports whether a move changed anything the goal can
 // care about: a relevant variable or the events.
-func (gm *game) changesRelevant(before, after []int32) bool {
+//
+// diffs are the writes' diffMasks: with a mask per variable, the states
+// themselves are not looked at.
+func (gm *game) changesRelevant(before, after []int32, diffs []uint64) bool {
+	if len(gm.m.Vars) <= diffVars {
+		if !gm.relMaskMade {
+			for vi, rel := range gm.goal.relevant {
+				if rel {
+					gm.relMask |= 1 << uint(vi)
+				}
+			}
+			gm.relMaskMade = true
+		}
+		for _, d := range diffs {
+			if d&(eventsDiffer|gm.relMask) != 0 {
+				return true
+			}
+		}
+		return false
+	}
 	for i, id := range before {
 		if after[i] == id {
 			continue
@@ -590,9 +698,7 @@ func (gm *game) changesRelevant(before, after []int32) bool {
 		if len(a.Events) != len(s.Events) {
 			return true
 		}
-		changed := false
-		s.Diff(a, func(vi int) { changed = changed || gm.goal.relevant[vi] })
-		if changed {
+		if s.DiffAny(a, func(vi int) bool { return gm.goal.relevant[vi] }) {
 			return true
 		}
 	}
