@@ -61,7 +61,12 @@ type deadAnalysis struct {
 	m      *model.Model
 	cands  []int // finite state variables that are not register fields
 	finite []int
-	bit    map[int]uint64
+	// slot is where a variable's value sits in an abstract state, which
+	// holds the finite variables only (-1 for a data variable: always
+	// unknown and untainted), so that a step costs what the finite part
+	// does, whatever number of data registers the device has.
+	slot []int
+	bit  map[int]uint64
 	// members resolves a bare enum member that is not read against an
 	// enum (as the model's uniqueMember): -1 when ambiguous.
 	members map[string]int64
@@ -77,9 +82,11 @@ type deadAnalysis struct {
 	names map[*dsl.Expr]nameRes
 	// envs are the (constant) environments of bindings, register writes,
 	// streams and transitions, made once.
-	envs  map[any]*aenv
-	trans []*model.Transition
-	binds []*dsl.PredBinding
+	envs    map[any]*aenv
+	trans   []*model.Transition
+	binds   []*dsl.PredBinding
+	acts    map[*model.Reg]bool // writeActs, by register
+	readAct map[*model.Reg]bool // readActs, by register
 }
 
 type runResult struct {
@@ -94,13 +101,16 @@ type deadClass struct {
 }
 
 func newDeadAnalysis(m *model.Model) *deadAnalysis {
-	da := &deadAnalysis{m: m, bit: map[int]uint64{}, members: map[string]int64{}, names: map[*dsl.Expr]nameRes{}, runs: map[string]runResult{}, envs: map[any]*aenv{}, exact: map[string][]int{}}
+	da := &deadAnalysis{m: m, bit: map[int]uint64{}, members: map[string]int64{}, names: map[*dsl.Expr]nameRes{}, runs: map[string]runResult{}, envs: map[any]*aenv{}, acts: map[*model.Reg]bool{}, readAct: map[*model.Reg]bool{}, exact: map[string][]int{}}
 	da.trans = append(append(da.trans, m.Internals...), m.Inputs...)
 	for _, name := range sortedKeys(m.Bindings) {
 		da.binds = append(da.binds, m.Bindings[name])
 	}
+	da.slot = make([]int, len(m.Vars))
 	for i, v := range m.Vars {
+		da.slot[i] = -1
 		if v.Finite {
+			da.slot[i] = len(da.finite)
 			da.finite = append(da.finite, i)
 		}
 		if v.Finite && v.Field == nil && len(da.cands) < 64 {
@@ -144,13 +154,11 @@ func (da *deadAnalysis) deadAt(s *model.State) []int {
 		}
 	}
 
-	var start []aval
-	for i, v := range da.m.Vars {
-		a := avAny
-		if val := s.Val(i); v.Finite && val.IsConst() {
-			a = avKnown(val.Val)
+	start := make([]aval, len(da.finite))
+	for k, i := range da.finite {
+		if val := s.Val(i); val.IsConst() {
+			start[k] = avKnown(val.Val)
 		}
-		start = append(start, a)
 	}
 	d := uint64(0)
 	for _, i := range da.cands {
@@ -209,7 +217,7 @@ func (da *deadAnalysis) run(start []aval, d uint64) (live uint64, ok bool) {
 	st := append([]aval(nil), start...)
 	for _, i := range da.cands {
 		if d&da.bit[i] != 0 {
-			st[i] = aval{taint: da.bit[i]}
+			st[da.slot[i]] = aval{taint: da.bit[i]}
 		}
 	}
 	start0 := da.key(st)
@@ -225,7 +233,7 @@ func (da *deadAnalysis) run(start []aval, d uint64) (live uint64, ok bool) {
 		s := queue[0]
 		queue = queue[1:]
 		for _, next := range da.steps(s) {
-			if !tainted(next) {
+			if !da.tainted(next) {
 				// Nothing in it depends on d any more, nor will.
 				continue
 			}
@@ -241,7 +249,9 @@ func (da *deadAnalysis) run(start []aval, d uint64) (live uint64, ok bool) {
 	return da.blame & d, true
 }
 
-func tainted(s []aval) bool {
+// tainted reports whether some finite variable of s is tainted: data
+// variables never hold a taint (see exec).
+func (da *deadAnalysis) tainted(s []aval) bool {
 	for _, a := range s {
 		if a.taint != 0 {
 			return true
@@ -250,13 +260,58 @@ func tainted(s []aval) bool {
 	return false
 }
 
-// key encodes an abstract state. Data variables are always unknown and
-// untainted (a tainted value is never stored in one: see exec), so only
-// the finite ones tell states apart.
+// readActs reports whether a read of r can show a finite value or change
+// the state: a read that shows only stored data shows unknown, untainted
+// values and changes nothing.
+func (da *deadAnalysis) readActs(r *model.Reg) bool {
+	if acts, ok := da.readAct[r]; ok {
+		return acts
+	}
+	acts := len(r.OnRead) > 0 || hasRC(r)
+	for _, f := range r.Fields {
+		acts = acts || !f.Stored || da.m.Vars[f.Var].Finite
+	}
+	da.readAct[r] = acts
+	return acts
+}
+
+// writeActs reports whether a write of r can change an abstract state: it
+// runs statements, or it stores a finite field. A write that only stores
+// data (which stays unknown and untainted) leaves the state as it was, so
+// it is not a step; on a spec with hundreds of such registers, trying
+// each from every abstract state was most of the analysis.
+func (da *deadAnalysis) writeActs(r *model.Reg) bool {
+	if acts, ok := da.acts[r]; ok {
+		return acts
+	}
+	acts := len(r.OnWrite) > 0
+	for _, f := range r.Fields {
+		acts = acts || f.Stored && da.m.Vars[f.Var].Finite
+	}
+	da.acts[r] = acts
+	return acts
+}
+
+// get is variable i's value in the abstract state s.
+func (da *deadAnalysis) get(s []aval, i int) aval {
+	if k := da.slot[i]; k >= 0 {
+		return s[k]
+	}
+	return avAny
+}
+
+// set stores a into variable i of s; a data variable stays unknown.
+func (da *deadAnalysis) set(s []aval, i int, a aval) {
+	if k := da.slot[i]; k >= 0 {
+		s[k] = a
+	}
+}
+
+// key encodes an abstract state (its finite variables: data ones are
+// always unknown and untainted, see exec and set).
 func (da *deadAnalysis) key(s []aval) string {
 	b := make([]byte, 0, 13*len(da.finite))
-	for _, i := range da.finite {
-		a := s[i]
+	for _, a := range s {
 		switch {
 		case !a.known:
 			b = append(b, 0)
@@ -328,7 +383,7 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 		}
 		da.use(da.eval(pb.Body, s, env, nil))
 	}
-	out := make([][]aval, 0, len(m.Regs)+len(da.trans))
+	var out [][]aval
 	visible := func(bank *dsl.Expr) bool {
 		if bank == nil {
 			return true
@@ -340,7 +395,7 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 		if !visible(r.Bank) {
 			continue
 		}
-		if r.Read {
+		if r.Read && da.readActs(r) {
 			vals := make([]aval, len(r.Fields))
 			for i, f := range r.Fields {
 				vals[i] = da.fieldValue(f, s)
@@ -350,7 +405,7 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 				out = append(out, da.read(r, s, vals)...)
 			}
 		}
-		if r.Write {
+		if r.Write && da.writeActs(r) {
 			env := da.envs[r]
 			if env == nil {
 				// Any value of every field: the written values are all
@@ -363,9 +418,9 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 					switch {
 					case !f.Stored:
 					case f.W1C:
-						after[f.Var] = aval{taint: after[f.Var].taint}
+						da.set(after, f.Var, aval{taint: da.get(after, f.Var).taint})
 					default:
-						after[f.Var] = avAny
+						da.set(after, f.Var, avAny)
 					}
 				}
 				out = append(out, after)
@@ -426,11 +481,11 @@ func (da *deadAnalysis) read(r *model.Reg, s, vals []aval) [][]aval {
 		switch {
 		case !f.RC:
 		case f.Stored:
-			next[f.Var] = avKnown(0)
+			da.set(next, f.Var, avKnown(0))
 		case f.Value != nil:
 			// The read clears the variable the field shows.
 			for _, i := range da.mentioned(f.Value) {
-				next[i] = aval{taint: next[i].taint}
+				da.set(next, i, aval{taint: da.get(next, i).taint})
 			}
 		}
 	}
@@ -478,7 +533,7 @@ func (da *deadAnalysis) exec(ss []*dsl.Stmt, s []aval, env *aenv) [][]aval {
 			if val.known && v.Width < 64 {
 				val.val &= 1<<v.Width - 1
 			}
-			s[idx] = val
+			da.set(s, idx, val)
 		case st.If != nil:
 			t, f := da.decide(da.eval(st.If.Cond, s, env, nil))
 			rest := ss[i+1:]
@@ -521,7 +576,7 @@ func (da *deadAnalysis) target(a *dsl.Assign, env *aenv) int {
 func (da *deadAnalysis) fieldValue(f *model.Field, s []aval) aval {
 	switch {
 	case f.Stored:
-		return s[f.Var]
+		return da.get(s, f.Var)
 	case f.Value != nil:
 		return da.eval(f.Value, s, nil, f.Enum)
 	}
@@ -679,7 +734,7 @@ func (da *deadAnalysis) name(e *dsl.Expr, s []aval, env *aenv, want *model.Enum)
 	case resKnown:
 		return avKnown(r.val)
 	case resVar:
-		return s[r.idx]
+		return da.get(s, r.idx)
 	case resSlot:
 		return env.slots[r.idx]
 	case resField:
