@@ -416,6 +416,33 @@ type strictField struct {
 	event string
 }
 
+// setElsewhere reports whether something other than a write of the
+// field's own register may give it one of its strict values: another
+// register's write handler, a read handler or the device, unless it only
+// assigns other constants or copies a value the driver can never name
+// (the MC146818's update copies the next time, which nobody knows, into
+// the time registers). Then its register need not be written at all
+// (testdata/devices/minigang: one write of ALL lights all four), and the
+// field is left out of the bound.
+func (sf *strictField) setElsewhere(m *model.Model) bool {
+	v := m.Vars[sf.v]
+	own := v.Field.Reg
+	elsewhere := false
+	eachAssign(m, func(target int, value *dsl.Expr, local *model.Reg, ownWrite bool) {
+		if target != sf.v || elsewhere || (local == own && ownWrite) {
+			return
+		}
+		if x, err := m.EvalExpected(value, nil, nil, v.Enum); err == nil && x.IsConst() && !sf.alts[term.Resize(x, v.Width)] {
+			return // another value
+		}
+		if value.Kind == dsl.NameExpr && unnamable(m, value.Name()) {
+			return
+		}
+		elsewhere = true
+	})
+	return elsewhere
+}
+
 type restoreField struct {
 	v, ri int
 	idle  map[*term.T]bool
@@ -462,7 +489,7 @@ func (gm *game) bounds() *boundInfo {
 				sf.event = gm.goal.candEvent[c]
 			}
 		}
-		if len(sf.alts) > 0 {
+		if len(sf.alts) > 0 && !sf.setElsewhere(m) {
 			b.strict = append(b.strict, sf)
 		}
 	}
@@ -770,44 +797,6 @@ func onlyTeacher(m *model.Model, vi int, regIndex map[*model.Reg]int) (int, bool
 func neverKnown(m *model.Model, vi int) bool {
 	name, owner := m.Vars[vi].Name, m.Vars[vi].Field.Reg
 	ok := true
-	fromInput := func(w string) bool {
-		vi := m.Var(w)
-		if vi < 0 || m.Vars[vi].Finite || m.Vars[vi].Reset.IsConst() {
-			return false
-		}
-		only := true
-		check := func(ss []*dsl.Stmt, input *model.Transition) {
-			walkStmts(ss, func(s *dsl.Stmt) {
-				if s.Assign == nil || strings.Join(s.Assign.Target.Parts, ".") != w {
-					return
-				}
-				if input == nil || s.Assign.Value.Kind != dsl.NameExpr || len(s.Assign.Value.Path) != 1 {
-					only = false
-					return
-				}
-				param := false
-				for _, p := range input.Params {
-					param = param || p.Name == s.Assign.Value.Path[0]
-				}
-				only = only && param
-			})
-		}
-		for _, r := range m.Regs {
-			check(r.OnRead, nil)
-			check(r.OnWrite, nil)
-		}
-		for _, p := range m.Streams {
-			check(p.OnRead, nil)
-			check(p.OnWrite, nil)
-		}
-		for _, t := range m.Internals {
-			check(t.Body, nil)
-		}
-		for _, t := range m.Inputs {
-			check(t.Body, t)
-		}
-		return only
-	}
 	visit := func(ss []*dsl.Stmt, local *model.Reg) {
 		walkStmts(ss, func(s *dsl.Stmt) {
 			if s.Assign == nil {
@@ -821,7 +810,7 @@ func neverKnown(m *model.Model, vi int) bool {
 				return
 			}
 			v := s.Assign.Value
-			if v.Kind != dsl.NameExpr || !fromInput(v.Name()) {
+			if v.Kind != dsl.NameExpr || !unnamable(m, v.Name()) {
 				ok = false
 			}
 		})
@@ -892,4 +881,46 @@ func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch map[int]bool) boo
 		}
 	}
 	return true
+}
+
+// unnamable reports whether data variable w holds a value the driver can
+// never name: no constant reset, and only inputs set it, from their
+// parameters.
+func unnamable(m *model.Model, w string) bool {
+	vi := m.Var(w)
+	if vi < 0 || m.Vars[vi].Finite || m.Vars[vi].Reset.IsConst() {
+		return false
+	}
+	only := true
+	check := func(ss []*dsl.Stmt, input *model.Transition) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Assign == nil || strings.Join(s.Assign.Target.Parts, ".") != w {
+				return
+			}
+			if input == nil || s.Assign.Value.Kind != dsl.NameExpr || len(s.Assign.Value.Path) != 1 {
+				only = false
+				return
+			}
+			param := false
+			for _, p := range input.Params {
+				param = param || p.Name == s.Assign.Value.Path[0]
+			}
+			only = only && param
+		})
+	}
+	for _, r := range m.Regs {
+		check(r.OnRead, nil)
+		check(r.OnWrite, nil)
+	}
+	for _, p := range m.Streams {
+		check(p.OnRead, nil)
+		check(p.OnWrite, nil)
+	}
+	for _, t := range m.Internals {
+		check(t.Body, nil)
+	}
+	for _, t := range m.Inputs {
+		check(t.Body, t)
+	}
+	return only
 }

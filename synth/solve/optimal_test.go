@@ -17,13 +17,15 @@ import (
 // worse. miniclock is shaped to exercise each of them (see its comment),
 // minisensor the lower bound's locks, gates and setups (lock.go, setup.go),
 // minipost its access after the event (after.go), minipanel a belief whose
-// states need different registers written (split.go).
+// states need different registers written (split.go), minigang pinned
+// fields another register's write sets (strictField.setElsewhere).
 func TestReductionsKeepTheOptimum(t *testing.T) {
 	for _, spec := range []string{
 		"testdata/devices/miniclock/miniclock.dev",
 		"testdata/devices/minisensor/minisensor.dev",
 		"testdata/devices/minipost/minipost.dev",
 		"testdata/devices/minipanel/minipanel.dev",
+		"testdata/devices/minigang/minigang.dev",
 		"../../devices/uart16550/uart16550.dev",
 	} {
 		t.Run(spec, func(t *testing.T) {
