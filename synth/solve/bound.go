@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"maps"
 	"sort"
 	"strings"
 
@@ -33,24 +34,47 @@ import (
 //     hidden behind its bank, or it would break a require), the next access
 //     is yet another one;
 //   - a belief outside the idle invariant needs at least one.
+//
+// Each term holds for some state of the belief, and different terms may
+// hold for different states: that sum is admissible only for a strategy
+// that never tells the states apart. splitBound caps it by what a
+// strategy that does tell them apart must pay.
 func (gm *game) lowerBound(n *Node) int {
 	if n.h >= 0 {
 		return n.h
 	}
+	h, _ := gm.beliefBound(n)
+	if h > 0 && h != inf && len(n.B.ids) > 1 {
+		h = min(h, gm.splitBound(n, h))
+	}
+	n.h = h
+	return h
+}
+
+// countedReads says which reads an estimate may have counted among its
+// accesses: with any set, any access at all (a term that counts "some
+// access"); otherwise a read (or write) of one of regs, and writes.
+type countedReads struct {
+	any  bool
+	regs map[int]bool
+}
+
+// beliefBound is lowerBound's sum over the belief as a whole (see
+// lowerBound), and which reads it may have counted.
+func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	if gm.cl.exhaustive || gm.mayBeFault(n) {
-		n.h = 0 // a fault ends the method at no cost
-		return 0
+		return 0, countedReads{} // a fault ends the method at no cost
 	}
 	for _, id := range n.B.ids {
 		if dead, err := gm.isDead(id); err != nil || dead {
 			if err != nil && n.err == nil {
 				n.err = err
 			}
-			n.h = inf
-			return inf
+			return inf, countedReads{}
 		}
 	}
 	b := gm.bounds()
+	anyAccess := false     // some term counts an access of any kind
 	need := map[int]bool{} // registers to write
 	// late: some write counted may come after the wanted event (after.go).
 	late := false
@@ -136,6 +160,7 @@ func (gm *game) lowerBound(n *Node) int {
 		}
 		if !counted {
 			enabler = 1
+			anyAccess = true
 			if len(enab) == 1 {
 				banked = map[int]bool{}
 				for ri := range all {
@@ -188,7 +213,7 @@ func (gm *game) lowerBound(n *Node) int {
 		for i := range b.gates {
 			if b.gates[i].closedIn(n.B) {
 				h++
-				nextOK = true
+				nextOK, anyAccess = true, true
 				break
 			}
 		}
@@ -207,6 +232,7 @@ func (gm *game) lowerBound(n *Node) int {
 	// no access counted above can emit it (the device may also emit it by
 	// itself after some access: then it only needs some access).
 	missing, extra := false, false
+	var extraReads map[int]bool // the registers whose reads may be the extra access
 	for _, ev := range gm.goal.wantEvents {
 		lacks := false
 		for _, s := range n.B.States {
@@ -238,25 +264,38 @@ func (gm *game) lowerBound(n *Node) int {
 			if !nextOK && gm.accessAvailable(n, a) {
 				nextOK = true
 			}
+			if !a.write {
+				if extraReads == nil {
+					extraReads = map[int]bool{}
+				}
+				extraReads[a.ri] = true
+			}
 		}
 	}
 	switch {
 	case extra:
 		h++
 	case missing && h == 0:
-		h, nextOK = 1, true
+		h, nextOK, anyAccess = 1, true, true
 	}
 	if !late && gm.lastLeavesIdle(n) {
 		h++ // after the event's access, which cannot be the last (after.go)
+		anyAccess = true
 	}
 	if h > 0 && !nextOK {
 		h++
+		anyAccess = true
 	}
 	if h == 0 && gm.leavesIdle(n) {
 		h = 1 // not a goal, nor a fault (mayBeFault): some access is left
+		anyAccess = true
 	}
-	n.h = h
-	return h
+	counted := countedReads{any: anyAccess, regs: touch}
+	if extra && len(extraReads) > 0 {
+		counted.regs = maps.Clone(touch)
+		maps.Copy(counted.regs, extraReads)
+	}
+	return h, counted
 }
 
 // lastLeavesIdle reports whether one wanted event is left to happen in
@@ -367,12 +406,41 @@ type boundInfo struct {
 	// outside memoizes leavesIdle by state: 0 not yet asked, 1 in the
 	// idle invariant, 2 outside it.
 	outside []int8
+	// single memoizes stateBound by state (split.go).
+	single []*stateBound
 }
 
 type strictField struct {
 	v, ri int
 	alts  map[*term.T]bool
 	event string
+}
+
+// setElsewhere reports whether something other than a write of the
+// field's own register may give it one of its strict values: another
+// register's write handler, a read handler or the device, unless it only
+// assigns other constants or copies a value the driver can never name
+// (the MC146818's update copies the next time, which nobody knows, into
+// the time registers). Then its register need not be written at all
+// (testdata/devices/minigang: one write of ALL lights all four), and the
+// field is left out of the bound.
+func (sf *strictField) setElsewhere(m *model.Model) bool {
+	v := m.Vars[sf.v]
+	own := v.Field.Reg
+	elsewhere := false
+	eachAssign(m, func(target int, value *dsl.Expr, local *model.Reg, ownWrite bool) {
+		if target != sf.v || elsewhere || (local == own && ownWrite) {
+			return
+		}
+		if x, err := m.EvalExpected(value, nil, nil, v.Enum); err == nil && x.IsConst() && !sf.alts[term.Resize(x, v.Width)] {
+			return // another value
+		}
+		if value.Kind == dsl.NameExpr && unnamable(m, value.Name()) {
+			return
+		}
+		elsewhere = true
+	})
+	return elsewhere
 }
 
 type restoreField struct {
@@ -421,7 +489,7 @@ func (gm *game) bounds() *boundInfo {
 				sf.event = gm.goal.candEvent[c]
 			}
 		}
-		if len(sf.alts) > 0 {
+		if len(sf.alts) > 0 && !sf.setElsewhere(m) {
 			b.strict = append(b.strict, sf)
 		}
 	}
@@ -729,44 +797,6 @@ func onlyTeacher(m *model.Model, vi int, regIndex map[*model.Reg]int) (int, bool
 func neverKnown(m *model.Model, vi int) bool {
 	name, owner := m.Vars[vi].Name, m.Vars[vi].Field.Reg
 	ok := true
-	fromInput := func(w string) bool {
-		vi := m.Var(w)
-		if vi < 0 || m.Vars[vi].Finite || m.Vars[vi].Reset.IsConst() {
-			return false
-		}
-		only := true
-		check := func(ss []*dsl.Stmt, input *model.Transition) {
-			walkStmts(ss, func(s *dsl.Stmt) {
-				if s.Assign == nil || strings.Join(s.Assign.Target.Parts, ".") != w {
-					return
-				}
-				if input == nil || s.Assign.Value.Kind != dsl.NameExpr || len(s.Assign.Value.Path) != 1 {
-					only = false
-					return
-				}
-				param := false
-				for _, p := range input.Params {
-					param = param || p.Name == s.Assign.Value.Path[0]
-				}
-				only = only && param
-			})
-		}
-		for _, r := range m.Regs {
-			check(r.OnRead, nil)
-			check(r.OnWrite, nil)
-		}
-		for _, p := range m.Streams {
-			check(p.OnRead, nil)
-			check(p.OnWrite, nil)
-		}
-		for _, t := range m.Internals {
-			check(t.Body, nil)
-		}
-		for _, t := range m.Inputs {
-			check(t.Body, t)
-		}
-		return only
-	}
 	visit := func(ss []*dsl.Stmt, local *model.Reg) {
 		walkStmts(ss, func(s *dsl.Stmt) {
 			if s.Assign == nil {
@@ -780,7 +810,7 @@ func neverKnown(m *model.Model, vi int) bool {
 				return
 			}
 			v := s.Assign.Value
-			if v.Kind != dsl.NameExpr || !fromInput(v.Name()) {
+			if v.Kind != dsl.NameExpr || !unnamable(m, v.Name()) {
 				ok = false
 			}
 		})
@@ -851,4 +881,46 @@ func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch map[int]bool) boo
 		}
 	}
 	return true
+}
+
+// unnamable reports whether data variable w holds a value the driver can
+// never name: no constant reset, and only inputs set it, from their
+// parameters.
+func unnamable(m *model.Model, w string) bool {
+	vi := m.Var(w)
+	if vi < 0 || m.Vars[vi].Finite || m.Vars[vi].Reset.IsConst() {
+		return false
+	}
+	only := true
+	check := func(ss []*dsl.Stmt, input *model.Transition) {
+		walkStmts(ss, func(s *dsl.Stmt) {
+			if s.Assign == nil || strings.Join(s.Assign.Target.Parts, ".") != w {
+				return
+			}
+			if input == nil || s.Assign.Value.Kind != dsl.NameExpr || len(s.Assign.Value.Path) != 1 {
+				only = false
+				return
+			}
+			param := false
+			for _, p := range input.Params {
+				param = param || p.Name == s.Assign.Value.Path[0]
+			}
+			only = only && param
+		})
+	}
+	for _, r := range m.Regs {
+		check(r.OnRead, nil)
+		check(r.OnWrite, nil)
+	}
+	for _, p := range m.Streams {
+		check(p.OnRead, nil)
+		check(p.OnWrite, nil)
+	}
+	for _, t := range m.Internals {
+		check(t.Body, nil)
+	}
+	for _, t := range m.Inputs {
+		check(t.Body, t)
+	}
+	return only
 }

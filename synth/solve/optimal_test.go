@@ -16,12 +16,16 @@ import (
 // the reductions may only make the search smaller, never the strategy
 // worse. miniclock is shaped to exercise each of them (see its comment),
 // minisensor the lower bound's locks, gates and setups (lock.go, setup.go),
-// minipost its access after the event (after.go).
+// minipost its access after the event (after.go), minipanel a belief whose
+// states need different registers written (split.go), minigang pinned
+// fields another register's write sets (strictField.setElsewhere).
 func TestReductionsKeepTheOptimum(t *testing.T) {
 	for _, spec := range []string{
 		"testdata/devices/miniclock/miniclock.dev",
 		"testdata/devices/minisensor/minisensor.dev",
 		"testdata/devices/minipost/minipost.dev",
+		"testdata/devices/minipanel/minipanel.dev",
+		"testdata/devices/minigang/minigang.dev",
 		"../../devices/uart16550/uart16550.dev",
 	} {
 		t.Run(spec, func(t *testing.T) {
@@ -77,4 +81,19 @@ func TestMiniclockReductions(t *testing.T) {
 	// Read stops the divider, waits for the update to end, reads both
 	// bytes, starts the divider again and puts the index back: 11 accesses.
 	require.Equal(t, 11, read.Stats.Rank)
+}
+
+// TestSplitBound: Relight starts from three states, one with lights A and B
+// off, one with C and D off, one with all on. The sum over the belief asks
+// for all four writes; a strategy that reads STATUS first needs two more,
+// and the bound says exactly that: each state alone needs at most two
+// writes, and the read that tells them apart is none of them.
+func TestSplitBound(t *testing.T) {
+	gm, start := rtcSpecGame(t, "testdata/devices/minipanel/minipanel.dev", "Relight")
+	require.Len(t, start.B.States, 3)
+	sum, _ := gm.beliefBound(start)
+	require.Equal(t, 4, sum)
+	require.Equal(t, 3, gm.lowerBound(start))
+	require.NoError(t, gm.solve(start))
+	require.Equal(t, 3, start.Rank)
 }
