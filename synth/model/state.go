@@ -393,6 +393,20 @@ func (s *State) Equal(o *State) bool {
 	})
 }
 
+// AppendChangedOver appends to dst the variables s may hold differently
+// from base and reports true, when s is base plus assignments beside
+// base's trie (a state built from base in scratch space, say): every
+// other variable holds base's value. Otherwise it returns dst and false.
+func (s *State) AppendChangedOver(dst []int32, base *State) ([]int32, bool) {
+	if s.root != base.root || base.npend != 0 {
+		return dst, false
+	}
+	for _, p := range s.pend[:s.npend] {
+		dst = append(dst, p.i)
+	}
+	return dst, true
+}
+
 // pending reports whether variable i's value is beside the trie.
 func (s *State) pending(i int) bool {
 	for _, p := range s.pend[:s.npend] {

@@ -318,7 +318,7 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		if !legal || !gm.changesRelevant(n.B.ids, nexts, diffs) {
 			continue
 		}
-		b, err := gm.cl.closeBelief(nexts, n.B.Learned)
+		b, err := gm.cl.closeBelief(nexts, n.B.Learned, n.B.lkey)
 		if err != nil {
 			return err
 		}
