@@ -203,6 +203,12 @@ func (s *State) Clone() *State {
 	return &c
 }
 
+// CloneTo is Clone into dst, which the caller allocates (from a slab, say).
+func (s *State) CloneTo(dst *State) {
+	s.own = 0
+	*dst = *s
+}
+
 // Len is the number of variables.
 func (s *State) Len() int { return s.tab.shape.n }
 

@@ -94,6 +94,8 @@ type closer struct {
 	nslots int
 	// The records of states and of their reads come from these.
 	recSlab   slab[srec]
+	stateSlab slab[model.State]
+	wdoneSlab slab[wdone]
 	readSlab  slab[readRes]
 	readsSlab slab[*readRes]
 	fvalsSlab slab[[]*term.T]
@@ -334,7 +336,9 @@ func (c *closer) internNormal(s *model.State) int32 {
 		return id
 	}
 	if s == &c.scratchState {
-		s = s.Clone()
+		kept := c.stateSlab.one()
+		s.CloneTo(kept)
+		s = kept
 	}
 	s.ID()
 	id := int32(len(c.recs))
@@ -628,7 +632,7 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	}
 	if r.writes == nil {
 		// Most states see a few writes: room for them at once.
-		r.writes = make([]wdone, 0, 4)
+		r.writes = c.wdoneSlab.run(8)[:0]
 	}
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, next: w.next, diff: w.diff})
 	return w, nil

@@ -180,6 +180,7 @@ type game struct {
 	readVars [][2]string
 	// The game's edges and outcomes come from these (see slab).
 	edgeSlab   slab[Edge]
+	edge1Slab  slab[oneOutcome]
 	outSlab    slab[Outcome]
 	outPtrSlab slab[*Outcome]
 	obsSlab    slab[uint64]
