@@ -73,6 +73,7 @@ type closer struct {
 	scratchState model.State
 	closeOut     []int32
 	closeWork    []int32
+	scratchMoves []move
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -95,6 +96,9 @@ type closer struct {
 	// The records of states and of their reads come from these.
 	recSlab   slab[srec]
 	stateSlab slab[model.State]
+	movesSlab slab[move]
+	learnSlab slab[learnRes]
+	valsSlab  slab[*term.T]
 	wdoneSlab slab[wdone]
 	readSlab  slab[readRes]
 	readsSlab slab[*readRes]
@@ -149,7 +153,8 @@ type readRes struct {
 	viol bool
 	// learnt caches, per driver variable, the state after the driver
 	// learned the data fields' values into it.
-	learnt []learnt
+	learnt  []learnt
+	learnt1 [1]learnt // room for the first
 }
 
 // learnt is learnRead's result for the driver variable rv.
@@ -167,6 +172,9 @@ type learnRes struct {
 	// entries lists, per substitution, its keys that are entry values:
 	// what the driver learns of the method's start.
 	entries [][]string
+	// Room for the first substitution, which most reads make alone.
+	sub1     [1]map[string]*term.T
+	entries1 [1][]string
 }
 
 // learnRead applies what a read (rr, of register r, into variable rv)
@@ -177,7 +185,9 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 			return l.lr
 		}
 	}
-	lr := &learnRes{next: rr.next}
+	lr := c.learnSlab.one()
+	lr.next = rr.next
+	lr.subs, lr.entries = lr.sub1[:0], lr.entries1[:0]
 	st := c.recs[rr.next].s
 	for _, fi := range data {
 		f := r.Fields[fi]
@@ -190,6 +200,9 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 	}
 	if len(lr.subs) > 0 {
 		lr.next = c.intern(st)
+	}
+	if rr.learnt == nil {
+		rr.learnt = rr.learnt1[:0]
 	}
 	rr.learnt = append(rr.learnt, learnt{rv: rv, lr: lr})
 	return lr
@@ -580,7 +593,7 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	if rr := r.reads[k]; rr != nil {
 		return rr, nil
 	}
-	vals, viol, err := c.m.ReadRegTo(&c.scratchState, r.s, reg)
+	vals, viol, err := c.m.ReadRegTo(&c.scratchState, r.s, reg, c.valsSlab.run(len(reg.Fields)))
 	if err != nil {
 		return nil, err
 	}
@@ -759,7 +772,7 @@ type move struct {
 // deviceMoves lists what the device may do by itself in s.
 func deviceMoves(c *closer, s *model.State) ([]move, error) {
 	m := c.m
-	out := []move{}
+	out := c.scratchMoves[:0]
 	try := func(t *model.Transition, input bool) error {
 		ok, err := m.Enabled(t, s)
 		if err != nil || !ok {
@@ -791,7 +804,9 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 			return nil, err
 		}
 	}
-	return out, nil
+	c.scratchMoves = out
+	// Kept as long as the state: from the slab, of the length it needs.
+	return append(c.movesSlab.run(len(out))[:0], out...), nil
 }
 
 // available reports whether generated code can produce t: it names only
