@@ -188,7 +188,8 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 	lr := c.learnSlab.one()
 	lr.next = rr.next
 	lr.subs, lr.entries = lr.sub1[:0], lr.entries1[:0]
-	st := c.recs[rr.next].s
+	base := c.recs[rr.next].s
+	st := base
 	for _, fi := range data {
 		f := r.Fields[fi]
 		ls := c.learnSub(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo))
@@ -199,7 +200,7 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 		}
 	}
 	if len(lr.subs) > 0 {
-		lr.next = c.intern(st)
+		lr.next = c.internFrom(st, base)
 	}
 	if rr.learnt == nil {
 		rr.learnt = rr.learnt1[:0]
