@@ -52,7 +52,7 @@ func (m *Model) EnumOf(e *dsl.Expr, env *Env) *Enum {
 			}
 		}
 	}
-	if i := m.Var(e.Name()); i >= 0 {
+	if i := m.varOfPath(e.Path); i >= 0 {
 		return m.Vars[i].Enum
 	}
 	if len(e.Path) == 2 {

@@ -119,7 +119,7 @@ func (m *Model) Visible(bank *dsl.Expr, s *State) (bool, error) {
 // r.Fields order) as read, and the state after the read's side effects.
 func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error) {
 	next := new(State)
-	vals, viol, err := m.ReadRegTo(next, s, r)
+	vals, viol, err := m.ReadRegTo(next, s, r, make([]*term.T, len(r.Fields)))
 	if vals == nil {
 		return nil, nil, nil, err
 	}
@@ -127,9 +127,10 @@ func (m *Model) ReadReg(s *State, r *Reg) ([]*term.T, *State, *Violation, error)
 }
 
 // ReadRegTo is ReadReg with the state after the read built in next,
-// whatever next held (see WriteRegTo).
-func (m *Model) ReadRegTo(next, s *State, r *Reg) ([]*term.T, *Violation, error) {
-	vals := make([]*term.T, len(r.Fields))
+// whatever next held (see WriteRegTo), and the values read in vals, one
+// per field, which it returns.
+func (m *Model) ReadRegTo(next, s *State, r *Reg, vals []*term.T) ([]*term.T, *Violation, error) {
+	vals = vals[:len(r.Fields)]
 	for i, f := range r.Fields {
 		v, err := m.FieldValue(f, s)
 		if err != nil {

@@ -240,6 +240,27 @@ func (m *Model) Var(name string) int {
 	return -1
 }
 
+// varOfPath is Var of the dotted name path spells, without building the
+// name on the heap: solver analyses ask it of the same expressions very
+// often.
+func (m *Model) varOfPath(path []string) int {
+	if len(path) == 1 {
+		return m.Var(path[0])
+	}
+	var buf [64]byte
+	name := buf[:0]
+	for i, p := range path {
+		if i > 0 {
+			name = append(name, '.')
+		}
+		name = append(name, p...)
+	}
+	if i, ok := m.varIndex[string(name)]; ok { // no string is made for the lookup
+		return i
+	}
+	return -1
+}
+
 // Reg returns register name, or nil.
 func (m *Model) Reg(name string) *Reg { return m.regIndex[name] }
 

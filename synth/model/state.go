@@ -203,6 +203,12 @@ func (s *State) Clone() *State {
 	return &c
 }
 
+// CloneTo is Clone into dst, which the caller allocates (from a slab, say).
+func (s *State) CloneTo(dst *State) {
+	s.own = 0
+	*dst = *s
+}
+
 // Len is the number of variables.
 func (s *State) Len() int { return s.tab.shape.n }
 
@@ -391,6 +397,20 @@ func (s *State) Equal(o *State) bool {
 	return !s.tab.shape.diffAny(s.root, o.root, func(i int) bool {
 		return !s.pending(i) && !o.pending(i)
 	})
+}
+
+// AppendChangedOver appends to dst the variables s may hold differently
+// from base and reports true, when s is base plus assignments beside
+// base's trie (a state built from base in scratch space, say): every
+// other variable holds base's value. Otherwise it returns dst and false.
+func (s *State) AppendChangedOver(dst []int32, base *State) ([]int32, bool) {
+	if s.root != base.root || base.npend != 0 {
+		return dst, false
+	}
+	for _, p := range s.pend[:s.npend] {
+		dst = append(dst, p.i)
+	}
+	return dst, true
 }
 
 // pending reports whether variable i's value is beside the trie.

@@ -219,3 +219,36 @@ func TestEqualAgreesWithID(t *testing.T) {
 		require.Equal(t, e.tab.shape.hashTrie(e.root), e.hash, "an entry state's hash is its values'")
 	}
 }
+
+// TestAppendChangedOver checks that a state built from an interned one
+// names the variables it assigned, and that one whose trie moved on (more
+// assignments than wait beside it) or whose base is not interned names
+// none.
+func TestAppendChangedOver(t *testing.T) {
+	m := bareModel(40)
+	base := m.Reset()
+	base.Set(3, term.C(7, 8))
+	base.ID()
+	s := base.Clone()
+	s.Set(20, term.C(1, 8))
+	s.Set(5, term.C(2, 8))
+	got, ok := s.AppendChangedOver(nil, base)
+	require.True(t, ok)
+	require.ElementsMatch(t, []int32{5, 20}, got)
+	for i := 0; i < s.Len(); i++ {
+		if i != 5 && i != 20 {
+			require.Same(t, base.Val(i), s.Val(i), "variable %d", i)
+		}
+	}
+
+	for i := 0; i <= maxPend; i++ {
+		s.Set(30+i%10, term.C(uint64(i+1), 8))
+	}
+	_, ok = s.AppendChangedOver(nil, base)
+	require.False(t, ok, "the assignments went into the trie")
+
+	unnumbered := base.Clone()
+	unnumbered.Set(1, term.C(9, 8))
+	_, ok = unnumbered.Clone().AppendChangedOver(nil, unnumbered)
+	require.False(t, ok, "a base with assignments beside its trie")
+}

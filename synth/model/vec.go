@@ -277,6 +277,34 @@ type nodeTable struct {
 	keys  []nodeKey
 	nodes []*vnode
 	next  uint32
+	// The nodes interning makes live as long as the table: they come
+	// from chunks, one allocation per nodeChunk nodes.
+	leafFree  []leafBlock
+	innerFree []innerBlock
+}
+
+const nodeChunk = 128
+
+// newLeaf is newLeaf(n, 0) for a node the table keeps.
+func (t *nodeTable) newLeaf(n int) *vnode {
+	if len(t.leafFree) == 0 {
+		t.leafFree = make([]leafBlock, nodeChunk)
+	}
+	b := &t.leafFree[0]
+	t.leafFree = t.leafFree[1:]
+	b.vals = b.arr[:n:n]
+	return &b.vnode
+}
+
+// newInner is newInner(n, 0) for a node the table keeps.
+func (t *nodeTable) newInner(n int) *vnode {
+	if len(t.innerFree) == 0 {
+		t.innerFree = make([]innerBlock, nodeChunk)
+	}
+	b := &t.innerFree[0]
+	t.innerFree = t.innerFree[1:]
+	b.kids = b.arr[:n:n]
+	return &b.vnode
 }
 
 // hash is a hash of k.
@@ -389,7 +417,7 @@ func (t *nodeTable) internAt(n *vnode, d, base int, pend []pendSet) *vnode {
 			return old
 		}
 		if len(pend) > 0 {
-			c := newLeaf(len(n.vals), 0)
+			c := t.newLeaf(len(n.vals))
 			copy(c.vals, n.vals)
 			for _, p := range pend {
 				c.vals[int(p.i)-base] = p.v
@@ -419,7 +447,7 @@ func (t *nodeTable) internAt(n *vnode, d, base int, pend []pendSet) *vnode {
 			return old
 		}
 		if len(pend) > 0 {
-			n = newInner(len(n.kids), 0)
+			n = t.newInner(len(n.kids))
 		}
 		// An untouched node keeps its values: its children are replaced by
 		// their interned equals.

@@ -73,6 +73,7 @@ type closer struct {
 	scratchState model.State
 	closeOut     []int32
 	closeWork    []int32
+	scratchMoves []move
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -80,6 +81,10 @@ type closer struct {
 	// sliced are the finite variables outside the cone of influence
 	// (sliceVars), held at their reset values.
 	sliced []int
+	// fold says, per variable, what normalize does with it: 0 nothing,
+	// -1 sliced, j+1 dead (c.dead[j]).
+	fold        []int
+	scratchVars []int32
 	// exhaustive: no reductions (Options.exhaustive).
 	exhaustive bool
 	// slot numbers the registers accesses have touched (plus one; 0: not
@@ -90,6 +95,11 @@ type closer struct {
 	nslots int
 	// The records of states and of their reads come from these.
 	recSlab   slab[srec]
+	stateSlab slab[model.State]
+	movesSlab slab[move]
+	learnSlab slab[learnRes]
+	valsSlab  slab[*term.T]
+	wdoneSlab slab[wdone]
 	readSlab  slab[readRes]
 	readsSlab slab[*readRes]
 	fvalsSlab slab[[]*term.T]
@@ -143,7 +153,8 @@ type readRes struct {
 	viol bool
 	// learnt caches, per driver variable, the state after the driver
 	// learned the data fields' values into it.
-	learnt []learnt
+	learnt  []learnt
+	learnt1 [1]learnt // room for the first
 }
 
 // learnt is learnRead's result for the driver variable rv.
@@ -161,6 +172,9 @@ type learnRes struct {
 	// entries lists, per substitution, its keys that are entry values:
 	// what the driver learns of the method's start.
 	entries [][]string
+	// Room for the first substitution, which most reads make alone.
+	sub1     [1]map[string]*term.T
+	entries1 [1][]string
 }
 
 // learnRead applies what a read (rr, of register r, into variable rv)
@@ -171,8 +185,11 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 			return l.lr
 		}
 	}
-	lr := &learnRes{next: rr.next}
-	st := c.recs[rr.next].s
+	lr := c.learnSlab.one()
+	lr.next = rr.next
+	lr.subs, lr.entries = lr.sub1[:0], lr.entries1[:0]
+	base := c.recs[rr.next].s
+	st := base
 	for _, fi := range data {
 		f := r.Fields[fi]
 		ls := c.learnSub(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo))
@@ -183,7 +200,10 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 		}
 	}
 	if len(lr.subs) > 0 {
-		lr.next = c.intern(st)
+		lr.next = c.internFrom(st, base)
+	}
+	if rr.learnt == nil {
+		rr.learnt = rr.learnt1[:0]
 	}
 	rr.learnt = append(rr.learnt, learnt{rv: rv, lr: lr})
 	return lr
@@ -232,8 +252,13 @@ func (d wdone) res() wres { return wres{next: d.next, viol: d.next < 0, diff: d.
 func newCloser(m *model.Model) *closer {
 	c := &closer{m: m, wacts: map[string]int32{}, dead: deadVars(m), sliced: sliceVars(m),
 		slot: make([]int32, len(m.Regs))}
-	for _, i := range c.dead {
+	c.fold = make([]int, len(m.Vars))
+	for j, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
+		c.fold[i] = j + 1
+	}
+	for _, i := range c.sliced {
+		c.fold[i] = -1
 	}
 	return c
 }
@@ -262,6 +287,39 @@ func (c *closer) normalize(s *model.State) *model.State {
 	return s
 }
 
+// normalizeFrom is normalize(s) for s built from base, a state the
+// closer keeps (normalized, so): when s differs from base only beside
+// its trie, only the variables it changed can need folding.
+func (c *closer) normalizeFrom(s, base *model.State) *model.State {
+	changed, ok := s.AppendChangedOver(c.scratchVars[:0], base)
+	c.scratchVars = changed
+	if !ok {
+		return c.normalize(s)
+	}
+	cloned := s == &c.scratchState
+	for _, i := range changed {
+		k := c.fold[i]
+		if k == 0 {
+			continue
+		}
+		x, v := s.Val(int(i)), c.m.Vars[i].Reset // sliced: held at reset
+		if k > 0 {
+			v = c.deadVal[k-1]
+			if available(x) {
+				continue // the driver can name it: kept
+			}
+		}
+		if x == v {
+			continue
+		}
+		if !cloned {
+			s, cloned = s.Clone(), true
+		}
+		s.Set(int(i), v)
+	}
+	return s
+}
+
 // isSliced reports whether variable i is held at its reset value.
 func (c *closer) isSliced(i int) bool {
 	for _, x := range c.sliced {
@@ -277,13 +335,24 @@ func (c *closer) isSliced(i int) bool {
 // only a new state's trie is interned, so that the states the closer
 // keeps share their nodes.
 func (c *closer) intern(s *model.State) int32 {
-	s = c.normalize(s)
+	return c.internNormal(c.normalize(s))
+}
+
+// internFrom is intern(s) for s built from state base of the closer.
+func (c *closer) internFrom(s, base *model.State) int32 {
+	return c.internNormal(c.normalizeFrom(s, base))
+}
+
+// internNormal is intern(s) for s normalized.
+func (c *closer) internNormal(s *model.State) int32 {
 	h := s.Hash()
 	if id := c.ids.find(h, func(id int32) bool { return c.recs[id].s.Equal(s) }); id >= 0 {
 		return id
 	}
 	if s == &c.scratchState {
-		s = s.Clone()
+		kept := c.stateSlab.one()
+		s.CloneTo(kept)
+		s = kept
 	}
 	s.ID()
 	id := int32(len(c.recs))
@@ -320,15 +389,16 @@ func (c *closer) newBelief(states []*model.State, learned map[string]*term.T) *B
 // built before is returned as it is: beliefs are never changed once built,
 // and learned holds the same values then.
 func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
-	kb, lkeyAt, h := c.beliefKey(in, learned)
+	kb, lkeyAt, h := c.beliefKey(in, learnedKey(learned))
 	return c.beliefFor(in, kb, lkeyAt, h, learned)
 }
 
 // beliefKey builds the key of the belief of states in (in any order,
-// repeats allowed) and learned in scratch space, with the sorted states
-// in c.scratchIDs, and returns it, where its learned part starts, and its
-// hash. Both stay valid until the next beliefKey or writeAct.
-func (c *closer) beliefKey(in []int32, learned map[string]*term.T) ([]byte, int, uint64) {
+// repeats allowed) and learned, whose key part (appendLearnedKey) is
+// lkey, in scratch space, with the sorted states in c.scratchIDs, and
+// returns it, where its learned part starts, and its hash. Both stay
+// valid until the next beliefKey or writeAct.
+func (c *closer) beliefKey(in []int32, lkey string) ([]byte, int, uint64) {
 	g := c.nextGen()
 	sorted := c.scratchIDs[:0]
 	for _, id := range in {
@@ -345,7 +415,7 @@ func (c *closer) beliefKey(in []int32, learned map[string]*term.T) ([]byte, int,
 		kb = binary.LittleEndian.AppendUint32(kb, uint32(id))
 	}
 	lkeyAt := len(kb)
-	kb = appendLearnedKey(kb, learned)
+	kb = append(kb, lkey...)
 	c.scratchKey = kb
 	return kb, lkeyAt, c.beliefs.keyHash(kb)
 }
@@ -376,13 +446,15 @@ func (c *closer) beliefFor(in []int32, kb []byte, lkeyAt int, h uint64, learned 
 	return b
 }
 
-// closeBelief is newBeliefIDs(close(states), learned). When states are
-// those of a belief some closure gave before, the closure would add
-// nothing (every state of a closed set leads only into it) and is not
-// computed again: its moves were all computed then, so skipping it
-// interns nothing less.
-func (c *closer) closeBelief(states []int32, learned map[string]*term.T) (*Belief, error) {
-	kb, lkeyAt, h := c.beliefKey(states, learned)
+// closeBelief is newBeliefIDs(close(states), learned), where lkey is
+// appendLearnedKey of learned: the callers make it once for the many
+// beliefs one expansion closes (for most, it is the expanded belief's
+// lkey). When states are those of a belief some closure gave before, the
+// closure would add nothing (every state of a closed set leads only into
+// it) and is not computed again: its moves were all computed then, so
+// skipping it interns nothing less.
+func (c *closer) closeBelief(states []int32, learned map[string]*term.T, lkey string) (*Belief, error) {
+	kb, lkeyAt, h := c.beliefKey(states, lkey)
 	if b := c.beliefs.find(h, kb); b != nil && b.closed {
 		return b, nil
 	}
@@ -397,10 +469,19 @@ func (c *closer) closeBelief(states []int32, learned map[string]*term.T) (*Belie
 		// (close builds no key).
 		b = c.beliefFor(closed, kb, lkeyAt, h, learned)
 	} else {
-		b = c.newBeliefIDs(closed, learned)
+		kb, lkeyAt, h := c.beliefKey(closed, lkey)
+		b = c.beliefFor(closed, kb, lkeyAt, h, learned)
 	}
 	b.closed = true
 	return b, nil
+}
+
+// learnedKey is appendLearnedKey(nil, learned) as a string.
+func learnedKey(learned map[string]*term.T) string {
+	if len(learned) == 0 {
+		return ""
+	}
+	return string(appendLearnedKey(nil, learned))
 }
 
 // appendLearnedKey appends the canonical text of learned to kb: its
@@ -513,14 +594,14 @@ func (c *closer) read(id int32, ri int, reg *model.Reg) (*readRes, error) {
 	if rr := r.reads[k]; rr != nil {
 		return rr, nil
 	}
-	vals, viol, err := c.m.ReadRegTo(&c.scratchState, r.s, reg)
+	vals, viol, err := c.m.ReadRegTo(&c.scratchState, r.s, reg, c.valsSlab.run(len(reg.Fields)))
 	if err != nil {
 		return nil, err
 	}
 	rr := c.readSlab.one()
 	*rr = readRes{vals: vals, viol: viol != nil, next: -1}
 	if viol == nil {
-		rr.next = c.intern(&c.scratchState)
+		rr.next = c.internFrom(&c.scratchState, r.s)
 	}
 	r.reads[k] = rr
 	return rr, nil
@@ -560,12 +641,12 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 	}
 	w := wres{viol: viol != nil, next: -1}
 	if viol == nil {
-		w.next = c.intern(&c.scratchState)
+		w.next = c.internFrom(&c.scratchState, r.s)
 		w.diff = c.diffMask(id, w.next)
 	}
 	if r.writes == nil {
 		// Most states see a few writes: room for them at once.
-		r.writes = make([]wdone, 0, 4)
+		r.writes = c.wdoneSlab.run(8)[:0]
 	}
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, next: w.next, diff: w.diff})
 	return w, nil
@@ -692,7 +773,7 @@ type move struct {
 // deviceMoves lists what the device may do by itself in s.
 func deviceMoves(c *closer, s *model.State) ([]move, error) {
 	m := c.m
-	out := []move{}
+	out := c.scratchMoves[:0]
 	try := func(t *model.Transition, input bool) error {
 		ok, err := m.Enabled(t, s)
 		if err != nil || !ok {
@@ -702,7 +783,7 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 		if err != nil {
 			return err
 		}
-		if n = c.normalize(n); n.Equal(s) {
+		if n = c.normalizeFrom(n, s); n.Equal(s) {
 			return nil
 		}
 		if !input && !t.Fair {
@@ -711,7 +792,7 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 			// a method with a fault.
 			n.Emit(model.Event{Name: failureMark})
 		}
-		out = append(out, move{t: t, input: input, next: c.intern(n)})
+		out = append(out, move{t: t, input: input, next: c.internNormal(n)})
 		return nil
 	}
 	for _, t := range m.Internals {
@@ -724,7 +805,9 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 			return nil, err
 		}
 	}
-	return out, nil
+	c.scratchMoves = out
+	// Kept as long as the state: from the slab, of the length it needs.
+	return append(c.movesSlab.run(len(out))[:0], out...), nil
 }
 
 // available reports whether generated code can produce t: it names only

@@ -180,6 +180,7 @@ type game struct {
 	readVars [][2]string
 	// The game's edges and outcomes come from these (see slab).
 	edgeSlab   slab[Edge]
+	edge1Slab  slab[oneOutcome]
 	outSlab    slab[Outcome]
 	outPtrSlab slab[*Outcome]
 	obsSlab    slab[uint64]
@@ -786,6 +787,10 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 		}
 	}
 	sc.nexts = nexts
+	lkey := n.B.lkey
+	if len(data) > 0 {
+		lkey = learnedKey(learned) // the same for every outcome
+	}
 	_, sets := gm.readAct(ri, r, finite, 0, varName)
 	// Observe sets often group some states alike (a status whose bits
 	// come in few combinations): such a group's outcome, the same belief,
@@ -845,7 +850,7 @@ func (gm *game) expandReads(n *Node, ri int, r *model.Reg) error {
 			g := group(k)
 			oc := gm.madeGroup(g, len(sets) > 1)
 			if oc == nil {
-				b, err := gm.cl.closeBelief(g, learned)
+				b, err := gm.cl.closeBelief(g, learned, lkey)
 				if err != nil {
 					return err
 				}
@@ -1180,7 +1185,7 @@ func (gm *game) expandStream(n *Node, p *model.Stream, read bool, buf string) er
 	for i, s := range nexts {
 		ids[i] = gm.cl.intern(s)
 	}
-	b, err := gm.cl.closeBelief(ids, n.B.Learned)
+	b, err := gm.cl.closeBelief(ids, n.B.Learned, n.B.lkey)
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,9 @@ type stateTable struct {
 	n     int
 }
 
-// find calls eq with the number of every state stored under hash h, until
-// eq reports true; it returns that number, or -1.
+// find calls eq with the number of every state stored under hash h (and
+// of the rare few whose hash agrees in its high half and slot), until eq
+// reports true; it returns that number, or -1.
 func (t *stateTable) find(h uint64, eq func(id int32) bool) int32 {
 	if len(t.slots) == 0 {
 		return -1
@@ -25,8 +26,11 @@ func (t *stateTable) find(h uint64, eq func(id int32) bool) int32 {
 		if e == 0 {
 			return -1
 		}
+		// The full hash is not compared: eq compares the states' hashes
+		// first, and reading it here would cost a second cache miss on
+		// the hit nearly every lookup is.
 		if e>>32 == h>>32 {
-			if id := int32(uint32(e)) - 1; t.hash[id] == h && eq(id) {
+			if id := int32(uint32(e)) - 1; eq(id) {
 				return id
 			}
 		}

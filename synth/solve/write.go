@@ -318,14 +318,14 @@ func (gm *game) expandWrites(n *Node, ri int, r *model.Reg) error {
 		if !legal || !gm.changesRelevant(n.B.ids, nexts, diffs) {
 			continue
 		}
-		b, err := gm.cl.closeBelief(nexts, n.B.Learned)
+		b, err := gm.cl.closeBelief(nexts, n.B.Learned, n.B.lkey)
 		if err != nil {
 			return err
 		}
 		if b.Key() == n.B.Key() {
 			continue
 		}
-		n.Edges = append(n.Edges, newEdge1(gm.writeAction(act, r, vals), gm.node(b, n.depth+1)))
+		n.Edges = append(n.Edges, gm.newEdge1(gm.writeAction(act, r, vals), gm.node(b, n.depth+1)))
 	}
 	return nil
 }
@@ -355,8 +355,9 @@ type oneOutcome struct {
 }
 
 // newEdge1 is an edge of act with the one outcome next.
-func newEdge1(act *Action, next *Node) *Edge {
-	x := &oneOutcome{e: Edge{Act: act}, o: Outcome{Next: next}}
+func (gm *game) newEdge1(act *Action, next *Node) *Edge {
+	x := gm.edge1Slab.one()
+	*x = oneOutcome{e: Edge{Act: act}, o: Outcome{Next: next}}
 	x.outs[0] = &x.o
 	x.e.Outs = x.outs[:]
 	return &x.e
