@@ -52,6 +52,10 @@ type CrashConfig struct {
 	// Mutant runs the workers on a broken driver path (see Mutate), to show
 	// that the campaign fails it.
 	Mutant string
+	// DiskTimeout is the driver's timeout per request, in the workers and
+	// in the check (0: block.DefaultTimeout). A check that times out
+	// counts as corrupt, never as a pass.
+	DiskTimeout time.Duration
 	// Rotate starts a fresh image every Rotate events (default 100), so
 	// the database, and the check that reads all of it, stay small.
 	Rotate int
@@ -67,6 +71,10 @@ type CrashResult struct {
 	Lost        int64 // acknowledged commits missing, summed over events, outside stalls
 	LossEvents  int   // events after which something acknowledged was missing, outside stalls
 	Corrupt     int   // events after which integrity_check failed or SQLite could not open
+	// CheckFailures counts events after which the check could not attach
+	// its driver (Init failed): the device did not come back, whatever
+	// the data. Never excused by a stall, never an expected loss.
+	CheckFailures int
 	Wrong       int64 // rows holding bytes never written to them, and torn transactions
 	Resets      int   // times the image was recreated after a loss
 	// Stalled counts cuts during whose hold-up the host stalled the
@@ -91,12 +99,12 @@ type CrashResult struct {
 // Passed reports zero losses (outside stalls), zero corruption and no row
 // holding what was never written.
 func (r CrashResult) Passed() bool {
-	return r.Lost == 0 && r.Corrupt == 0 && r.LossEvents == 0 && r.Wrong == 0
+	return r.Lost == 0 && r.Corrupt == 0 && r.LossEvents == 0 && r.Wrong == 0 && r.CheckFailures == 0
 }
 
 func (r CrashResult) String() string {
-	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d wrong=%d stalled=%d stalled-lost=%d stalled-loss-cuts=%d resets=%d flush-failures=%d late-syncs=%d torn-cuts=%d reordered-cuts=%d volatile-units=%d wall-late=%d in %v",
-		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Wrong, r.Stalled, r.StalledLost, r.StalledLossCuts, r.Resets,
+	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d check-failures=%d wrong=%d stalled=%d stalled-lost=%d stalled-loss-cuts=%d resets=%d flush-failures=%d late-syncs=%d torn-cuts=%d reordered-cuts=%d volatile-units=%d wall-late=%d in %v",
+		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.CheckFailures, r.Wrong, r.Stalled, r.StalledLost, r.StalledLossCuts, r.Resets,
 		r.FlushFailures, r.LateSyncs, r.TornCuts, r.ReorderedCuts, r.VolatileUnits, r.WallLate, r.Duration.Round(time.Millisecond))
 }
 
@@ -199,6 +207,9 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		if cfg.Mutant != "" {
 			wargs = append(wargs, "-mutant", cfg.Mutant)
 		}
+		if cfg.DiskTimeout != 0 {
+			wargs = append(wargs, "-disk-timeout", cfg.DiskTimeout.String())
+		}
 		w := cfg.Launcher("worker", wargs...)
 		wlog := &syncBuffer{}
 		w.Stderr = wlog
@@ -279,15 +290,19 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		} else {
 			res.Kills++
 		}
-		c := check(opts.Shm, acks)
+		c := check(opts.Shm, acks, cfg.DiskTimeout)
 		res.Acked = c.Acked
 		res.AckedTotal += c.Acked - ackedBefore
 		ackedBefore = c.Acked
 		bad := c.err != nil || c.Bad()
 		// Under buffered the hold-up is the promise; a cut the host
-		// stalled through is outside it and what it cost is counted apart.
-		excused := cut && cfg.Policy == "buffered" && medium.stalled()
+		// stalled through is outside it and what it cost to the data is
+		// counted apart. A device the check cannot attach to is not
+		// what a stall costs.
+		excused := cut && cfg.Policy == "buffered" && medium.stalled() && !c.unattached
 		switch {
+		case c.unattached:
+			res.CheckFailures++
 		case bad && excused:
 			res.StalledLost += c.Missing
 			res.StalledLossCuts++
@@ -343,11 +358,15 @@ func errString(err error) string {
 type checkResult struct {
 	Verdict
 	err error
+	// unattached: the driver's Init failed, so nothing of the database
+	// was read.
+	unattached bool
 }
 
 // check reopens the database through a fresh driver and VFS, runs
 // integrity_check and verifies every row and every acknowledged commit.
-func check(shm, acks string) checkResult {
+// timeout is the driver's (0: the default).
+func check(shm, acks string, timeout time.Duration) checkResult {
 	var r checkResult
 	var a Acks
 	if f, err := os.Open(acks); err == nil {
@@ -363,9 +382,9 @@ func check(shm, acks string) checkResult {
 	}
 	r.Acked = int64(len(a.Small)) + a.Bigs
 	ctx := context.Background()
-	conn, err := attach.Open(ctx, shm)
+	conn, err := attach.Open(ctx, shm, diskTimeout(timeout)...)
 	if err != nil {
-		r.err = err
+		r.err, r.unattached = err, true
 		return r
 	}
 	defer conn.Close()
