@@ -33,7 +33,7 @@ func TestLockHoldersRunAtRealTimePriority(t *testing.T) {
 	var mu sync.Mutex
 	policy := map[string]uint32{}
 	seen := make(chan string, 16)
-	testHookHeld = func(holder string) {
+	hook := func(holder string) {
 		attr, err := unix.SchedGetAttr(0, 0)
 		if err != nil {
 			return
@@ -45,14 +45,23 @@ func TestLockHoldersRunAtRealTimePriority(t *testing.T) {
 			seen <- holder
 		}
 	}
-	defer func() { testHookHeld = nil }()
+	testHookHeld.Store(&hook)
+	defer testHookHeld.Store(nil)
 
 	store := &fileStore{data: make([]byte, 64*512)}
 	d, err := New(Config{Policy: Buffered, Store: store, Capacity: 64, Bound: 4 << 20,
 		FlushBudget: 8 * time.Millisecond, Bandwidth: 500e6, SyncLatency: 100 * time.Microsecond})
 	require.NoError(t, err)
 	defer d.Close()
-	d.FlushHistory() // on this goroutine, at normal priority
+	runtime.LockOSThread()
+	before, err := unix.SchedGetAttr(0, 0)
+	require.NoError(t, err)
+	d.FlushHistory() // on this thread, at its own priority
+	after, err := unix.SchedGetAttr(0, 0)
+	require.NoError(t, err)
+	runtime.UnlockOSThread()
+	assert.Equal(t, before.Policy, after.Policy, "the reader's thread is back at its own priority")
+	assert.Equal(t, before.Priority, after.Priority)
 	for range 2 {
 		select {
 		case <-seen:
@@ -65,8 +74,4 @@ func TestLockHoldersRunAtRealTimePriority(t *testing.T) {
 	const fifo = 1
 	assert.Equal(t, uint32(fifo), policy["history"], "the history reader holds the lock at real-time priority")
 	assert.Equal(t, uint32(fifo), policy["ticker"], "the ticker holds the lock at real-time priority")
-
-	attr, err := unix.SchedGetAttr(0, 0)
-	require.NoError(t, err)
-	assert.Equal(t, prev.Policy, attr.Policy, "the reader's thread is back at its own priority")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -68,7 +69,10 @@ type writeback struct {
 	flushing bool  // the power-fail flush owns the image: no more pwrites
 	dead     error // the store refused a write for good
 	// The piece the write-back is pwriting now, sectors [pwLo, pwHi).
-	pwriting   bool
+	// pwriting is set under mu and cleared without it, so that the
+	// write-back, coming back from its pwrite, never waits for mu
+	// behind a flush that is waiting for it (see powerFlush).
+	pwriting   atomic.Bool
 	pwLo, pwHi uint64
 	// The sectors the queue's last run covers (see startsRun).
 	tailLo, tailHi uint64
@@ -287,8 +291,8 @@ func (w *writeback) ticker() {
 			return
 		case now := <-t.C:
 			w.mu.Lock()
-			if testHookHeld != nil {
-				testHookHeld("ticker")
+			if hook := testHookHeld.Load(); hook != nil {
+				(*hook)("ticker")
 			}
 			if w.flush != nil {
 				w.flush.refresh(now)
@@ -429,14 +433,12 @@ func (w *writeback) writeBatch(runs [][]*extent, buf []byte) ([]byte, error) {
 				w.mu.Unlock()
 				return buf, errFlushing
 			}
-			w.pwriting = true
+			w.pwriting.Store(true)
 			w.pwLo = lo + uint64(done/transport.SectorSize)
 			w.pwHi = w.pwLo + uint64(n/transport.SectorSize)
 			w.mu.Unlock()
 			_, err := w.store.WriteAt(data[done:done+n], int64(lo)*transport.SectorSize+int64(done))
-			w.mu.Lock()
-			w.pwriting = false
-			w.mu.Unlock()
+			w.pwriting.Store(false)
 			if err != nil {
 				return buf, err
 			}
@@ -613,7 +615,7 @@ func (w *writeback) powerFlush() (fs FlushStats, err error) {
 	w.stopped = true
 	w.quit = true
 	w.flushing = true
-	inFlight, lo, hi := w.pwriting, w.pwLo, w.pwHi
+	inFlight, lo, hi := w.pwriting.Load(), w.pwLo, w.pwHi
 	w.space.Broadcast()
 	w.work.Broadcast()
 	// The write-back writes from the head of the queue, so what it has
@@ -624,6 +626,14 @@ func (w *writeback) powerFlush() (fs FlushStats, err error) {
 	}
 	q := append([]*extent(nil), w.queue[i:]...)
 	w.mu.Unlock()
+	if inFlight {
+		// Whatever the outcome, the flush returns with no pwrite of the
+		// write-back in flight: nothing reaches the image after it.
+		defer func() {
+			for w.pwriting.Load() {
+			}
+		}()
+	}
 	for _, e := range q {
 		fs.Bytes += int64(len(e.data))
 	}
@@ -647,11 +657,12 @@ func (w *writeback) powerFlush() (fs FlushStats, err error) {
 	}
 	if inFlight {
 		wt := time.Now()
-		lockSpinning(&w.mu)
-		for w.pwriting {
-			w.mu.Unlock()
-			lockSpinning(&w.mu)
+		// Without mu: the write-back may need it to get on after its
+		// pwrite, and a goroutine parked on mu is woken onto this
+		// thread's P, which the spin keeps.
+		for w.pwriting.Load() {
 		}
+		lockSpinning(&w.mu)
 		fix := w.newest(lo, hi)
 		w.mu.Unlock()
 		fs.Waited = time.Since(wt)
@@ -713,15 +724,15 @@ func (w *writeback) lockCeiling() (unlock func()) {
 // this device observed (see Device.FlushHistory).
 func (w *writeback) history() ([]FlushSample, int64) {
 	defer w.lockCeiling()()
-	if testHookHeld != nil {
-		testHookHeld("history")
+	if hook := testHookHeld.Load(); hook != nil {
+		(*hook)("history")
 	}
 	return w.flush.history(time.Now()), w.flush.observed
 }
 
 // testHookHeld, when set, runs with mu held by the ticker and by history,
 // which start out at normal priority.
-var testHookHeld func(holder string)
+var testHookHeld atomic.Pointer[func(holder string)]
 
 // newest returns the newest buffered copy of the sectors in [lo, hi) as
 // runs of one-sector extents (mu held). Sectors no longer buffered are on
