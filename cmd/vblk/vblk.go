@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drvsynth/drvsynth/internal/vblk/campaign"
+	"github.com/drvsynth/drvsynth/os-interface/block"
 )
 
 // selfLauncher runs this binary's "vblk <role>" in a child process.
@@ -49,11 +50,16 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "work directory (default: a temporary one)")
 	verbose := fs.Bool("v", false, "print one line per event")
 	stalls := fs.Bool("exclude-stalls", false, "pass -exclude-stalls to the backends (see vblk serve -h)")
+	diskTimeout := fs.Duration("disk-timeout", block.DefaultTimeout, "how long the driver waits for one request of the device, in the database process and in the check")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "vblk crashtest: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *diskTimeout <= 0 {
+		fmt.Fprintf(stderr, "vblk crashtest: -disk-timeout %v: want a positive duration\n", *diskTimeout)
 		return 2
 	}
 	work := *dir
@@ -74,7 +80,7 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 	for _, p := range splitComma(*policies) {
 		cfg := campaign.CrashConfig{Launcher: selfLauncher, Dir: work, Policy: p, Cuts: *cuts, Kills: *kills,
 			Holdup: *holdup, Detect: *detect, Margin: *margin, Bandwidth: *bw, DiskLatency: *diskLat, MinRun: *minRun, MaxRun: *maxRun,
-			Seed: *seed, ExcludeStalls: *stalls, Journal: *journal, Mutant: *mutant}
+			Seed: *seed, ExcludeStalls: *stalls, Journal: *journal, Mutant: *mutant, DiskTimeout: *diskTimeout}
 		if *verbose {
 			cfg.Log = stdout
 		}
@@ -88,6 +94,9 @@ func runCrashtest(args []string, stdout, stderr io.Writer) int {
 			verdict += fmt.Sprintf(" outside the %d cuts the host stalled through (%d of those lost %d commits or damaged the database)", res.Stalled, res.StalledLossCuts, res.StalledLost)
 		}
 		switch {
+		case res.CheckFailures > 0:
+			verdict = fmt.Sprintf("FAIL: after %d events the check could not attach to the device: %s", res.CheckFailures, res.FirstLoss)
+			failed = true
 		case *mutant != "" && !res.Passed():
 			verdict = "EXPECTED LOSS: the " + *mutant + " mutant lost acknowledged commits (the campaign catches it): " + res.FirstLoss
 		case *mutant != "":

@@ -99,4 +99,7 @@ func TestUsage(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"nope"}, &out, &errb))
 	assert.Equal(t, 2, run([]string{"serve"}, &out, &errb), "serve without -image")
 	assert.Equal(t, 2, run([]string{"bench", "nope"}, &out, &errb))
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"crashtest", "-disk-timeout", "0"}, &out, &errb))
+	assert.Contains(t, errb.String(), "-disk-timeout 0s: want a positive duration")
 }

@@ -410,7 +410,5 @@ func (d *Device) FlushHistory() ([]FlushSample, int64) {
 	if d.wb == nil || d.wb.flush == nil {
 		return nil, 0
 	}
-	d.wb.mu.Lock()
-	defer d.wb.mu.Unlock()
-	return d.wb.flush.history(time.Now()), d.wb.flush.observed
+	return d.wb.history()
 }

@@ -52,6 +52,10 @@ type CrashConfig struct {
 	// Mutant runs the workers on a broken driver path (see Mutate), to show
 	// that the campaign fails it.
 	Mutant string
+	// DiskTimeout is the driver's timeout per request, in the workers and
+	// in the check (0: block.DefaultTimeout). A check that times out
+	// counts as corrupt, never as a pass.
+	DiskTimeout time.Duration
 	// Rotate starts a fresh image every Rotate events (default 100), so
 	// the database, and the check that reads all of it, stay small.
 	Rotate int
@@ -67,8 +71,12 @@ type CrashResult struct {
 	Lost        int64 // acknowledged commits missing, summed over events, outside stalls
 	LossEvents  int   // events after which something acknowledged was missing, outside stalls
 	Corrupt     int   // events after which integrity_check failed or SQLite could not open
-	Wrong       int64 // rows holding bytes never written to them, and torn transactions
-	Resets      int   // times the image was recreated after a loss
+	// CheckFailures counts events after which the check could not attach
+	// its driver (Init failed): the device did not come back, whatever
+	// the data. Never excused by a stall, never an expected loss.
+	CheckFailures int
+	Wrong         int64 // rows holding bytes never written to them, and torn transactions
+	Resets        int   // times the image was recreated after a loss
 	// Stalled counts cuts during whose hold-up the host stalled the
 	// power-fail path for the whole flush budget or longer (see
 	// power.CutReport.Stalled): outside what a bound can promise.
@@ -91,12 +99,12 @@ type CrashResult struct {
 // Passed reports zero losses (outside stalls), zero corruption and no row
 // holding what was never written.
 func (r CrashResult) Passed() bool {
-	return r.Lost == 0 && r.Corrupt == 0 && r.LossEvents == 0 && r.Wrong == 0
+	return r.Lost == 0 && r.Corrupt == 0 && r.LossEvents == 0 && r.Wrong == 0 && r.CheckFailures == 0
 }
 
 func (r CrashResult) String() string {
-	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d wrong=%d stalled=%d stalled-lost=%d stalled-loss-cuts=%d resets=%d flush-failures=%d late-syncs=%d torn-cuts=%d reordered-cuts=%d volatile-units=%d wall-late=%d in %v",
-		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.Wrong, r.Stalled, r.StalledLost, r.StalledLossCuts, r.Resets,
+	return fmt.Sprintf("policy=%s cuts=%d kills=%d acked=%d lost=%d loss-events=%d corrupt=%d check-failures=%d wrong=%d stalled=%d stalled-lost=%d stalled-loss-cuts=%d resets=%d flush-failures=%d late-syncs=%d torn-cuts=%d reordered-cuts=%d volatile-units=%d wall-late=%d in %v",
+		r.Policy, r.Cuts, r.Kills, r.AckedTotal, r.Lost, r.LossEvents, r.Corrupt, r.CheckFailures, r.Wrong, r.Stalled, r.StalledLost, r.StalledLossCuts, r.Resets,
 		r.FlushFailures, r.LateSyncs, r.TornCuts, r.ReorderedCuts, r.VolatileUnits, r.WallLate, r.Duration.Round(time.Millisecond))
 }
 
@@ -124,13 +132,32 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 	if _, err := Mutate(nil, cfg.Mutant); err != nil {
 		return res, err
 	}
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
 	switch {
 	case cfg.Bandwidth == 0:
-		bw, lat, err := power.MeasureWithLatency(cfg.Dir, 16<<20, 3, cfg.DiskLatency)
-		if err != nil {
-			return res, err
+		// As in RunBench: the backends re-measure from their own
+		// write-back (worst recent) and keep what the last one saw, so
+		// this only has to find a moment at which a bound exists at
+		// all; beside go test one fdatasync here took 8 ms, which
+		// leaves a 10 ms supply nothing, and the backends refuse to
+		// start.
+		for try := 1; ; try++ {
+			bw, lat, err := power.MeasureWithLatency(cfg.Dir, 16<<20, 3, cfg.DiskLatency)
+			if err != nil {
+				return res, err
+			}
+			cfg.Bandwidth, cfg.SyncLat = bw/1e6, lat
+			s := power.Supply{Holdup: cfg.Holdup, Detect: cfg.Detect, Margin: cfg.Margin, Bandwidth: bw, SyncLatency: lat}
+			if cfg.Policy != "buffered" || cfg.Holdup == 0 || s.Bound() >= 2*transport.DataSize || try == 5 {
+				break
+			}
+			logf("measurement %d leaves no bound (%s), measuring again", try, s)
+			time.Sleep(time.Second)
 		}
-		cfg.Bandwidth, cfg.SyncLat = bw/1e6, lat
 	case cfg.SyncLat == 0:
 		// Once for the campaign, not at every backend start-up.
 		_, lat, err := power.MeasureWithLatency(cfg.Dir, 1<<20, 3, cfg.DiskLatency)
@@ -138,11 +165,6 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 			return res, err
 		}
 		cfg.SyncLat = lat
-	}
-	logf := func(format string, args ...any) {
-		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, format+"\n", args...)
-		}
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x76626c6b))
 	image := filepath.Join(cfg.Dir, "crash.img")
@@ -198,6 +220,9 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		}
 		if cfg.Mutant != "" {
 			wargs = append(wargs, "-mutant", cfg.Mutant)
+		}
+		if cfg.DiskTimeout != 0 {
+			wargs = append(wargs, "-disk-timeout", cfg.DiskTimeout.String())
 		}
 		w := cfg.Launcher("worker", wargs...)
 		wlog := &syncBuffer{}
@@ -279,15 +304,19 @@ func RunCrash(cfg CrashConfig) (CrashResult, error) {
 		} else {
 			res.Kills++
 		}
-		c := check(opts.Shm, acks)
+		c := check(opts.Shm, acks, cfg.DiskTimeout)
 		res.Acked = c.Acked
 		res.AckedTotal += c.Acked - ackedBefore
 		ackedBefore = c.Acked
 		bad := c.err != nil || c.Bad()
 		// Under buffered the hold-up is the promise; a cut the host
-		// stalled through is outside it and what it cost is counted apart.
-		excused := cut && cfg.Policy == "buffered" && medium.stalled()
+		// stalled through is outside it and what it cost to the data is
+		// counted apart. A device the check cannot attach to is not
+		// what a stall costs.
+		excused := cut && cfg.Policy == "buffered" && medium.stalled() && !c.unattached
 		switch {
+		case c.unattached:
+			res.CheckFailures++
 		case bad && excused:
 			res.StalledLost += c.Missing
 			res.StalledLossCuts++
@@ -343,11 +372,15 @@ func errString(err error) string {
 type checkResult struct {
 	Verdict
 	err error
+	// unattached: the driver's Init failed, so nothing of the database
+	// was read.
+	unattached bool
 }
 
 // check reopens the database through a fresh driver and VFS, runs
 // integrity_check and verifies every row and every acknowledged commit.
-func check(shm, acks string) checkResult {
+// timeout is the driver's (0: the default).
+func check(shm, acks string, timeout time.Duration) checkResult {
 	var r checkResult
 	var a Acks
 	if f, err := os.Open(acks); err == nil {
@@ -363,9 +396,9 @@ func check(shm, acks string) checkResult {
 	}
 	r.Acked = int64(len(a.Small)) + a.Bigs
 	ctx := context.Background()
-	conn, err := attach.Open(ctx, shm)
+	conn, err := attach.Open(ctx, shm, diskTimeout(timeout)...)
 	if err != nil {
-		r.err = err
+		r.err, r.unattached = err, true
 		return r
 	}
 	defer conn.Close()

@@ -224,6 +224,7 @@ func WorkerMain(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.CheckpointOdds, "checkpoint", 0.02, "odds of a checkpoint after a commit (WAL)")
 	fs.Uint64Var(&o.Seed, "seed", 0, "workload seed (0: from the clock)")
 	fs.StringVar(&o.Mutant, "mutant", "", "run a broken VFS path to show the campaign catches it: noflush (no FLUSH, FUA sent as a plain WRITE)")
+	fs.DurationVar(&o.DiskTimeout, "disk-timeout", block.DefaultTimeout, "how long the driver waits for one request of the device")
 	if err := fs.Parse(args); err != nil {
 		return exitForParse(err)
 	}
@@ -244,6 +245,7 @@ type WorkerOpts struct {
 	CheckpointOdds float64
 	Seed           uint64
 	Mutant         string
+	DiskTimeout    time.Duration // the driver's timeout per request (0: block.DefaultTimeout)
 }
 
 // Schema is the workload's table of small commits.
@@ -278,7 +280,7 @@ func Mutate(dev block.Device, mutant string) (block.Device, error) {
 
 func worker(o WorkerOpts) error {
 	ctx := context.Background()
-	conn, err := attach.Open(ctx, o.Shm)
+	conn, err := attach.Open(ctx, o.Shm, diskTimeout(o.DiskTimeout)...)
 	if err != nil {
 		return err
 	}
@@ -337,6 +339,15 @@ func worker(o WorkerOpts) error {
 	}
 	w.Close()
 	return db.Close()
+}
+
+// diskTimeout is the attach option for a driver timeout, none for 0 (the
+// default).
+func diskTimeout(d time.Duration) []attach.Option {
+	if d == 0 {
+		return nil
+	}
+	return []attach.Option{attach.WithTimeout(d)}
 }
 
 // exitForParse is the exit code for a flag parse error: 0 for -h, as the go

@@ -48,6 +48,7 @@ func OpenFile(path string, p *Power) (*File, error) {
 		return nil, err
 	}
 	file := &File{f: f, p: p, m: NewMedium(f), lat: p.DiskLatency}
+	file.m.Spin = p.onNoticeThread
 	p.addFile(file)
 	return file, nil
 }
@@ -61,7 +62,7 @@ func (f *File) WriteAt(b []byte, off int64) (int, error) {
 	for done < len(b) {
 		n := min(len(b)-done, ChunkSize)
 		now := time.Now()
-		f.mu.Lock()
+		f.lock()
 		if f.settled || f.p.Dead(now) {
 			f.refused++
 			f.mu.Unlock()
@@ -102,7 +103,7 @@ func (f *File) Sync() error {
 		return err
 	}
 	if late {
-		f.mu.Lock()
+		f.lock()
 		f.lateSyncs++
 		f.mu.Unlock()
 		return ErrPowerLost
@@ -111,9 +112,23 @@ func (f *File) Sync() error {
 }
 
 func (f *File) isSettled() bool {
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	return f.settled
+}
+
+// lock takes mu. On the power-fail path's thread it spins instead of
+// parking: a parked goroutine is woken through the Go scheduler, whose
+// spare threads run at normal priority and, on a loaded host, wait for a
+// CPU like everything else, while the hold-up runs out. The other holders
+// are the write-back's real-time thread and, after the hold-up, Settle.
+func (f *File) lock() {
+	if f.p.onNoticeThread() {
+		for !f.mu.TryLock() {
+		}
+		return
+	}
+	f.mu.Lock()
 }
 
 // Size is the image's current size in bytes.

@@ -37,6 +37,10 @@ type Backing interface {
 // straight to the Backing.
 type Medium struct {
 	back Backing
+	// Spin, if set, reports whether the calling thread must take the
+	// Medium's lock without parking: the power-fail flush's (see
+	// File.lock).
+	Spin func() bool
 
 	mu    sync.Mutex
 	gen   uint64 // incremented by every write
@@ -100,6 +104,16 @@ func NewMedium(back Backing) *Medium {
 	return &Medium{back: back, units: map[int64]*unit{}, syncs: map[*SyncPoint]struct{}{}}
 }
 
+// lock takes mu, spinning instead of parking when Spin says so.
+func (m *Medium) lock() {
+	if m.Spin != nil && m.Spin() {
+		for !m.mu.TryLock() {
+		}
+		return
+	}
+	m.mu.Lock()
+}
+
 // ReadAt reads the newest contents.
 func (m *Medium) ReadAt(b []byte, off int64) (int, error) { return m.back.ReadAt(b, off) }
 
@@ -109,7 +123,7 @@ func (m *Medium) WriteAt(b []byte, off int64) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	m.mu.Lock()
+	m.lock()
 	defer m.mu.Unlock()
 	first, last := off/UnitSize, (off+int64(len(b))-1)/UnitSize
 	// Current contents are needed for units that become volatile now and
@@ -177,7 +191,7 @@ func readFull(r io.ReaderAt, b []byte, off int64) error {
 
 // BeginSync starts a sync: every write completed so far is covered.
 func (m *Medium) BeginSync() *SyncPoint {
-	m.mu.Lock()
+	m.lock()
 	defer m.mu.Unlock()
 	sp := &SyncPoint{covers: make(map[int64]uint64, len(m.units)), saved: map[int64][]byte{}}
 	for u, un := range m.units {
@@ -190,7 +204,7 @@ func (m *Medium) BeginSync() *SyncPoint {
 // EndSync ends a sync. If durable (it completed, before the supply died)
 // every version it covers is on the medium; otherwise it changed nothing.
 func (m *Medium) EndSync(sp *SyncPoint, durable bool) {
-	m.mu.Lock()
+	m.lock()
 	defer m.mu.Unlock()
 	delete(m.syncs, sp)
 	if !durable {

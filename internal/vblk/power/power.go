@@ -251,8 +251,10 @@ func (p *Power) Cut() time.Time { return p.CutFrom(time.Now()) }
 func (p *Power) CutFrom(t0 time.Time) time.Time {
 	if p.record(t0) {
 		go func() {
+			// Never unlocked: the thread ends with the goroutine
+			// instead of going back to the Go scheduler at real-time
+			// priority, where it would run any goroutine.
 			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
 			Realtime()
 			p.detectWith(time.Unix(0, p.cutAt.Load()), schedstat{fd: -1})
 		}()
@@ -287,8 +289,7 @@ func (p *Power) record(t0 time.Time) bool {
 func (p *Power) ArmWith(wait func() time.Time) {
 	ready := make(chan struct{})
 	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+		runtime.LockOSThread() // never unlocked, as in CutFrom
 		Realtime()
 		// Opened now, on this thread, so that reading it at the cut is
 		// one raw pread: no allocation, and no system call that hands the
@@ -434,6 +435,13 @@ func (p *Power) noteCall(start, end time.Time, expected time.Duration, isSync bo
 	if excess > 0 && int64(unix.Gettid()) == p.noticeTid.Load() {
 		p.pathStall.Add(excess)
 	}
+}
+
+// onNoticeThread reports whether the caller runs on the thread handling
+// the notice (the power-fail flush runs there, in OnNotice).
+func (p *Power) onNoticeThread() bool {
+	tid := p.noticeTid.Load()
+	return tid != 0 && int64(unix.Gettid()) == tid
 }
 
 // expectedSync is how long a sync should take that begins with units

@@ -221,18 +221,33 @@ func (r *Region) WriteReg(off uint32, v uint32) {
 //     (and counted), and the request completes with its own outcome.
 //
 // The latched copy means the backend never sees LBA/COUNT changing under it.
+//
+// The trap runs in the driver's process, in two steps: post makes the
+// request exist (latch and BUSY, one compare-and-swap), announce bumps the
+// doorbell counter and wakes the backend. A driver process killed between
+// the two leaves a request in flight that no counter announces; the
+// backend finds it all the same (see WaitDoorbell), as a device would,
+// whose doorbell write is one bus cycle.
 func (r *Region) doorbell(cmd uint32) {
+	if r.post(cmd) {
+		r.announce()
+	}
+}
+
+// post latches the request and sets BUSY, or handles a doorbell while busy
+// as doorbell describes; it reports whether it started a request.
+func (r *Region) post(cmd uint32) bool {
 	st := r.word(ctlState)
 	for {
 		old := atomic.LoadUint32(st)
 		if old&StatusBusy != 0 {
 			if old&stateRunning != 0 {
 				atomic.AddUint32(r.word(ctlDropped), 1)
-				return
+				return false
 			}
 			nv := old&^(0xff<<errCodeShift) | StatusErr | uint32(ErrBusy)<<errCodeShift
 			if atomic.CompareAndSwapUint32(st, old, nv) {
-				return
+				return false
 			}
 			continue
 		}
@@ -242,12 +257,18 @@ func (r *Region) doorbell(cmd uint32) {
 		atomic.StoreUint32(r.word(ctlLatchLBALo), atomic.LoadUint32(r.word(RegLBALo)))
 		atomic.StoreUint32(r.word(ctlLatchLBAHi), atomic.LoadUint32(r.word(RegLBAHi)))
 		atomic.StoreUint32(r.word(ctlLatchCount), atomic.LoadUint32(r.word(RegCount)))
+		// A new request lowers the line, before it is posted: the
+		// backend may complete it, raising the line, before announce.
+		atomic.StoreUint32(r.word(ctlIRQ), 0)
 		nv := (old | StatusBusy) &^ (StatusErr | stateRunning | 0xff<<errCodeShift)
 		if atomic.CompareAndSwapUint32(st, old, nv) {
-			break
+			return true
 		}
 	}
-	atomic.StoreUint32(r.word(ctlIRQ), 0) // a new request lowers the line
+}
+
+// announce tells the backend that a request was posted.
+func (r *Region) announce() {
 	atomic.AddUint32(r.word(ctlDoorbell), 1)
 	if atomic.LoadUint32(r.word(bckBackWait)) != 0 {
 		atomic.AddUint32(r.word(ctlBackWakes), 1)
@@ -387,9 +408,12 @@ var ErrStopped = errors.New("vblk transport: stopped")
 const driverSeen = 5 * time.Microsecond
 
 // WaitDoorbell waits until the doorbell counter differs from last, spinning
-// for r.Spin and then sleeping in FUTEX_WAIT. stop is checked before every
-// sleep, after every WakeBackend and at least every idleCheck. It returns
-// the new counter value.
+// for r.Spin and then sleeping in FUTEX_WAIT, or until a request is posted
+// that no counter announced (its driver died in the doorbell: see
+// doorbell); such a request is found when the sleep would begin and at
+// every wake-up, within idleCheck. stop is checked before every sleep,
+// after every WakeBackend and at least every idleCheck. It returns the
+// counter value.
 //
 // The spin goes on past driverSeen only if the driver has read the last
 // completion by then. If it has not, it is not running, most likely
@@ -416,7 +440,7 @@ func (r *Region) WaitDoorbell(last uint32, stop func() bool) (uint32, error) {
 	}
 	r.unrestrict()
 	bw := r.word(bckBackWait)
-	for !changed() {
+	for !changed() && !r.unclaimed() {
 		if stop() {
 			return last, ErrStopped
 		}
@@ -429,8 +453,10 @@ func (r *Region) WaitDoorbell(last uint32, stop func() bool) (uint32, error) {
 }
 
 // idleCheck bounds how long WaitDoorbell sleeps without looking at its stop
-// function. Whoever makes stop true calls WakeBackend, so this only covers
-// a wake that lands between the check and the sleep. It used to be 2 ms: an
+// function or for a request no doorbell announced. Whoever makes stop true
+// calls WakeBackend, so for stop this only covers a wake that lands between
+// the check and the sleep; an unannounced request (a driver killed in the
+// doorbell) waits this long for its backend. It used to be 2 ms: an
 // idle backend's real-time thread then woke 500 times a second, each time
 // on whichever CPU it last ran on, preempting what ran there (in a bench,
 // the other configurations' drivers).
@@ -527,6 +553,11 @@ func (r *Region) Claim() (Request, bool) {
 	}
 }
 
+// unclaimed reports whether a request is posted and not yet claimed.
+func (r *Region) unclaimed() bool {
+	return atomic.LoadUint32(r.word(ctlState))&(StatusBusy|stateRunning) == StatusBusy
+}
+
 // InFlight reports whether a request is waiting for its completion
 // (BUSY), claimed or not.
 func (r *Region) InFlight() bool { return atomic.LoadUint32(r.word(ctlState))&StatusBusy != 0 }
@@ -563,16 +594,33 @@ func (r *Region) Complete(code ErrCode) {
 // Serve executes one doorbell: claim the request and complete it with what
 // handle did, or, if a second doorbell cancelled it, complete it with
 // ErrBusy without executing it. A doorbell counter that moved with no
-// request in flight executes nothing.
+// request in flight executes nothing, and it does not touch a request the
+// driver posts meanwhile: such a counter is the announce of a request
+// WaitDoorbell found and Serve executed before it was announced.
 func (r *Region) Serve(handle func(Request, []byte) ErrCode) {
 	req, ok := r.Claim()
 	if !ok {
-		if r.InFlight() {
+		if testHookUnclaimed != nil {
+			testHookUnclaimed()
+		}
+		// Only a cancelled request: BUSY and ERR stay until Complete,
+		// so this cannot be a request posted since Claim looked.
+		if r.cancelled() {
 			r.Complete(ErrBusy)
 		}
 		return
 	}
 	r.Complete(handle(req, r.Window()))
+}
+
+// testHookUnclaimed, when set, runs in Serve after a Claim that found
+// nothing to execute.
+var testHookUnclaimed func()
+
+// cancelled reports whether the request in flight was cancelled by a
+// second doorbell before it was claimed.
+func (r *Region) cancelled() bool {
+	return atomic.LoadUint32(r.word(ctlState))&(StatusBusy|StatusErr|stateRunning) == StatusBusy|StatusErr
 }
 
 // ---- waiting primitives ---------------------------------------------------

@@ -103,6 +103,77 @@ func TestDoorbellWhileBusy(t *testing.T) {
 	assert.Equal(t, 1, ran)
 }
 
+// TestRequestOfADriverKilledInTheDoorbell: a driver process killed after
+// its doorbell posted the request (BUSY) but before it bumped the counter
+// left the device BUSY for good, and the next driver's Init, which waits
+// for BUSY to clear, timed out (a buffered crash campaign failed so after
+// a SIGKILL; with the window widened, 1 in 4 kills did). The backend must
+// serve the request without the counter.
+func TestRequestOfADriverKilledInTheDoorbell(t *testing.T) {
+	for _, cancelled := range []bool{false, true} {
+		r, err := NewAnonymous()
+		require.NoError(t, err)
+		r.Spin = 0
+		r.SetOnline(true)
+		r.WriteReg(RegCtrl, CtrlEnable)
+		r.WriteReg(RegLBALo, 9)
+		r.WriteReg(RegCount, 2)
+		last := r.Doorbells()
+		require.True(t, r.post(CmdWrite))
+		if cancelled {
+			// A second doorbell cancelled it first; it died the same way.
+			require.False(t, r.post(CmdRead))
+		}
+		// The process dies here: announce never runs.
+		require.Equal(t, last, r.Doorbells())
+		deadline := time.Now().Add(20 * time.Second)
+		_, err = r.WaitDoorbell(last, func() bool { return time.Now().After(deadline) })
+		require.NoError(t, err, "the backend must find the request without the counter")
+		var got []Request
+		r.Serve(func(q Request, _ []byte) ErrCode { got = append(got, q); return ErrNone })
+		if cancelled {
+			assert.Empty(t, got, "a cancelled request is not executed")
+			assert.Equal(t, uint32(ErrBusy), r.ReadReg(RegErrCode))
+		} else {
+			assert.Equal(t, []Request{{Cmd: CmdWrite, Enabled: true, LBA: 9, Count: 2}}, got)
+			assert.Zero(t, r.ReadReg(RegStatus)&StatusErr)
+		}
+		assert.Zero(t, r.ReadReg(RegStatus)&StatusBusy, "the next driver's Init finds the device idle")
+		assert.True(t, r.IRQRaised())
+		r.Close()
+	}
+}
+
+// TestStaleDoorbellLeavesTheNextRequest: the backend serves a request it
+// found posted before the driver announced it; the announce that follows
+// then moves the counter with nothing in flight. If the driver posts its
+// next request while the backend handles that stale counter, the request
+// must be executed, not completed with ERR/BUSY (the check of a crash
+// campaign failed so: "REQUEST_FAILED ... ERRCODE 0x6 BUSY").
+func TestStaleDoorbellLeavesTheNextRequest(t *testing.T) {
+	r, err := NewAnonymous()
+	require.NoError(t, err)
+	defer r.Close()
+	r.SetOnline(true)
+	r.WriteReg(RegCtrl, CtrlEnable)
+	r.WriteReg(RegCount, 1)
+	var ran []uint32
+	handle := func(q Request, _ []byte) ErrCode { ran = append(ran, q.Cmd); return ErrNone }
+
+	require.True(t, r.post(CmdWrite))
+	r.Serve(handle) // found unannounced
+	r.announce()    // the counter moves; nothing in flight
+	testHookUnclaimed = func() { require.True(t, r.post(CmdFlush)) }
+	defer func() { testHookUnclaimed = nil }()
+	r.Serve(handle) // the stale counter; the flush is posted under it
+	testHookUnclaimed = nil
+	assert.Zero(t, r.ReadReg(RegStatus)&StatusErr, "the flush was not failed")
+	assert.NotZero(t, r.ReadReg(RegStatus)&StatusBusy, "the flush is still to be executed")
+	r.Serve(handle)
+	assert.Equal(t, []uint32{CmdWrite, CmdFlush}, ran)
+	assert.Zero(t, r.ReadReg(RegStatus)&(StatusBusy|StatusErr))
+}
+
 func TestDriverCannotTouchTheBackendPage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "region")
 	back, err := Create(path)
@@ -162,6 +233,7 @@ func TestWaitDoorbellAcrossMappings(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("the futex wake did not reach the other mapping")
 	}
+	back.Serve(func(Request, []byte) ErrCode { return ErrNone })
 	stopped := false
 	_, err = back.WaitDoorbell(back.Doorbells(), func() bool { stopped = true; return true })
 	assert.ErrorIs(t, err, ErrStopped)
