@@ -371,6 +371,7 @@ func (da *deadAnalysis) deadAt(s *model.State) []int {
 	for d != 0 {
 		live, ok := da.run(start, d)
 		if !ok {
+			tracef("idle merge: a dead-variable run passed %d abstract states; this idle state keeps all its variables", deadLimit)
 			d = 0
 			break
 		}
