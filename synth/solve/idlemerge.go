@@ -3,9 +3,9 @@ package solve
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 
-	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
 )
 
@@ -75,18 +75,95 @@ type deadAnalysis struct {
 	// ones (the runs that found them go the same way from it).
 	known []*deadClass
 	exact map[string][]int // by FiniteSig
-	blame uint64           // of the run under way
+	blame uint64           // of the step under way
 	// runs remembers each run by where it starts: most idle states start
 	// the first run alike (every candidate tainted).
-	runs  map[string]runResult
-	names map[*dsl.Expr]nameRes
-	// envs are the (constant) environments of bindings, register writes,
-	// streams and transitions, made once.
-	envs    map[any]*aenv
-	trans   []*model.Transition
-	binds   []*dsl.PredBinding
-	acts    map[*model.Reg]bool // writeActs, by register
-	readAct map[*model.Reg]bool // readActs, by register
+	runs map[int32]runResult
+	// The abstract states the runs met, by key: a state's step is the
+	// same in every run (whatever the run started from, and whichever
+	// candidates it taints), so each is stepped once, and a run that
+	// meets it again follows what that step found. visited holds the
+	// number of the last run to meet each.
+	ids     map[string]int32
+	nodes   []deadNode
+	visited []uint32
+	runNo   uint32
+
+	// The behaviour, compiled (idlemerge_code.go).
+	fields   map[*model.Field]*acode
+	observed []*acode // faults, the interrupt line, the class bindings
+	regs     []*deadReg
+	streams  []*deadStream
+	trans    []*deadTrans
+
+	// Scratch of the run under way: the states a step ends in, abstract
+	// states to reuse, the field values a read shows, a key.
+	out    [][]aval
+	spare  [][]aval
+	vals   []aval
+	keyBuf []byte
+}
+
+// deadReg is a register as the analysis steps it.
+type deadReg struct {
+	bank *acode // nil: always visible
+	// read: a read can show a finite value or change the state; it
+	// shows fields, and runs onRead when changes (after clearing what
+	// clears says).
+	read, changes bool
+	fields        []*acode
+	clears        []rcClear
+	onRead        *anode
+	// write: a write can change the state; it runs onWrite, then stores
+	// the values written (unknown) into the finite fields stores names.
+	write   bool
+	onWrite *anode
+	stores  []fieldStore
+	noVals  []aval // the values written: unknown, untainted
+}
+
+// rcClear is what a read clears: a stored field's variable (to 0), or
+// a variable a field without storage shows (unknown, keeping its taint).
+type rcClear struct {
+	slot int
+	zero bool
+}
+
+// fieldStore is a written field's variable: a write-1-to-clear field
+// keeps its taint (a 0 bit leaves it), any other takes the value.
+type fieldStore struct {
+	slot int
+	w1c  bool
+}
+
+// deadStream is a stream as the analysis steps it.
+type deadStream struct {
+	bank            *acode
+	read, write     bool
+	layouts         []deadLayout
+	onRead, onWrite *anode
+}
+
+// deadLayout is a layout's condition (nil: always) and the values it
+// shows.
+type deadLayout struct {
+	when   *acode
+	fields []*acode
+}
+
+// deadTrans is an internal transition or an input.
+type deadTrans struct {
+	guard *acode // nil: always enabled
+	body  *anode
+}
+
+// deadNode is an abstract state a run met: the state until it is
+// stepped, and then what its step used (see use) and where it leads.
+type deadNode struct {
+	state   []aval
+	stepped bool
+	blame   uint64
+	next    []int32
 }
 
 type runResult struct {
@@ -101,11 +178,7 @@ type deadClass struct {
 }
 
 func newDeadAnalysis(m *model.Model) *deadAnalysis {
-	da := &deadAnalysis{m: m, bit: map[int]uint64{}, members: map[string]int64{}, names: map[*dsl.Expr]nameRes{}, runs: map[string]runResult{}, envs: map[any]*aenv{}, acts: map[*model.Reg]bool{}, readAct: map[*model.Reg]bool{}, exact: map[string][]int{}}
-	da.trans = append(append(da.trans, m.Internals...), m.Inputs...)
-	for _, name := range sortedKeys(m.Bindings) {
-		da.binds = append(da.binds, m.Bindings[name])
-	}
+	da := &deadAnalysis{m: m, bit: map[int]uint64{}, members: map[string]int64{}, runs: map[int32]runResult{}, ids: map[string]int32{}, exact: map[string][]int{}, fields: map[*model.Field]*acode{}}
 	da.slot = make([]int, len(m.Vars))
 	for i, v := range m.Vars {
 		da.slot[i] = -1
@@ -138,7 +211,138 @@ func newDeadAnalysis(m *model.Model) *deadAnalysis {
 			add(f.Enum)
 		}
 	}
+	da.compileModel()
 	return da
+}
+
+// compileModel compiles what a step evaluates and runs.
+func (da *deadAnalysis) compileModel() {
+	m := da.m
+	for _, f := range m.Faults {
+		da.observed = append(da.observed, da.compile(f.Cond, nil, nil))
+	}
+	if m.IRQ != nil {
+		da.observed = append(da.observed, da.compile(m.IRQ, nil, nil))
+	}
+	for _, name := range sortedKeys(m.Bindings) {
+		pb := m.Bindings[name]
+		locals := map[string]bool{}
+		for _, p := range pb.Params {
+			locals[p.Name] = true
+		}
+		da.observed = append(da.observed, da.compile(pb.Body, &ascope{locals: locals}, nil))
+	}
+	for _, r := range m.Regs {
+		// A register that is neither read nor written is still
+		// visible or not: its bank is a condition the run decides.
+		if dr := da.compileReg(r); dr.read || dr.write || dr.bank != nil {
+			da.regs = append(da.regs, dr)
+		}
+	}
+	for _, p := range m.Streams {
+		da.streams = append(da.streams, da.compileStream(p))
+	}
+	for _, t := range append(append([]*model.Transition(nil), m.Internals...), m.Inputs...) {
+		locals := map[string]bool{}
+		for _, p := range t.Params {
+			locals[p.Name] = true
+		}
+		dt := &deadTrans{body: da.compileStmts(t.Body, &ascope{locals: locals}, nil)}
+		if t.Guard != nil {
+			dt.guard = da.compile(t.Guard, nil, nil)
+		}
+		da.trans = append(da.trans, dt)
+	}
+}
+
+// compileReg compiles r's accesses. A read that shows only stored data
+// shows unknown, untainted values and changes nothing; a write that only
+// stores data (which stays unknown and untainted) leaves the state as it
+// was: neither is a step (on a spec with hundreds of such registers,
+// trying each from every abstract state was most of the analysis).
+func (da *deadAnalysis) compileReg(r *model.Reg) *deadReg {
+	dr := &deadReg{}
+	if r.Bank != nil {
+		dr.bank = da.compile(r.Bank, nil, nil)
+	}
+	sc := &ascope{reg: r}
+	if r.Read {
+		dr.changes = len(r.OnRead) > 0 || hasRC(r)
+		dr.read = dr.changes
+		for _, f := range r.Fields {
+			dr.read = dr.read || !f.Stored || da.m.Vars[f.Var].Finite
+		}
+	}
+	if dr.read {
+		for _, f := range r.Fields {
+			dr.fields = append(dr.fields, da.fieldCode(f))
+			switch {
+			case !f.RC:
+			case f.Stored:
+				if k := da.slot[f.Var]; k >= 0 {
+					dr.clears = append(dr.clears, rcClear{slot: k, zero: true})
+				}
+			case f.Value != nil:
+				for _, k := range da.mentioned(f.Value) {
+					dr.clears = append(dr.clears, rcClear{slot: k})
+				}
+			}
+		}
+		dr.onRead = da.compileStmts(r.OnRead, sc, nil)
+	}
+	if r.Write {
+		dr.write = len(r.OnWrite) > 0
+		for _, f := range r.Fields {
+			if !f.Stored {
+				continue
+			}
+			if k := da.slot[f.Var]; k >= 0 {
+				dr.write = true
+				dr.stores = append(dr.stores, fieldStore{slot: k, w1c: f.W1C})
+			}
+		}
+	}
+	if dr.write {
+		dr.onWrite = da.compileStmts(r.OnWrite, sc, nil)
+		dr.noVals = make([]aval, len(r.Fields))
+	}
+	return dr
+}
+
+func (da *deadAnalysis) compileStream(p *model.Stream) *deadStream {
+	ds := &deadStream{read: p.Read, write: p.Write}
+	if p.Bank != nil {
+		ds.bank = da.compile(p.Bank, nil, nil)
+	}
+	sc := &ascope{locals: map[string]bool{"buf": true}}
+	if p.Read {
+		for _, l := range p.Layouts {
+			var dl deadLayout
+			if l.When != nil {
+				dl.when = da.compile(l.When, nil, nil)
+			}
+			for _, f := range l.Fields {
+				if f.Value != nil {
+					dl.fields = append(dl.fields, da.compile(f.Value, nil, nil))
+				}
+			}
+			ds.layouts = append(ds.layouts, dl)
+		}
+		ds.onRead = da.compileStmts(p.OnRead, sc, nil)
+	}
+	if p.Write {
+		ds.onWrite = da.compileStmts(p.OnWrite, sc, nil)
+	}
+	return ds
+}
+
+func hasRC(r *model.Reg) bool {
+	for _, f := range r.Fields {
+		if f.RC {
+			return true
+		}
+	}
+	return false
 }
 
 // deadAt lists the variables dead in s (indexes into m.Vars, ascending).
@@ -167,6 +371,7 @@ func (da *deadAnalysis) deadAt(s *model.State) []int {
 	for d != 0 {
 		live, ok := da.run(start, d)
 		if !ok {
+			tracef("idle merge: a dead-variable run passed %d abstract states; this idle state keeps all its variables", deadLimit)
 			d = 0
 			break
 		}
@@ -220,34 +425,86 @@ func (da *deadAnalysis) run(start []aval, d uint64) (live uint64, ok bool) {
 			st[da.slot[i]] = aval{taint: da.bit[i]}
 		}
 	}
-	start0 := da.key(st)
-	if r, ok := da.runs[start0]; ok {
+	first := da.node(st)
+	if r, ok := da.runs[first]; ok {
 		return r.live, r.ok
 	}
-	defer func() { da.runs[start0] = runResult{live, ok} }()
-	da.blame = 0
-	seen := map[string]bool{start0: true}
-
-	queue := [][]aval{st}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		for _, next := range da.steps(s) {
-			if !da.tainted(next) {
-				// Nothing in it depends on d any more, nor will.
+	defer func() { da.runs[first] = runResult{live, ok} }()
+	da.runNo++
+	blame := uint64(0)
+	queue := []int32{first}
+	da.visited[first] = da.runNo
+	for i := 0; i < len(queue); i++ {
+		da.expand(queue[i])
+		nd := &da.nodes[queue[i]]
+		blame |= nd.blame
+		for _, x := range nd.next {
+			if da.visited[x] == da.runNo {
 				continue
 			}
-			if k := da.key(next); !seen[k] {
-				if len(seen) >= deadLimit {
-					return 0, false
-				}
-				seen[k] = true
-				queue = append(queue, next)
+			if len(queue) >= deadLimit {
+				return 0, false
 			}
+			da.visited[x] = da.runNo
+			queue = append(queue, x)
 		}
 	}
-	return da.blame & d, true
+	return blame & d, true
 }
+
+// node is the id of the abstract state s, which it keeps when it is new
+// (and else releases).
+func (da *deadAnalysis) node(s []aval) int32 {
+	k := da.key(s)
+	if id, ok := da.ids[string(k)]; ok {
+		da.release(s)
+		return id
+	}
+	id := int32(len(da.nodes))
+	da.ids[string(k)] = id
+	da.nodes = append(da.nodes, deadNode{state: s})
+	da.visited = append(da.visited, 0)
+	return id
+}
+
+// expand steps node id once: what it uses, and its tainted successors
+// (a successor in which nothing depends on a candidate any more, nor
+// will, needs no look).
+func (da *deadAnalysis) expand(id int32) {
+	if da.nodes[id].stepped {
+		return
+	}
+	s := da.nodes[id].state
+	da.blame = 0
+	da.out = da.out[:0]
+	da.steps(s)
+	var next []int32
+	for _, after := range da.out {
+		if !da.tainted(after) {
+			da.release(after)
+			continue
+		}
+		if x := da.node(after); x != id && !slices.Contains(next, x) {
+			next = append(next, x)
+		}
+	}
+	da.nodes[id] = deadNode{stepped: true, blame: da.blame, next: next}
+	da.release(s)
+}
+
+// copyOf is a copy of the abstract state s, reusing a released one.
+func (da *deadAnalysis) copyOf(s []aval) []aval {
+	if n := len(da.spare); n > 0 {
+		c := da.spare[n-1]
+		da.spare = da.spare[:n-1]
+		copy(c, s)
+		return c
+	}
+	return append([]aval(nil), s...)
+}
+
+// release gives back an abstract state no longer needed.
+func (da *deadAnalysis) release(s []aval) { da.spare = append(da.spare, s) }
 
 // tainted reports whether some finite variable of s is tainted: data
 // variables never hold a taint (see exec).
@@ -260,57 +517,11 @@ func (da *deadAnalysis) tainted(s []aval) bool {
 	return false
 }
 
-// readActs reports whether a read of r can show a finite value or change
-// the state: a read that shows only stored data shows unknown, untainted
-// values and changes nothing.
-func (da *deadAnalysis) readActs(r *model.Reg) bool {
-	if acts, ok := da.readAct[r]; ok {
-		return acts
-	}
-	acts := len(r.OnRead) > 0 || hasRC(r)
-	for _, f := range r.Fields {
-		acts = acts || !f.Stored || da.m.Vars[f.Var].Finite
-	}
-	da.readAct[r] = acts
-	return acts
-}
-
-// writeActs reports whether a write of r can change an abstract state: it
-// runs statements, or it stores a finite field. A write that only stores
-// data (which stays unknown and untainted) leaves the state as it was, so
-// it is not a step; on a spec with hundreds of such registers, trying
-// each from every abstract state was most of the analysis.
-func (da *deadAnalysis) writeActs(r *model.Reg) bool {
-	if acts, ok := da.acts[r]; ok {
-		return acts
-	}
-	acts := len(r.OnWrite) > 0
-	for _, f := range r.Fields {
-		acts = acts || f.Stored && da.m.Vars[f.Var].Finite
-	}
-	da.acts[r] = acts
-	return acts
-}
-
-// get is variable i's value in the abstract state s.
-func (da *deadAnalysis) get(s []aval, i int) aval {
-	if k := da.slot[i]; k >= 0 {
-		return s[k]
-	}
-	return avAny
-}
-
-// set stores a into variable i of s; a data variable stays unknown.
-func (da *deadAnalysis) set(s []aval, i int, a aval) {
-	if k := da.slot[i]; k >= 0 {
-		s[k] = a
-	}
-}
-
 // key encodes an abstract state (its finite variables: data ones are
-// always unknown and untainted, see exec and set).
-func (da *deadAnalysis) key(s []aval) string {
-	b := make([]byte, 0, 13*len(da.finite))
+// always unknown and untainted, see exec), in a buffer the next call
+// reuses.
+func (da *deadAnalysis) key(s []aval) []byte {
+	b := da.keyBuf[:0]
 	for _, a := range s {
 		switch {
 		case !a.known:
@@ -326,7 +537,8 @@ func (da *deadAnalysis) key(s []aval) string {
 			b = binary.LittleEndian.AppendUint64(b, a.taint)
 		}
 	}
-	return string(b)
+	da.keyBuf = b
+	return b
 }
 
 // use records that a is observable: when it is tainted, the first of the
@@ -354,445 +566,101 @@ func (da *deadAnalysis) decide(a aval) (canTrue, canFalse bool) {
 	return true, true
 }
 
-// aenv is what an expression sees besides the state: the fields of the
-// register being accessed (the values read or written) and named locals.
-type aenv struct {
-	reg    *model.Reg
-	slots  []aval
-	locals map[string]aval
+// visible reports whether a register or stream under bank can be
+// accessed in s.
+func (da *deadAnalysis) visible(bank *acode, s []aval) bool {
+	if bank == nil {
+		return true
+	}
+	t, _ := da.decide(da.eval(bank, s, nil))
+	return t
 }
 
-// steps lists the abstract successors of s, after checking what s shows
-// by itself (faults, the interrupt line, the class bindings).
-func (da *deadAnalysis) steps(s []aval) [][]aval {
-	m := da.m
-	for _, f := range m.Faults {
-		da.use(da.eval(f.Cond, s, nil, nil))
+// steps adds the abstract successors of s to da.out, after checking what
+// s shows by itself (faults, the interrupt line, the class bindings).
+func (da *deadAnalysis) steps(s []aval) {
+	for _, c := range da.observed {
+		da.use(da.eval(c, s, nil))
 	}
-	if m.IRQ != nil {
-		da.use(da.eval(m.IRQ, s, nil, nil))
-	}
-	for _, pb := range da.binds {
-		env := da.envs[pb]
-		if env == nil {
-			env = &aenv{locals: map[string]aval{}}
-			for _, p := range pb.Params {
-				env.locals[p.Name] = avAny
-			}
-			da.envs[pb] = env
-		}
-		da.use(da.eval(pb.Body, s, env, nil))
-	}
-	var out [][]aval
-	visible := func(bank *dsl.Expr) bool {
-		if bank == nil {
-			return true
-		}
-		t, _ := da.decide(da.eval(bank, s, nil, nil))
-		return t
-	}
-	for _, r := range m.Regs {
-		if !visible(r.Bank) {
+	for _, r := range da.regs {
+		if !da.visible(r.bank, s) {
 			continue
 		}
-		if r.Read && da.readActs(r) {
-			vals := make([]aval, len(r.Fields))
-			for i, f := range r.Fields {
-				vals[i] = da.fieldValue(f, s)
-				da.use(vals[i])
-			}
-			if len(r.OnRead) > 0 || hasRC(r) { // else the read changes nothing
-				out = append(out, da.read(r, s, vals)...)
-			}
+		if r.read {
+			da.read(r, s)
 		}
-		if r.Write && da.writeActs(r) {
-			env := da.envs[r]
-			if env == nil {
-				// Any value of every field: the written values are all
-				// unknown and untainted.
-				env = &aenv{reg: r, slots: make([]aval, len(r.Fields))}
-				da.envs[r] = env
-			}
-			for _, after := range da.exec(r.OnWrite, append([]aval(nil), s...), env) {
-				for _, f := range r.Fields {
-					switch {
-					case !f.Stored:
-					case f.W1C:
-						da.set(after, f.Var, aval{taint: da.get(after, f.Var).taint})
-					default:
-						da.set(after, f.Var, avAny)
-					}
-				}
-				out = append(out, after)
-			}
+		if r.write {
+			da.write(r, s)
 		}
 	}
-	for _, p := range m.Streams {
-		if !visible(p.Bank) {
+	for _, p := range da.streams {
+		if !da.visible(p.bank, s) {
 			continue
 		}
-		env := da.envs[p]
-		if env == nil {
-			env = &aenv{locals: map[string]aval{"buf": avAny}}
-			da.envs[p] = env
-		}
-		if p.Read {
-			for _, l := range p.Layouts {
-				if l.When != nil {
-					if t, _ := da.decide(da.eval(l.When, s, nil, nil)); !t {
+		if p.read {
+			for _, l := range p.layouts {
+				if l.when != nil {
+					if t, _ := da.decide(da.eval(l.when, s, nil)); !t {
 						continue
 					}
 				}
-				for _, f := range l.Fields {
-					if f.Value != nil {
-						da.use(da.eval(f.Value, s, nil, nil))
-					}
+				for _, f := range l.fields {
+					da.use(da.eval(f, s, nil))
 				}
 			}
-			out = append(out, da.exec(p.OnRead, append([]aval(nil), s...), env)...)
+			da.exec(p.onRead, da.copyOf(s), nil)
 		}
-		if p.Write {
-			out = append(out, da.exec(p.OnWrite, append([]aval(nil), s...), env)...)
+		if p.write {
+			da.exec(p.onWrite, da.copyOf(s), nil)
 		}
 	}
 	for _, t := range da.trans {
-		if t.Guard != nil {
-			if can, _ := da.decide(da.eval(t.Guard, s, nil, nil)); !can {
+		if t.guard != nil {
+			if can, _ := da.decide(da.eval(t.guard, s, nil)); !can {
 				continue
 			}
 		}
-		env := da.envs[t]
-		if env == nil {
-			env = &aenv{locals: map[string]aval{}}
-			for _, p := range t.Params {
-				env.locals[p.Name] = avAny
-			}
-			da.envs[t] = env
-		}
-		out = append(out, da.exec(t.Body, append([]aval(nil), s...), env)...)
+		da.exec(t.body, da.copyOf(s), nil)
 	}
-	return out
 }
 
-// read is the states after a read of r that shows vals in s.
-func (da *deadAnalysis) read(r *model.Reg, s, vals []aval) [][]aval {
-	next := append([]aval(nil), s...)
-	for _, f := range r.Fields {
-		switch {
-		case !f.RC:
-		case f.Stored:
-			da.set(next, f.Var, avKnown(0))
-		case f.Value != nil:
-			// The read clears the variable the field shows.
-			for _, i := range da.mentioned(f.Value) {
-				da.set(next, i, aval{taint: da.get(next, i).taint})
-			}
+// read is a read of r in s: what it shows, and the states after it.
+func (da *deadAnalysis) read(r *deadReg, s []aval) {
+	vals := da.vals[:0]
+	for _, f := range r.fields {
+		v := da.eval(f, s, nil)
+		da.use(v)
+		vals = append(vals, v)
+	}
+	da.vals = vals
+	if !r.changes {
+		return
+	}
+	next := da.copyOf(s)
+	for _, c := range r.clears {
+		if c.zero {
+			next[c.slot] = avKnown(0)
+		} else {
+			next[c.slot] = aval{taint: next[c.slot].taint}
 		}
 	}
-	return da.exec(r.OnRead, next, &aenv{reg: r, slots: vals})
+	da.exec(r.onRead, next, vals)
 }
 
-func hasRC(r *model.Reg) bool {
-	for _, f := range r.Fields {
-		if f.RC {
-			return true
-		}
-	}
-	return false
-}
-
-// exec runs ss on s (which it may change) and returns the states every
-// path through it ends in; a path that breaks a require ends nowhere (the
-// driver may not take it, and whether it may is decided untainted).
-func (da *deadAnalysis) exec(ss []*dsl.Stmt, s []aval, env *aenv) [][]aval {
-	for i, st := range ss {
-		switch {
-		case st.Require != nil:
-			if can, _ := da.decide(da.eval(st.Require.Cond, s, env, nil)); !can {
-				return nil
-			}
-		case st.Emit != nil:
-			for _, a := range st.Emit.Args {
-				da.use(da.eval(a, s, env, nil))
-			}
-		case st.Assign != nil:
-			idx := da.target(st.Assign, env)
-			if idx < 0 {
-				da.blame = ^uint64(0) // what the model would refuse: give up
-				return nil
-			}
-			v := da.m.Vars[idx]
-			val := da.eval(st.Assign.Value, s, env, v.Enum)
-			if !v.Finite {
-				// Data the contract may compare with what it held
-				// (frames) or read through a binding. It stays
-				// unknown.
-				da.use(val)
-				continue
-			}
-			if val.known && v.Width < 64 {
-				val.val &= 1<<v.Width - 1
-			}
-			da.set(s, idx, val)
-		case st.If != nil:
-			t, f := da.decide(da.eval(st.If.Cond, s, env, nil))
-			rest := ss[i+1:]
-			var out [][]aval
-			if t && f {
-				for _, a := range da.exec(st.If.Then, append([]aval(nil), s...), env) {
-					out = append(out, da.exec(rest, a, env)...)
-				}
-				for _, a := range da.exec(st.If.Else, s, env) {
-					out = append(out, da.exec(rest, a, env)...)
-				}
-				return out
-			}
-			body := st.If.Else
-			if t {
-				body = st.If.Then
-			}
-			for _, a := range da.exec(body, s, env) {
-				out = append(out, da.exec(rest, a, env)...)
-			}
-			return out
-		}
-	}
-	return [][]aval{s}
-}
-
-// target is the variable an assignment sets (as model.assign finds it).
-func (da *deadAnalysis) target(a *dsl.Assign, env *aenv) int {
-	name := a.Target.Parts
-	if len(name) == 1 {
-		idx := da.m.Var(name[0])
-		if idx < 0 && env != nil && env.reg != nil {
-			idx = da.m.Var(env.reg.Name + "." + name[0])
-		}
-		return idx
-	}
-	return da.m.Var(name[0] + "." + name[1])
-}
-
-func (da *deadAnalysis) fieldValue(f *model.Field, s []aval) aval {
-	switch {
-	case f.Stored:
-		return da.get(s, f.Var)
-	case f.Value != nil:
-		return da.eval(f.Value, s, nil, f.Enum)
-	}
-	return avKnown(f.Reset)
-}
-
-// mentioned lists the state variables e names.
-func (da *deadAnalysis) mentioned(e *dsl.Expr) []int {
-	names := map[string]bool{}
-	collectAllNames(e, names)
-	var out []int
-	for n := range names {
-		if i := da.m.Var(n); i >= 0 {
-			out = append(out, i)
-		}
-	}
-	sort.Ints(out)
-	return out
-}
-
-// eval evaluates e abstractly, reading a bare enum member in want (as the
-// model's EvalExpected). Where it cannot compute the value it answers
-// unknown, tainted by everything it evaluated.
-func (da *deadAnalysis) eval(e *dsl.Expr, s []aval, env *aenv, want *model.Enum) aval {
-	switch e.Kind {
-	case dsl.NumberExpr:
-		return avKnown(e.Value)
-	case dsl.BoolExpr:
-		return avKnown(e.Value)
-	case dsl.NameExpr:
-		return da.name(e, s, env, want)
-	case dsl.UnaryExpr:
-		x := da.eval(e.X, s, env, nil)
-		if e.Op == "!" && x.known {
-			return avKnown(b2u(x.val == 0))
-		}
-		return aval{taint: x.taint}
-	case dsl.BinaryExpr:
-		return da.binary(e, s, env)
-	case dsl.CondExpr:
-		c := da.eval(e.X, s, env, nil)
-		if c.known {
-			if c.val != 0 {
-				return da.eval(e.Y, s, env, want)
-			}
-			return da.eval(e.Z, s, env, want)
-		}
-		y, z := da.eval(e.Y, s, env, want), da.eval(e.Z, s, env, want)
-		if y.known && z.known && y.val == z.val {
-			return avKnown(y.val)
-		}
-		return aval{taint: c.taint | y.taint | z.taint}
-	}
-	// Slices, concatenations, matches, calls: unknown, depending on all
-	// they read.
-	var t uint64
-	for _, x := range []*dsl.Expr{e.X, e.Y, e.Z} {
-		if x != nil {
-			t |= da.eval(x, s, env, nil).taint
-		}
-	}
-	for _, a := range e.Args {
-		t |= da.eval(a, s, env, nil).taint
-	}
-	for _, c := range e.Cases {
-		t |= da.eval(c.Value, s, env, want).taint
-	}
-	return aval{taint: t}
-}
-
-func (da *deadAnalysis) binary(e *dsl.Expr, s []aval, env *aenv) aval {
-	switch e.Op {
-	case "&&", "||":
-		or := e.Op == "||"
-		x := da.eval(e.X, s, env, nil)
-		if x.known && (x.val != 0) == or {
-			return avKnown(b2u(or))
-		}
-		y := da.eval(e.Y, s, env, nil)
-		if x.known {
-			return truthOf(y)
-		}
-		if y.known && (y.val != 0) == or {
-			return avKnown(b2u(or))
-		}
-		return aval{taint: x.taint | y.taint}
-	case "==", "!=", "<", "<=", ">", ">=":
-		var xe, ye *model.Enum
-		var menv *model.Env
-		if env != nil && env.reg != nil {
-			menv = &model.Env{Reg: env.reg}
-		}
-		xe, ye = da.m.EnumOf(e.Y, menv), da.m.EnumOf(e.X, menv)
-		x, y := da.eval(e.X, s, env, xe), da.eval(e.Y, s, env, ye)
-		if !x.known || !y.known {
-			return aval{taint: x.taint | y.taint}
-		}
-		var r bool
-		switch e.Op {
-		case "==":
-			r = x.val == y.val
-		case "!=":
-			r = x.val != y.val
-		case "<":
-			r = x.val < y.val
-		case "<=":
-			r = x.val <= y.val
-		case ">":
-			r = x.val > y.val
-		default:
-			r = x.val >= y.val
-		}
-		return avKnown(b2u(r))
-	}
-	x, y := da.eval(e.X, s, env, nil), da.eval(e.Y, s, env, nil)
-	return aval{taint: x.taint | y.taint}
-}
-
-func truthOf(a aval) aval {
-	if a.known {
-		a.val = b2u(a.val != 0)
-	}
-	return a
-}
-
-// nameRes is what a name expression resolves to; each is always read in
-// the same place (a handler, a guard, a binding), so it resolves once.
-type nameRes struct {
-	kind  int // one of the res* constants
-	idx   int // resVar: the variable; resSlot: the field
-	val   uint64
-	field *model.Field
-}
-
-const (
-	resAny = iota
-	resLocal
-	resKnown
-	resVar
-	resSlot
-	resField
-)
-
-// name resolves a name as model.evalName does: locals, constants, state,
-// the accessed register's fields, enum members.
-func (da *deadAnalysis) name(e *dsl.Expr, s []aval, env *aenv, want *model.Enum) aval {
-	r, ok := da.names[e]
-	if !ok {
-		r = da.resolve(e, env, want)
-		da.names[e] = r
-	}
-	switch r.kind {
-	case resLocal:
-		return env.locals[e.Path[0]]
-	case resKnown:
-		return avKnown(r.val)
-	case resVar:
-		return da.get(s, r.idx)
-	case resSlot:
-		return env.slots[r.idx]
-	case resField:
-		return da.fieldValue(r.field, s)
-	}
-	return avAny
-}
-
-func (da *deadAnalysis) resolve(e *dsl.Expr, env *aenv, want *model.Enum) nameRes {
-	m := da.m
-	if len(e.Path) == 1 {
-		n := e.Path[0]
-		if env != nil {
-			if _, ok := env.locals[n]; ok {
-				return nameRes{kind: resLocal}
-			}
-		}
-		if c, ok := m.Const(n); ok {
-			if c.IsConst() {
-				return nameRes{kind: resKnown, val: c.Val}
-			}
-			return nameRes{}
-		}
-		if i := m.Var(n); i >= 0 {
-			return nameRes{kind: resVar, idx: i}
-		}
-		if env != nil && env.reg != nil {
-			for i, f := range env.reg.Fields {
-				if f.Name == n {
-					return nameRes{kind: resSlot, idx: i}
-				}
-			}
-		}
-		if want != nil {
-			if v, ok := want.Value(n); ok {
-				return nameRes{kind: resKnown, val: v}
-			}
-		}
-		if v, ok := da.members[n]; ok && v >= 0 {
-			return nameRes{kind: resKnown, val: uint64(v)}
-		}
-		return nameRes{}
-	}
-	if len(e.Path) == 2 {
-		if r := m.Reg(e.Path[0]); r != nil {
-			for _, f := range r.Fields {
-				if f.Name == e.Path[1] {
-					return nameRes{kind: resField, field: f}
-				}
-			}
-		}
-		if en := m.Enum(e.Path[0]); en != nil {
-			if v, ok := en.Value(e.Path[1]); ok {
-				return nameRes{kind: resKnown, val: v}
+// write is a write of r in s, of any value of every field: the states
+// after it.
+func (da *deadAnalysis) write(r *deadReg, s []aval) {
+	from := len(da.out)
+	da.exec(r.onWrite, da.copyOf(s), r.noVals)
+	for _, after := range da.out[from:] {
+		for _, st := range r.stores {
+			if st.w1c {
+				after[st.slot] = aval{taint: after[st.slot].taint}
+			} else {
+				after[st.slot] = avAny
 			}
 		}
 	}
-	return nameRes{}
 }
 
 // representative is the state of s's class the invariant keeps: s with
