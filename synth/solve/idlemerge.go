@@ -519,18 +519,29 @@ func (da *deadAnalysis) tainted(s []aval) bool {
 
 // key encodes an abstract state (its finite variables: data ones are
 // always unknown and untainted, see exec), in a buffer the next call
-// reuses.
+// reuses. Each value's tag byte says what follows it (a value of 32 or
+// 64 bits, a taint), so that no two states share a key.
 func (da *deadAnalysis) key(s []aval) []byte {
+	const tainted = 4
 	b := da.keyBuf[:0]
 	for _, a := range s {
+		var tag byte
 		switch {
 		case !a.known:
-			b = append(b, 0)
+			tag = 0
 		case a.val>>32 == 0:
-			b = append(b, 1)
-			b = binary.LittleEndian.AppendUint32(b, uint32(a.val))
+			tag = 1
 		default:
-			b = append(b, 2)
+			tag = 2
+		}
+		if a.taint != 0 {
+			tag |= tainted
+		}
+		b = append(b, tag)
+		switch tag &^ tainted {
+		case 1:
+			b = binary.LittleEndian.AppendUint32(b, uint32(a.val))
+		case 2:
 			b = binary.LittleEndian.AppendUint64(b, a.val)
 		}
 		if a.taint != 0 {
