@@ -87,7 +87,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 			continue
 		}
 		for _, s := range n.B.States {
-			if !sf.alts[s.Val(sf.v)] && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
+			if !sf.alts.has(s.Val(sf.v)) && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
 				need[sf.ri] = true
 				late = late || sf.event == ""
 				break
@@ -99,7 +99,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 			continue
 		}
 		for _, s := range n.B.States {
-			if !rf.idle[s.Val(rf.v)] {
+			if !rf.idle.has(s.Val(rf.v)) {
 				need[rf.ri] = true
 				late = true
 				break
@@ -112,7 +112,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 			continue
 		}
 		for _, s := range n.B.States {
-			if !rf.idle[s.Val(rf.v)] {
+			if !rf.idle.has(s.Val(rf.v)) {
 				need[rf.ri] = true
 				late = true
 				break
@@ -447,8 +447,20 @@ func (sc *boundScratch) reset(m *map[int]bool) map[int]bool {
 
 type strictField struct {
 	v, ri int
-	alts  map[*term.T]bool
+	alts  valueSet
 	event string
+}
+
+// valueSet is a small set of values (the few a field may hold): a look
+// through a short slice is faster than a map's.
+type valueSet []*term.T
+
+func (vs valueSet) has(t *term.T) bool { return slices.Contains(vs, t) }
+
+func (vs *valueSet) add(t *term.T) {
+	if !vs.has(t) {
+		*vs = append(*vs, t)
+	}
 }
 
 // setElsewhere reports whether something other than a write of the
@@ -467,7 +479,7 @@ func (sf *strictField) setElsewhere(m *model.Model) bool {
 		if target != sf.v || elsewhere || (local == own && ownWrite) {
 			return
 		}
-		if x, err := m.EvalExpected(value, nil, nil, v.Enum); err == nil && x.IsConst() && !sf.alts[term.Resize(x, v.Width)] {
+		if x, err := m.EvalExpected(value, nil, nil, v.Enum); err == nil && x.IsConst() && !sf.alts.has(term.Resize(x, v.Width)) {
 			return // another value
 		}
 		if value.Kind == dsl.NameExpr && unnamable(m, value.Name()) {
@@ -480,7 +492,7 @@ func (sf *strictField) setElsewhere(m *model.Model) bool {
 
 type restoreField struct {
 	v, ri int
-	idle  map[*term.T]bool
+	idle  valueSet
 }
 
 type carriedVal struct{ v, ri int }
@@ -516,10 +528,10 @@ func (gm *game) bounds() *boundInfo {
 		}
 		// The field must hold one of its strict values: derived values
 		// come in alternatives (BCD or binary), and any of them will do.
-		sf := strictField{v: f.Var, ri: regIndex[f.Reg], alts: map[*term.T]bool{}}
+		sf := strictField{v: f.Var, ri: regIndex[f.Reg]}
 		for _, c := range gm.goal.feedField[qual] {
 			if c.Strict {
-				sf.alts[c.T] = true
+				sf.alts.add(c.T)
 				// An event's value is needed until the event is emitted.
 				sf.event = gm.goal.candEvent[c]
 			}
@@ -562,9 +574,9 @@ func (gm *game) bounds() *boundInfo {
 			if !v.Finite || f == nil || !f.Reg.Write || assigned[v.Name] || sliced[i] || gm.goal.carried[i] {
 				continue
 			}
-			rf := restoreField{v: i, ri: regIndex[f.Reg], idle: map[*term.T]bool{}}
+			rf := restoreField{v: i, ri: regIndex[f.Reg]}
 			for _, s := range gm.goal.idleStates {
-				rf.idle[s.Val(i)] = true
+				rf.idle.add(s.Val(i))
 			}
 			if b.selector[regIndex[f.Reg]] {
 				b.selRestore = append(b.selRestore, rf)

@@ -223,7 +223,7 @@ func (gm *game) kills(rr, ri int) bool {
 		s := gm.cl.recs[sk].s
 		idle := true
 		for _, rf := range fixed {
-			idle = idle && rf.idle[s.Val(rf.v)]
+			idle = idle && rf.idle.has(s.Val(rf.v))
 		}
 		if !idle {
 			continue
