@@ -2,6 +2,7 @@ package solve
 
 import (
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,7 +61,8 @@ type countedReads struct {
 }
 
 // beliefBound is lowerBound's sum over the belief as a whole (see
-// lowerBound), and which reads it may have counted.
+// lowerBound), and which reads it may have counted: regs is scratch space
+// the next call reuses.
 func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	if gm.cl.exhaustive || gm.mayBeFault(n) {
 		return 0, countedReads{} // a fault ends the method at no cost
@@ -74,13 +76,18 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 		}
 	}
 	b := gm.bounds()
-	anyAccess := false     // some term counts an access of any kind
-	need := map[int]bool{} // registers to write
+	sc := &b.scratch
+	anyAccess := false         // some term counts an access of any kind
+	need := sc.reset(&sc.need) // registers to write
 	// late: some write counted may come after the wanted event (after.go).
 	late := false
+	// A term already counted is not looked for again.
 	for _, sf := range b.strict {
+		if need[sf.ri] && (late || sf.event != "") {
+			continue
+		}
 		for _, s := range n.B.States {
-			if !sf.alts[s.Val(sf.v)] && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
+			if !sf.alts.has(s.Val(sf.v)) && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
 				need[sf.ri] = true
 				late = late || sf.event == ""
 				break
@@ -88,8 +95,11 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 		}
 	}
 	for _, rf := range b.restore {
+		if need[rf.ri] && late {
+			continue
+		}
 		for _, s := range n.B.States {
-			if !rf.idle[s.Val(rf.v)] {
+			if !rf.idle.has(s.Val(rf.v)) {
 				need[rf.ri] = true
 				late = true
 				break
@@ -98,8 +108,11 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	}
 	// A bank field the idle invariant has elsewhere is written back.
 	for _, rf := range b.selRestore {
+		if need[rf.ri] && late {
+			continue
+		}
 		for _, s := range n.B.States {
-			if !rf.idle[s.Val(rf.v)] {
+			if !rf.idle.has(s.Val(rf.v)) {
 				need[rf.ri] = true
 				late = true
 				break
@@ -108,16 +121,19 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	}
 	// An event that needs a register's write first (lock.go).
 	for i := range b.locks {
-		if b.locks[i].holdsIn(n.B) {
+		if !need[b.locks[i].ri] && b.locks[i].holdsIn(n.B) {
 			need[b.locks[i].ri] = true
 		}
 	}
 	// Writes that need another register's write first, and maybe after
 	// (setup.go).
 	twice, minBanks := gm.setupWrites(n, need)
-	touch := map[int]bool{} // registers to read (or write)
+	touch := sc.reset(&sc.touch) // registers to read (or write)
 	for _, ev := range gm.goal.wantEvents {
 		for _, vn := range b.carried[ev] {
+			if touch[vn.ri] {
+				continue
+			}
 			for _, s := range n.B.States {
 				if !s.HasEvent(ev) && !available(s.Val(vn.v)) {
 					touch[vn.ri] = true
@@ -138,7 +154,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 			}
 		}
 	}
-	all := map[int]bool{}
+	all := sc.reset(&sc.all)
 	for ri := range need {
 		all[ri] = true
 	}
@@ -162,7 +178,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 			enabler = 1
 			anyAccess = true
 			if len(enab) == 1 {
-				banked = map[int]bool{}
+				banked = sc.reset(&sc.banked)
 				for ri := range all {
 					banked[ri] = true
 				}
@@ -292,8 +308,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	}
 	counted := countedReads{any: anyAccess, regs: touch}
 	if extra && len(extraReads) > 0 {
-		counted.regs = maps.Clone(touch)
-		maps.Copy(counted.regs, extraReads)
+		maps.Copy(touch, extraReads) // touch is not used any more
 	}
 	return h, counted
 }
@@ -407,13 +422,45 @@ type boundInfo struct {
 	// idle invariant, 2 outside it.
 	outside []int8
 	// single memoizes stateBound by state (split.go).
-	single []*stateBound
+	single  []stateBound
+	scratch boundScratch
+}
+
+// boundScratch is the space beliefBound and bankAccesses reuse from one
+// call to the next (they do not nest).
+type boundScratch struct {
+	need, touch, all, banked map[int]bool
+	// groups holds bankAccesses' groups by selector register, those in
+	// use listed in sels.
+	groups []bankGroup
+	sels   []int
+}
+
+// reset empties the map *m, making it the first time.
+func (sc *boundScratch) reset(m *map[int]bool) map[int]bool {
+	if *m == nil {
+		*m = map[int]bool{}
+	}
+	clear(*m)
+	return *m
 }
 
 type strictField struct {
 	v, ri int
-	alts  map[*term.T]bool
+	alts  valueSet
 	event string
+}
+
+// valueSet is a small set of values (the few a field may hold): a look
+// through a short slice is faster than a map's.
+type valueSet []*term.T
+
+func (vs valueSet) has(t *term.T) bool { return slices.Contains(vs, t) }
+
+func (vs *valueSet) add(t *term.T) {
+	if !vs.has(t) {
+		*vs = append(*vs, t)
+	}
 }
 
 // setElsewhere reports whether something other than a write of the
@@ -432,7 +479,7 @@ func (sf *strictField) setElsewhere(m *model.Model) bool {
 		if target != sf.v || elsewhere || (local == own && ownWrite) {
 			return
 		}
-		if x, err := m.EvalExpected(value, nil, nil, v.Enum); err == nil && x.IsConst() && !sf.alts[term.Resize(x, v.Width)] {
+		if x, err := m.EvalExpected(value, nil, nil, v.Enum); err == nil && x.IsConst() && !sf.alts.has(term.Resize(x, v.Width)) {
 			return // another value
 		}
 		if value.Kind == dsl.NameExpr && unnamable(m, value.Name()) {
@@ -445,7 +492,7 @@ func (sf *strictField) setElsewhere(m *model.Model) bool {
 
 type restoreField struct {
 	v, ri int
-	idle  map[*term.T]bool
+	idle  valueSet
 }
 
 type carriedVal struct{ v, ri int }
@@ -481,10 +528,10 @@ func (gm *game) bounds() *boundInfo {
 		}
 		// The field must hold one of its strict values: derived values
 		// come in alternatives (BCD or binary), and any of them will do.
-		sf := strictField{v: f.Var, ri: regIndex[f.Reg], alts: map[*term.T]bool{}}
+		sf := strictField{v: f.Var, ri: regIndex[f.Reg]}
 		for _, c := range gm.goal.feedField[qual] {
 			if c.Strict {
-				sf.alts[c.T] = true
+				sf.alts.add(c.T)
 				// An event's value is needed until the event is emitted.
 				sf.event = gm.goal.candEvent[c]
 			}
@@ -527,9 +574,9 @@ func (gm *game) bounds() *boundInfo {
 			if !v.Finite || f == nil || !f.Reg.Write || assigned[v.Name] || sliced[i] || gm.goal.carried[i] {
 				continue
 			}
-			rf := restoreField{v: i, ri: regIndex[f.Reg], idle: map[*term.T]bool{}}
+			rf := restoreField{v: i, ri: regIndex[f.Reg]}
 			for _, s := range gm.goal.idleStates {
-				rf.idle[s.Val(i)] = true
+				rf.idle.add(s.Val(i))
 			}
 			if b.selector[regIndex[f.Reg]] {
 				b.selRestore = append(b.selRestore, rf)
@@ -648,21 +695,19 @@ func (gm *game) bounds() *boundInfo {
 // a bank register counts as at least one write of it.
 func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, least map[int]int) (h int, ok bool) {
 	b := gm.bounds()
-	type group struct {
-		open  map[*term.T]bool
-		idle  *term.T
-		own   bool // the selector register is in regs for its own sake
-		reset bool // some state's field is not at the idle value
-		// closeAfter: the write back to the idle value comes after a
-		// reopened bank, so it is not the visit that value has for regs.
-		closeAfter bool
+	sc := &b.scratch
+	if sc.groups == nil {
+		sc.groups = make([]bankGroup, len(gm.m.Regs))
 	}
-	groups := map[int]*group{} // by selector register
-	get := func(sel int) *group {
-		g := groups[sel]
-		if g == nil {
-			g = &group{open: map[*term.T]bool{}}
-			groups[sel] = g
+	for _, sel := range sc.sels {
+		sc.groups[sel] = bankGroup{open: sc.groups[sel].open[:0]}
+	}
+	sc.sels = sc.sels[:0]
+	get := func(sel int) *bankGroup {
+		g := &sc.groups[sel]
+		if !g.used {
+			g.used = true
+			sc.sels = append(sc.sels, sel)
 		}
 		return g
 	}
@@ -676,13 +721,15 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, lea
 		}
 		g := get(bc.sel)
 		g.idle = bc.idle
-		for _, s := range n.B.States {
-			if s.Val(bc.v) != bc.c {
-				g.open[bc.c] = true
-				break
+		if !slices.Contains(g.open, bc.c) {
+			for _, s := range n.B.States {
+				if s.Val(bc.v) != bc.c {
+					g.open = append(g.open, bc.c)
+					break
+				}
 			}
 		}
-		if bc.idle != nil {
+		if bc.idle != nil && !g.reset {
 			for _, s := range n.B.States {
 				if s.Val(bc.v) != bc.idle {
 					g.reset = true
@@ -693,13 +740,14 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, lea
 	}
 	for _, ro := range reopen {
 		g := get(ro.bc.sel)
-		g.open[ro.bc.c] = true
+		g.addOpen(ro.bc.c)
 		g.idle = ro.bc.idle
 		g.closeAfter = g.closeAfter || ro.close
 	}
-	for sel, g := range groups {
+	for _, sel := range sc.sels {
+		g := &sc.groups[sel]
 		k := len(g.open)
-		if g.idle != nil && (!g.open[g.idle] || g.closeAfter) && (k > 0 || g.reset) {
+		if g.idle != nil && (!slices.Contains(g.open, g.idle) || g.closeAfter) && (k > 0 || g.reset) {
 			k++
 		}
 		if g.own {
@@ -712,6 +760,24 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, lea
 		}
 	}
 	return h, ok
+}
+
+// bankGroup is what bankAccesses gathers about one bank field.
+type bankGroup struct {
+	used  bool
+	open  []*term.T // the values to show, each once
+	idle  *term.T
+	own   bool // the selector register is in regs for its own sake
+	reset bool // some state's field is not at the idle value
+	// closeAfter: the write back to the idle value comes after a
+	// reopened bank, so it is not the visit that value has for regs.
+	closeAfter bool
+}
+
+func (g *bankGroup) addOpen(c *term.T) {
+	if !slices.Contains(g.open, c) {
+		g.open = append(g.open, c)
+	}
 }
 
 // bankOf reads a bank condition FIELD == constant over a stored field.

@@ -162,10 +162,8 @@ func (gm *game) enabling(n *Node, touch map[int]bool) (map[int]bool, error) {
 	var enab map[int]bool
 	for ri := range touch {
 		blocked := true
-		sks := make([]int32, 0, len(n.B.ids))
 		for _, id := range n.B.ids {
-			sk := gm.skeleton(id)
-			kill, err := gm.killing(sk, ri)
+			kill, err := gm.killing(gm.skeleton(id), ri)
 			if err != nil {
 				return nil, err
 			}
@@ -173,7 +171,6 @@ func (gm *game) enabling(n *Node, touch map[int]bool) (map[int]bool, error) {
 				blocked = false
 				break
 			}
-			sks = append(sks, sk)
 		}
 		if !blocked {
 			continue
@@ -181,8 +178,8 @@ func (gm *game) enabling(n *Node, touch map[int]bool) (map[int]bool, error) {
 		if enab == nil {
 			enab = map[int]bool{}
 		}
-		for _, sk := range sks {
-			es, err := gm.enablersOf(sk, ri)
+		for _, id := range n.B.ids {
+			es, err := gm.enablersOf(gm.skeleton(id), ri)
 			if err != nil {
 				return nil, err
 			}
@@ -226,7 +223,7 @@ func (gm *game) kills(rr, ri int) bool {
 		s := gm.cl.recs[sk].s
 		idle := true
 		for _, rf := range fixed {
-			idle = idle && rf.idle[s.Val(rf.v)]
+			idle = idle && rf.idle.has(s.Val(rf.v))
 		}
 		if !idle {
 			continue

@@ -95,7 +95,7 @@ func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, ban
 		regs []int // the registers of need it is for
 		open bool  // some state does not meet it: g is written first
 	}
-	active := map[key]*use{}
+	var active map[key]*use // made for the first setup that applies
 	var keys []key
 	for _, su := range b.setups {
 		if !need[su.ri] {
@@ -114,6 +114,9 @@ func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, ban
 		k := key{su.g, su.v, su.c}
 		u := active[k]
 		if u == nil {
+			if active == nil {
+				active = map[key]*use{}
+			}
 			u = &use{}
 			active[k] = u
 			keys = append(keys, k)

@@ -1,6 +1,10 @@
 package solve
 
-import "github.com/drvsynth/drvsynth/synth/term"
+import (
+	"maps"
+
+	"github.com/drvsynth/drvsynth/synth/term"
+)
 
 // Beliefs whose states need different accesses. Every term of
 // beliefBound holds for some state of the belief, and different terms may
@@ -30,6 +34,7 @@ import "github.com/drvsynth/drvsynth/synth/term"
 
 // stateBound is beliefBound of the belief closed from one state.
 type stateBound struct {
+	known bool // computed (stateBound's memo)
 	h     int
 	reads countedReads
 }
@@ -79,12 +84,12 @@ func (c countedReads) meet(d countedReads) countedReads {
 
 // stateBound computes, once per state, beliefBound of the belief closed
 // from state id; an error goes to n.
-func (gm *game) stateBound(id int32, n *Node) *stateBound {
+func (gm *game) stateBound(id int32, n *Node) stateBound {
 	b := gm.bounds()
 	if int(id) >= len(b.single) {
-		b.single = append(b.single, make([]*stateBound, len(gm.cl.recs)-len(b.single))...)
+		b.single = append(b.single, make([]stateBound, len(gm.cl.recs)-len(b.single))...)
 	}
-	if sb := b.single[id]; sb != nil {
+	if sb := b.single[id]; sb.known {
 		return sb
 	}
 	ids, err := gm.cl.close([]int32{id})
@@ -92,11 +97,16 @@ func (gm *game) stateBound(id int32, n *Node) *stateBound {
 		if n.err == nil {
 			n.err = err
 		}
-		return &stateBound{h: 0} // claim nothing
+		return stateBound{h: 0} // claim nothing
 	}
 	one := &Node{B: gm.cl.newBeliefIDs(ids, map[string]*term.T{}), h: -1}
-	sb := &stateBound{}
+	sb := stateBound{known: true}
 	sb.h, sb.reads = gm.beliefBound(one)
+	if len(sb.reads.regs) > 0 {
+		sb.reads.regs = maps.Clone(sb.reads.regs) // beliefBound's scratch
+	} else {
+		sb.reads.regs = nil
+	}
 
 	if one.err != nil && n.err == nil {
 		n.err = one.err
