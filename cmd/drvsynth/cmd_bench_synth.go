@@ -90,6 +90,7 @@ results are one JSON document.`,
 				return 2
 			}
 			if one != "" {
+				tuneGCForSolver() // the child measures what synth does
 				return benchChild(one, maxBeliefs, limit, stdout, stderr)
 			}
 			cs, err := parseCounts(channels)

@@ -66,6 +66,7 @@ nothing and exits 1. The exit status is 2 on a usage error.`,
 				}
 				return 2
 			}
+			tuneGCForSolver()
 			// Solve everything first: a spec that fails leaves every file
 			// as it was.
 			var files []*outFile
