@@ -31,22 +31,69 @@ const (
 	skelDead
 )
 
-// deadEnds is a game's memo of the skeleton question.
+// deadEnds is a game's memo of the skeleton question. Its tables are
+// indexed by skeleton state (the closer's number of it).
 type deadEnds struct {
-	proj map[int32]int32 // state -> its skeleton state
+	proj *skeletons
 	// regs are the registers an access of which can change a skeleton
 	// state (skeletonRegs).
 	regs []int
 	// nodes are the skeleton states the search has entered, with the
-	// moves made from them so far.
-	nodes map[int32]*skelNode
+	// moves made from them so far; nil for one it has not.
+	nodes []*skelNode
 	// wfields and writes memoize skeletonWrites: the candidates of each
 	// register's fields, and the writes per register and held values.
 	wfields [][][]*term.T
 	writes  map[string]*skelWrites
 	// status: skeleton state -> alive or dead, with faults as a way out
 	// ([0]) and without ([1]).
-	status [2]map[int32]int8
+	status [2][]int8
+	search skelSearch
+}
+
+// skelSearch is the scratch space of deadEnd's search, kept between
+// searches so that one costs no allocation.
+type skelSearch struct {
+	// A state is visited by the current search when seen holds gen;
+	// pos is then its index in order, which lists the visited states.
+	seen  []uint32
+	pos   []int32
+	gen   uint32
+	order []int32
+	stack []skelFrame
+	// predAt and pred list, per visited state (by index in order), the
+	// visited states with a move to it; alive marks those found alive.
+	predAt []int32
+	pred   []int32
+	alive  []bool
+	queue  []int32
+}
+
+// skelFrame is a state on the search's stack and its next move.
+type skelFrame struct {
+	nd   *skelNode
+	next int
+}
+
+// skeletons projects states to their skeleton states. It depends only on
+// the device and the closer, and every game of a synthesis shares it.
+type skeletons struct {
+	of []int32 // state -> its skeleton state plus one (0: not projected yet)
+	// byKey finds a skeleton state by its finite values and failure mark,
+	// which are all that makes it: a state whose skeleton exists already
+	// costs a look-up, not a state built and interned.
+	byKey map[string]int32
+	key   []byte // scratch
+}
+
+func newSkeletons() *skeletons { return &skeletons{byKey: map[string]int32{}} }
+
+// grown is xs long enough to index n (zeros appended).
+func grown[T any](xs []T, n int) []T {
+	if n < len(xs) {
+		return xs
+	}
+	return append(xs, make([]T, n+1-len(xs))...)
 }
 
 // isDead reports whether state id can never get back into the idle
@@ -71,6 +118,29 @@ func (gm *game) isDead(id int32) (bool, error) {
 	return dead, nil
 }
 
+// statusOf is skeleton state x's status, with faults as a way out or
+// without.
+func (de *deadEnds) statusOf(faults bool, x int32) int8 {
+	st := de.status[statusIndex(faults)]
+	if int(x) < len(st) {
+		return st[x]
+	}
+	return skelUnknown
+}
+
+func (de *deadEnds) setStatus(faults bool, x int32, v int8) {
+	k := statusIndex(faults)
+	de.status[k] = grown(de.status[k], int(x))
+	de.status[k][x] = v
+}
+
+func statusIndex(faults bool) int {
+	if faults {
+		return 0
+	}
+	return 1
+}
+
 // deadEnd answers the skeleton question; with faults false, only a way
 // back into the idle invariant counts (what a method that is to reach its
 // goal needs).
@@ -88,93 +158,134 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 		return false, nil
 	}
 	start := gm.skeleton(id)
-	status := gm.de.status[0]
-	if !faults {
-		status = gm.de.status[1]
-	}
-	switch status[start] {
+	de := gm.de
+	switch de.statusOf(faults, start) {
 	case skelAlive:
 		return false, nil
 	case skelDead:
 		return true, nil
 	}
 	if gm.skeletonHome(start, faults) {
-		status[start] = skelAlive
+		de.setStatus(faults, start, skelAlive)
 		return false, nil
 	}
-	type frame struct {
-		nd   *skelNode
-		next int
-	}
-	visited := map[int32]bool{start: true}
-	order := []int32{start} // visited, in order
-	var stack []frame
-	// found decides every visited state, once x is known alive.
-	found := func(x int32) {
-		pred := map[int32][]int32{}
-		for _, y := range order {
-			if nd := gm.de.nodes[y]; nd != nil {
-				for _, z := range nd.succ {
-					if visited[z] {
-						pred[z] = append(pred[z], y)
-					}
-				}
-			}
-		}
-		alive := map[int32]bool{x: true}
-		for queue := []int32{x}; len(queue) > 0; queue = queue[1:] {
-			for _, y := range pred[queue[0]] {
-				if !alive[y] {
-					alive[y] = true
-					queue = append(queue, y)
-				}
-			}
-		}
-		for _, y := range order {
-			switch {
-			case alive[y]:
-				status[y] = skelAlive
-			case gm.de.nodes[y].done:
-				status[y] = skelDead // left for good: see above
-			}
-		}
-	}
-	stack = append(stack, frame{nd: gm.skelNode(start)})
-	for len(stack) > 0 {
-		top := &stack[len(stack)-1]
+	sr := &de.search
+	sr.begin()
+	sr.visit(start)
+	sr.stack = append(sr.stack, skelFrame{nd: gm.skelNode(start)})
+	for len(sr.stack) > 0 {
+		top := &sr.stack[len(sr.stack)-1]
 		x, ok, err := gm.skelSucc(top.nd, top.next)
 		switch {
 		case errors.Is(err, errTooWide):
-			found(top.nd.id)
+			de.found(top.nd.id, faults)
 			return false, nil
 		case err != nil:
 			return false, err
 		case !ok:
-			stack = stack[:len(stack)-1]
+			sr.stack = sr.stack[:len(sr.stack)-1]
 			continue
 		}
 		top.next++
-		if visited[x] || status[x] == skelDead {
+		if sr.visited(x) || de.statusOf(faults, x) == skelDead {
 			continue
 		}
-		visited[x] = true
-		order = append(order, x)
-		if status[x] == skelAlive || gm.skeletonHome(x, faults) {
-			found(x)
+		sr.visit(x)
+		if de.statusOf(faults, x) == skelAlive || gm.skeletonHome(x, faults) {
+			de.found(x, faults)
 			return false, nil
 		}
-		stack = append(stack, frame{nd: gm.skelNode(x)})
+		sr.stack = append(sr.stack, skelFrame{nd: gm.skelNode(x)})
 	}
-	for x := range visited {
-		status[x] = skelDead
+	for _, x := range sr.order {
+		de.setStatus(faults, x, skelDead)
 	}
 	return true, nil
+}
+
+// begin starts a search with nothing visited.
+func (sr *skelSearch) begin() {
+	sr.gen++
+	if sr.gen == 0 {
+		clear(sr.seen)
+		sr.gen = 1
+	}
+	sr.order, sr.stack = sr.order[:0], sr.stack[:0]
+}
+
+func (sr *skelSearch) visited(x int32) bool {
+	return int(x) < len(sr.seen) && sr.seen[x] == sr.gen
+}
+
+func (sr *skelSearch) visit(x int32) {
+	sr.seen, sr.pos = grown(sr.seen, int(x)), grown(sr.pos, int(x))
+	sr.seen[x], sr.pos[x] = sr.gen, int32(len(sr.order))
+	sr.order = append(sr.order, x)
+}
+
+// found decides every state the search visited, once x is known alive.
+func (de *deadEnds) found(x int32, faults bool) {
+	sr := &de.search
+	n := len(sr.order)
+	// The visited states' moves between visited states, reversed, as
+	// lists by target: predAt[i] counts them first, then is where the
+	// list of the ith state ends.
+	sr.predAt = append(sr.predAt[:0], make([]int32, n+1)...)
+	for _, y := range sr.order {
+		if nd := de.nodeAt(y); nd != nil {
+			for _, z := range nd.succ {
+				if sr.visited(z) {
+					sr.predAt[sr.pos[z]+1]++
+				}
+			}
+		}
+	}
+	for i := 1; i <= n; i++ {
+		sr.predAt[i] += sr.predAt[i-1]
+	}
+	sr.pred = append(sr.pred[:0], make([]int32, sr.predAt[n])...)
+	for i, y := range sr.order {
+		if nd := de.nodeAt(y); nd != nil {
+			for _, z := range nd.succ {
+				if sr.visited(z) {
+					sr.pred[sr.predAt[sr.pos[z]]] = int32(i)
+					sr.predAt[sr.pos[z]]++
+				}
+			}
+		}
+	}
+	// Each list was filled up to where the next begins: shifted, predAt[i]
+	// is where the ith list begins again.
+	copy(sr.predAt[1:], sr.predAt[:n])
+	sr.predAt[0] = 0
+	sr.alive = append(sr.alive[:0], make([]bool, n)...)
+	xi := sr.pos[x]
+	sr.alive[xi] = true
+	sr.queue = append(sr.queue[:0], xi)
+	for len(sr.queue) > 0 {
+		i := sr.queue[len(sr.queue)-1]
+		sr.queue = sr.queue[:len(sr.queue)-1]
+		for _, j := range sr.pred[sr.predAt[i]:sr.predAt[i+1]] {
+			if !sr.alive[j] {
+				sr.alive[j] = true
+				sr.queue = append(sr.queue, j)
+			}
+		}
+	}
+	for i, y := range sr.order {
+		switch {
+		case sr.alive[i]:
+			de.setStatus(faults, y, skelAlive)
+		case de.nodes[y].done:
+			de.setStatus(faults, y, skelDead) // left for good: see above
+		}
+	}
 }
 
 // deadEnds is the game's memo, made on first use.
 func (gm *game) deadEnds() *deadEnds {
 	if gm.de == nil {
-		gm.de = newDeadEnds(map[int32]int32{})
+		gm.de = newDeadEnds(newSkeletons())
 	}
 	return gm.de
 }
@@ -182,27 +293,37 @@ func (gm *game) deadEnds() *deadEnds {
 // newDeadEnds is an empty memo that projects states through proj, which
 // depends only on the device and may be shared by every game of a
 // synthesis.
-func newDeadEnds(proj map[int32]int32) *deadEnds {
-	return &deadEnds{proj: proj, nodes: map[int32]*skelNode{}, status: [2]map[int32]int8{{}, {}}}
+func newDeadEnds(proj *skeletons) *deadEnds {
+	return &deadEnds{proj: proj}
 }
 
 // skeleton is the state id with its data forgotten and its events cleared
 // (but for the mark of a failure the device chose).
 func (gm *game) skeleton(id int32) int32 {
-	if sk, ok := gm.deadEnds().proj[id]; ok {
-		return sk
+	sp := gm.deadEnds().proj
+	if int(id) < len(sp.of) && sp.of[id] != 0 {
+		return sp.of[id] - 1
 	}
 	s := gm.cl.recs[id].s
-	// The entry state keeps the finite values and holds every data
-	// variable at its entry value, sharing that part between all states:
-	// the cost does not grow with the data variables.
-	c := gm.m.EntryState(s)
-	if s.HasEvent(failureMark) {
-		c.Emit(model.Event{Name: failureMark}) // a fault may end the method
+	failed := s.HasEvent(failureMark)
+	sp.key = gm.m.AppendFiniteSig(sp.key[:0], s)
+	if failed {
+		sp.key = append(sp.key, 1)
 	}
-	sk := gm.cl.intern(c)
-	gm.de.proj[id] = sk
-	gm.de.proj[sk] = sk
+	sk, ok := sp.byKey[string(sp.key)]
+	if !ok {
+		// The entry state keeps the finite values and holds every data
+		// variable at its entry value, sharing that part between all
+		// states: the cost does not grow with the data variables.
+		c := gm.m.EntryState(s)
+		if failed {
+			c.Emit(model.Event{Name: failureMark}) // a fault may end the method
+		}
+		sk = gm.cl.intern(c)
+		sp.byKey[string(sp.key)] = sk
+	}
+	sp.of = grown(sp.of, int(max(id, sk)))
+	sp.of[id], sp.of[sk] = sk+1, sk+1
 	return sk
 }
 
@@ -254,12 +375,21 @@ type skelNode struct {
 
 func (gm *game) skelNode(id int32) *skelNode {
 	de := gm.deadEnds()
-	nd := de.nodes[id]
+	nd := de.nodeAt(id)
 	if nd == nil {
 		nd = &skelNode{id: id}
+		de.nodes = grown(de.nodes, int(id))
 		de.nodes[id] = nd
 	}
 	return nd
+}
+
+// nodeAt is skeleton state id's node, nil if the search has not entered it.
+func (de *deadEnds) nodeAt(id int32) *skelNode {
+	if int(id) < len(de.nodes) {
+		return de.nodes[id]
+	}
+	return nil
 }
 
 // skelSucc returns the kth move of nd, making moves until there is one;
