@@ -3,6 +3,7 @@ package solve
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -24,6 +25,16 @@ import (
 // visited. A state's moves are made one at a time, as the search asks for
 // them: most states get back in a move or two, and the search then never
 // pays for the writes it did not try.
+//
+// Which states the search visits first decides only what it costs, not
+// what it answers: a state gets back if some path leads back, whatever
+// the order the paths are tried in. So it tries first what most likely
+// leads back, and follows that depth first: the device's own moves, and
+// the accesses that led back from other states (the leads: on the PL011,
+// the write of CR that a state with the UART off needs). Every other
+// access it follows breadth first, so that a state one write from the
+// invariant is found after that state's writes, not after all the
+// register settings its first write leads to.
 
 const (
 	skelUnknown int8 = iota
@@ -49,7 +60,13 @@ type deadEnds struct {
 	// ([0]) and without ([1]).
 	status [2][]int8
 	search skelSearch
+	// leads are the accesses that last led a search back, most recent
+	// first, at most maxLeads of them.
+	leads []skelAccess
 }
+
+// maxLeads bounds the leads a skeleton state tries first.
+const maxLeads = 8
 
 // skelSearch is the scratch space of deadEnd's search, kept between
 // searches so that one costs no allocation.
@@ -66,7 +83,12 @@ type skelSearch struct {
 	predAt []int32
 	pred   []int32
 	alive  []bool
-	queue  []int32
+	open   []bool
+	work   []int32
+	// queue holds the states whose moves are followed breadth first,
+	// from head on; stack's are followed first.
+	queue []skelFrame
+	head  int
 }
 
 // skelFrame is a state on the search's stack and its next move.
@@ -145,14 +167,11 @@ func statusIndex(faults bool) int {
 // back into the idle invariant counts (what a method that is to reach its
 // goal needs).
 //
-// The search is depth first and stops at the first state known to get
-// back. Every state it visited is then decided, so that no later question
-// explores it again: a visited state with a path to that state, along
-// the moves the search made, is alive; one whose every move the search
-// followed without getting back reaches only states it visited, none of
-// them alive, and is dead. A state with a register whose writes are too
-// many to enumerate counts as alive (the question is not asked there:
-// claim nothing).
+// The search (in the order above) stops at the first state known to get
+// back, and then decides what it can of the states it visited (found), so
+// that no later question explores them again. A state with a register
+// whose writes are too many to enumerate counts as alive (the question is
+// not asked there: claim nothing).
 func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	if gm.goal.idle == nil || gm.cl.exhaustive {
 		return false, nil
@@ -173,9 +192,17 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	sr.begin()
 	sr.visit(start)
 	sr.stack = append(sr.stack, skelFrame{nd: gm.skelNode(start)})
-	for len(sr.stack) > 0 {
+	for {
+		if len(sr.stack) == 0 {
+			if sr.head == len(sr.queue) {
+				break
+			}
+			sr.stack = append(sr.stack, sr.queue[sr.head])
+			sr.head++
+		}
 		top := &sr.stack[len(sr.stack)-1]
-		x, ok, err := gm.skelSucc(top.nd, top.next)
+		k := top.next
+		x, ok, err := gm.skelSucc(top.nd, k)
 		switch {
 		case errors.Is(err, errTooWide):
 			de.found(top.nd.id, faults)
@@ -193,14 +220,36 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 		sr.visit(x)
 		if de.statusOf(faults, x) == skelAlive || gm.skeletonHome(x, faults) {
 			de.found(x, faults)
+			de.learn(top.nd.how[k])
 			return false, nil
 		}
-		sr.stack = append(sr.stack, skelFrame{nd: gm.skelNode(x)})
+		f := skelFrame{nd: gm.skelNode(x)}
+		if top.nd.eager(k) {
+			sr.stack = append(sr.stack, f)
+		} else {
+			sr.queue = append(sr.queue, f)
+		}
 	}
 	for _, x := range sr.order {
 		de.setStatus(faults, x, skelDead)
 	}
 	return true, nil
+}
+
+// learn makes access a the first lead (none for a move no access made).
+func (de *deadEnds) learn(a skelAccess) {
+	if a.ri < 0 {
+		return
+	}
+	i := slices.Index(de.leads, a)
+	if i < 0 {
+		if len(de.leads) < maxLeads {
+			de.leads = append(de.leads, a)
+		}
+		i = len(de.leads) - 1
+	}
+	copy(de.leads[1:i+1], de.leads[:i])
+	de.leads[0] = a
 }
 
 // begin starts a search with nothing visited.
@@ -210,7 +259,7 @@ func (sr *skelSearch) begin() {
 		clear(sr.seen)
 		sr.gen = 1
 	}
-	sr.order, sr.stack = sr.order[:0], sr.stack[:0]
+	sr.order, sr.stack, sr.queue, sr.head = sr.order[:0], sr.stack[:0], sr.queue[:0], 0
 }
 
 func (sr *skelSearch) visited(x int32) bool {
@@ -223,7 +272,12 @@ func (sr *skelSearch) visit(x int32) {
 	sr.order = append(sr.order, x)
 }
 
-// found decides every state the search visited, once x is known alive.
+// found decides the states the search visited, once x is known alive:
+// those with a path to x along the moves the search made are alive, and
+// those that reach, along these moves, only states whose every move the
+// search made (and no state it did not visit, but for known dead ends)
+// are dead: none of them gets back. The rest may get back through a move
+// the search did not make, and stay undecided.
 func (de *deadEnds) found(x int32, faults bool) {
 	sr := &de.search
 	n := len(sr.order)
@@ -259,27 +313,59 @@ func (de *deadEnds) found(x int32, faults bool) {
 	copy(sr.predAt[1:], sr.predAt[:n])
 	sr.predAt[0] = 0
 	sr.alive = append(sr.alive[:0], make([]bool, n)...)
-	xi := sr.pos[x]
-	sr.alive[xi] = true
-	sr.queue = append(sr.queue[:0], xi)
-	for len(sr.queue) > 0 {
-		i := sr.queue[len(sr.queue)-1]
-		sr.queue = sr.queue[:len(sr.queue)-1]
-		for _, j := range sr.pred[sr.predAt[i]:sr.predAt[i+1]] {
-			if !sr.alive[j] {
-				sr.alive[j] = true
-				sr.queue = append(sr.queue, j)
-			}
-		}
+	sr.alive[sr.pos[x]] = true
+	sr.reachBack(sr.alive)
+	sr.open = append(sr.open[:0], make([]bool, n)...)
+	for i, y := range sr.order {
+		sr.open[i] = de.leavesSearch(y, faults)
 	}
+	sr.reachBack(sr.open)
 	for i, y := range sr.order {
 		switch {
 		case sr.alive[i]:
 			de.setStatus(faults, y, skelAlive)
-		case de.nodes[y].done:
-			de.setStatus(faults, y, skelDead) // left for good: see above
+		case !sr.open[i]:
+			de.setStatus(faults, y, skelDead)
 		}
 	}
+}
+
+// leavesSearch reports whether visited state y may have a way out of what
+// the search explored: a move it did not make, or one to a state it did
+// not visit and does not know dead.
+func (de *deadEnds) leavesSearch(y int32, faults bool) bool {
+	nd := de.nodeAt(y)
+	if nd == nil || !nd.done {
+		return true
+	}
+	for _, z := range nd.succ {
+		if !de.search.visited(z) && de.statusOf(faults, z) != skelDead {
+			return true
+		}
+	}
+	return false
+}
+
+// reachBack marks every visited state with a path to a marked one, along
+// the moves the search made (found's lists).
+func (sr *skelSearch) reachBack(mark []bool) {
+	work := sr.work[:0]
+	for i, m := range mark {
+		if m {
+			work = append(work, int32(i))
+		}
+	}
+	for len(work) > 0 {
+		i := work[len(work)-1]
+		work = work[:len(work)-1]
+		for _, j := range sr.pred[sr.predAt[i]:sr.predAt[i+1]] {
+			if !mark[j] {
+				mark[j] = true
+				work = append(work, j)
+			}
+		}
+	}
+	sr.work = work
 }
 
 // deadEnds is the game's memo, made on first use.
@@ -359,25 +445,45 @@ func (gm *game) skeletonMoves(id int32) ([]int32, error) {
 
 // skelNode is a skeleton state and the moves made from it so far: the
 // cursor says which move comes next, in the order skeletonMoves lists
-// them (device moves, then per register of skeletonRegs its read and its
-// writes, then stream transfers).
+// them (the leads, device moves, then per register of skeletonRegs its
+// read and its writes but for the leads, then stream transfers).
 type skelNode struct {
 	id   int32
 	succ []int32
+	// how says which access made each move of succ.
+	how  []skelAccess
 	done bool
 	wide bool // a register's writes are too many to enumerate
-	// phase 0: device moves, 1: registers, 2: streams; i indexes them,
-	// j the access within one (register: 0 its read, k+1 its kth write;
-	// stream: the direction).
+	// phase 0: the leads, 1: device moves, 2: registers, 3: streams; i
+	// indexes them, j the access within one (register: 0 its read, k+1
+	// its kth write; stream: the direction).
 	phase, i, j int
 	ws          *skelWrites
+	// leads are the game's leads as they stood when the node was made.
+	leads []skelAccess
+	// eagerMoves counts the moves of succ that the leads and the device
+	// made, once they are all made.
+	eagerMoves int
+}
+
+// skelAccess is the read (k -1) or the kth write (skelWrites) of
+// register ri; ri is -1 for a move no access makes (the device's own, a
+// stream transfer).
+type skelAccess struct{ ri, k int32 }
+
+var noAccess = skelAccess{ri: -1}
+
+// eager reports whether nd's kth move is one the search follows first (a
+// lead's or the device's).
+func (nd *skelNode) eager(k int) bool {
+	return nd.phase < 2 || k < nd.eagerMoves
 }
 
 func (gm *game) skelNode(id int32) *skelNode {
 	de := gm.deadEnds()
 	nd := de.nodeAt(id)
 	if nd == nil {
-		nd = &skelNode{id: id}
+		nd = &skelNode{id: id, leads: slices.Clone(de.leads)}
 		de.nodes = grown(de.nodes, int(id))
 		de.nodes[id] = nd
 	}
@@ -414,28 +520,31 @@ func (gm *game) skelSucc(nd *skelNode, k int) (int32, bool, error) {
 // marks nd done or wide.
 func (gm *game) skelStep(nd *skelNode) error {
 	id := nd.id
-	add := func(next int32) {
-		if !gm.foreignAt(next) {
-			nd.succ = append(nd.succ, gm.skeleton(next))
-		}
-	}
 	s := gm.cl.recs[id].s
 	switch nd.phase {
 	case 0:
+		if nd.i == len(nd.leads) {
+			nd.phase, nd.i = 1, 0
+			return nil
+		}
+		a := nd.leads[nd.i]
+		nd.i++
+		return gm.skelLead(nd, a)
+	case 1:
 		moves, err := gm.cl.moves(id)
 		if err != nil {
 			return err
 		}
 		if nd.i < len(moves) {
-			add(moves[nd.i].next)
+			gm.skelAdd(nd, moves[nd.i].next, noAccess)
 			nd.i++
 			return nil
 		}
-		nd.phase, nd.i, nd.j = 1, 0, 0
-	case 1:
+		nd.phase, nd.i, nd.j, nd.eagerMoves = 2, 0, 0, len(nd.succ)
+	case 2:
 		regs := gm.skeletonRegs()
 		if nd.i == len(regs) {
-			nd.phase, nd.i, nd.j = 2, 0, 0
+			nd.phase, nd.i, nd.j = 3, 0, 0
 			return nil
 		}
 		ri := regs[nd.i]
@@ -449,13 +558,9 @@ func (gm *game) skelStep(nd *skelNode) error {
 				nd.i++
 				return nil
 			}
-			if r.Read {
-				rr, err := gm.cl.read(id, ri, r)
-				if err != nil {
+			if a := (skelAccess{ri: int32(ri), k: -1}); r.Read && !slices.Contains(nd.leads, a) {
+				if err := gm.skelMake(nd, a, nil); err != nil {
 					return err
-				}
-				if !rr.viol {
-					add(rr.next)
 				}
 			}
 			nd.j = 1
@@ -470,18 +575,14 @@ func (gm *game) skelStep(nd *skelNode) error {
 			return nil
 		}
 		if k := nd.j - 1; k < len(nd.ws.vals) {
-			w, err := gm.cl.write(id, nd.ws.acts[k], r, nd.ws.vals[k])
-			if err != nil {
-				return err
-			}
-			if !w.viol {
-				add(w.next)
-			}
 			nd.j++
+			if a := (skelAccess{ri: int32(ri), k: int32(k)}); !slices.Contains(nd.leads, a) {
+				return gm.skelMake(nd, a, nd.ws)
+			}
 			return nil
 		}
 		nd.i, nd.j, nd.ws = nd.i+1, 0, nil
-	case 2:
+	case 3:
 		if nd.i == 2*len(gm.m.Streams) {
 			nd.done = true
 			return nil
@@ -510,10 +611,63 @@ func (gm *game) skelStep(nd *skelNode) error {
 			return err
 		}
 		if viol == nil {
-			add(gm.cl.intern(next))
+			gm.skelAdd(nd, gm.cl.intern(next), noAccess)
 		}
 	}
 	return nil
+}
+
+// skelAdd adds the move to state next that access a made, unless next
+// shows an event the contract does not name.
+func (gm *game) skelAdd(nd *skelNode, next int32, a skelAccess) {
+	if !gm.foreignAt(next) {
+		nd.succ = append(nd.succ, gm.skeleton(next))
+		nd.how = append(nd.how, a)
+	}
+}
+
+// skelMake makes access a of nd (a write: the kth of ws).
+func (gm *game) skelMake(nd *skelNode, a skelAccess, ws *skelWrites) error {
+	ri, r := int(a.ri), gm.m.Regs[a.ri]
+	var next int32
+	var viol bool
+	if a.k < 0 {
+		rr, err := gm.cl.read(nd.id, ri, r)
+		if err != nil {
+			return err
+		}
+		next, viol = rr.next, rr.viol
+	} else {
+		w, err := gm.cl.write(nd.id, ws.acts[a.k], r, ws.vals[a.k])
+		if err != nil {
+			return err
+		}
+		next, viol = w.next, w.viol
+	}
+	if !viol {
+		gm.skelAdd(nd, next, a)
+	}
+	return nil
+}
+
+// skelLead makes lead a in nd where it is one of nd's accesses: its
+// register is visible, and a write is among those skeletonWrites lists
+// there. (Past maxSkeletonWrites there are none: the register marks nd
+// wide when its turn comes.)
+func (gm *game) skelLead(nd *skelNode, a skelAccess) error {
+	r := gm.m.Regs[a.ri]
+	vis, err := gm.cl.visible(nd.id, int(a.ri), r.Bank)
+	if err != nil || !vis {
+		return err
+	}
+	if a.k < 0 {
+		return gm.skelMake(nd, a, nil)
+	}
+	ws := gm.skeletonWrites(int(a.ri), gm.cl.recs[nd.id].s)
+	if !ws.ok || int(a.k) >= len(ws.vals) {
+		return nil
+	}
+	return gm.skelMake(nd, a, ws)
 }
 
 // skeletonRegs lists the registers an access of which can change a
