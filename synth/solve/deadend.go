@@ -43,20 +43,21 @@ const (
 )
 
 // deadEnds is a game's memo of the skeleton question. Its tables are
-// indexed by skeleton state (the closer's number of it).
+// indexed by skeleton number (skeletons).
 type deadEnds struct {
 	proj *skeletons
 	// regs are the registers an access of which can change a skeleton
 	// state (skeletonRegs).
 	regs []int
 	// nodes are the skeleton states the search has entered, with the
-	// moves made from them so far; nil for one it has not.
+	// moves made from them so far; nil for one it has not. Their moves
+	// lead to skeleton numbers.
 	nodes []*skelNode
 	// wfields and writes memoize skeletonWrites: the candidates of each
 	// register's fields, and the writes per register and held values.
 	wfields [][][]*term.T
 	writes  map[string]*skelWrites
-	// status: skeleton state -> alive or dead, with faults as a way out
+	// status: skeleton -> alive or dead, with faults as a way out
 	// ([0]) and without ([1]).
 	status [2][]int8
 	search skelSearch
@@ -97,15 +98,20 @@ type skelFrame struct {
 	next int
 }
 
-// skeletons projects states to their skeleton states. It depends only on
-// the device and the closer, and every game of a synthesis shares it.
+// skeletons projects states to their skeleton states, which it numbers
+// from 0 so that the dead-end tables stay as small as the skeleton (a
+// small part of the states). It depends only on the device and the
+// closer, and every game of a synthesis shares it.
 type skeletons struct {
-	of []int32 // state -> its skeleton state plus one (0: not projected yet)
-	// byKey finds a skeleton state by its finite values and failure mark,
-	// which are all that makes it: a state whose skeleton exists already
-	// costs a look-up, not a state built and interned.
+	of     []int32 // state -> its skeleton's number plus one (0: not projected yet)
+	states []int32 // skeleton number -> skeleton state
+	// byKey finds a skeleton's number by its finite values and failure
+	// mark, which are all that makes it: a state whose skeleton exists
+	// already costs a look-up, not a state built and interned.
 	byKey map[string]int32
 	key   []byte // scratch
+	// moves is skeletonMoves' answer, as skeleton states.
+	moves []int32
 }
 
 func newSkeletons() *skeletons { return &skeletons{byKey: map[string]int32{}} }
@@ -140,7 +146,7 @@ func (gm *game) isDead(id int32) (bool, error) {
 	return dead, nil
 }
 
-// statusOf is skeleton state x's status, with faults as a way out or
+// statusOf is skeleton x's status, with faults as a way out or
 // without.
 func (de *deadEnds) statusOf(faults bool, x int32) int8 {
 	st := de.status[statusIndex(faults)]
@@ -176,7 +182,7 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	if gm.goal.idle == nil || gm.cl.exhaustive {
 		return false, nil
 	}
-	start := gm.skeleton(id)
+	start := gm.skelNum(id)
 	de := gm.de
 	switch de.statusOf(faults, start) {
 	case skelAlive:
@@ -205,7 +211,7 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 		x, ok, err := gm.skelSucc(top.nd, k)
 		switch {
 		case errors.Is(err, errTooWide):
-			de.found(top.nd.id, faults)
+			de.found(top.nd.num, faults)
 			return false, nil
 		case err != nil:
 			return false, err
@@ -386,6 +392,12 @@ func newDeadEnds(proj *skeletons) *deadEnds {
 // skeleton is the state id with its data forgotten and its events cleared
 // (but for the mark of a failure the device chose).
 func (gm *game) skeleton(id int32) int32 {
+	num := gm.skelNum(id)
+	return gm.de.proj.states[num]
+}
+
+// skelNum is the number of state id's skeleton.
+func (gm *game) skelNum(id int32) int32 {
 	sp := gm.deadEnds().proj
 	if int(id) < len(sp.of) && sp.of[id] != 0 {
 		return sp.of[id] - 1
@@ -396,7 +408,7 @@ func (gm *game) skeleton(id int32) int32 {
 	if failed {
 		sp.key = append(sp.key, 1)
 	}
-	sk, ok := sp.byKey[string(sp.key)]
+	num, ok := sp.byKey[string(sp.key)]
 	if !ok {
 		// The entry state keeps the finite values and holds every data
 		// variable at its entry value, sharing that part between all
@@ -405,17 +417,20 @@ func (gm *game) skeleton(id int32) int32 {
 		if failed {
 			c.Emit(model.Event{Name: failureMark}) // a fault may end the method
 		}
-		sk = gm.cl.intern(c)
-		sp.byKey[string(sp.key)] = sk
+		num = int32(len(sp.states))
+		sp.states = append(sp.states, gm.cl.intern(c))
+		sp.byKey[string(sp.key)] = num
 	}
+	sk := sp.states[num]
 	sp.of = grown(sp.of, int(max(id, sk)))
-	sp.of[id], sp.of[sk] = sk+1, sk+1
-	return sk
+	sp.of[id], sp.of[sk] = num+1, num+1
+	return num
 }
 
-// skeletonHome reports whether skeleton state id is in the idle invariant
-// or shows a fault the device chose.
-func (gm *game) skeletonHome(id int32, faults bool) bool {
+// skeletonHome reports whether skeleton num is in the idle invariant or
+// shows a fault the device chose.
+func (gm *game) skeletonHome(num int32, faults bool) bool {
+	id := gm.de.proj.states[num]
 	if gm.goal.idle[gm.goal.idleSig(gm.cl.recs[id].s)] {
 		return true
 	}
@@ -434,11 +449,17 @@ func (gm *game) skeletonHome(id int32, faults bool) bool {
 // device's own moves, and every driver access the game could offer (reads,
 // writes of every finite candidate, stream transfers) that breaks no
 // require and emits no event the contract does not name.
+// The list is valid until the next call.
 func (gm *game) skeletonMoves(id int32) ([]int32, error) {
-	nd := gm.skelNode(id)
+	nd := gm.skelNode(gm.skelNum(id))
 	for i := len(nd.succ); ; i++ {
 		if _, ok, err := gm.skelSucc(nd, i); err != nil || !ok {
-			return nd.succ, err
+			sp := gm.de.proj
+			sp.moves = sp.moves[:0]
+			for _, x := range nd.succ {
+				sp.moves = append(sp.moves, sp.states[x])
+			}
+			return sp.moves, err
 		}
 	}
 }
@@ -448,7 +469,8 @@ func (gm *game) skeletonMoves(id int32) ([]int32, error) {
 // them (the leads, device moves, then per register of skeletonRegs its
 // read and its writes but for the leads, then stream transfers).
 type skelNode struct {
-	id   int32
+	num  int32 // the skeleton's number
+	id   int32 // the skeleton state
 	succ []int32
 	// how says which access made each move of succ.
 	how  []skelAccess
@@ -479,21 +501,21 @@ func (nd *skelNode) eager(k int) bool {
 	return nd.phase < 2 || k < nd.eagerMoves
 }
 
-func (gm *game) skelNode(id int32) *skelNode {
+func (gm *game) skelNode(num int32) *skelNode {
 	de := gm.deadEnds()
-	nd := de.nodeAt(id)
+	nd := de.nodeAt(num)
 	if nd == nil {
-		nd = &skelNode{id: id, leads: slices.Clone(de.leads)}
-		de.nodes = grown(de.nodes, int(id))
-		de.nodes[id] = nd
+		nd = &skelNode{num: num, id: de.proj.states[num], leads: slices.Clone(de.leads)}
+		de.nodes = grown(de.nodes, int(num))
+		de.nodes[num] = nd
 	}
 	return nd
 }
 
-// nodeAt is skeleton state id's node, nil if the search has not entered it.
-func (de *deadEnds) nodeAt(id int32) *skelNode {
-	if int(id) < len(de.nodes) {
-		return de.nodes[id]
+// nodeAt is skeleton num's node, nil if the search has not entered it.
+func (de *deadEnds) nodeAt(num int32) *skelNode {
+	if int(num) < len(de.nodes) {
+		return de.nodes[num]
 	}
 	return nil
 }
@@ -621,7 +643,7 @@ func (gm *game) skelStep(nd *skelNode) error {
 // shows an event the contract does not name.
 func (gm *game) skelAdd(nd *skelNode, next int32, a skelAccess) {
 	if !gm.foreignAt(next) {
-		nd.succ = append(nd.succ, gm.skeleton(next))
+		nd.succ = append(nd.succ, gm.skelNum(next))
 		nd.how = append(nd.how, a)
 	}
 }
