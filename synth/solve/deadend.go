@@ -3,6 +3,7 @@ package solve
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/drvsynth/drvsynth/synth/model"
@@ -19,8 +20,8 @@ import (
 //
 // The question is asked of the finite skeleton of a state (its finite
 // variables; data cannot decide a guard or a require, or it would be
-// finite), by a depth-first search over every move the game offers, and
-// answered once per skeleton state: when the search fails, every state it
+// finite), by a search over every move the game offers, and answered
+// once per skeleton state: when the search fails, every state it
 // visited is a dead end too, as each of them reaches only states it
 // visited. A state's moves are made one at a time, as the search asks for
 // them: most states get back in a move or two, and the search then never
@@ -173,15 +174,69 @@ func statusIndex(faults bool) int {
 // back into the idle invariant counts (what a method that is to reach its
 // goal needs).
 //
-// The search (in the order above) stops at the first state known to get
-// back, and then decides what it can of the states it visited (found), so
-// that no later question explores them again. A state with a register
-// whose writes are too many to enumerate counts as alive (the question is
-// not asked there: claim nothing).
+// A state with a register whose writes are too many to enumerate counts
+// as alive (the question is not asked there: claim nothing).
 func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	if gm.goal.idle == nil || gm.cl.exhaustive {
 		return false, nil
 	}
+	dead, err := gm.searchDeadEnd(id, faults)
+	if deadEndChecks != nil && err == nil {
+		gm.checkDeadEnd(id, faults, dead)
+	}
+	return dead, err
+}
+
+// deadEndChecks, when a test sets it, makes every answer of deadEnd be
+// checked against a plain search (checkDeadEnd), and counts the checks
+// here.
+var deadEndChecks *int
+
+// checkDeadEnd panics unless dead is what a breadth-first search over
+// every move from state id's skeleton answers, one that knows nothing
+// from earlier questions and follows no leads.
+func (gm *game) checkDeadEnd(id int32, faults, dead bool) {
+	*deadEndChecks++
+	start := gm.skelNum(id)
+	seen := map[int32]bool{start: true}
+	queue := []int32{start}
+	// getsBack reports whether x gets back itself, and queues where its
+	// moves lead.
+	getsBack := func(x int32) bool {
+		if gm.skeletonHome(x, faults) {
+			return true
+		}
+		nd := gm.skelNode(x)
+		for k := 0; ; k++ {
+			y, ok, err := gm.skelSucc(nd, k)
+			switch {
+			case errors.Is(err, errTooWide):
+				return true // claim nothing, as deadEnd does
+			case err != nil:
+				panic(fmt.Sprintf("dead ends: a move fails in the plain search: %v", err))
+			case !ok:
+				return false
+			}
+			if !seen[y] {
+				seen[y] = true
+				queue = append(queue, y)
+			}
+		}
+	}
+	want := true
+	for i := 0; i < len(queue) && want; i++ {
+		want = !getsBack(queue[i])
+	}
+	if want != dead {
+		panic(fmt.Sprintf("dead ends: state %d (faults %v) dead %v, a plain search says %v", id, faults, dead, want))
+	}
+}
+
+// searchDeadEnd is deadEnd's search (in the order above). It stops at the
+// first state known to get back, and then decides what it can of the
+// states it visited (found), so that no later question explores them
+// again.
+func (gm *game) searchDeadEnd(id int32, faults bool) (bool, error) {
 	start := gm.skelNum(id)
 	de := gm.de
 	switch de.statusOf(faults, start) {
