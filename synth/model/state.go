@@ -442,11 +442,16 @@ func (m *Model) FiniteKey(s *State) string {
 // FiniteSig is a compact encoding of the finite variables: equal for two
 // states iff their FiniteKeys are.
 func (m *Model) FiniteSig(s *State) string {
-	b := make([]byte, 0, 4*len(m.finite))
+	return string(m.AppendFiniteSig(make([]byte, 0, 4*len(m.finite)), s))
+}
+
+// AppendFiniteSig appends FiniteSig(s) to dst, for a caller that looks
+// the signature up without keeping it.
+func (m *Model) AppendFiniteSig(dst []byte, s *State) []byte {
 	for _, i := range m.finite {
-		b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
+		dst = binary.LittleEndian.AppendUint32(dst, s.Val(i).ID())
 	}
-	return string(b)
+	return dst
 }
 
 // Subst rewrites every value and event argument of s.

@@ -3,6 +3,8 @@ package solve
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -18,12 +20,22 @@ import (
 //
 // The question is asked of the finite skeleton of a state (its finite
 // variables; data cannot decide a guard or a require, or it would be
-// finite), by a depth-first search over every move the game offers, and
-// answered once per skeleton state: when the search fails, every state it
+// finite), by a search over every move the game offers, and answered
+// once per skeleton state: when the search fails, every state it
 // visited is a dead end too, as each of them reaches only states it
 // visited. A state's moves are made one at a time, as the search asks for
 // them: most states get back in a move or two, and the search then never
 // pays for the writes it did not try.
+//
+// Which states the search visits first decides only what it costs, not
+// what it answers: a state gets back if some path leads back, whatever
+// the order the paths are tried in. So it tries first what most likely
+// leads back, and follows that depth first: the device's own moves, and
+// the accesses that led back from other states (the leads: on the PL011,
+// the write of CR that a state with the UART off needs). Every other
+// access it follows breadth first, so that a state one write from the
+// invariant is found after that state's writes, not after all the
+// register settings its first write leads to.
 
 const (
 	skelUnknown int8 = iota
@@ -31,22 +43,86 @@ const (
 	skelDead
 )
 
-// deadEnds is a game's memo of the skeleton question.
+// deadEnds is a game's memo of the skeleton question. Its tables are
+// indexed by skeleton number (skeletons).
 type deadEnds struct {
-	proj map[int32]int32 // state -> its skeleton state
+	proj *skeletons
 	// regs are the registers an access of which can change a skeleton
 	// state (skeletonRegs).
 	regs []int
 	// nodes are the skeleton states the search has entered, with the
-	// moves made from them so far.
-	nodes map[int32]*skelNode
+	// moves made from them so far; nil for one it has not. Their moves
+	// lead to skeleton numbers.
+	nodes []*skelNode
 	// wfields and writes memoize skeletonWrites: the candidates of each
 	// register's fields, and the writes per register and held values.
 	wfields [][][]*term.T
 	writes  map[string]*skelWrites
-	// status: skeleton state -> alive or dead, with faults as a way out
+	// status: skeleton -> alive or dead, with faults as a way out
 	// ([0]) and without ([1]).
-	status [2]map[int32]int8
+	status [2][]int8
+	search skelSearch
+	// leads are the accesses that last led a search back, most recent
+	// first, at most maxLeads of them.
+	leads []skelAccess
+}
+
+// maxLeads bounds the leads a skeleton state tries first.
+const maxLeads = 8
+
+// skelSearch is the scratch space of deadEnd's search, kept between
+// searches so that one costs no allocation.
+type skelSearch struct {
+	// A state is visited by the current search when seen holds gen;
+	// pos is then its index in order, which lists the visited states.
+	seen  []uint32
+	pos   []int32
+	gen   uint32
+	order []int32
+	stack []skelFrame
+	// predAt and pred list, per visited state (by index in order), the
+	// visited states with a move to it; alive marks those found alive.
+	predAt []int32
+	pred   []int32
+	alive  []bool
+	open   []bool
+	work   []int32
+	// queue holds the states whose moves are followed breadth first,
+	// from head on; stack's are followed first.
+	queue []skelFrame
+	head  int
+}
+
+// skelFrame is a state on the search's stack and its next move.
+type skelFrame struct {
+	nd   *skelNode
+	next int
+}
+
+// skeletons projects states to their skeleton states, which it numbers
+// from 0 so that the dead-end tables stay as small as the skeleton (a
+// small part of the states). It depends only on the device and the
+// closer, and every game of a synthesis shares it.
+type skeletons struct {
+	of     []int32 // state -> its skeleton's number plus one (0: not projected yet)
+	states []int32 // skeleton number -> skeleton state
+	// byKey finds a skeleton's number by its finite values and failure
+	// mark, which are all that makes it: a state whose skeleton exists
+	// already costs a look-up, not a state built and interned.
+	byKey map[string]int32
+	key   []byte // scratch
+	// moves is skeletonMoves' answer, as skeleton states.
+	moves []int32
+}
+
+func newSkeletons() *skeletons { return &skeletons{byKey: map[string]int32{}} }
+
+// grown is xs long enough to index n (zeros appended).
+func grown[T any](xs []T, n int) []T {
+	if n < len(xs) {
+		return xs
+	}
+	return append(xs, make([]T, n+1-len(xs))...)
 }
 
 // isDead reports whether state id can never get back into the idle
@@ -71,110 +147,292 @@ func (gm *game) isDead(id int32) (bool, error) {
 	return dead, nil
 }
 
+// statusOf is skeleton x's status, with faults as a way out or
+// without.
+func (de *deadEnds) statusOf(faults bool, x int32) int8 {
+	st := de.status[statusIndex(faults)]
+	if int(x) < len(st) {
+		return st[x]
+	}
+	return skelUnknown
+}
+
+func (de *deadEnds) setStatus(faults bool, x int32, v int8) {
+	k := statusIndex(faults)
+	de.status[k] = grown(de.status[k], int(x))
+	de.status[k][x] = v
+}
+
+func statusIndex(faults bool) int {
+	if faults {
+		return 0
+	}
+	return 1
+}
+
 // deadEnd answers the skeleton question; with faults false, only a way
 // back into the idle invariant counts (what a method that is to reach its
 // goal needs).
 //
-// The search is depth first and stops at the first state known to get
-// back. Every state it visited is then decided, so that no later question
-// explores it again: a visited state with a path to that state, along
-// the moves the search made, is alive; one whose every move the search
-// followed without getting back reaches only states it visited, none of
-// them alive, and is dead. A state with a register whose writes are too
-// many to enumerate counts as alive (the question is not asked there:
-// claim nothing).
+// A state with a register whose writes are too many to enumerate counts
+// as alive (the question is not asked there: claim nothing).
 func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 	if gm.goal.idle == nil || gm.cl.exhaustive {
 		return false, nil
 	}
-	start := gm.skeleton(id)
-	status := gm.de.status[0]
-	if !faults {
-		status = gm.de.status[1]
+	dead, err := gm.searchDeadEnd(id, faults)
+	if deadEndChecks != nil && err == nil {
+		gm.checkDeadEnd(id, faults, dead)
 	}
-	switch status[start] {
+	return dead, err
+}
+
+// deadEndChecks, when a test sets it, makes every answer of deadEnd be
+// checked against a plain search (checkDeadEnd), and counts the checks
+// here.
+var deadEndChecks *int
+
+// checkDeadEnd panics unless dead is what a breadth-first search over
+// every move from state id's skeleton answers, one that knows nothing
+// from earlier questions and follows no leads.
+func (gm *game) checkDeadEnd(id int32, faults, dead bool) {
+	*deadEndChecks++
+	start := gm.skelNum(id)
+	seen := map[int32]bool{start: true}
+	queue := []int32{start}
+	// getsBack reports whether x gets back itself, and queues where its
+	// moves lead.
+	getsBack := func(x int32) bool {
+		if gm.skeletonHome(x, faults) {
+			return true
+		}
+		nd := gm.skelNode(x)
+		for k := 0; ; k++ {
+			y, ok, err := gm.skelSucc(nd, k)
+			switch {
+			case errors.Is(err, errTooWide):
+				return true // claim nothing, as deadEnd does
+			case err != nil:
+				panic(fmt.Sprintf("dead ends: a move fails in the plain search: %v", err))
+			case !ok:
+				return false
+			}
+			if !seen[y] {
+				seen[y] = true
+				queue = append(queue, y)
+			}
+		}
+	}
+	want := true
+	for i := 0; i < len(queue) && want; i++ {
+		want = !getsBack(queue[i])
+	}
+	if want != dead {
+		panic(fmt.Sprintf("dead ends: state %d (faults %v) dead %v, a plain search says %v", id, faults, dead, want))
+	}
+}
+
+// searchDeadEnd is deadEnd's search (in the order above). It stops at the
+// first state known to get back, and then decides what it can of the
+// states it visited (found), so that no later question explores them
+// again.
+func (gm *game) searchDeadEnd(id int32, faults bool) (bool, error) {
+	start := gm.skelNum(id)
+	de := gm.de
+	switch de.statusOf(faults, start) {
 	case skelAlive:
 		return false, nil
 	case skelDead:
 		return true, nil
 	}
 	if gm.skeletonHome(start, faults) {
-		status[start] = skelAlive
+		de.setStatus(faults, start, skelAlive)
 		return false, nil
 	}
-	type frame struct {
-		nd   *skelNode
-		next int
-	}
-	visited := map[int32]bool{start: true}
-	order := []int32{start} // visited, in order
-	var stack []frame
-	// found decides every visited state, once x is known alive.
-	found := func(x int32) {
-		pred := map[int32][]int32{}
-		for _, y := range order {
-			if nd := gm.de.nodes[y]; nd != nil {
-				for _, z := range nd.succ {
-					if visited[z] {
-						pred[z] = append(pred[z], y)
-					}
-				}
+	sr := &de.search
+	sr.begin()
+	sr.visit(start)
+	sr.stack = append(sr.stack, skelFrame{nd: gm.skelNode(start)})
+	for {
+		if len(sr.stack) == 0 {
+			if sr.head == len(sr.queue) {
+				break
 			}
+			sr.stack = append(sr.stack, sr.queue[sr.head])
+			sr.head++
 		}
-		alive := map[int32]bool{x: true}
-		for queue := []int32{x}; len(queue) > 0; queue = queue[1:] {
-			for _, y := range pred[queue[0]] {
-				if !alive[y] {
-					alive[y] = true
-					queue = append(queue, y)
-				}
-			}
-		}
-		for _, y := range order {
-			switch {
-			case alive[y]:
-				status[y] = skelAlive
-			case gm.de.nodes[y].done:
-				status[y] = skelDead // left for good: see above
-			}
-		}
-	}
-	stack = append(stack, frame{nd: gm.skelNode(start)})
-	for len(stack) > 0 {
-		top := &stack[len(stack)-1]
-		x, ok, err := gm.skelSucc(top.nd, top.next)
+		top := &sr.stack[len(sr.stack)-1]
+		k := top.next
+		x, ok, err := gm.skelSucc(top.nd, k)
 		switch {
 		case errors.Is(err, errTooWide):
-			found(top.nd.id)
+			de.found(top.nd.num, faults)
 			return false, nil
 		case err != nil:
 			return false, err
 		case !ok:
-			stack = stack[:len(stack)-1]
+			sr.stack = sr.stack[:len(sr.stack)-1]
 			continue
 		}
 		top.next++
-		if visited[x] || status[x] == skelDead {
+		if sr.visited(x) || de.statusOf(faults, x) == skelDead {
 			continue
 		}
-		visited[x] = true
-		order = append(order, x)
-		if status[x] == skelAlive || gm.skeletonHome(x, faults) {
-			found(x)
+		sr.visit(x)
+		if de.statusOf(faults, x) == skelAlive || gm.skeletonHome(x, faults) {
+			de.found(x, faults)
+			de.learn(top.nd.how[k])
 			return false, nil
 		}
-		stack = append(stack, frame{nd: gm.skelNode(x)})
+		f := skelFrame{nd: gm.skelNode(x)}
+		if top.nd.eager(k) {
+			sr.stack = append(sr.stack, f)
+		} else {
+			sr.queue = append(sr.queue, f)
+		}
 	}
-	for x := range visited {
-		status[x] = skelDead
+	for _, x := range sr.order {
+		de.setStatus(faults, x, skelDead)
 	}
 	return true, nil
+}
+
+// learn makes access a the first lead (none for a move no access made).
+func (de *deadEnds) learn(a skelAccess) {
+	if a.ri < 0 {
+		return
+	}
+	i := slices.Index(de.leads, a)
+	if i < 0 {
+		if len(de.leads) < maxLeads {
+			de.leads = append(de.leads, a)
+		}
+		i = len(de.leads) - 1
+	}
+	copy(de.leads[1:i+1], de.leads[:i])
+	de.leads[0] = a
+}
+
+// begin starts a search with nothing visited.
+func (sr *skelSearch) begin() {
+	sr.gen++
+	if sr.gen == 0 {
+		clear(sr.seen)
+		sr.gen = 1
+	}
+	sr.order, sr.stack, sr.queue, sr.head = sr.order[:0], sr.stack[:0], sr.queue[:0], 0
+}
+
+func (sr *skelSearch) visited(x int32) bool {
+	return int(x) < len(sr.seen) && sr.seen[x] == sr.gen
+}
+
+func (sr *skelSearch) visit(x int32) {
+	sr.seen, sr.pos = grown(sr.seen, int(x)), grown(sr.pos, int(x))
+	sr.seen[x], sr.pos[x] = sr.gen, int32(len(sr.order))
+	sr.order = append(sr.order, x)
+}
+
+// found decides the states the search visited, once x is known alive:
+// those with a path to x along the moves the search made are alive, and
+// those that reach, along these moves, only states whose every move the
+// search made (and no state it did not visit, but for known dead ends)
+// are dead: none of them gets back. The rest may get back through a move
+// the search did not make, and stay undecided.
+func (de *deadEnds) found(x int32, faults bool) {
+	sr := &de.search
+	n := len(sr.order)
+	// The visited states' moves between visited states, reversed, as
+	// lists by target: predAt[i] counts them first, then is where the
+	// list of the ith state ends.
+	sr.predAt = append(sr.predAt[:0], make([]int32, n+1)...)
+	for _, y := range sr.order {
+		if nd := de.nodeAt(y); nd != nil {
+			for _, z := range nd.succ {
+				if sr.visited(z) {
+					sr.predAt[sr.pos[z]+1]++
+				}
+			}
+		}
+	}
+	for i := 1; i <= n; i++ {
+		sr.predAt[i] += sr.predAt[i-1]
+	}
+	sr.pred = append(sr.pred[:0], make([]int32, sr.predAt[n])...)
+	for i, y := range sr.order {
+		if nd := de.nodeAt(y); nd != nil {
+			for _, z := range nd.succ {
+				if sr.visited(z) {
+					sr.pred[sr.predAt[sr.pos[z]]] = int32(i)
+					sr.predAt[sr.pos[z]]++
+				}
+			}
+		}
+	}
+	// Each list was filled up to where the next begins: shifted, predAt[i]
+	// is where the ith list begins again.
+	copy(sr.predAt[1:], sr.predAt[:n])
+	sr.predAt[0] = 0
+	sr.alive = append(sr.alive[:0], make([]bool, n)...)
+	sr.alive[sr.pos[x]] = true
+	sr.reachBack(sr.alive)
+	sr.open = append(sr.open[:0], make([]bool, n)...)
+	for i, y := range sr.order {
+		sr.open[i] = de.leavesSearch(y, faults)
+	}
+	sr.reachBack(sr.open)
+	for i, y := range sr.order {
+		switch {
+		case sr.alive[i]:
+			de.setStatus(faults, y, skelAlive)
+		case !sr.open[i]:
+			de.setStatus(faults, y, skelDead)
+		}
+	}
+}
+
+// leavesSearch reports whether visited state y may have a way out of what
+// the search explored: a move it did not make, or one to a state it did
+// not visit and does not know dead.
+func (de *deadEnds) leavesSearch(y int32, faults bool) bool {
+	nd := de.nodeAt(y)
+	if nd == nil || !nd.done {
+		return true
+	}
+	for _, z := range nd.succ {
+		if !de.search.visited(z) && de.statusOf(faults, z) != skelDead {
+			return true
+		}
+	}
+	return false
+}
+
+// reachBack marks every visited state with a path to a marked one, along
+// the moves the search made (found's lists).
+func (sr *skelSearch) reachBack(mark []bool) {
+	work := sr.work[:0]
+	for i, m := range mark {
+		if m {
+			work = append(work, int32(i))
+		}
+	}
+	for len(work) > 0 {
+		i := work[len(work)-1]
+		work = work[:len(work)-1]
+		for _, j := range sr.pred[sr.predAt[i]:sr.predAt[i+1]] {
+			if !mark[j] {
+				mark[j] = true
+				work = append(work, j)
+			}
+		}
+	}
+	sr.work = work
 }
 
 // deadEnds is the game's memo, made on first use.
 func (gm *game) deadEnds() *deadEnds {
 	if gm.de == nil {
-		gm.de = newDeadEnds(map[int32]int32{})
+		gm.de = newDeadEnds(newSkeletons())
 	}
 	return gm.de
 }
@@ -182,33 +440,52 @@ func (gm *game) deadEnds() *deadEnds {
 // newDeadEnds is an empty memo that projects states through proj, which
 // depends only on the device and may be shared by every game of a
 // synthesis.
-func newDeadEnds(proj map[int32]int32) *deadEnds {
-	return &deadEnds{proj: proj, nodes: map[int32]*skelNode{}, status: [2]map[int32]int8{{}, {}}}
+func newDeadEnds(proj *skeletons) *deadEnds {
+	return &deadEnds{proj: proj}
 }
 
 // skeleton is the state id with its data forgotten and its events cleared
 // (but for the mark of a failure the device chose).
 func (gm *game) skeleton(id int32) int32 {
-	if sk, ok := gm.deadEnds().proj[id]; ok {
-		return sk
-	}
-	s := gm.cl.recs[id].s
-	// The entry state keeps the finite values and holds every data
-	// variable at its entry value, sharing that part between all states:
-	// the cost does not grow with the data variables.
-	c := gm.m.EntryState(s)
-	if s.HasEvent(failureMark) {
-		c.Emit(model.Event{Name: failureMark}) // a fault may end the method
-	}
-	sk := gm.cl.intern(c)
-	gm.de.proj[id] = sk
-	gm.de.proj[sk] = sk
-	return sk
+	num := gm.skelNum(id)
+	return gm.de.proj.states[num]
 }
 
-// skeletonHome reports whether skeleton state id is in the idle invariant
-// or shows a fault the device chose.
-func (gm *game) skeletonHome(id int32, faults bool) bool {
+// skelNum is the number of state id's skeleton.
+func (gm *game) skelNum(id int32) int32 {
+	sp := gm.deadEnds().proj
+	if int(id) < len(sp.of) && sp.of[id] != 0 {
+		return sp.of[id] - 1
+	}
+	s := gm.cl.recs[id].s
+	failed := s.HasEvent(failureMark)
+	sp.key = gm.m.AppendFiniteSig(sp.key[:0], s)
+	if failed {
+		sp.key = append(sp.key, 1)
+	}
+	num, ok := sp.byKey[string(sp.key)]
+	if !ok {
+		// The entry state keeps the finite values and holds every data
+		// variable at its entry value, sharing that part between all
+		// states: the cost does not grow with the data variables.
+		c := gm.m.EntryState(s)
+		if failed {
+			c.Emit(model.Event{Name: failureMark}) // a fault may end the method
+		}
+		num = int32(len(sp.states))
+		sp.states = append(sp.states, gm.cl.intern(c))
+		sp.byKey[string(sp.key)] = num
+	}
+	sk := sp.states[num]
+	sp.of = grown(sp.of, int(max(id, sk)))
+	sp.of[id], sp.of[sk] = num+1, num+1
+	return num
+}
+
+// skeletonHome reports whether skeleton num is in the idle invariant or
+// shows a fault the device chose.
+func (gm *game) skeletonHome(num int32, faults bool) bool {
+	id := gm.de.proj.states[num]
 	if gm.goal.idle[gm.goal.idleSig(gm.cl.recs[id].s)] {
 		return true
 	}
@@ -227,39 +504,75 @@ func (gm *game) skeletonHome(id int32, faults bool) bool {
 // device's own moves, and every driver access the game could offer (reads,
 // writes of every finite candidate, stream transfers) that breaks no
 // require and emits no event the contract does not name.
+// The list is valid until the next call.
 func (gm *game) skeletonMoves(id int32) ([]int32, error) {
-	nd := gm.skelNode(id)
+	nd := gm.skelNode(gm.skelNum(id))
 	for i := len(nd.succ); ; i++ {
 		if _, ok, err := gm.skelSucc(nd, i); err != nil || !ok {
-			return nd.succ, err
+			sp := gm.de.proj
+			sp.moves = sp.moves[:0]
+			for _, x := range nd.succ {
+				sp.moves = append(sp.moves, sp.states[x])
+			}
+			return sp.moves, err
 		}
 	}
 }
 
 // skelNode is a skeleton state and the moves made from it so far: the
 // cursor says which move comes next, in the order skeletonMoves lists
-// them (device moves, then per register of skeletonRegs its read and its
-// writes, then stream transfers).
+// them (the leads, device moves, then per register of skeletonRegs its
+// read and its writes but for the leads, then stream transfers).
 type skelNode struct {
-	id   int32
+	num  int32 // the skeleton's number
+	id   int32 // the skeleton state
 	succ []int32
+	// how says which access made each move of succ.
+	how  []skelAccess
 	done bool
 	wide bool // a register's writes are too many to enumerate
-	// phase 0: device moves, 1: registers, 2: streams; i indexes them,
-	// j the access within one (register: 0 its read, k+1 its kth write;
-	// stream: the direction).
+	// phase 0: the leads, 1: device moves, 2: registers, 3: streams; i
+	// indexes them, j the access within one (register: 0 its read, k+1
+	// its kth write; stream: the direction).
 	phase, i, j int
 	ws          *skelWrites
+	// leads are the game's leads as they stood when the node was made.
+	leads []skelAccess
+	// eagerMoves counts the moves of succ that the leads and the device
+	// made, once they are all made.
+	eagerMoves int
 }
 
-func (gm *game) skelNode(id int32) *skelNode {
+// skelAccess is the read (k -1) or the kth write (skelWrites) of
+// register ri; ri is -1 for a move no access makes (the device's own, a
+// stream transfer).
+type skelAccess struct{ ri, k int32 }
+
+var noAccess = skelAccess{ri: -1}
+
+// eager reports whether nd's kth move is one the search follows first (a
+// lead's or the device's).
+func (nd *skelNode) eager(k int) bool {
+	return nd.phase < 2 || k < nd.eagerMoves
+}
+
+func (gm *game) skelNode(num int32) *skelNode {
 	de := gm.deadEnds()
-	nd := de.nodes[id]
+	nd := de.nodeAt(num)
 	if nd == nil {
-		nd = &skelNode{id: id}
-		de.nodes[id] = nd
+		nd = &skelNode{num: num, id: de.proj.states[num], leads: slices.Clone(de.leads)}
+		de.nodes = grown(de.nodes, int(num))
+		de.nodes[num] = nd
 	}
 	return nd
+}
+
+// nodeAt is skeleton num's node, nil if the search has not entered it.
+func (de *deadEnds) nodeAt(num int32) *skelNode {
+	if int(num) < len(de.nodes) {
+		return de.nodes[num]
+	}
+	return nil
 }
 
 // skelSucc returns the kth move of nd, making moves until there is one;
@@ -284,28 +597,31 @@ func (gm *game) skelSucc(nd *skelNode, k int) (int32, bool, error) {
 // marks nd done or wide.
 func (gm *game) skelStep(nd *skelNode) error {
 	id := nd.id
-	add := func(next int32) {
-		if !gm.foreignAt(next) {
-			nd.succ = append(nd.succ, gm.skeleton(next))
-		}
-	}
 	s := gm.cl.recs[id].s
 	switch nd.phase {
 	case 0:
+		if nd.i == len(nd.leads) {
+			nd.phase, nd.i = 1, 0
+			return nil
+		}
+		a := nd.leads[nd.i]
+		nd.i++
+		return gm.skelLead(nd, a)
+	case 1:
 		moves, err := gm.cl.moves(id)
 		if err != nil {
 			return err
 		}
 		if nd.i < len(moves) {
-			add(moves[nd.i].next)
+			gm.skelAdd(nd, moves[nd.i].next, noAccess)
 			nd.i++
 			return nil
 		}
-		nd.phase, nd.i, nd.j = 1, 0, 0
-	case 1:
+		nd.phase, nd.i, nd.j, nd.eagerMoves = 2, 0, 0, len(nd.succ)
+	case 2:
 		regs := gm.skeletonRegs()
 		if nd.i == len(regs) {
-			nd.phase, nd.i, nd.j = 2, 0, 0
+			nd.phase, nd.i, nd.j = 3, 0, 0
 			return nil
 		}
 		ri := regs[nd.i]
@@ -319,13 +635,9 @@ func (gm *game) skelStep(nd *skelNode) error {
 				nd.i++
 				return nil
 			}
-			if r.Read {
-				rr, err := gm.cl.read(id, ri, r)
-				if err != nil {
+			if a := (skelAccess{ri: int32(ri), k: -1}); r.Read && !slices.Contains(nd.leads, a) {
+				if err := gm.skelMake(nd, a, nil); err != nil {
 					return err
-				}
-				if !rr.viol {
-					add(rr.next)
 				}
 			}
 			nd.j = 1
@@ -340,18 +652,14 @@ func (gm *game) skelStep(nd *skelNode) error {
 			return nil
 		}
 		if k := nd.j - 1; k < len(nd.ws.vals) {
-			w, err := gm.cl.write(id, nd.ws.acts[k], r, nd.ws.vals[k])
-			if err != nil {
-				return err
-			}
-			if !w.viol {
-				add(w.next)
-			}
 			nd.j++
+			if a := (skelAccess{ri: int32(ri), k: int32(k)}); !slices.Contains(nd.leads, a) {
+				return gm.skelMake(nd, a, nd.ws)
+			}
 			return nil
 		}
 		nd.i, nd.j, nd.ws = nd.i+1, 0, nil
-	case 2:
+	case 3:
 		if nd.i == 2*len(gm.m.Streams) {
 			nd.done = true
 			return nil
@@ -380,10 +688,63 @@ func (gm *game) skelStep(nd *skelNode) error {
 			return err
 		}
 		if viol == nil {
-			add(gm.cl.intern(next))
+			gm.skelAdd(nd, gm.cl.intern(next), noAccess)
 		}
 	}
 	return nil
+}
+
+// skelAdd adds the move to state next that access a made, unless next
+// shows an event the contract does not name.
+func (gm *game) skelAdd(nd *skelNode, next int32, a skelAccess) {
+	if !gm.foreignAt(next) {
+		nd.succ = append(nd.succ, gm.skelNum(next))
+		nd.how = append(nd.how, a)
+	}
+}
+
+// skelMake makes access a of nd (a write: the kth of ws).
+func (gm *game) skelMake(nd *skelNode, a skelAccess, ws *skelWrites) error {
+	ri, r := int(a.ri), gm.m.Regs[a.ri]
+	var next int32
+	var viol bool
+	if a.k < 0 {
+		rr, err := gm.cl.read(nd.id, ri, r)
+		if err != nil {
+			return err
+		}
+		next, viol = rr.next, rr.viol
+	} else {
+		w, err := gm.cl.write(nd.id, ws.acts[a.k], r, ws.vals[a.k])
+		if err != nil {
+			return err
+		}
+		next, viol = w.next, w.viol
+	}
+	if !viol {
+		gm.skelAdd(nd, next, a)
+	}
+	return nil
+}
+
+// skelLead makes lead a in nd where it is one of nd's accesses: its
+// register is visible, and a write is among those skeletonWrites lists
+// there. (Past maxSkeletonWrites there are none: the register marks nd
+// wide when its turn comes.)
+func (gm *game) skelLead(nd *skelNode, a skelAccess) error {
+	r := gm.m.Regs[a.ri]
+	vis, err := gm.cl.visible(nd.id, int(a.ri), r.Bank)
+	if err != nil || !vis {
+		return err
+	}
+	if a.k < 0 {
+		return gm.skelMake(nd, a, nil)
+	}
+	ws := gm.skeletonWrites(int(a.ri), gm.cl.recs[nd.id].s)
+	if !ws.ok || int(a.k) >= len(ws.vals) {
+		return nil
+	}
+	return gm.skelMake(nd, a, ws)
 }
 
 // skeletonRegs lists the registers an access of which can change a

@@ -139,7 +139,7 @@ func (de *deadEnds) nextRound() *deadEnds {
 	for _, status := range de.status {
 		for x, st := range status {
 			if st == skelDead {
-				delete(status, x)
+				status[x] = skelUnknown
 			}
 		}
 	}

@@ -32,11 +32,11 @@ import (
 type games struct {
 	memos  map[string]*moveMemo
 	solved map[string]*Strategy // by contract key and idle invariant
-	skel   map[int32]int32
+	skel   *skeletons
 }
 
 func newGames() *games {
-	return &games{memos: map[string]*moveMemo{}, solved: map[string]*Strategy{}, skel: map[int32]int32{}}
+	return &games{memos: map[string]*moveMemo{}, solved: map[string]*Strategy{}, skel: newSkeletons()}
 }
 
 // memo is the move memo of the contract with key k (nil without games).
