@@ -2,23 +2,44 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"sync"
 )
 
-// solverGCPercent is the collector's setting while the solver runs. Most
-// of the solver's heap is tables that live until the last method is
-// solved (states, beliefs, the move memo), so at the runtime's default of
-// 100 every cycle marks them again while the heap has only doubled: a
-// sixth of synthesis time went to the collector. At 400 the bundled specs
-// take about 15% less CPU for a peak heap about 1.3× as large (docs/
-// scaling.md). A memory limit (GOMEMLIMIT, or bench synth's -mem) still
-// holds: the collector runs harder as the heap nears it.
-const solverGCPercent = 400
+// The collector while the solver runs. Most of the solver's heap is
+// tables that live until the last method is solved (states, beliefs, the
+// move memo): the five bundled specs allocate 15-140 MiB in all, of which
+// most is still live at the end. At the runtime's default pacing every
+// cycle marks those tables again while little of the heap is garbage; a
+// sixth of synthesis time went to the collector. So, as the Go compiler
+// does with its starting heap, the collector first stays off until the
+// heap reaches startingHeap, and from the first collection on it paces at
+// solverGCPercent. A memory limit the user sets (GOMEMLIMIT, or bench
+// synth's -mem) still holds, and a GOGC the user sets is left alone.
+const (
+	startingHeap    = 256 << 20
+	solverGCPercent = 400
+)
 
-// tuneGCForSolver applies solverGCPercent unless the user chose a setting
-// with GOGC.
+var tuneGC sync.Once
+
+// tuneGCForSolver sets the collector up for a synthesis run, once per
+// process.
 func tuneGCForSolver() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(solverGCPercent)
-	}
+	tuneGC.Do(func() {
+		if _, set := os.LookupEnv("GOGC"); set {
+			return
+		}
+		userLimit := debug.SetMemoryLimit(-1) // -1 only reads it
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(min(startingHeap, userLimit))
+		// A finalizer runs after the collection that finds its object
+		// unreachable: the first one, which the limit above starts.
+		sentinel := &struct{ _ *int }{}
+		runtime.SetFinalizer(sentinel, func(any) {
+			debug.SetGCPercent(solverGCPercent)
+			debug.SetMemoryLimit(userLimit)
+		})
+	})
 }
