@@ -3,6 +3,7 @@ package solve
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/drvsynth/drvsynth/dsl"
@@ -87,6 +88,15 @@ type deadAnalysis struct {
 	binds   []*dsl.PredBinding
 	acts    map[*model.Reg]bool // writeActs, by register
 	readAct map[*model.Reg]bool // readActs, by register
+	// Scratch of the runs, reused so that a step allocates nothing: the
+	// abstract states no longer in use (all of length len(finite)), the
+	// successors of the state being expanded, the queue, a key and the
+	// values a read shows.
+	free     [][]aval
+	succ     [][]aval
+	queue    [][]aval
+	keyBuf   []byte
+	readVals []aval
 }
 
 type runResult struct {
@@ -214,39 +224,63 @@ func (da *deadAnalysis) sigWithout(skip []bool, s *model.State) string {
 // run explores from start with the variables of d tainted, and returns
 // the variables it found live (see use), or false past deadLimit.
 func (da *deadAnalysis) run(start []aval, d uint64) (live uint64, ok bool) {
-	st := append([]aval(nil), start...)
+	st := da.clone(start)
 	for _, i := range da.cands {
 		if d&da.bit[i] != 0 {
 			st[da.slot[i]] = aval{taint: da.bit[i]}
 		}
 	}
-	start0 := da.key(st)
+	start0 := string(da.key(st))
 	if r, ok := da.runs[start0]; ok {
+		da.release(st)
 		return r.live, r.ok
 	}
 	defer func() { da.runs[start0] = runResult{live, ok} }()
 	da.blame = 0
 	seen := map[string]bool{start0: true}
 
-	queue := [][]aval{st}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		for _, next := range da.steps(s) {
+	queue := append(da.queue[:0], st)
+	defer func() { clear(queue); da.queue = queue[:0] }()
+	for head := 0; head < len(queue); head++ {
+		s := queue[head]
+		da.succ = da.steps(s, da.succ[:0])
+		for _, next := range da.succ {
 			if !da.tainted(next) {
 				// Nothing in it depends on d any more, nor will.
+				da.release(next)
 				continue
 			}
-			if k := da.key(next); !seen[k] {
+			if k := da.key(next); !seen[string(k)] {
 				if len(seen) >= deadLimit {
 					return 0, false
 				}
-				seen[k] = true
+				seen[string(k)] = true
 				queue = append(queue, next)
+			} else {
+				da.release(next)
 			}
 		}
+		queue[head] = nil
+		da.release(s)
 	}
 	return da.blame & d, true
+}
+
+// clone is a copy of the abstract state s, reusing a released one.
+func (da *deadAnalysis) clone(s []aval) []aval {
+	n := len(da.free)
+	if n == 0 {
+		return append([]aval(nil), s...)
+	}
+	c := da.free[n-1]
+	da.free = da.free[:n-1]
+	copy(c, s)
+	return c
+}
+
+// release hands back an abstract state nothing refers to any more.
+func (da *deadAnalysis) release(s []aval) {
+	da.free = append(da.free, s)
 }
 
 // tainted reports whether some finite variable of s is tainted: data
@@ -308,9 +342,10 @@ func (da *deadAnalysis) set(s []aval, i int, a aval) {
 }
 
 // key encodes an abstract state (its finite variables: data ones are
-// always unknown and untainted, see exec and set).
-func (da *deadAnalysis) key(s []aval) string {
-	b := make([]byte, 0, 13*len(da.finite))
+// always unknown and untainted, see exec and set), in a buffer the next
+// call overwrites.
+func (da *deadAnalysis) key(s []aval) []byte {
+	b := da.keyBuf[:0]
 	for _, a := range s {
 		switch {
 		case !a.known:
@@ -326,7 +361,8 @@ func (da *deadAnalysis) key(s []aval) string {
 			b = binary.LittleEndian.AppendUint64(b, a.taint)
 		}
 	}
-	return string(b)
+	da.keyBuf = b
+	return b
 }
 
 // use records that a is observable: when it is tainted, the first of the
@@ -362,9 +398,9 @@ type aenv struct {
 	locals map[string]aval
 }
 
-// steps lists the abstract successors of s, after checking what s shows
-// by itself (faults, the interrupt line, the class bindings).
-func (da *deadAnalysis) steps(s []aval) [][]aval {
+// steps appends the abstract successors of s to out, after checking what
+// s shows by itself (faults, the interrupt line, the class bindings).
+func (da *deadAnalysis) steps(s []aval, out [][]aval) [][]aval {
 	m := da.m
 	for _, f := range m.Faults {
 		da.use(da.eval(f.Cond, s, nil, nil))
@@ -383,7 +419,6 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 		}
 		da.use(da.eval(pb.Body, s, env, nil))
 	}
-	var out [][]aval
 	visible := func(bank *dsl.Expr) bool {
 		if bank == nil {
 			return true
@@ -396,13 +431,14 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 			continue
 		}
 		if r.Read && da.readActs(r) {
-			vals := make([]aval, len(r.Fields))
+			vals := slices.Grow(da.readVals[:0], len(r.Fields))[:len(r.Fields)]
+			da.readVals = vals
 			for i, f := range r.Fields {
 				vals[i] = da.fieldValue(f, s)
 				da.use(vals[i])
 			}
 			if len(r.OnRead) > 0 || hasRC(r) { // else the read changes nothing
-				out = append(out, da.read(r, s, vals)...)
+				out = da.read(r, s, vals, out)
 			}
 		}
 		if r.Write && da.writeActs(r) {
@@ -413,7 +449,9 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 				env = &aenv{reg: r, slots: make([]aval, len(r.Fields))}
 				da.envs[r] = env
 			}
-			for _, after := range da.exec(r.OnWrite, append([]aval(nil), s...), env) {
+			n := len(out)
+			out = da.exec(r.OnWrite, da.clone(s), env, out)
+			for _, after := range out[n:] {
 				for _, f := range r.Fields {
 					switch {
 					case !f.Stored:
@@ -423,7 +461,6 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 						da.set(after, f.Var, avAny)
 					}
 				}
-				out = append(out, after)
 			}
 		}
 	}
@@ -449,10 +486,10 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 					}
 				}
 			}
-			out = append(out, da.exec(p.OnRead, append([]aval(nil), s...), env)...)
+			out = da.exec(p.OnRead, da.clone(s), env, out)
 		}
 		if p.Write {
-			out = append(out, da.exec(p.OnWrite, append([]aval(nil), s...), env)...)
+			out = da.exec(p.OnWrite, da.clone(s), env, out)
 		}
 	}
 	for _, t := range da.trans {
@@ -469,14 +506,14 @@ func (da *deadAnalysis) steps(s []aval) [][]aval {
 			}
 			da.envs[t] = env
 		}
-		out = append(out, da.exec(t.Body, append([]aval(nil), s...), env)...)
+		out = da.exec(t.Body, da.clone(s), env, out)
 	}
 	return out
 }
 
-// read is the states after a read of r that shows vals in s.
-func (da *deadAnalysis) read(r *model.Reg, s, vals []aval) [][]aval {
-	next := append([]aval(nil), s...)
+// read appends to out the states after a read of r that shows vals in s.
+func (da *deadAnalysis) read(r *model.Reg, s, vals []aval, out [][]aval) [][]aval {
+	next := da.clone(s)
 	for _, f := range r.Fields {
 		switch {
 		case !f.RC:
@@ -489,7 +526,7 @@ func (da *deadAnalysis) read(r *model.Reg, s, vals []aval) [][]aval {
 			}
 		}
 	}
-	return da.exec(r.OnRead, next, &aenv{reg: r, slots: vals})
+	return da.exec(r.OnRead, next, &aenv{reg: r, slots: vals}, out)
 }
 
 func hasRC(r *model.Reg) bool {
@@ -501,15 +538,17 @@ func hasRC(r *model.Reg) bool {
 	return false
 }
 
-// exec runs ss on s (which it may change) and returns the states every
-// path through it ends in; a path that breaks a require ends nowhere (the
-// driver may not take it, and whether it may is decided untainted).
-func (da *deadAnalysis) exec(ss []*dsl.Stmt, s []aval, env *aenv) [][]aval {
+// exec runs ss on s (which it owns and may change) and appends to out
+// the states every path through it ends in; a path that breaks a require
+// ends nowhere (the driver may not take it, and whether it may is decided
+// untainted).
+func (da *deadAnalysis) exec(ss []*dsl.Stmt, s []aval, env *aenv, out [][]aval) [][]aval {
 	for i, st := range ss {
 		switch {
 		case st.Require != nil:
 			if can, _ := da.decide(da.eval(st.Require.Cond, s, env, nil)); !can {
-				return nil
+				da.release(s)
+				return out
 			}
 		case st.Emit != nil:
 			for _, a := range st.Emit.Args {
@@ -519,7 +558,8 @@ func (da *deadAnalysis) exec(ss []*dsl.Stmt, s []aval, env *aenv) [][]aval {
 			idx := da.target(st.Assign, env)
 			if idx < 0 {
 				da.blame = ^uint64(0) // what the model would refuse: give up
-				return nil
+				da.release(s)
+				return out
 			}
 			v := da.m.Vars[idx]
 			val := da.eval(st.Assign.Value, s, env, v.Enum)
@@ -536,28 +576,35 @@ func (da *deadAnalysis) exec(ss []*dsl.Stmt, s []aval, env *aenv) [][]aval {
 			da.set(s, idx, val)
 		case st.If != nil:
 			t, f := da.decide(da.eval(st.If.Cond, s, env, nil))
-			rest := ss[i+1:]
-			var out [][]aval
-			if t && f {
-				for _, a := range da.exec(st.If.Then, append([]aval(nil), s...), env) {
-					out = append(out, da.exec(rest, a, env)...)
-				}
-				for _, a := range da.exec(st.If.Else, s, env) {
-					out = append(out, da.exec(rest, a, env)...)
-				}
-				return out
+			mid := len(out)
+			switch {
+			case t && f:
+				out = da.exec(st.If.Then, da.clone(s), env, out)
+				out = da.exec(st.If.Else, s, env, out)
+			case t:
+				out = da.exec(st.If.Then, s, env, out)
+			default:
+				out = da.exec(st.If.Else, s, env, out)
 			}
-			body := st.If.Else
-			if t {
-				body = st.If.Then
-			}
-			for _, a := range da.exec(body, s, env) {
-				out = append(out, da.exec(rest, a, env)...)
-			}
-			return out
+			return da.execRest(ss[i+1:], mid, env, out)
 		}
 	}
-	return [][]aval{s}
+	return append(out, s)
+}
+
+// execRest runs rest on each of the states out[mid:] and leaves in their
+// place, in order, the states that ends in.
+func (da *deadAnalysis) execRest(rest []*dsl.Stmt, mid int, env *aenv, out [][]aval) [][]aval {
+	if len(rest) == 0 {
+		return out
+	}
+	n := len(out) - mid
+	for k := range n {
+		out = da.exec(rest, out[mid+k], env, out)
+	}
+	copy(out[mid:], out[mid+n:])
+	clear(out[len(out)-n:])
+	return out[:len(out)-n]
 }
 
 // target is the variable an assignment sets (as model.assign finds it).
