@@ -483,6 +483,15 @@ func (s *State) Subst(sub map[string]*term.T) *State {
 // it held when the method started" (term.E), and no events. The data part
 // is the same for every such state, so it is built once and shared.
 func (m *Model) EntryState(s *State) *State {
+	c := new(State)
+	m.EntryStateTo(c, s)
+	return c
+}
+
+// EntryStateTo is EntryState built in dst, whatever dst held: a caller
+// that interns the result and keeps it only when it is new can build
+// every entry state in one scratch state.
+func (m *Model) EntryStateTo(dst, s *State) {
 	m.entryOnce.Do(func() {
 		vals := make([]*term.T, len(m.Vars))
 		for i, v := range m.Vars {
@@ -504,5 +513,5 @@ func (m *Model) EntryState(s *State) *State {
 		pend = append(pend, pendSet{i: int32(i), v: v})
 		h ^= valueHash(i, m.Vars[i].Reset) ^ valueHash(i, v)
 	}
-	return &State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend), hash: h}
+	*dst = State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend), hash: h}
 }

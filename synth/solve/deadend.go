@@ -196,7 +196,8 @@ func (gm *game) skeleton(id int32) int32 {
 	// The entry state keeps the finite values and holds every data
 	// variable at its entry value, sharing that part between all states:
 	// the cost does not grow with the data variables.
-	c := gm.m.EntryState(s)
+	c := &gm.cl.scratchState // intern keeps a copy if it is new
+	gm.m.EntryStateTo(c, s)
 	if s.HasEvent(failureMark) {
 		c.Emit(model.Event{Name: failureMark}) // a fault may end the method
 	}

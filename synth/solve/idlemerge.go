@@ -880,12 +880,21 @@ func idleClasses(m *model.Model, carried []bool, idle map[string]*model.State, f
 			byPrefix[prefix] = gr
 			groups = append(groups, gr)
 		}
-		keys[gr.prefix+maskedSig(m, carried, gr.skip, idle[k])] = true
+		keys[string(appendMaskedSig([]byte(gr.prefix), m, carried, gr.skip, idle[k]))] = true
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].prefix < groups[j].prefix })
+	// The test runs on every state the game meets: it builds each
+	// candidate key in one buffer and answers with the key the set holds,
+	// so that it allocates nothing.
+	held := make(map[string]string, len(keys))
+	for k := range keys {
+		held[k] = k
+	}
+	var buf []byte
 	return keys, func(s *model.State) string {
 		for _, gr := range groups {
-			if k := gr.prefix + maskedSig(m, carried, gr.skip, s); keys[k] {
+			buf = appendMaskedSig(append(buf[:0], gr.prefix...), m, carried, gr.skip, s)
+			if k, ok := held[string(buf)]; ok {
 				return k
 			}
 		}
@@ -893,13 +902,12 @@ func idleClasses(m *model.Model, carried []bool, idle map[string]*model.State, f
 	}
 }
 
-// maskedSig is idleSig without the variables skip marks.
-func maskedSig(m *model.Model, carried, skip []bool, s *model.State) string {
-	b := make([]byte, 0, 4*s.Len())
+// appendMaskedSig appends idleSig without the variables skip marks to b.
+func appendMaskedSig(b []byte, m *model.Model, carried, skip []bool, s *model.State) []byte {
 	for i, v := range m.Vars {
 		if v.Finite && !carried[i] && !skip[i] {
 			b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
 		}
 	}
-	return string(b)
+	return b
 }
