@@ -115,12 +115,14 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	// Writes that need another register's write first, and maybe after
 	// (setup.go).
 	twice, minBanks := gm.setupWrites(n, need)
-	touch := map[int]bool{} // registers to read (or write)
+	// touch: registers to read (or write); made on the first, as most
+	// beliefs have none and it outlives the call (countedReads).
+	var touch map[int]bool
 	for _, ev := range gm.goal.wantEvents {
 		for _, vn := range b.carried[ev] {
 			for _, s := range n.B.States {
 				if !s.HasEvent(ev) && !available(s.Val(vn.v)) {
-					touch[vn.ri] = true
+					touch = setIn(touch, vn.ri)
 					break
 				}
 			}
@@ -132,7 +134,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 			}
 			for _, s := range n.B.States {
 				if owes(s, ev, vn.v) {
-					touch[vn.ri] = true
+					touch = setIn(touch, vn.ri)
 					break
 				}
 			}
@@ -292,10 +294,20 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	}
 	counted := countedReads{any: anyAccess, regs: touch}
 	if extra && len(extraReads) > 0 {
-		counted.regs = maps.Clone(touch)
+		counted.regs = make(map[int]bool, len(touch)+len(extraReads))
+		maps.Copy(counted.regs, touch)
 		maps.Copy(counted.regs, extraReads)
 	}
 	return h, counted
+}
+
+// setIn is set with ri in it, made if set is nil.
+func setIn(set map[int]bool, ri int) map[int]bool {
+	if set == nil {
+		set = map[int]bool{}
+	}
+	set[ri] = true
+	return set
 }
 
 // lastLeavesIdle reports whether one wanted event is left to happen in

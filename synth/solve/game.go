@@ -178,7 +178,8 @@ type game struct {
 	madeCands map[candKey]*Cand
 	// readVars is, per register, "vREG" and how a learned key names it.
 	readVars [][2]string
-	// The game's edges and outcomes come from these (see slab).
+	// The game's nodes, edges and outcomes come from these (see slab).
+	nodeSlab   slab[Node]
 	edgeSlab   slab[Edge]
 	edge1Slab  slab[oneOutcome]
 	outSlab    slab[Outcome]
@@ -222,7 +223,8 @@ func (gm *game) node(b *Belief, depth int) *Node {
 	if n := gm.nodeOf(b); n != nil {
 		return n
 	}
-	n := &Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1, h: -1}
+	n := gm.nodeSlab.one()
+	*n = Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1, h: -1}
 	if int(b.num) >= len(gm.nodes) {
 		gm.nodes = append(gm.nodes, make([]*Node, int(b.num)+1-len(gm.nodes))...)
 	}
