@@ -442,31 +442,45 @@ func (m *Model) FiniteKey(s *State) string {
 // FiniteSig is a compact encoding of the finite variables: equal for two
 // states iff their FiniteKeys are.
 func (m *Model) FiniteSig(s *State) string {
-	b := make([]byte, 0, 4*len(m.finite))
+	return string(m.AppendFiniteSig(make([]byte, 0, 4*len(m.finite)), s))
+}
+
+// AppendFiniteSig appends FiniteSig(s) to b.
+func (m *Model) AppendFiniteSig(b []byte, s *State) []byte {
 	for _, i := range m.finite {
 		b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
 	}
-	return string(b)
+	return b
 }
 
 // Subst rewrites every value and event argument of s.
 func (s *State) Subst(sub map[string]*term.T) *State {
+	c := new(State)
+	s.SubstTo(c, sub)
+	return c
+}
+
+// SubstTo is Subst built in dst, whatever dst held (dst may be s): a
+// caller that interns the result and keeps it only when it is new can
+// build every result in one scratch state.
+func (s *State) SubstTo(c *State, sub map[string]*term.T) {
 	filter, ok := term.LeavesOf(sub)
 	s.ID() // interns the trie, which gives every node its leaf filter
-	c := s.Clone()
+	s.CloneTo(c)
+	root := s.root
 	change := func(i int, v *term.T) {
 		if w := v.Subst(sub); w != v {
 			c.Set(i, w)
 		}
 	}
 	if ok {
-		s.tab.shape.eachMeeting(s.root, filter, change)
+		c.tab.shape.eachMeeting(root, filter, change)
 	} else {
 		s.Each(change)
 	}
-	if len(s.Events) > 0 {
-		c.Events = make([]Event, len(s.Events))
-		for i, e := range s.Events {
+	if evs := c.Events; len(evs) > 0 {
+		c.Events = make([]Event, len(evs))
+		for i, e := range evs {
 			args := make([]*term.T, len(e.Args))
 			for j, a := range e.Args {
 				args[j] = a.Subst(sub)
@@ -475,7 +489,6 @@ func (s *State) Subst(sub map[string]*term.T) *State {
 		}
 	}
 	c.id = 0
-	return c
 }
 
 // EntryState is the state a method may start in when s is where the

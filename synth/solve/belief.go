@@ -194,7 +194,9 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 		f := r.Fields[fi]
 		ls := c.learnSub(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo))
 		if len(ls.sub) > 0 {
-			st = st.Subst(ls.sub)
+			// Built in scratch space: intern keeps a copy if it is new.
+			st.SubstTo(&c.scratchState, ls.sub)
+			st = &c.scratchState
 			lr.subs = append(lr.subs, ls.sub)
 			lr.entries = append(lr.entries, ls.entries)
 		}

@@ -47,6 +47,24 @@ type deadEnds struct {
 	// status: skeleton state -> alive or dead, with faults as a way out
 	// ([0]) and without ([1]).
 	status [2]map[int32]int8
+	// Scratch of one search (deadEnd), reused by the next: each visited
+	// state's place in order, the visited states in order, the stack,
+	// and for decideVisited the predecessors of each visited state (by
+	// place: preds[predAt[i]:predAt[i+1]]), a cursor or queue, and which
+	// are alive.
+	place  map[int32]int32
+	order  []int32
+	stack  []skelFrame
+	predAt []int32
+	preds  []int32
+	cursor []int32
+	alive  []bool
+}
+
+// skelFrame is a state on deadEnd's stack and its next move to follow.
+type skelFrame struct {
+	nd   *skelNode
+	next int
 }
 
 // isDead reports whether state id can never get back into the idle
@@ -102,73 +120,101 @@ func (gm *game) deadEnd(id int32, faults bool) (bool, error) {
 		status[start] = skelAlive
 		return false, nil
 	}
-	type frame struct {
-		nd   *skelNode
-		next int
+	de := gm.de
+	if de.place == nil {
+		de.place = map[int32]int32{}
 	}
-	visited := map[int32]bool{start: true}
-	order := []int32{start} // visited, in order
-	var stack []frame
-	// found decides every visited state, once x is known alive.
-	found := func(x int32) {
-		pred := map[int32][]int32{}
-		for _, y := range order {
-			if nd := gm.de.nodes[y]; nd != nil {
-				for _, z := range nd.succ {
-					if visited[z] {
-						pred[z] = append(pred[z], y)
-					}
-				}
-			}
-		}
-		alive := map[int32]bool{x: true}
-		for queue := []int32{x}; len(queue) > 0; queue = queue[1:] {
-			for _, y := range pred[queue[0]] {
-				if !alive[y] {
-					alive[y] = true
-					queue = append(queue, y)
-				}
-			}
-		}
-		for _, y := range order {
-			switch {
-			case alive[y]:
-				status[y] = skelAlive
-			case gm.de.nodes[y].done:
-				status[y] = skelDead // left for good: see above
-			}
-		}
-	}
-	stack = append(stack, frame{nd: gm.skelNode(start)})
-	for len(stack) > 0 {
-		top := &stack[len(stack)-1]
+	clear(de.place)
+	de.place[start] = 0
+	de.order = append(de.order[:0], start)
+	de.stack = append(de.stack[:0], skelFrame{nd: gm.skelNode(start)})
+	for len(de.stack) > 0 {
+		top := &de.stack[len(de.stack)-1]
 		x, ok, err := gm.skelSucc(top.nd, top.next)
 		switch {
 		case errors.Is(err, errTooWide):
-			found(top.nd.id)
+			gm.decideVisited(top.nd.id, status)
 			return false, nil
 		case err != nil:
 			return false, err
 		case !ok:
-			stack = stack[:len(stack)-1]
+			de.stack = de.stack[:len(de.stack)-1]
 			continue
 		}
 		top.next++
-		if visited[x] || status[x] == skelDead {
+		if _, seen := de.place[x]; seen || status[x] == skelDead {
 			continue
 		}
-		visited[x] = true
-		order = append(order, x)
+		de.place[x] = int32(len(de.order))
+		de.order = append(de.order, x)
 		if status[x] == skelAlive || gm.skeletonHome(x, faults) {
-			found(x)
+			gm.decideVisited(x, status)
 			return false, nil
 		}
-		stack = append(stack, frame{nd: gm.skelNode(x)})
+		de.stack = append(de.stack, skelFrame{nd: gm.skelNode(x)})
 	}
-	for x := range visited {
+	for _, x := range de.order {
 		status[x] = skelDead
 	}
 	return true, nil
+}
+
+// decideVisited decides every state deadEnd's search visited, once x is
+// known alive: those with a path to x along the moves made are alive, and
+// those whose moves were all followed are dead.
+func (gm *game) decideVisited(x int32, status map[int32]int8) {
+	de := gm.de
+	n := len(de.order)
+	// The predecessors of each visited state among the visited, by place:
+	// counted, then placed by moving each state's cursor (de.cursor).
+	de.predAt = append(de.predAt[:0], make([]int32, n+1)...)
+	gm.visitedMoves(func(_, zi int32) { de.predAt[zi+1]++ })
+	for i := range n {
+		de.predAt[i+1] += de.predAt[i]
+	}
+	de.preds = append(de.preds[:0], make([]int32, de.predAt[n])...)
+	de.cursor = append(de.cursor[:0], de.predAt[:n]...)
+	gm.visitedMoves(func(yi, zi int32) {
+		de.preds[de.cursor[zi]] = yi
+		de.cursor[zi]++
+	})
+	alive := append(de.alive[:0], make([]bool, n)...)
+	xi := de.place[x]
+	alive[xi] = true
+	queue := append(de.cursor[:0], xi) // the cursors are done with
+	for head := 0; head < len(queue); head++ {
+		zi := queue[head]
+		for _, yi := range de.preds[de.predAt[zi]:de.predAt[zi+1]] {
+			if !alive[yi] {
+				alive[yi] = true
+				queue = append(queue, yi)
+			}
+		}
+	}
+	de.alive, de.cursor = alive, queue
+	for yi, y := range de.order {
+		switch {
+		case alive[yi]:
+			status[y] = skelAlive
+		case de.nodes[y].done:
+			status[y] = skelDead // left for good: see deadEnd
+		}
+	}
+}
+
+// visitedMoves calls f with the places of both ends of every move made
+// between two states deadEnd's search visited.
+func (gm *game) visitedMoves(f func(from, to int32)) {
+	de := gm.de
+	for yi, y := range de.order {
+		if nd := de.nodes[y]; nd != nil {
+			for _, z := range nd.succ {
+				if zi, ok := de.place[z]; ok {
+					f(int32(yi), zi)
+				}
+			}
+		}
+	}
 }
 
 // deadEnds is the game's memo, made on first use.

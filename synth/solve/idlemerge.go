@@ -97,6 +97,8 @@ type deadAnalysis struct {
 	queue    [][]aval
 	keyBuf   []byte
 	readVals []aval
+	// sigBuf and withoutBuf hold deadAt's signatures of the state asked.
+	sigBuf, withoutBuf []byte
 }
 
 type runResult struct {
@@ -153,13 +155,14 @@ func newDeadAnalysis(m *model.Model) *deadAnalysis {
 
 // deadAt lists the variables dead in s (indexes into m.Vars, ascending).
 func (da *deadAnalysis) deadAt(s *model.State) []int {
-	sig := da.m.FiniteSig(s)
-	if d, ok := da.exact[sig]; ok {
+	sig := da.m.AppendFiniteSig(da.sigBuf[:0], s)
+	da.sigBuf = sig
+	if d, ok := da.exact[string(sig)]; ok {
 		return d
 	}
 	for _, c := range da.known {
-		if c.sigs[da.sigWithout(c.skip, s)] {
-			da.exact[sig] = c.dead
+		if c.sigs[string(da.sigWithout(c.skip, s))] {
+			da.exact[string(sig)] = c.dead
 			return c.dead
 		}
 	}
@@ -205,20 +208,22 @@ func (da *deadAnalysis) deadAt(s *model.State) []int {
 		}
 		da.known = append(da.known, c)
 	}
-	c.sigs[da.sigWithout(c.skip, s)] = true
-	da.exact[sig] = out
+	c.sigs[string(da.sigWithout(c.skip, s))] = true
+	da.exact[string(sig)] = out
 	return out
 }
 
-// sigWithout encodes s's finite values but those skip marks.
-func (da *deadAnalysis) sigWithout(skip []bool, s *model.State) string {
-	b := make([]byte, 0, 4*len(da.m.Vars))
+// sigWithout encodes s's finite values but those skip marks, in a buffer
+// the next call overwrites.
+func (da *deadAnalysis) sigWithout(skip []bool, s *model.State) []byte {
+	b := da.withoutBuf[:0]
 	for i, v := range da.m.Vars {
 		if v.Finite && !skip[i] {
 			b = binary.LittleEndian.AppendUint32(b, s.Val(i).ID())
 		}
 	}
-	return string(b)
+	da.withoutBuf = b
+	return b
 }
 
 // run explores from start with the variables of d tainted, and returns
