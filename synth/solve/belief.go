@@ -646,9 +646,12 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 		w.next = c.internFrom(&c.scratchState, r.s)
 		w.diff = c.diffMask(id, w.next)
 	}
-	if r.writes == nil {
-		// Most states see a few writes: room for them at once.
-		r.writes = c.wdoneSlab.run(8)[:0]
+	if len(r.writes) == cap(r.writes) {
+		// Most states see a few writes: room for them at once, and
+		// twice as much each time it runs out, from the slab too.
+		grown := c.wdoneSlab.run(max(8, 2*cap(r.writes)))[:len(r.writes)]
+		copy(grown, r.writes)
+		r.writes = grown
 	}
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, next: w.next, diff: w.diff})
 	return w, nil
