@@ -2,6 +2,7 @@ package solve
 
 import (
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -419,7 +420,8 @@ type boundInfo struct {
 	// idle invariant, 2 outside it.
 	outside []int8
 	// single memoizes stateBound by state (split.go).
-	single []*stateBound
+	single     []*stateBound
+	singleSlab slab[stateBound]
 }
 
 type strictField struct {
@@ -661,7 +663,7 @@ func (gm *game) bounds() *boundInfo {
 func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, least map[int]int) (h int, ok bool) {
 	b := gm.bounds()
 	type group struct {
-		open  map[*term.T]bool
+		sel   int // the selector register
 		idle  *term.T
 		own   bool // the selector register is in regs for its own sake
 		reset bool // some state's field is not at the idle value
@@ -669,14 +671,28 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, lea
 		// reopened bank, so it is not the visit that value has for regs.
 		closeAfter bool
 	}
-	groups := map[int]*group{} // by selector register
+	// A bank value to visit, of the group of selector sel.
+	type opening struct {
+		sel int
+		c   *term.T
+	}
+	// Few of each: in arrays on the stack, searched in order.
+	var groupArr [8]group
+	var openArr [16]opening
+	groups, opens := groupArr[:0], openArr[:0]
 	get := func(sel int) *group {
-		g := groups[sel]
-		if g == nil {
-			g = &group{open: map[*term.T]bool{}}
-			groups[sel] = g
+		for i := range groups {
+			if groups[i].sel == sel {
+				return &groups[i]
+			}
 		}
-		return g
+		groups = append(groups, group{sel: sel})
+		return &groups[len(groups)-1]
+	}
+	open := func(sel int, c *term.T) {
+		if !slices.Contains(opens, opening{sel, c}) {
+			opens = append(opens, opening{sel, c})
+		}
 	}
 	for ri := range regs {
 		if b.selector[ri] {
@@ -690,7 +706,7 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, lea
 		g.idle = bc.idle
 		for _, s := range n.B.States {
 			if s.Val(bc.v) != bc.c {
-				g.open[bc.c] = true
+				open(bc.sel, bc.c)
 				break
 			}
 		}
@@ -705,22 +721,28 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, lea
 	}
 	for _, ro := range reopen {
 		g := get(ro.bc.sel)
-		g.open[ro.bc.c] = true
+		open(ro.bc.sel, ro.bc.c)
 		g.idle = ro.bc.idle
 		g.closeAfter = g.closeAfter || ro.close
 	}
-	for sel, g := range groups {
-		k := len(g.open)
-		if g.idle != nil && (!g.open[g.idle] || g.closeAfter) && (k > 0 || g.reset) {
+	for _, g := range groups {
+		k, idleOpen := 0, false
+		for _, o := range opens {
+			if o.sel == g.sel {
+				k++
+				idleOpen = idleOpen || o.c == g.idle
+			}
+		}
+		if g.idle != nil && (!idleOpen || g.closeAfter) && (k > 0 || g.reset) {
 			k++
 		}
 		if g.own {
 			k = max(k, 1)
 		}
-		k = max(k, least[sel])
+		k = max(k, least[g.sel])
 		h += k
 		if k > 0 && !ok {
-			ok = gm.writeAvailable(n, sel, false)
+			ok = gm.writeAvailable(n, g.sel, false)
 		}
 	}
 	return h, ok

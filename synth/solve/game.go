@@ -179,12 +179,14 @@ type game struct {
 	// readVars is, per register, "vREG" and how a learned key names it.
 	readVars [][2]string
 	// The game's nodes, edges and outcomes come from these (see slab).
-	nodeSlab   slab[Node]
-	edgeSlab   slab[Edge]
-	edge1Slab  slab[oneOutcome]
-	outSlab    slab[Outcome]
-	outPtrSlab slab[*Outcome]
-	obsSlab    slab[uint64]
+	nodeSlab    slab[Node]
+	edgeSlab    slab[Edge]
+	edgePtrSlab slab[*Edge]
+	edgeBuf     []*Edge // expandFresh's scratch
+	edge1Slab   slab[oneOutcome]
+	outSlab     slab[Outcome]
+	outPtrSlab  slab[*Outcome]
+	obsSlab     slab[uint64]
 	// relMask marks the relevant variables (goal.relevant) for
 	// changesRelevant, once made.
 	relMask     uint64
@@ -507,8 +509,20 @@ func (gm *game) expand(n *Node) error {
 }
 
 // expandFresh computes the moves of n, a belief that is neither a goal nor
-// a fault.
+// a fault. The edges are gathered in scratch space and then copied into
+// a run of exactly their number, which costs no allocation per edge added.
 func (gm *game) expandFresh(n *Node) error {
+	n.Edges = append(gm.edgeBuf[:0], n.Edges...)
+	err := gm.expandAccesses(n)
+	buf := n.Edges
+	n.Edges = append(gm.edgePtrSlab.run(len(buf))[:0], buf...)
+	clear(buf)
+	gm.edgeBuf = buf[:0]
+	return err
+}
+
+// expandAccesses is expandFresh, appending to n.Edges.
+func (gm *game) expandAccesses(n *Node) error {
 	inertR, inertW := gm.inertAccesses()
 	for ri, r := range gm.m.Regs {
 		if (!r.Read || inertR[ri]) && (!r.Write || inertW[ri]) {

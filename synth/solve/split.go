@@ -1,7 +1,5 @@
 package solve
 
-import "github.com/drvsynth/drvsynth/synth/term"
-
 // Beliefs whose states need different accesses. Every term of
 // beliefBound holds for some state of the belief, and different terms may
 // hold for different states: where one state needs registers A and B
@@ -94,9 +92,9 @@ func (gm *game) stateBound(id int32, n *Node) *stateBound {
 		}
 		return &stateBound{h: 0} // claim nothing
 	}
-	one := &Node{B: gm.cl.newBeliefIDs(ids, map[string]*term.T{}), h: -1}
-	sb := &stateBound{}
-	sb.h, sb.reads = gm.beliefBound(one)
+	one := Node{B: gm.cl.newBeliefIDs(ids, nil), h: -1}
+	sb := b.singleSlab.one()
+	sb.h, sb.reads = gm.beliefBound(&one)
 
 	if one.err != nil && n.err == nil {
 		n.err = one.err
