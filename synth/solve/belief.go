@@ -646,13 +646,8 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 		w.next = c.internFrom(&c.scratchState, r.s)
 		w.diff = c.diffMask(id, w.next)
 	}
-	if len(r.writes) == cap(r.writes) {
-		// Most states see a few writes: room for them at once, and
-		// twice as much each time it runs out, from the slab too.
-		grown := c.wdoneSlab.run(max(8, 2*cap(r.writes)))[:len(r.writes)]
-		copy(grown, r.writes)
-		r.writes = grown
-	}
+	// Most states see a few writes: room for them at once.
+	r.writes = c.wdoneSlab.room(r.writes, 8)
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, next: w.next, diff: w.diff})
 	return w, nil
 }

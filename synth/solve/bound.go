@@ -44,7 +44,13 @@ func (gm *game) lowerBound(n *Node) int {
 	if n.h >= 0 {
 		return n.h
 	}
-	h, _ := gm.beliefBound(n)
+	// The registers counted are not kept: they go in scratch space.
+	b := gm.bounds()
+	if b.touch == nil {
+		b.touch = map[int]bool{}
+	}
+	clear(b.touch)
+	h, _ := gm.beliefBound(n, b.touch)
 	if h > 0 && h != inf && len(n.B.ids) > 1 {
 		h = min(h, gm.splitBound(n, h))
 	}
@@ -61,8 +67,9 @@ type countedReads struct {
 }
 
 // beliefBound is lowerBound's sum over the belief as a whole (see
-// lowerBound), and which reads it may have counted.
-func (gm *game) beliefBound(n *Node) (int, countedReads) {
+// lowerBound), and which reads it may have counted: the registers go in
+// touch, which is empty, or nil to be made when there is one.
+func (gm *game) beliefBound(n *Node, touch map[int]bool) (int, countedReads) {
 	if gm.cl.exhaustive || gm.mayBeFault(n) {
 		return 0, countedReads{} // a fault ends the method at no cost
 	}
@@ -116,9 +123,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	// Writes that need another register's write first, and maybe after
 	// (setup.go).
 	twice, minBanks := gm.setupWrites(n, need)
-	// touch: registers to read (or write); made on the first, as most
-	// beliefs have none and it outlives the call (countedReads).
-	var touch map[int]bool
+	// touch: registers to read (or write).
 	for _, ev := range gm.goal.wantEvents {
 		for _, vn := range b.carried[ev] {
 			for _, s := range n.B.States {
@@ -422,6 +427,8 @@ type boundInfo struct {
 	// single memoizes stateBound by state (split.go).
 	single     []*stateBound
 	singleSlab slab[stateBound]
+	// touch is lowerBound's scratch for beliefBound's registers.
+	touch map[int]bool
 }
 
 type strictField struct {

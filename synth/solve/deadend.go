@@ -59,6 +59,9 @@ type deadEnds struct {
 	preds  []int32
 	cursor []int32
 	alive  []bool
+	// The skeleton nodes and their moves come from these (see slab).
+	nodeSlab slab[skelNode]
+	succSlab slab[int32]
 }
 
 // skelFrame is a state on deadEnd's stack and its next move to follow.
@@ -303,7 +306,8 @@ func (gm *game) skelNode(id int32) *skelNode {
 	de := gm.deadEnds()
 	nd := de.nodes[id]
 	if nd == nil {
-		nd = &skelNode{id: id}
+		nd = de.nodeSlab.one()
+		nd.id = id
 		de.nodes[id] = nd
 	}
 	return nd
@@ -333,7 +337,7 @@ func (gm *game) skelStep(nd *skelNode) error {
 	id := nd.id
 	add := func(next int32) {
 		if !gm.foreignAt(next) {
-			nd.succ = append(nd.succ, gm.skeleton(next))
+			nd.succ = append(gm.de.succSlab.room(nd.succ, 4), gm.skeleton(next))
 		}
 	}
 	s := gm.cl.recs[id].s

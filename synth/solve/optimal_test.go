@@ -91,7 +91,7 @@ func TestMiniclockReductions(t *testing.T) {
 func TestSplitBound(t *testing.T) {
 	gm, start := rtcSpecGame(t, "testdata/devices/minipanel/minipanel.dev", "Relight")
 	require.Len(t, start.B.States, 3)
-	sum, _ := gm.beliefBound(start)
+	sum, _ := gm.beliefBound(start, nil)
 	require.Equal(t, 4, sum)
 	require.Equal(t, 3, gm.lowerBound(start))
 	require.NoError(t, gm.solve(start))

@@ -1,5 +1,7 @@
 package solve
 
+import "slices"
+
 // Beliefs whose states need different accesses. Every term of
 // beliefBound holds for some state of the belief, and different terms may
 // hold for different states: where one state needs registers A and B
@@ -37,42 +39,39 @@ type stateBound struct {
 // limit.
 func (gm *game) splitBound(n *Node, limit int) int {
 	top := -1
-	var common countedReads // the reads every state with the largest bound may have counted
+	var topArr [8]countedReads
+	tops := topArr[:0] // what the states with the largest bound may have counted
 	for _, id := range n.B.ids {
 		sb := gm.stateBound(id, n)
 		switch {
 		case sb.h >= limit:
 			return sb.h // no cap: the first state looked at is usually enough
 		case sb.h > top:
-			top, common = sb.h, sb.reads
+			top, tops = sb.h, append(tops[:0], sb.reads)
 		case sb.h == top:
-			common = common.meet(sb.reads)
+			tops = append(tops, sb.reads)
 		}
 	}
-	if common.any || len(common.regs) > 0 {
+	if len(tops) > 0 && someCountedByAll(tops) {
 		return top
 	}
 	return top + 1
 }
 
-// meet is the reads both c and d may have counted.
-func (c countedReads) meet(d countedReads) countedReads {
-	switch {
-	case c.any:
-		return d
-	case d.any:
-		return c
+// someCountedByAll reports whether some read may have been counted by
+// every one of cs: any access counts for every read, so the question is
+// whether the others' registers have one in common (or there are none).
+func someCountedByAll(cs []countedReads) bool {
+	i := slices.IndexFunc(cs, func(c countedReads) bool { return !c.any })
+	if i < 0 {
+		return true
 	}
-	out := countedReads{}
-	for ri := range c.regs {
-		if d.regs[ri] {
-			if out.regs == nil {
-				out.regs = map[int]bool{}
-			}
-			out.regs[ri] = true
+	for ri := range cs[i].regs {
+		if !slices.ContainsFunc(cs[i+1:], func(c countedReads) bool { return !c.any && !c.regs[ri] }) {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // stateBound computes, once per state, beliefBound of the belief closed
@@ -94,7 +93,7 @@ func (gm *game) stateBound(id int32, n *Node) *stateBound {
 	}
 	one := Node{B: gm.cl.newBeliefIDs(ids, nil), h: -1}
 	sb := b.singleSlab.one()
-	sb.h, sb.reads = gm.beliefBound(&one)
+	sb.h, sb.reads = gm.beliefBound(&one, nil)
 
 	if one.err != nil && n.err == nil {
 		n.err = one.err
