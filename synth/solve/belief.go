@@ -701,7 +701,7 @@ func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) 
 	if v := r.fvals[k]; v != nil {
 		return v, nil
 	}
-	v := make([]*term.T, len(reg.Fields))
+	v := c.valsSlab.run(len(reg.Fields)) // kept as long as the state
 	for i, f := range reg.Fields {
 		x, err := c.m.FieldValue(f, r.s)
 		if err != nil {

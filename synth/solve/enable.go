@@ -160,9 +160,10 @@ func (gm *game) enablersOf(sk int32, ri int) ([]int, error) {
 // the analysis claims nothing).
 func (gm *game) enabling(n *Node, touch map[int]bool) (map[int]bool, error) {
 	var enab map[int]bool
+	sks := make([]int32, 0, len(n.B.ids)) // reused per register
 	for ri := range touch {
 		blocked := true
-		sks := make([]int32, 0, len(n.B.ids))
+		sks = sks[:0]
 		for _, id := range n.B.ids {
 			sk := gm.skeleton(id)
 			kill, err := gm.killing(sk, ri)

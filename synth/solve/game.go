@@ -197,6 +197,7 @@ type game struct {
 	// loopMemo and loopGen are loopKind's memo by state (nextLoopGen).
 	loopMemo []uint32
 	loopGen  uint32
+	loneWhys map[*model.Transition][]*model.Transition // loneWhy's
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -1160,14 +1161,29 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 		}
 		kind = InputLoop
 	}
-	var ts []*model.Transition
-	if len(why) > 0 {
-		ts = slices.Clone(why)
+	switch len(why) {
+	case 0:
+		return kind, nil, nil
+	case 1:
+		return kind, gm.loneWhy(why[0]), nil
 	}
-	if len(ts) > 1 {
-		sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
-	}
+	ts := slices.Clone(why)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
 	return kind, ts, nil
+}
+
+// loneWhy is the list of t alone, made once per game: most loops have one
+// reason, and edges only read theirs.
+func (gm *game) loneWhy(t *model.Transition) []*model.Transition {
+	if ts, ok := gm.loneWhys[t]; ok {
+		return ts
+	}
+	if gm.loneWhys == nil {
+		gm.loneWhys = map[*model.Transition][]*model.Transition{}
+	}
+	ts := []*model.Transition{t}
+	gm.loneWhys[t] = ts
+	return ts
 }
 
 // nextLoopGen starts a loopKind call's memo: loopMemo holds, per state,
