@@ -325,6 +325,14 @@ func (s *State) Emit(e Event) {
 	s.id = 0
 }
 
+// ShareEvents makes evs, the Events of some state, the events of s:
+// lists of events are never changed in place (Emit copies), so states
+// may share one.
+func (s *State) ShareEvents(evs []Event) {
+	s.Events = evs
+	s.id = 0
+}
+
 // HasEvent reports whether s has recorded an event of that name, with
 // any arguments.
 func (s *State) HasEvent(name string) bool {

@@ -74,6 +74,7 @@ type closer struct {
 	closeOut     []int32
 	closeWork    []int32
 	scratchMoves []move
+	failureOnly  []model.Event // markFailure's
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -764,6 +765,22 @@ func (c *closer) fault(id int32, fi int) (bool, error) {
 // as a cheap win.
 const failureMark = "!unforced"
 
+// markFailure emits failureMark in s. A state with no events yet gets
+// the one list the closer keeps of that event alone: most states have
+// none, and the list would be made for each only to be dropped, as most
+// successors are known already.
+func (c *closer) markFailure(s *model.State) {
+	none := len(s.Events) == 0
+	if none && c.failureOnly != nil {
+		s.ShareEvents(c.failureOnly)
+		return
+	}
+	s.Emit(model.Event{Name: failureMark})
+	if none {
+		c.failureOnly = s.Events
+	}
+}
+
 type move struct {
 	t     *model.Transition
 	input bool
@@ -790,7 +807,7 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 			// Remember that the device chose to fail (or to do anything
 			// else the driver cannot count on): only such a state may end
 			// a method with a fault.
-			n.Emit(model.Event{Name: failureMark})
+			c.markFailure(n)
 		}
 		out = append(out, move{t: t, input: input, next: c.internNormal(n)})
 		return nil

@@ -248,7 +248,7 @@ func (gm *game) skeleton(id int32) int32 {
 	c := &gm.cl.scratchState // intern keeps a copy if it is new
 	gm.m.EntryStateTo(c, s)
 	if s.HasEvent(failureMark) {
-		c.Emit(model.Event{Name: failureMark}) // a fault may end the method
+		gm.cl.markFailure(c) // a fault may end the method
 	}
 	sk := gm.cl.intern(c)
 	gm.de.proj[id] = sk
