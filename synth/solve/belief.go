@@ -484,7 +484,8 @@ func learnedKey(learned map[string]*term.T) string {
 	if len(learned) == 0 {
 		return ""
 	}
-	return string(appendLearnedKey(nil, learned))
+	var buf [256]byte // most keys fit: then only the string is made
+	return string(appendLearnedKey(buf[:0], learned))
 }
 
 // appendLearnedKey appends the canonical text of learned to kb: its
