@@ -203,13 +203,20 @@ func (m *Model) WriteRegTo(next, s *State, r *Reg, vals []*term.T) (*Violation, 
 
 // StreamIO moves buf through stream port p (read when read is true).
 func (m *Model) StreamIO(s *State, p *Stream, read bool, buf *term.T) (*State, *Violation, error) {
-	next := s.Clone()
+	next := new(State)
+	viol, err := m.StreamIOTo(next, s, p, read, buf)
+	return next, viol, err
+}
+
+// StreamIOTo is StreamIO with the state after the transfer built in next,
+// whatever next held (see WriteRegTo).
+func (m *Model) StreamIOTo(next, s *State, p *Stream, read bool, buf *term.T) (*Violation, error) {
+	s.CloneTo(next)
 	body := p.onWrite
 	if read {
 		body = p.onRead
 	}
-	viol, err := m.exec(body, &frame{s: next, slots: []*term.T{buf}})
-	return next, viol, err
+	return m.exec(body, &frame{s: next, slots: []*term.T{buf}})
 }
 
 // Enabled reports whether a transition's guard holds in s.

@@ -426,7 +426,8 @@ func (gm *game) skelStep(nd *skelNode) error {
 		if vis, err := gm.m.Visible(p.Bank, s); err != nil || !vis {
 			return nil
 		}
-		next, viol, err := gm.m.StreamIO(s, p, read, term.P(buf, 0))
+		next := &gm.cl.scratchState // intern keeps a copy if it is new
+		viol, err := gm.m.StreamIOTo(next, s, p, read, term.P(buf, 0))
 		if err != nil {
 			return err
 		}
