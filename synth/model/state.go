@@ -486,17 +486,35 @@ func (s *State) SubstTo(c *State, sub map[string]*term.T) {
 	} else {
 		s.Each(change)
 	}
-	if evs := c.Events; len(evs) > 0 {
-		c.Events = make([]Event, len(evs))
-		for i, e := range evs {
-			args := make([]*term.T, len(e.Args))
-			for j, a := range e.Args {
-				args[j] = a.Subst(sub)
+	c.Events = substEvents(c.Events, sub)
+	c.id = 0
+}
+
+// substEvents is evs with every argument rewritten: evs itself when none
+// changes (lists of events are never changed in place), else a copy.
+func substEvents(evs []Event, sub map[string]*term.T) []Event {
+	var out []Event // made at the first event that changes
+	for i, e := range evs {
+		var args []*term.T
+		for j, a := range e.Args {
+			if w := a.Subst(sub); w != a {
+				if args == nil {
+					args = slices.Clone(e.Args)
+				}
+				args[j] = w
 			}
-			c.Events[i] = Event{Name: e.Name, Args: args}
+		}
+		if args != nil {
+			if out == nil {
+				out = slices.Clone(evs)
+			}
+			out[i] = Event{Name: e.Name, Args: args}
 		}
 	}
-	c.id = 0
+	if out == nil {
+		return evs
+	}
+	return out
 }
 
 // EntryState is the state a method may start in when s is where the
