@@ -99,12 +99,15 @@ type closer struct {
 	stateSlab slab[model.State]
 	movesSlab slab[move]
 	learnSlab slab[learnRes]
-	valsSlab  slab[*term.T]
-	wdoneSlab slab[wdone]
-	readSlab  slab[readRes]
-	readsSlab slab[*readRes]
-	fvalsSlab slab[[]*term.T]
-	visSlab   slab[int8]
+	// subsSlab and entriesSlab hold learnRes lists longer than one.
+	subsSlab    slab[map[string]*term.T]
+	entriesSlab slab[[]string]
+	valsSlab    slab[*term.T]
+	wdoneSlab   slab[wdone]
+	readSlab    slab[readRes]
+	readsSlab   slab[*readRes]
+	fvalsSlab   slab[[]*term.T]
+	visSlab     slab[int8]
 	// learnSubs memoizes learnSub.
 	learnSubs map[[2]*term.T]*learnedSub
 	// Beliefs, which live as long as the closer, come from these.
@@ -198,8 +201,8 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 			// Built in scratch space: intern keeps a copy if it is new.
 			st.SubstTo(&c.scratchState, ls.sub)
 			st = &c.scratchState
-			lr.subs = append(lr.subs, ls.sub)
-			lr.entries = append(lr.entries, ls.entries)
+			lr.subs = append(c.subsSlab.room(lr.subs, len(data)), ls.sub)
+			lr.entries = append(c.entriesSlab.room(lr.entries, len(data)), ls.entries)
 		}
 	}
 	if len(lr.subs) > 0 {

@@ -1,6 +1,8 @@
 package solve
 
 import (
+	"slices"
+
 	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -95,8 +97,13 @@ func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, ban
 		regs []int // the registers of need it is for
 		open bool  // some state does not meet it: g is written first
 	}
-	active := map[key]*use{}
-	var keys []key
+	// The setups in play, in the order first met: few, so on the stack.
+	type active struct {
+		k key
+		use
+	}
+	var activeArr [8]active
+	act := activeArr[:0]
 	for _, su := range b.setups {
 		if !need[su.ri] {
 			continue
@@ -112,12 +119,12 @@ func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, ban
 			continue
 		}
 		k := key{su.g, su.v, su.c}
-		u := active[k]
-		if u == nil {
-			u = &use{}
-			active[k] = u
-			keys = append(keys, k)
+		at := slices.IndexFunc(act, func(a active) bool { return a.k == k })
+		if at < 0 {
+			at = len(act)
+			act = append(act, active{k: k})
 		}
+		u := &act[at].use
 		u.regs = append(u.regs, su.ri)
 		u.open = u.open || open
 		if open && su.twice {
@@ -127,8 +134,8 @@ func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, ban
 			twice[su.g] = true
 		}
 	}
-	for _, k := range keys {
-		u := active[k]
+	for i := range act {
+		k, u := act[i].k, &act[i].use
 		if u.open {
 			need[k.g] = true
 		}
