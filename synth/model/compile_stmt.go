@@ -9,11 +9,13 @@ import (
 
 // step is a compiled statement.
 type step struct {
-	require *dsl.Require
-	cond    *code // require, if
-	then    []*step
-	els     []*step
-	ifPos   dsl.Pos
+	// require: what breaking it returns, made once (a violation is
+	// never changed)
+	viol  *Violation
+	cond  *code // require, if
+	then  []*step
+	els   []*step
+	ifPos dsl.Pos
 	// assignment: variable target gets value (read in its enum)
 	target int
 	value  *code
@@ -29,7 +31,7 @@ func (c *compiler) stmts(ss []*dsl.Stmt, sc *scope) []*step {
 	for _, st := range ss {
 		switch {
 		case st.Require != nil:
-			out = append(out, &step{require: st.Require, cond: c.expr(st.Require.Cond, sc, nil)})
+			out = append(out, &step{viol: &Violation{st.Require}, cond: c.expr(st.Require.Cond, sc, nil)})
 		case st.Assign != nil:
 			out = append(out, c.assign(st.Assign, sc))
 		case st.Emit != nil:
@@ -89,7 +91,7 @@ func (m *Model) exec(steps []*step, fr *frame) (*Violation, error) {
 		switch {
 		case st.err != nil:
 			return nil, st.err
-		case st.require != nil:
+		case st.viol != nil:
 			c, err := m.run(st.cond, fr)
 			if err != nil {
 				return nil, err
@@ -97,7 +99,7 @@ func (m *Model) exec(steps []*step, fr *frame) (*Violation, error) {
 			// A require the solver cannot prove true is as good as broken:
 			// the driver must know the action is safe.
 			if !c.IsTrue() {
-				return &Violation{st.require}, nil
+				return st.viol, nil
 			}
 		case st.value != nil:
 			v := m.Vars[st.target]

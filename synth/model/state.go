@@ -325,6 +325,14 @@ func (s *State) Emit(e Event) {
 	s.id = 0
 }
 
+// ShareEvents makes evs, the Events of some state, the events of s:
+// lists of events are never changed in place (Emit copies), so states
+// may share one.
+func (s *State) ShareEvents(evs []Event) {
+	s.Events = evs
+	s.id = 0
+}
+
 // HasEvent reports whether s has recorded an event of that name, with
 // any arguments.
 func (s *State) HasEvent(name string) bool {
@@ -456,31 +464,58 @@ func (m *Model) AppendFiniteSig(dst []byte, s *State) []byte {
 
 // Subst rewrites every value and event argument of s.
 func (s *State) Subst(sub map[string]*term.T) *State {
+	c := new(State)
+	s.SubstTo(c, sub)
+	return c
+}
+
+// SubstTo is Subst built in dst, whatever dst held (dst may be s): a
+// caller that interns the result and keeps it only when it is new can
+// build every result in one scratch state.
+func (s *State) SubstTo(c *State, sub map[string]*term.T) {
 	filter, ok := term.LeavesOf(sub)
 	s.ID() // interns the trie, which gives every node its leaf filter
-	c := s.Clone()
+	s.CloneTo(c)
+	root := s.root
 	change := func(i int, v *term.T) {
 		if w := v.Subst(sub); w != v {
 			c.Set(i, w)
 		}
 	}
 	if ok {
-		s.tab.shape.eachMeeting(s.root, filter, change)
+		c.tab.shape.eachMeeting(root, filter, change)
 	} else {
 		s.Each(change)
 	}
-	if len(s.Events) > 0 {
-		c.Events = make([]Event, len(s.Events))
-		for i, e := range s.Events {
-			args := make([]*term.T, len(e.Args))
-			for j, a := range e.Args {
-				args[j] = a.Subst(sub)
+	c.Events = substEvents(c.Events, sub)
+	c.id = 0
+}
+
+// substEvents is evs with every argument rewritten: evs itself when none
+// changes (lists of events are never changed in place), else a copy.
+func substEvents(evs []Event, sub map[string]*term.T) []Event {
+	var out []Event // made at the first event that changes
+	for i, e := range evs {
+		var args []*term.T
+		for j, a := range e.Args {
+			if w := a.Subst(sub); w != a {
+				if args == nil {
+					args = slices.Clone(e.Args)
+				}
+				args[j] = w
 			}
-			c.Events[i] = Event{Name: e.Name, Args: args}
+		}
+		if args != nil {
+			if out == nil {
+				out = slices.Clone(evs)
+			}
+			out[i] = Event{Name: e.Name, Args: args}
 		}
 	}
-	c.id = 0
-	return c
+	if out == nil {
+		return evs
+	}
+	return out
 }
 
 // EntryState is the state a method may start in when s is where the
@@ -488,6 +523,15 @@ func (s *State) Subst(sub map[string]*term.T) *State {
 // it held when the method started" (term.E), and no events. The data part
 // is the same for every such state, so it is built once and shared.
 func (m *Model) EntryState(s *State) *State {
+	c := new(State)
+	m.EntryStateTo(c, s)
+	return c
+}
+
+// EntryStateTo is EntryState built in dst, whatever dst held: a caller
+// that interns the result and keeps it only when it is new can build
+// every entry state in one scratch state.
+func (m *Model) EntryStateTo(dst, s *State) {
 	m.entryOnce.Do(func() {
 		vals := make([]*term.T, len(m.Vars))
 		for i, v := range m.Vars {
@@ -509,5 +553,5 @@ func (m *Model) EntryState(s *State) *State {
 		pend = append(pend, pendSet{i: int32(i), v: v})
 		h ^= valueHash(i, m.Vars[i].Reset) ^ valueHash(i, v)
 	}
-	return &State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend), hash: h}
+	*dst = State{tab: s.tab, root: s.tab.nodes.intern(s.tab.shape, m.entryRoot, pend), hash: h}
 }

@@ -274,7 +274,9 @@ func diffAnyWalk(a, b *vnode, base, d int, f func(i int) bool) bool {
 type nodeTable struct {
 	mu    sync.Mutex
 	slots []uint64 // hash>>32<<32 | place+1; 0 is empty
-	keys  []nodeKey
+	// keys are by place, in chunks of keyChunk: the table grows without
+	// copying them (most of its bytes).
+	keys  [][]nodeKey
 	nodes []*vnode
 	next  uint32
 	// The nodes interning makes live as long as the table: they come
@@ -284,6 +286,13 @@ type nodeTable struct {
 }
 
 const nodeChunk = 128
+
+const keyChunk = 1024
+
+// key is the key stored at place at.
+func (t *nodeTable) key(at uint32) *nodeKey {
+	return &t.keys[at/keyChunk][at%keyChunk]
+}
 
 // newLeaf is newLeaf(n, 0) for a node the table keeps.
 func (t *nodeTable) newLeaf(n int) *vnode {
@@ -337,7 +346,7 @@ func (t *nodeTable) find(k *nodeKey, h uint64) *vnode {
 			return nil
 		}
 		if e>>32 == h>>32 {
-			if at := uint32(e) - 1; t.keys[at] == *k {
+			if at := uint32(e) - 1; *t.key(at) == *k {
 				return t.nodes[at]
 			}
 		}
@@ -346,7 +355,11 @@ func (t *nodeTable) find(k *nodeKey, h uint64) *vnode {
 
 // add stores n under k (hashed h).
 func (t *nodeTable) add(k *nodeKey, h uint64, n *vnode) {
-	t.keys = append(t.keys, *k)
+	if len(t.nodes)%keyChunk == 0 {
+		t.keys = append(t.keys, make([]nodeKey, 0, keyChunk))
+	}
+	last := len(t.keys) - 1
+	t.keys[last] = append(t.keys[last], *k)
 	t.nodes = append(t.nodes, n)
 	if 2*len(t.nodes) > len(t.slots) {
 		old := t.slots
@@ -354,7 +367,7 @@ func (t *nodeTable) add(k *nodeKey, h uint64, n *vnode) {
 		for _, e := range old {
 			if e != 0 {
 				at := uint32(e) - 1
-				t.put(t.keys[at].hash(), at)
+				t.put(t.key(at).hash(), at)
 			}
 		}
 	}

@@ -74,6 +74,7 @@ type closer struct {
 	closeOut     []int32
 	closeWork    []int32
 	scratchMoves []move
+	failureOnly  []model.Event // markFailure's
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -98,12 +99,15 @@ type closer struct {
 	stateSlab slab[model.State]
 	movesSlab slab[move]
 	learnSlab slab[learnRes]
-	valsSlab  slab[*term.T]
-	wdoneSlab slab[wdone]
-	readSlab  slab[readRes]
-	readsSlab slab[*readRes]
-	fvalsSlab slab[[]*term.T]
-	visSlab   slab[int8]
+	// subsSlab and entriesSlab hold learnRes lists longer than one.
+	subsSlab    slab[map[string]*term.T]
+	entriesSlab slab[[]string]
+	valsSlab    slab[*term.T]
+	wdoneSlab   slab[wdone]
+	readSlab    slab[readRes]
+	readsSlab   slab[*readRes]
+	fvalsSlab   slab[[]*term.T]
+	visSlab     slab[int8]
 	// learnSubs memoizes learnSub.
 	learnSubs map[[2]*term.T]*learnedSub
 	// Beliefs, which live as long as the closer, come from these.
@@ -194,9 +198,11 @@ func (c *closer) learnRead(rr *readRes, r *model.Reg, data []int, rv *term.T) *l
 		f := r.Fields[fi]
 		ls := c.learnSub(rr.vals[fi], term.Sl(rv, f.Lo+f.Width-1, f.Lo))
 		if len(ls.sub) > 0 {
-			st = st.Subst(ls.sub)
-			lr.subs = append(lr.subs, ls.sub)
-			lr.entries = append(lr.entries, ls.entries)
+			// Built in scratch space: intern keeps a copy if it is new.
+			st.SubstTo(&c.scratchState, ls.sub)
+			st = &c.scratchState
+			lr.subs = append(c.subsSlab.room(lr.subs, len(data)), ls.sub)
+			lr.entries = append(c.entriesSlab.room(lr.entries, len(data)), ls.entries)
 		}
 	}
 	if len(lr.subs) > 0 {
@@ -481,7 +487,8 @@ func learnedKey(learned map[string]*term.T) string {
 	if len(learned) == 0 {
 		return ""
 	}
-	return string(appendLearnedKey(nil, learned))
+	var buf [256]byte // most keys fit: then only the string is made
+	return string(appendLearnedKey(buf[:0], learned))
 }
 
 // appendLearnedKey appends the canonical text of learned to kb: its
@@ -644,10 +651,8 @@ func (c *closer) write(id int32, act int32, reg *model.Reg, vals []*term.T) (wre
 		w.next = c.internFrom(&c.scratchState, r.s)
 		w.diff = c.diffMask(id, w.next)
 	}
-	if r.writes == nil {
-		// Most states see a few writes: room for them at once.
-		r.writes = c.wdoneSlab.run(8)[:0]
-	}
+	// Most states see a few writes: room for them at once.
+	r.writes = c.wdoneSlab.room(r.writes, 8)
 	r.writes = slices.Insert(r.writes, at, wdone{act: act, next: w.next, diff: w.diff})
 	return w, nil
 }
@@ -701,7 +706,7 @@ func (c *closer) fieldVals(id int32, ri int, reg *model.Reg) ([]*term.T, error) 
 	if v := r.fvals[k]; v != nil {
 		return v, nil
 	}
-	v := make([]*term.T, len(reg.Fields))
+	v := c.valsSlab.run(len(reg.Fields)) // kept as long as the state
 	for i, f := range reg.Fields {
 		x, err := c.m.FieldValue(f, r.s)
 		if err != nil {
@@ -764,6 +769,22 @@ func (c *closer) fault(id int32, fi int) (bool, error) {
 // as a cheap win.
 const failureMark = "!unforced"
 
+// markFailure emits failureMark in s. A state with no events yet gets
+// the one list the closer keeps of that event alone: most states have
+// none, and the list would be made for each only to be dropped, as most
+// successors are known already.
+func (c *closer) markFailure(s *model.State) {
+	none := len(s.Events) == 0
+	if none && c.failureOnly != nil {
+		s.ShareEvents(c.failureOnly)
+		return
+	}
+	s.Emit(model.Event{Name: failureMark})
+	if none {
+		c.failureOnly = s.Events
+	}
+}
+
 type move struct {
 	t     *model.Transition
 	input bool
@@ -790,7 +811,7 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 			// Remember that the device chose to fail (or to do anything
 			// else the driver cannot count on): only such a state may end
 			// a method with a fault.
-			n.Emit(model.Event{Name: failureMark})
+			c.markFailure(n)
 		}
 		out = append(out, move{t: t, input: input, next: c.internNormal(n)})
 		return nil

@@ -178,12 +178,15 @@ type game struct {
 	madeCands map[candKey]*Cand
 	// readVars is, per register, "vREG" and how a learned key names it.
 	readVars [][2]string
-	// The game's edges and outcomes come from these (see slab).
-	edgeSlab   slab[Edge]
-	edge1Slab  slab[oneOutcome]
-	outSlab    slab[Outcome]
-	outPtrSlab slab[*Outcome]
-	obsSlab    slab[uint64]
+	// The game's nodes, edges and outcomes come from these (see slab).
+	nodeSlab    slab[Node]
+	edgeSlab    slab[Edge]
+	edgePtrSlab slab[*Edge]
+	edgeBuf     []*Edge // expandFresh's scratch
+	edge1Slab   slab[oneOutcome]
+	outSlab     slab[Outcome]
+	outPtrSlab  slab[*Outcome]
+	obsSlab     slab[uint64]
 	// relMask marks the relevant variables (goal.relevant) for
 	// changesRelevant, once made.
 	relMask     uint64
@@ -194,6 +197,7 @@ type game struct {
 	// loopMemo and loopGen are loopKind's memo by state (nextLoopGen).
 	loopMemo []uint32
 	loopGen  uint32
+	loneWhys map[*model.Transition][]*model.Transition // loneWhy's
 }
 
 func newGame(m *model.Model, cl *closer, g *goal, consts map[string][]uint64) *game {
@@ -222,7 +226,8 @@ func (gm *game) node(b *Belief, depth int) *Node {
 	if n := gm.nodeOf(b); n != nil {
 		return n
 	}
-	n := &Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1, h: -1}
+	n := gm.nodeSlab.one()
+	*n = Node{ID: len(gm.list), B: b, Rank: inf, depth: depth, failedAt: -1, h: -1}
 	if int(b.num) >= len(gm.nodes) {
 		gm.nodes = append(gm.nodes, make([]*Node, int(b.num)+1-len(gm.nodes))...)
 	}
@@ -505,8 +510,20 @@ func (gm *game) expand(n *Node) error {
 }
 
 // expandFresh computes the moves of n, a belief that is neither a goal nor
-// a fault.
+// a fault. The edges are gathered in scratch space and then copied into
+// a run of exactly their number, which costs no allocation per edge added.
 func (gm *game) expandFresh(n *Node) error {
+	n.Edges = append(gm.edgeBuf[:0], n.Edges...)
+	err := gm.expandAccesses(n)
+	buf := n.Edges
+	n.Edges = append(gm.edgePtrSlab.run(len(buf))[:0], buf...)
+	clear(buf)
+	gm.edgeBuf = buf[:0]
+	return err
+}
+
+// expandAccesses is expandFresh, appending to n.Edges.
+func (gm *game) expandAccesses(n *Node) error {
 	inertR, inertW := gm.inertAccesses()
 	for ri, r := range gm.m.Regs {
 		if (!r.Read || inertR[ri]) && (!r.Write || inertW[ri]) {
@@ -1144,14 +1161,29 @@ func (gm *game) loopKind(ri int, r *model.Reg, obs []int, loopVals []uint64, sta
 		}
 		kind = InputLoop
 	}
-	var ts []*model.Transition
-	if len(why) > 0 {
-		ts = slices.Clone(why)
+	switch len(why) {
+	case 0:
+		return kind, nil, nil
+	case 1:
+		return kind, gm.loneWhy(why[0]), nil
 	}
-	if len(ts) > 1 {
-		sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
-	}
+	ts := slices.Clone(why)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Pos.Line < ts[j].Pos.Line })
 	return kind, ts, nil
+}
+
+// loneWhy is the list of t alone, made once per game: most loops have one
+// reason, and edges only read theirs.
+func (gm *game) loneWhy(t *model.Transition) []*model.Transition {
+	if ts, ok := gm.loneWhys[t]; ok {
+		return ts
+	}
+	if gm.loneWhys == nil {
+		gm.loneWhys = map[*model.Transition][]*model.Transition{}
+	}
+	ts := []*model.Transition{t}
+	gm.loneWhys[t] = ts
+	return ts
 }
 
 // nextLoopGen starts a loopKind call's memo: loopMemo holds, per state,

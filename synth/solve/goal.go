@@ -304,9 +304,12 @@ func (g *goal) matchEvent(ev model.Event, name string, want []*term.T) (map[stri
 	if ev.Name != name || len(ev.Args) != len(want) {
 		return nil, false
 	}
-	binds := map[string]*term.T{}
+	var binds map[string]*term.T // made for the first out parameter
 	for i, w := range want {
 		if w.Kind == term.Unknown && len(w.Name) > 4 && w.Name[:4] == "out." {
+			if binds == nil {
+				binds = map[string]*term.T{}
+			}
 			binds[w.Name[4:]] = ev.Args[i]
 			continue
 		}

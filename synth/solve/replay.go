@@ -32,6 +32,9 @@ import "fmt"
 type moveMemo struct {
 	byKey map[string]*madeMoves
 	de    *deadEnds
+	// The memo's records come from these (see slab).
+	madeSlab  slab[madeMoves]
+	askedSlab slab[*Belief]
 }
 
 // madeMoves is one expansion: the beliefs it asked the game for, in
@@ -69,7 +72,9 @@ func (gm *game) expandMoves(n *Node) error {
 	if err != nil {
 		return err
 	}
-	gm.memo.byKey[n.B.Key()] = &madeMoves{asked: append([]*Belief(nil), gm.asked...), edges: n.Edges}
+	mm := gm.memo.madeSlab.one()
+	*mm = madeMoves{asked: append(gm.memo.askedSlab.run(len(gm.asked))[:0], gm.asked...), edges: n.Edges}
+	gm.memo.byKey[n.B.Key()] = mm
 	return nil
 }
 
@@ -78,13 +83,15 @@ func (gm *game) replay(n *Node, mm *madeMoves) {
 		gm.node(b, n.depth+1)
 	}
 	outs := map[*Outcome]*Outcome{} // variants of a poll share outcomes
-	n.Edges = make([]*Edge, 0, len(mm.edges))
+	n.Edges = gm.edgePtrSlab.run(len(mm.edges))[:0]
 	for _, e := range mm.edges {
-		ne := &Edge{Act: e.Act, Loop: e.Loop, LoopWhy: e.LoopWhy, Outs: make([]*Outcome, len(e.Outs))}
+		ne := gm.edgeSlab.one()
+		*ne = Edge{Act: e.Act, Loop: e.Loop, LoopWhy: e.LoopWhy, Outs: gm.outPtrSlab.run(len(e.Outs))}
 		for i, o := range e.Outs {
 			no := outs[o]
 			if no == nil {
-				no = &Outcome{Obs: o.Obs, Next: gm.nodeOf(o.Next.B), Loop: o.Loop}
+				no = gm.outSlab.one()
+				*no = Outcome{Obs: o.Obs, Next: gm.nodeOf(o.Next.B), Loop: o.Loop}
 				outs[o] = no
 			}
 			ne.Outs[i] = no

@@ -20,6 +20,18 @@ func (s *slab[T]) one() *T {
 	return p
 }
 
+// room is xs with room for one more T: a full xs is copied into a run
+// twice as long (at least least), so that a list that grows one by one
+// costs few runs and no allocation of its own.
+func (s *slab[T]) room(xs []T, least int) []T {
+	if len(xs) < cap(xs) {
+		return xs
+	}
+	grown := s.run(max(least, 2*cap(xs)))[:len(xs)]
+	copy(grown, xs)
+	return grown
+}
+
 // run is n new zero Ts, in a slice whose capacity is n: appending to it
 // copies it rather than overwrite its neighbours.
 func (s *slab[T]) run(n int) []T {

@@ -11,6 +11,7 @@ package term
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -359,7 +360,10 @@ func Sl(t *T, hi, lo int) *T {
 // Cat concatenates parts, most significant first, merging adjacent slices
 // of one term and adjacent constants.
 func Cat(parts ...*T) *T {
-	var flat []*T
+	// Most concatenations are of a few parts and known already: the
+	// parts are gathered on the stack and copied only into a new term.
+	var flatBuf, outBuf [8]*T
+	flat, out := flatBuf[:0], outBuf[:0]
 	for _, p := range parts {
 		if p.Kind == Concat {
 			flat = append(flat, p.Args...)
@@ -367,7 +371,6 @@ func Cat(parts ...*T) *T {
 			flat = append(flat, p)
 		}
 	}
-	var out []*T
 	for _, p := range flat {
 		if n := len(out); n > 0 {
 			prev := out[n-1]
@@ -398,7 +401,7 @@ func Cat(parts ...*T) *T {
 	for i, p := range out {
 		keys[i] = p.key
 	}
-	return intern(k, &T{Kind: Concat, Width: w, Args: out, key: "{" + strings.Join(keys, ",") + "}"})
+	return intern(k, &T{Kind: Concat, Width: w, Args: slices.Clone(out), key: "{" + strings.Join(keys, ",") + "}"})
 }
 
 // O is the operation name over args (an arithmetic operator or a builtin).
