@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/drvsynth/drvsynth/dsl"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -264,6 +265,40 @@ func (m *Model) evalTop(e *dsl.Expr, s *State, want *Enum) (*term.T, bool, error
 	}
 	v, err := m.run(k, &frame{s: s})
 	return v, true, err
+}
+
+// GuardVars lists the variables t's guard reads, each once, when they
+// are all its truth depends on: it is then the same in any two states
+// whose values of them are the same. ok is false when the guard reads a
+// field computed from other state or is not compiled.
+func (m *Model) GuardVars(t *Transition) (vars []int, ok bool) {
+	if t.Guard == nil {
+		return nil, true
+	}
+	if m.code == nil {
+		return nil, false
+	}
+	k := m.code.exprs[exprWant{t.Guard, nil}]
+	if k == nil {
+		return nil, false
+	}
+	ok = true
+	read := func(i int) {
+		if !slices.Contains(vars, i) {
+			vars = append(vars, i)
+		}
+	}
+	k.visit(func(k *code) {
+		switch {
+		case k.op == opVar:
+			read(k.i)
+		case k.op == opField && k.f.Stored:
+			read(k.f.Var)
+		case k.op == opField && k.f.Value != nil, k.op == opSlot, k.op == opEnv:
+			ok = false
+		}
+	})
+	return vars, ok
 }
 
 // Fresh unknowns. An input brings values nobody can name; each firing

@@ -214,10 +214,16 @@ func (m *Model) StreamIO(s *State, p *Stream, read bool, buf *term.T) (*State, *
 
 // Enabled reports whether a transition's guard holds in s.
 func (m *Model) Enabled(t *Transition, s *State) (bool, error) {
-	if RareSpent(t, s) || t.Between && !BetweenCalls(s) {
+	if !Allowed(t, s) {
 		return false, nil
 	}
 	return m.GuardHolds(t, s)
+}
+
+// Allowed reports whether t may happen in s if its guard holds: a rare
+// transition not yet spent, a between transition between calls.
+func Allowed(t *Transition, s *State) bool {
+	return !RareSpent(t, s) && (!t.Between || BetweenCalls(s))
 }
 
 // GuardHolds reports whether t's guard holds in s, whatever the call

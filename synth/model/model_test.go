@@ -133,3 +133,27 @@ func TestLoadReportsDiagnostics(t *testing.T) {
 	_, err := model.Load("testdata-does-not-exist.dev")
 	require.Error(t, err)
 }
+
+// TestGuardVars: a guard over state variables and stored fields lists
+// each once, in the order it reads them.
+func TestGuardVars(t *testing.T) {
+	m, err := model.Load("../../devices/ata/ata.dev")
+	require.NoError(t, err)
+	vars := func(name string) []string {
+		for _, tr := range m.Internals {
+			if tr.Name == name {
+				is, ok := m.GuardVars(tr)
+				require.True(t, ok, name)
+				var out []string
+				for _, i := range is {
+					out = append(out, m.Vars[i].Name)
+				}
+				return out
+			}
+		}
+		t.Fatalf("no transition %s", name)
+		return nil
+	}
+	assert.Equal(t, []string{"phase", "op"}, vars("data_ready"))
+	assert.Equal(t, []string{"settling"}, vars("settled"))
+}

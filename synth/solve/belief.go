@@ -75,6 +75,10 @@ type closer struct {
 	closeWork    []int32
 	scratchMoves []move
 	failureOnly  []model.Event // markFailure's
+	// guards memoize the device transitions' guards (enabled), and
+	// guardKey is enabled's scratch space.
+	guards   []guardMemo
+	guardKey []byte
 	// dead are variables nothing reads, and deadVal the one value each
 	// holds in place of any value the driver cannot name.
 	dead    []int
@@ -257,7 +261,7 @@ func (d wdone) res() wres { return wres{next: d.next, viol: d.next < 0, diff: d.
 
 func newCloser(m *model.Model) *closer {
 	c := &closer{m: m, wacts: map[string]int32{}, dead: deadVars(m), sliced: sliceVars(m),
-		slot: make([]int32, len(m.Regs))}
+		slot: make([]int32, len(m.Regs)), guards: newGuardMemos(m)}
 	c.fold = make([]int, len(m.Vars))
 	for j, i := range c.dead {
 		c.deadVal = append(c.deadVal, term.E(m.Vars[i].Name, m.Vars[i].Width))
@@ -795,8 +799,8 @@ type move struct {
 func deviceMoves(c *closer, s *model.State) ([]move, error) {
 	m := c.m
 	out := c.scratchMoves[:0]
-	try := func(t *model.Transition, input bool) error {
-		ok, err := m.Enabled(t, s)
+	try := func(gi int, t *model.Transition, input bool) error {
+		ok, err := c.enabled(gi, t, s)
 		if err != nil || !ok {
 			return err
 		}
@@ -816,13 +820,13 @@ func deviceMoves(c *closer, s *model.State) ([]move, error) {
 		out = append(out, move{t: t, input: input, next: c.internNormal(n)})
 		return nil
 	}
-	for _, t := range m.Internals {
-		if err := try(t, false); err != nil {
+	for i, t := range m.Internals {
+		if err := try(i, t, false); err != nil {
 			return nil, err
 		}
 	}
-	for _, t := range m.Inputs {
-		if err := try(t, true); err != nil {
+	for i, t := range m.Inputs {
+		if err := try(len(m.Internals)+i, t, true); err != nil {
 			return nil, err
 		}
 	}
