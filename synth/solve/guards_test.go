@@ -10,8 +10,9 @@ import (
 )
 
 // TestEnabledMemoAgrees: the closer's memoized guards say what
-// model.Enabled says, in every state the device reaches by itself from
-// reset and from where the synthesized methods end, asked first and again (from the memo), on every bundled driver.
+// model.Enabled says in every state the device reaches by itself from
+// reset and from where the synthesized methods end, asked once and again
+// (from the memo), on every bundled driver.
 func TestEnabledMemoAgrees(t *testing.T) {
 	for _, dev := range []string{"uart16550", "vblk", "pl011", "mc146818", "ata"} {
 		t.Run(dev, func(t *testing.T) {
