@@ -131,20 +131,23 @@ type tables struct {
 // The last few assignments wait beside the trie (pend) until the state is
 // numbered (ID), which interns the trie with them applied: a move whose
 // result the game knows already then copies no node at all.
+//
+// The fields Equal reads of a numbered state (no pend) come first: they
+// share one cache line, which is the one a lookup's hit loads.
 type State struct {
-	tab  *tables
-	root *vnode
-	own  uint32 // the token of the nodes this state may change in place
-	// The npend assignments pend[:npend] are not in the trie yet: one per
-	// variable, in index order.
-	npend  uint8
-	pend   [maxPend]pendSet
+	tab    *tables
+	root   *vnode
 	Events []Event
 	id     uint64 // ID's result; 0 until it is computed
 	// hash is the sum of valueHash over the values, kept up to date by
 	// Set: equal states have equal hashes, so most unequal ones are told
 	// apart without looking at their values (Equal, Hash).
 	hash uint64
+	own  uint32 // the token of the nodes this state may change in place
+	// The npend assignments pend[:npend] are not in the trie yet: one per
+	// variable, in index order.
+	npend uint8
+	pend  [maxPend]pendSet
 }
 
 // valueHash is the part of a state's hash that variable i holding v adds.

@@ -51,6 +51,10 @@ type closer struct {
 	depth int
 	ids   stateTable // finds the states in recs by their hashes
 	recs  []*srec
+	// states are by id recs[id].s: a lookup compares a candidate, and a
+	// write compares its successor, without first loading the records,
+	// one cache miss fewer on the hit nearly every lookup is.
+	states []*model.State
 	// bnext numbers states in the order beliefs first mention them, which
 	// is the order a belief lists its states in.
 	bnext int32
@@ -356,7 +360,7 @@ func (c *closer) internFrom(s, base *model.State) int32 {
 // internNormal is intern(s) for s normalized.
 func (c *closer) internNormal(s *model.State) int32 {
 	h := s.Hash()
-	if id := c.ids.find(h, func(id int32) bool { return c.recs[id].s.Equal(s) }); id >= 0 {
+	if id := c.ids.find(h, func(id int32) bool { return c.states[id].Equal(s) }); id >= 0 {
 		return id
 	}
 	if s == &c.scratchState {
@@ -370,6 +374,7 @@ func (c *closer) internNormal(s *model.State) int32 {
 	r := c.recSlab.one()
 	*r = srec{s: s, bid: -1}
 	c.recs = append(c.recs, r)
+	c.states = append(c.states, s)
 	c.mark = append(c.mark, 0)
 	c.succAt = append(c.succAt, 0)
 	return id
@@ -669,7 +674,7 @@ func (c *closer) diffMask(a, b int32) uint64 {
 	if a == b {
 		return 0
 	}
-	sa, sb := c.recs[a].s, c.recs[b].s
+	sa, sb := c.states[a], c.states[b]
 	var m uint64
 	if len(sa.Events) != len(sb.Events) {
 		m |= eventsDiffer
