@@ -5,8 +5,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/drvsynth/drvsynth/synth/model"
 )
 
 // TestDeadEndSearchAnswersAsAPlainSearch checks, on bundled drivers held
@@ -19,8 +17,7 @@ import (
 func TestDeadEndSearchAnswersAsAPlainSearch(t *testing.T) {
 	for _, dev := range []string{"pl011", "mc146818"} {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			checks := 0
 			deadEndChecks = &checks
 			checked, err := Synthesize(m)

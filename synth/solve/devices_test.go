@@ -22,8 +22,7 @@ func TestBundledDevicesFinish(t *testing.T) {
 	const budget = 4000
 	for _, dev := range []string{"mc146818", "ata"} {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			methods := map[string]bool{}
 			for _, meth := range m.Methods {
 				methods[meth.Name] = true
@@ -70,4 +69,12 @@ func TestBundledDevicesFinish(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadDevice loads the bundled device dev (devices/DEV/DEV.dev).
+func loadDevice(t *testing.T, dev string) *model.Model {
+	t.Helper()
+	m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
+	require.NoError(t, err)
+	return m
 }

@@ -24,8 +24,7 @@ func TestReplayFixpointEqualsRounds(t *testing.T) {
 	}
 	for _, dev := range devs {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			grown, err := Synthesize(m)
 			require.NoError(t, err)
 			rounds, err := SynthesizeWith(m, Options{rounds: true})
@@ -49,8 +48,7 @@ func TestReplayFixpointEqualsRounds(t *testing.T) {
 func TestReplayedStrategyEndsWhereItDid(t *testing.T) {
 	for _, dev := range []string{"vblk", "uart16550"} {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			res, err := SynthesizeWith(m, Options{noCounter: true})
 			require.NoError(t, err)
 			cl := newCloser(m)

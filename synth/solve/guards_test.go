@@ -16,8 +16,7 @@ import (
 func TestEnabledMemoAgrees(t *testing.T) {
 	for _, dev := range []string{"uart16550", "vblk", "pl011", "mc146818", "ata"} {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			res, err := Synthesize(m)
 			require.NoError(t, err)
 			cl := newCloser(m)

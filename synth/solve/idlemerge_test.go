@@ -254,8 +254,7 @@ func TestMergedInvariantSameDrivers(t *testing.T) {
 	}
 	for _, dev := range devs {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			merged, err := Synthesize(m)
 			require.NoError(t, err)
 			apart, err := SynthesizeWith(m, Options{noMerge: true})
@@ -287,8 +286,7 @@ func TestDeadAtSameAlone(t *testing.T) {
 	}
 	for _, dev := range devs {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			res, err := Synthesize(m)
 			require.NoError(t, err)
 			shared := newDeadAnalysis(m)

@@ -5,8 +5,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/drvsynth/drvsynth/synth/model"
 )
 
 // TestMoveMemoReplaysExpansions checks, on every bundled driver, that a
@@ -18,8 +16,7 @@ import (
 func TestMoveMemoReplaysExpansions(t *testing.T) {
 	for _, dev := range []string{"uart16550", "vblk", "pl011"} {
 		t.Run(dev, func(t *testing.T) {
-			m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-			require.NoError(t, err)
+			m := loadDevice(t, dev)
 			checks := 0
 			memoChecks = &checks
 			checked, err := Synthesize(m)

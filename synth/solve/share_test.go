@@ -13,8 +13,7 @@ import (
 // idle invariant, and of the tail of each sector loop (by "Method tail").
 func contractKeys(t *testing.T, dev string) map[string]string {
 	t.Helper()
-	m, err := model.Load("../../devices/" + dev + "/" + dev + ".dev")
-	require.NoError(t, err)
+	m := loadDevice(t, dev)
 	idle := map[string]*model.State{m.FiniteKey(m.Reset()): m.EntryState(m.Reset())}
 	carried := carriedVars(m)
 	keys := map[string]string{}
