@@ -54,6 +54,9 @@ and per spec the CPU time, peak Go heap and peak resident memory:
               an index port, as on the MC146818 (N <= 128);
   uart+K      the bundled UART with K extra read-write registers nobody uses.
 
+The row "N bundled" after the bundled drivers sums their beliefs and CPU
+time: what synthesizing all of them costs.
+
 Each spec runs in its own child process, under a heap cap (-mem) and a time
 limit (-timeout); a spec that exceeds either, or the solver's belief budget,
 is shown with its error. With -count N each spec runs N times and the run of
@@ -152,6 +155,37 @@ type BenchReport struct {
 	GoVersion string      `json:"go_version"`
 	CPUs      int         `json:"cpus"`
 	Specs     []BenchSpec `json:"specs"`
+	// Bundled sums the bundled drivers' runs: what synthesizing all of
+	// them costs. It is absent when one of them failed.
+	Bundled *BenchTotal `json:"bundled,omitempty"`
+}
+
+// BenchTotal is the sum of the bundled specs' median runs.
+type BenchTotal struct {
+	Specs   int     `json:"specs"`
+	Beliefs int     `json:"beliefs"`
+	CPU     float64 `json:"cpu_seconds"`
+}
+
+// bundledTotal sums the bundled specs, or is nil if there are none or one
+// failed (a failed spec's CPU time says nothing about the others').
+func bundledTotal(specs []BenchSpec) *BenchTotal {
+	t := &BenchTotal{}
+	for _, s := range specs {
+		if s.Family != "bundled" {
+			continue
+		}
+		if s.Error != "" {
+			return nil
+		}
+		t.Specs++
+		t.Beliefs += s.Beliefs
+		t.CPU += s.CPU
+	}
+	if t.Specs == 0 {
+		return nil
+	}
+	return t
 }
 
 // BenchSpec is one synthesized spec.
@@ -267,6 +301,7 @@ func benchSynth(cfg benchConfig, channels, spare []int, progress io.Writer) (*Be
 		}
 		rep.Specs = append(rep.Specs, spec)
 	}
+	rep.Bundled = bundledTotal(rep.Specs)
 	return rep, nil
 }
 
@@ -525,7 +560,7 @@ func printBench(w io.Writer, rep *BenchReport) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "spec\tregisters\tvars\tbeliefs\tcpu\tpeak heap\tpeak rss\tallocs/belief\ttime×\tmemory×\t")
 	base := map[string]BenchSpec{}
-	for _, s := range rep.Specs {
+	for i, s := range rep.Specs {
 		growth := func(x, b float64) string {
 			if s.Family == "bundled" || s.Family == "device" || b <= 0 || s.Error != "" {
 				return ""
@@ -539,6 +574,9 @@ func printBench(w io.Writer, rep *BenchReport) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%.0f\t%s\t%s\t\n", s.Name, s.Registers, s.Vars, s.Beliefs,
 			seconds(s.CPU), formatBytes(s.PeakHeap), formatBytes(s.PeakRSS), s.AllocPerBel,
 			growth(s.CPU, b.CPU), growth(float64(s.PeakHeap), float64(b.PeakHeap)))
+		if t := rep.Bundled; t != nil && s.Family == "bundled" && (i+1 == len(rep.Specs) || rep.Specs[i+1].Family != "bundled") {
+			fmt.Fprintf(tw, "%d bundled\t\t\t%d\t%s\t\t\t\t\t\t\n", t.Specs, t.Beliefs, seconds(t.CPU))
+		}
 	}
 	tw.Flush()
 	for _, s := range rep.Specs {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -111,4 +112,31 @@ func TestBenchMedianRun(t *testing.T) {
 	require.Equal(t, runs[0], medianRun(runs[:1]))
 	runs[1].Error = "stopped after the time limit"
 	require.Equal(t, runs[1], medianRun(runs))
+}
+
+// TestBenchBundledTotal: the bundled drivers' row sums them, after the
+// last of them, and is left out when one of them failed.
+func TestBenchBundledTotal(t *testing.T) {
+	specs := []BenchSpec{
+		{Name: "uart16550", Family: "bundled", CPU: 0.25, Beliefs: 100},
+		{Name: "ata", Family: "bundled", CPU: 0.5, Beliefs: 2000},
+		{Name: "channels8", Family: "channels", Size: 8, CPU: 4, Beliefs: 30000},
+	}
+	total := bundledTotal(specs)
+	require.Equal(t, &BenchTotal{Specs: 2, Beliefs: 2100, CPU: 0.75}, total)
+	var table bytes.Buffer
+	printBench(&table, &BenchReport{Specs: specs, Bundled: total})
+	var rows []string
+	for _, line := range strings.Split(table.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && len(f) < 8 {
+			rows = append(rows, strings.Join(f, " "))
+		}
+	}
+	require.Contains(t, rows, "2 bundled 2100 750ms")
+	require.Less(t, strings.Index(table.String(), "ata  "), strings.Index(table.String(), "2 bundled"))
+	require.Less(t, strings.Index(table.String(), "2 bundled"), strings.Index(table.String(), "channels8  "))
+
+	specs[1].Error = "stopped after the time limit of 2m0s"
+	require.Nil(t, bundledTotal(specs))
+	require.Nil(t, bundledTotal(specs[2:]), "no bundled spec, no total")
 }
