@@ -1,7 +1,7 @@
 package solve
 
 import (
-	"maps"
+	"slices"
 
 	"github.com/drvsynth/drvsynth/synth/term"
 )
@@ -71,12 +71,9 @@ func (c countedReads) meet(d countedReads) countedReads {
 		return c
 	}
 	out := countedReads{}
-	for ri := range c.regs {
-		if d.regs[ri] {
-			if out.regs == nil {
-				out.regs = map[int]bool{}
-			}
-			out.regs[ri] = true
+	for _, ri := range c.regs {
+		if slices.Contains(d.regs, ri) {
+			out.regs = append(out.regs, ri)
 		}
 	}
 	return out
@@ -103,7 +100,7 @@ func (gm *game) stateBound(id int32, n *Node) stateBound {
 	sb := stateBound{known: true}
 	sb.h, sb.reads = gm.beliefBound(one)
 	if len(sb.reads.regs) > 0 {
-		sb.reads.regs = maps.Clone(sb.reads.regs) // beliefBound's scratch
+		sb.reads.regs = slices.Clone(sb.reads.regs) // beliefBound's scratch
 	} else {
 		sb.reads.regs = nil
 	}
