@@ -419,8 +419,12 @@ type boundInfo struct {
 	// outside memoizes leavesIdle by state: 0 not yet asked, 1 in the
 	// idle invariant, 2 outside it.
 	outside []int8
-	// single memoizes stateBound by state (split.go).
-	single  []stateBound
+	// single memoizes stateBound by state (split.go): 0 when not yet
+	// computed, else one more than the index of its answer in singles
+	// (few states are asked, and an index costs less to grow than a
+	// stateBound per state).
+	single  []int32
+	singles []stateBound
 	scratch boundScratch
 }
 

@@ -34,7 +34,6 @@ import (
 
 // stateBound is beliefBound of the belief closed from one state.
 type stateBound struct {
-	known bool // computed (stateBound's memo)
 	h     int
 	reads countedReads
 }
@@ -83,11 +82,9 @@ func (c countedReads) meet(d countedReads) countedReads {
 // from state id; an error goes to n.
 func (gm *game) stateBound(id int32, n *Node) stateBound {
 	b := gm.bounds()
-	if int(id) >= len(b.single) {
-		b.single = append(b.single, make([]stateBound, len(gm.cl.recs)-len(b.single))...)
-	}
-	if sb := b.single[id]; sb.known {
-		return sb
+	b.single = grown(b.single, int(id))
+	if k := b.single[id]; k > 0 {
+		return b.singles[k-1]
 	}
 	ids, err := gm.cl.close([]int32{id})
 	if err != nil {
@@ -97,7 +94,7 @@ func (gm *game) stateBound(id int32, n *Node) stateBound {
 		return stateBound{h: 0} // claim nothing
 	}
 	one := &Node{B: gm.cl.newBeliefIDs(ids, map[string]*term.T{}), h: -1}
-	sb := stateBound{known: true}
+	var sb stateBound
 	sb.h, sb.reads = gm.beliefBound(one)
 	if len(sb.reads.regs) > 0 {
 		sb.reads.regs = slices.Clone(sb.reads.regs) // beliefBound's scratch
@@ -108,6 +105,7 @@ func (gm *game) stateBound(id int32, n *Node) stateBound {
 	if one.err != nil && n.err == nil {
 		n.err = one.err
 	}
-	b.single[id] = sb
+	b.singles = append(b.singles, sb)
+	b.single[id] = int32(len(b.singles))
 	return sb
 }
