@@ -1,7 +1,6 @@
 package solve
 
 import (
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -54,10 +53,11 @@ func (gm *game) lowerBound(n *Node) int {
 
 // countedReads says which reads an estimate may have counted among its
 // accesses: with any set, any access at all (a term that counts "some
-// access"); otherwise a read (or write) of one of regs, and writes.
+// access"); otherwise a read (or write) of one of regs (each listed
+// once), and writes.
 type countedReads struct {
 	any  bool
-	regs map[int]bool
+	regs []int
 }
 
 // beliefBound is lowerBound's sum over the belief as a whole (see
@@ -77,30 +77,31 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	}
 	b := gm.bounds()
 	sc := &b.scratch
-	anyAccess := false         // some term counts an access of any kind
-	need := sc.reset(&sc.need) // registers to write
+	anyAccess := false // some term counts an access of any kind
+	nregs := len(gm.m.Regs)
+	need := sc.need.reset(nregs) // registers to write
 	// late: some write counted may come after the wanted event (after.go).
 	late := false
 	// A term already counted is not looked for again.
 	for _, sf := range b.strict {
-		if need[sf.ri] && (late || sf.event != "") {
+		if need.has(sf.ri) && (late || sf.event != "") {
 			continue
 		}
 		for _, s := range n.B.States {
 			if !sf.alts.has(s.Val(sf.v)) && (sf.event == "" || !gm.goal.emitted(gm.m, s, sf.event)) {
-				need[sf.ri] = true
+				need.add(sf.ri)
 				late = late || sf.event == ""
 				break
 			}
 		}
 	}
 	for _, rf := range b.restore {
-		if need[rf.ri] && late {
+		if need.has(rf.ri) && late {
 			continue
 		}
 		for _, s := range n.B.States {
 			if !rf.idle.has(s.Val(rf.v)) {
-				need[rf.ri] = true
+				need.add(rf.ri)
 				late = true
 				break
 			}
@@ -108,12 +109,12 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	}
 	// A bank field the idle invariant has elsewhere is written back.
 	for _, rf := range b.selRestore {
-		if need[rf.ri] && late {
+		if need.has(rf.ri) && late {
 			continue
 		}
 		for _, s := range n.B.States {
 			if !rf.idle.has(s.Val(rf.v)) {
-				need[rf.ri] = true
+				need.add(rf.ri)
 				late = true
 				break
 			}
@@ -121,69 +122,69 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	}
 	// An event that needs a register's write first (lock.go).
 	for i := range b.locks {
-		if !need[b.locks[i].ri] && b.locks[i].holdsIn(n.B) {
-			need[b.locks[i].ri] = true
+		if !need.has(b.locks[i].ri) && b.locks[i].holdsIn(n.B) {
+			need.add(b.locks[i].ri)
 		}
 	}
 	// Writes that need another register's write first, and maybe after
 	// (setup.go).
 	twice, minBanks := gm.setupWrites(n, need)
-	touch := sc.reset(&sc.touch) // registers to read (or write)
+	touch := sc.touch.reset(nregs) // registers to read (or write)
 	for _, ev := range gm.goal.wantEvents {
 		for _, vn := range b.carried[ev] {
-			if touch[vn.ri] {
+			if touch.has(vn.ri) {
 				continue
 			}
 			for _, s := range n.B.States {
 				if !s.HasEvent(ev) && !available(s.Val(vn.v)) {
-					touch[vn.ri] = true
+					touch.add(vn.ri)
 					break
 				}
 			}
 		}
 		// Past the event, what it carries must still be learned (owed.go).
 		for _, vn := range b.owed[ev] {
-			if touch[vn.ri] {
+			if touch.has(vn.ri) {
 				continue
 			}
 			for _, s := range n.B.States {
 				if owes(s, ev, vn.v) {
-					touch[vn.ri] = true
+					touch.add(vn.ri)
 					break
 				}
 			}
 		}
 	}
-	all := sc.reset(&sc.all)
-	for ri := range need {
-		all[ri] = true
+	all := sc.all.reset(nregs)
+	for _, ri := range need.list {
+		all.add(ri)
 	}
-	for ri := range touch {
-		all[ri] = true
+	for _, ri := range touch.list {
+		all.add(ri)
 	}
 	// A register in touch that no state lets the driver access needs an
 	// enabling access first (enable.go): one more when none of the counted
 	// ones can be it, and when only one register can, reaching it counts.
 	banked, enabler := all, 0
-	if len(touch) > 0 && !gm.cl.exhaustive {
-		enab, err := gm.enabling(n, touch)
+	if len(touch.list) > 0 && !gm.cl.exhaustive {
+		enab, err := gm.enabling(n, touch.list)
 		if err != nil && n.err == nil {
 			n.err = err
 		}
 		counted := len(enab) == 0
 		for e := range enab {
-			counted = counted || e < 0 || all[e] || b.selector[e]
+			counted = counted || e < 0 || all.has(e) || b.selector[e]
 		}
 		if !counted {
 			enabler = 1
 			anyAccess = true
 			if len(enab) == 1 {
-				banked = sc.reset(&sc.banked)
-				for ri := range all {
-					banked[ri] = true
+				banked = sc.banked.reset(nregs)
+				for _, ri := range all.list {
+					banked.add(ri)
 				}
 				for e := range enab {
-					banked[e] = true
+					banked.add(e)
 				}
 			}
 		}
@@ -193,12 +194,12 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	// touched register's (enable.go).
 	var reopen []reopening
 	if !gm.cl.exhaustive {
-		for rr := range need {
+		for _, rr := range need.list {
 			bcr := b.banks[rr]
 			if bcr == nil {
 				continue
 			}
-			for ri := range touch {
+			for _, ri := range touch.list {
 				bc := b.banks[ri]
 				if bc == nil || bc.sel != bcr.sel || bc.c == bcr.c {
 					continue
@@ -214,9 +215,9 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 		}
 	}
 	h, bankOK := gm.bankAccesses(n, banked, reopen, minBanks)
-	late = late || h > 0 || len(touch) > 0 || len(twice) > 0
+	late = late || h > 0 || len(touch.list) > 0 || len(twice) > 0
 	h += enabler + len(twice)
-	for ri := range all {
+	for _, ri := range all.list {
 		if !b.selector[ri] {
 			h++
 		}
@@ -225,7 +226,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	nextOK := bankOK
 	// A read an event needs first (lock.go), unless a read counted above
 	// can be it.
-	if len(touch) == 0 {
+	if len(touch.list) == 0 {
 		for i := range b.gates {
 			if b.gates[i].closedIn(n.B) {
 				h++
@@ -234,11 +235,11 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 			}
 		}
 	}
-	for ri := range all {
+	for _, ri := range all.list {
 		if nextOK {
 			break
 		}
-		if need[ri] {
+		if need.has(ri) {
 			nextOK = gm.writeAvailable(n, ri, true)
 		} else {
 			nextOK = gm.accessAvailable(n, access{ri, false}) || (gm.m.Regs[ri].Write && gm.writeAvailable(n, ri, false))
@@ -248,7 +249,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 	// no access counted above can emit it (the device may also emit it by
 	// itself after some access: then it only needs some access).
 	missing, extra := false, false
-	var extraReads map[int]bool // the registers whose reads may be the extra access
+	extraReads := sc.extraReads[:0] // the registers whose reads may be the extra access
 	for _, ev := range gm.goal.wantEvents {
 		lacks := false
 		for _, s := range n.B.States {
@@ -267,7 +268,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 		}
 		shared := false
 		for _, a := range em.accs {
-			shared = shared || (a.write && need[a.ri]) || (!a.write && touch[a.ri])
+			shared = shared || (a.write && need.has(a.ri)) || (!a.write && touch.has(a.ri))
 		}
 		if shared {
 			continue
@@ -281,10 +282,7 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 				nextOK = true
 			}
 			if !a.write {
-				if extraReads == nil {
-					extraReads = map[int]bool{}
-				}
-				extraReads[a.ri] = true
+				extraReads = append(extraReads, a.ri)
 			}
 		}
 	}
@@ -306,11 +304,11 @@ func (gm *game) beliefBound(n *Node) (int, countedReads) {
 		h = 1 // not a goal, nor a fault (mayBeFault): some access is left
 		anyAccess = true
 	}
-	counted := countedReads{any: anyAccess, regs: touch}
-	if extra && len(extraReads) > 0 {
-		maps.Copy(touch, extraReads) // touch is not used any more
+	sc.extraReads = extraReads
+	for _, ri := range extraReads {
+		touch.add(ri) // touch is not used any more
 	}
-	return h, counted
+	return h, countedReads{any: anyAccess, regs: touch.list}
 }
 
 // lastLeavesIdle reports whether one wanted event is left to happen in
@@ -421,28 +419,54 @@ type boundInfo struct {
 	// outside memoizes leavesIdle by state: 0 not yet asked, 1 in the
 	// idle invariant, 2 outside it.
 	outside []int8
-	// single memoizes stateBound by state (split.go).
-	single  []stateBound
+	// single memoizes stateBound by state (split.go): 0 when not yet
+	// computed, else one more than the index of its answer in singles
+	// (few states are asked, and an index costs less to grow than a
+	// stateBound per state).
+	single  []int32
+	singles []stateBound
 	scratch boundScratch
 }
 
 // boundScratch is the space beliefBound and bankAccesses reuse from one
 // call to the next (they do not nest).
 type boundScratch struct {
-	need, touch, all, banked map[int]bool
+	need, touch, all, banked regSet
+	extraReads               []int
 	// groups holds bankAccesses' groups by selector register, those in
 	// use listed in sels.
 	groups []bankGroup
 	sels   []int
 }
 
-// reset empties the map *m, making it the first time.
-func (sc *boundScratch) reset(m *map[int]bool) map[int]bool {
-	if *m == nil {
-		*m = map[int]bool{}
+// regSet is a set of registers, made for scratch space that is emptied
+// often: membership by register, and the members in the order added, so
+// that emptying it or going through it costs its size, not the device's.
+type regSet struct {
+	in   []bool // by register
+	list []int
+}
+
+// reset empties s, for registers below n, and returns it.
+func (s *regSet) reset(n int) *regSet {
+	if len(s.in) < n {
+		s.in = make([]bool, n)
+	} else {
+		for _, ri := range s.list {
+			s.in[ri] = false
+		}
 	}
-	clear(*m)
-	return *m
+	s.list = s.list[:0]
+	return s
+}
+
+func (s *regSet) has(ri int) bool { return ri >= 0 && ri < len(s.in) && s.in[ri] }
+
+func (s *regSet) add(ri int) {
+	if !s.in[ri] {
+		s.in[ri] = true
+		s.list = append(s.list, ri)
+	}
 }
 
 type strictField struct {
@@ -693,7 +717,7 @@ func (gm *game) bounds() *boundInfo {
 // the last of those is not it. ok reports whether one of them may be the
 // next move (its register is visible). A register of regs that is itself
 // a bank register counts as at least one write of it.
-func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, least map[int]int) (h int, ok bool) {
+func (gm *game) bankAccesses(n *Node, regs *regSet, reopen []reopening, least map[int]int) (h int, ok bool) {
 	b := gm.bounds()
 	sc := &b.scratch
 	if sc.groups == nil {
@@ -711,7 +735,7 @@ func (gm *game) bankAccesses(n *Node, regs map[int]bool, reopen []reopening, lea
 		}
 		return g
 	}
-	for ri := range regs {
+	for _, ri := range regs.list {
 		if b.selector[ri] {
 			get(ri).own = true
 		}
@@ -932,17 +956,17 @@ type reopening struct {
 // its idle value is a write of its own: rr's bank value is not the idle
 // one, and every register of regs behind the idle value is one rr's
 // restore puts out of reach (so it is visited before rr is written).
-func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch map[int]bool) bool {
+func (gm *game) closesAfter(rr int, bcr *bankCond, regs, touch *regSet) bool {
 	if bcr.idle == nil || bcr.c == bcr.idle {
 		return false
 	}
 	b := gm.bounds()
-	for ri := range regs {
+	for _, ri := range regs.list {
 		bc := b.banks[ri]
 		if bc == nil || bc.sel != bcr.sel || bc.c != bcr.idle {
 			continue
 		}
-		if !touch[ri] || !gm.kills(rr, ri) {
+		if !touch.has(ri) || !gm.kills(rr, ri) {
 			return false
 		}
 	}

@@ -158,9 +158,9 @@ func (gm *game) enablersOf(sk int32, ri int) ([]int, error) {
 // take the belief where they become accessible, when every state of n
 // keeps them out of reach; nil when some access is possible already (or
 // the analysis claims nothing).
-func (gm *game) enabling(n *Node, touch map[int]bool) (map[int]bool, error) {
+func (gm *game) enabling(n *Node, touch []int) (map[int]bool, error) {
 	var enab map[int]bool
-	for ri := range touch {
+	for _, ri := range touch {
 		blocked := true
 		for _, id := range n.B.ids {
 			kill, err := gm.killing(gm.skeleton(id), ri)

@@ -85,7 +85,7 @@ func setupOf(m *model.Model, x *dsl.Expr, r *model.Reg) (setup, bool) {
 // writes each selector then needs (by selector register). A setup already
 // made, where F must be restored, still orders the restore after the
 // writes that need it: from the bank shown now through theirs and back.
-func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, banks map[int]int) {
+func (gm *game) setupWrites(n *Node, need *regSet) (twice map[int]bool, banks map[int]int) {
 	b := gm.bounds()
 	type key struct {
 		g, v int
@@ -98,7 +98,7 @@ func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, ban
 	var active map[key]*use // made for the first setup that applies
 	var keys []key
 	for _, su := range b.setups {
-		if !need[su.ri] {
+		if !need.has(su.ri) {
 			continue
 		}
 		open := false
@@ -133,7 +133,7 @@ func (gm *game) setupWrites(n *Node, need map[int]bool) (twice map[int]bool, ban
 	for _, k := range keys {
 		u := active[k]
 		if u.open {
-			need[k.g] = true
+			need.add(k.g)
 		}
 		bg := b.banks[k.g]
 		if bg == nil || (u.open && !twice[k.g]) {

@@ -1,7 +1,7 @@
 package solve
 
 import (
-	"maps"
+	"slices"
 
 	"github.com/drvsynth/drvsynth/synth/term"
 )
@@ -34,7 +34,6 @@ import (
 
 // stateBound is beliefBound of the belief closed from one state.
 type stateBound struct {
-	known bool // computed (stateBound's memo)
 	h     int
 	reads countedReads
 }
@@ -71,12 +70,9 @@ func (c countedReads) meet(d countedReads) countedReads {
 		return c
 	}
 	out := countedReads{}
-	for ri := range c.regs {
-		if d.regs[ri] {
-			if out.regs == nil {
-				out.regs = map[int]bool{}
-			}
-			out.regs[ri] = true
+	for _, ri := range c.regs {
+		if slices.Contains(d.regs, ri) {
+			out.regs = append(out.regs, ri)
 		}
 	}
 	return out
@@ -86,11 +82,9 @@ func (c countedReads) meet(d countedReads) countedReads {
 // from state id; an error goes to n.
 func (gm *game) stateBound(id int32, n *Node) stateBound {
 	b := gm.bounds()
-	if int(id) >= len(b.single) {
-		b.single = append(b.single, make([]stateBound, len(gm.cl.recs)-len(b.single))...)
-	}
-	if sb := b.single[id]; sb.known {
-		return sb
+	b.single = grown(b.single, int(id))
+	if k := b.single[id]; k > 0 {
+		return b.singles[k-1]
 	}
 	ids, err := gm.cl.close([]int32{id})
 	if err != nil {
@@ -100,10 +94,10 @@ func (gm *game) stateBound(id int32, n *Node) stateBound {
 		return stateBound{h: 0} // claim nothing
 	}
 	one := &Node{B: gm.cl.newBeliefIDs(ids, map[string]*term.T{}), h: -1}
-	sb := stateBound{known: true}
+	var sb stateBound
 	sb.h, sb.reads = gm.beliefBound(one)
 	if len(sb.reads.regs) > 0 {
-		sb.reads.regs = maps.Clone(sb.reads.regs) // beliefBound's scratch
+		sb.reads.regs = slices.Clone(sb.reads.regs) // beliefBound's scratch
 	} else {
 		sb.reads.regs = nil
 	}
@@ -111,6 +105,7 @@ func (gm *game) stateBound(id int32, n *Node) stateBound {
 	if one.err != nil && n.err == nil {
 		n.err = one.err
 	}
-	b.single[id] = sb
+	b.singles = append(b.singles, sb)
+	b.single[id] = int32(len(b.singles))
 	return sb
 }
