@@ -278,14 +278,21 @@ type nodeTable struct {
 	// copying them (most of its bytes).
 	keys  [][]nodeKey
 	nodes []*vnode
+	hash  []uint64 // by place: the key's hash, to grow the table
 	next  uint32
 	// The nodes interning makes live as long as the table: they come
-	// from chunks, one allocation per nodeChunk nodes.
+	// from chunks, one allocation per nodeChunk nodes, and an inner
+	// node's children from chunks of kidsChunk, as many as it has (the
+	// root of a state of 31 values has two).
 	leafFree  []leafBlock
-	innerFree []innerBlock
+	innerFree []vnode
+	kidsFree  []*vnode
 }
 
-const nodeChunk = 128
+const (
+	nodeChunk = 128
+	kidsChunk = 1024
+)
 
 const keyChunk = 1024
 
@@ -308,12 +315,16 @@ func (t *nodeTable) newLeaf(n int) *vnode {
 // newInner is newInner(n, 0) for a node the table keeps.
 func (t *nodeTable) newInner(n int) *vnode {
 	if len(t.innerFree) == 0 {
-		t.innerFree = make([]innerBlock, nodeChunk)
+		t.innerFree = make([]vnode, nodeChunk)
 	}
-	b := &t.innerFree[0]
+	if len(t.kidsFree) < n {
+		t.kidsFree = make([]*vnode, kidsChunk)
+	}
+	v := &t.innerFree[0]
 	t.innerFree = t.innerFree[1:]
-	b.kids = b.arr[:n:n]
-	return &b.vnode
+	v.kids = t.kidsFree[:n:n]
+	t.kidsFree = t.kidsFree[n:]
+	return v
 }
 
 // hash is a hash of k.
@@ -362,15 +373,12 @@ func (t *nodeTable) add(k *nodeKey, h uint64, n *vnode) {
 	t.keys[last] = append(t.keys[last], *k)
 	t.nodes = append(t.nodes, n)
 	if 2*len(t.nodes) > len(t.slots) {
-		old := t.slots
-		t.slots = make([]uint64, max(1024, 2*len(old)))
-		for _, e := range old {
-			if e != 0 {
-				at := uint32(e) - 1
-				t.put(t.key(at).hash(), at)
-			}
+		t.slots = make([]uint64, max(1024, 2*len(t.slots)))
+		for at, h := range t.hash {
+			t.put(h, uint32(at))
 		}
 	}
+	t.hash = append(t.hash, h)
 	t.put(h, uint32(len(t.nodes)-1))
 }
 

@@ -55,8 +55,10 @@ type closer struct {
 	// write compares its successor, without first loading the records,
 	// one cache miss fewer on the hit nearly every lookup is.
 	states []*model.State
-	// bnext numbers states in the order beliefs first mention them, which
-	// is the order a belief lists its states in.
+	// bids number states in the order beliefs first mention them (-1: no
+	// belief has yet), which is the order a belief lists its states in;
+	// bnext is the next number.
+	bids  []int32
 	bnext int32
 	// mark and gen implement set unions without maps.
 	mark []uint32
@@ -68,10 +70,12 @@ type closer struct {
 	succAt []int32
 	// wacts numbers the register writes (register and values) seen so far.
 	wacts map[string]int32
-	// beliefs are the beliefs built so far, by key: a belief built again
-	// (most are) is the one built first.
+	// beliefs are the beliefs built so far, by their states and learned
+	// values (beliefSet): a belief built again (most are) is the one built
+	// first.
 	beliefs beliefTable
-	// scratch space of newBeliefIDs, writeAct, read, write and deviceMoves
+	// scratch space of beliefSet, addBelief, writeAct, read, write and
+	// deviceMoves
 	scratchIDs   []int32
 	scratchKey   []byte
 	scratchState model.State
@@ -127,7 +131,6 @@ type closer struct {
 // srec is what the closer knows about one state.
 type srec struct {
 	s       *model.State
-	bid     int32 // -1 until a belief mentions it
 	movesOK bool
 	moves   []move      // nil until computed
 	reads   []*readRes  // per register slot, nil until computed
@@ -372,9 +375,10 @@ func (c *closer) internNormal(s *model.State) int32 {
 	id := int32(len(c.recs))
 	c.ids.add(h)
 	r := c.recSlab.one()
-	*r = srec{s: s, bid: -1}
+	*r = srec{s: s}
 	c.recs = append(c.recs, r)
 	c.states = append(c.states, s)
+	c.bids = append(c.bids, -1)
 	c.mark = append(c.mark, 0)
 	c.succAt = append(c.succAt, 0)
 	return id
@@ -404,27 +408,77 @@ func (c *closer) newBelief(states []*model.State, learned map[string]*term.T) *B
 // built before is returned as it is: beliefs are never changed once built,
 // and learned holds the same values then.
 func (c *closer) newBeliefIDs(in []int32, learned map[string]*term.T) *Belief {
-	kb, lkeyAt, h := c.beliefKey(in, learnedKey(learned))
-	return c.beliefFor(in, kb, lkeyAt, h, learned)
+	lkey := learnedKey(learned)
+	g, h := c.beliefSet(in, lkey)
+	if b := c.findSet(g, h, lkey); b != nil {
+		return b
+	}
+	return c.addBelief(in, h, lkey, learned)
 }
 
-// beliefKey builds the key of the belief of states in (in any order,
-// repeats allowed) and learned, whose key part (appendLearnedKey) is
-// lkey, in scratch space, with the sorted states in c.scratchIDs, and
-// returns it, where its learned part starts, and its hash. Both stay
-// valid until the next beliefKey or writeAct.
-func (c *closer) beliefKey(in []int32, lkey string) ([]byte, int, uint64) {
+// beliefSet gathers the distinct states of in (in any order, repeats
+// allowed) in c.scratchIDs, in no order, marks them with a new
+// generation, and returns it and the hash of the belief of those states
+// and the learned values whose key part (appendLearnedKey) is lkey. The
+// hash does not depend on the states' order, so a belief built before
+// (most are) is found without sorting them or building its key.
+func (c *closer) beliefSet(in []int32, lkey string) (uint32, uint64) {
 	g := c.nextGen()
-	sorted := c.scratchIDs[:0]
+	set := c.scratchIDs[:0]
+	h := c.beliefs.lkeyHash(lkey)
 	for _, id := range in {
 		if c.mark[id] == g {
 			continue
 		}
 		c.mark[id] = g
-		sorted = append(sorted, id)
+		set = append(set, id)
+		h += idHash(id)
 	}
+	c.scratchIDs = set
+	return g, h
+}
+
+// idHash is the part of a belief's hash one of its states adds.
+func idHash(id int32) uint64 {
+	// splitmix64's finalizer
+	x := uint64(id) + 0x9e3779b97f4a7c15
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// findSet is the belief of the states beliefSet just gathered (marked g,
+// hashed h) with the learned part lkey, or nil.
+func (c *closer) findSet(g uint32, h uint64, lkey string) *Belief {
+	n := len(c.scratchIDs)
+	return c.beliefs.find(h, func(b *Belief) bool {
+		if len(b.ids) != n || b.lkey != lkey {
+			return false
+		}
+		for _, id := range b.ids {
+			if c.mark[id] != g {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// addBelief builds the belief of the states in (those beliefSet just
+// gathered, hashed h) and learned, whose key part is lkey.
+func (c *closer) addBelief(in []int32, h uint64, lkey string, learned map[string]*term.T) *Belief {
+	// States are numbered in the order beliefs first list them.
+	for _, id := range in {
+		if c.bids[id] < 0 {
+			c.bids[id] = c.bnext
+			c.bnext++
+		}
+	}
+	sorted := c.scratchIDs
 	slices.Sort(sorted)
-	c.scratchIDs = sorted
 	kb := binary.LittleEndian.AppendUint32(c.scratchKey[:0], uint32(len(sorted)))
 	for _, id := range sorted {
 		kb = binary.LittleEndian.AppendUint32(kb, uint32(id))
@@ -432,28 +486,12 @@ func (c *closer) beliefKey(in []int32, lkey string) ([]byte, int, uint64) {
 	lkeyAt := len(kb)
 	kb = append(kb, lkey...)
 	c.scratchKey = kb
-	return kb, lkeyAt, c.beliefs.keyHash(kb)
-}
-
-// beliefFor is the belief of states in with key kb (beliefKey), built if
-// it is new.
-func (c *closer) beliefFor(in []int32, kb []byte, lkeyAt int, h uint64, learned map[string]*term.T) *Belief {
-	if b := c.beliefs.find(h, kb); b != nil {
-		return b
-	}
-	// States are numbered in the order beliefs first list them.
-	for _, id := range in {
-		if r := c.recs[id]; r.bid < 0 {
-			r.bid = c.bnext
-			c.bnext++
-		}
-	}
-	ids := append(c.idsSlab.run(len(c.scratchIDs))[:0], c.scratchIDs...)
-	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.recs[x].bid, c.recs[y].bid) })
+	ids := append(c.idsSlab.run(len(sorted))[:0], sorted...)
+	slices.SortFunc(ids, func(x, y int32) int { return cmp.Compare(c.bids[x], c.bids[y]) })
 	b := c.beliefSlab.one()
 	*b = Belief{States: c.statesSlab.run(len(ids)), Learned: learned, ids: ids, num: int32(len(c.beliefs.list))}
 	for i, id := range ids {
-		b.States[i] = c.recs[id].s
+		b.States[i] = c.states[id]
 	}
 	b.key = string(kb)
 	b.lkey = b.key[lkeyAt:]
@@ -469,8 +507,9 @@ func (c *closer) beliefFor(in []int32, kb []byte, lkeyAt int, h uint64, learned 
 // it) and is not computed again: its moves were all computed then, so
 // skipping it interns nothing less.
 func (c *closer) closeBelief(states []int32, learned map[string]*term.T, lkey string) (*Belief, error) {
-	kb, lkeyAt, h := c.beliefKey(states, lkey)
-	if b := c.beliefs.find(h, kb); b != nil && b.closed {
+	g, h := c.beliefSet(states, lkey)
+	b := c.findSet(g, h, lkey)
+	if b != nil && b.closed {
 		return b, nil
 	}
 	n := len(c.scratchIDs)
@@ -478,14 +517,14 @@ func (c *closer) closeBelief(states []int32, learned map[string]*term.T, lkey st
 	if err != nil {
 		return nil, err
 	}
-	var b *Belief
-	if len(closed) == n {
-		// Nothing added: the same set, whose key is still in scratch space
-		// (close builds no key).
-		b = c.beliefFor(closed, kb, lkeyAt, h, learned)
-	} else {
-		kb, lkeyAt, h := c.beliefKey(closed, lkey)
-		b = c.beliefFor(closed, kb, lkeyAt, h, learned)
+	// When the closure added nothing, the set is the one just looked up,
+	// still in scratch space (close gathers none).
+	if len(closed) != n {
+		g, h = c.beliefSet(closed, lkey)
+		b = c.findSet(g, h, lkey)
+	}
+	if b == nil {
+		b = c.addBelief(closed, h, lkey, learned)
 	}
 	b.closed = true
 	return b, nil

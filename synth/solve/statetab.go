@@ -74,30 +74,32 @@ func (t *stateTable) grow() {
 	}
 }
 
-// beliefTable finds the closer's beliefs by key, the same way: one word
-// per slot, the high half of the key's hash beside the belief's number.
-// A Go map keyed by the key strings hashed the key, then compared it
-// against two or three candidates' strings; here a candidate's string is
-// read only when 32 bits of its hash agree.
+// beliefTable finds the closer's beliefs by the hash of their states and
+// learned values (closer.beliefSet), the same way: one word per slot, the
+// high half of the hash beside the belief's number. A candidate is
+// compared only when 32 bits of its hash agree.
 type beliefTable struct {
 	slots []uint64 // hash>>32<<32 | num+1; 0 is empty
 	list  []*Belief
-	keys  []string // by num: list[num].key, read without loading the belief
 	hash  []uint64 // by num: the full hash, to grow the table
 	seed  maphash.Seed
 }
 
-// keyHash is the hash the table files key under.
-func (t *beliefTable) keyHash(key []byte) uint64 {
+// lkeyHash is the part of a belief's hash its learned values, whose key
+// part is lkey, add.
+func (t *beliefTable) lkeyHash(lkey string) uint64 {
 	if len(t.slots) == 0 {
 		t.seed = maphash.MakeSeed()
 		t.slots = make([]uint64, 1024)
 	}
-	return maphash.Bytes(t.seed, key)
+	if lkey == "" {
+		return 0 // most beliefs
+	}
+	return maphash.String(t.seed, lkey)
 }
 
-// find is the belief with key (hashed h), or nil.
-func (t *beliefTable) find(h uint64, key []byte) *Belief {
+// find is the belief hashed h for which eq holds, or nil.
+func (t *beliefTable) find(h uint64, eq func(b *Belief) bool) *Belief {
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		e := t.slots[i]
@@ -105,8 +107,8 @@ func (t *beliefTable) find(h uint64, key []byte) *Belief {
 			return nil
 		}
 		if e>>32 == h>>32 {
-			if num := uint32(e) - 1; t.keys[num] == string(key) {
-				return t.list[num]
+			if b := t.list[uint32(e)-1]; eq(b) {
+				return b
 			}
 		}
 	}
@@ -115,7 +117,6 @@ func (t *beliefTable) find(h uint64, key []byte) *Belief {
 // add stores b, numbered len(t.list), under hash h.
 func (t *beliefTable) add(h uint64, b *Belief) {
 	t.list = append(t.list, b)
-	t.keys = append(t.keys, b.key)
 	t.hash = append(t.hash, h)
 	if 2*len(t.list) > len(t.slots) {
 		old := t.slots
