@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/drvsynth/drvsynth/internal/mix"
 	"github.com/drvsynth/drvsynth/synth/term"
 )
 
@@ -153,14 +154,7 @@ type State struct {
 // valueHash is the part of a state's hash that variable i holding v adds.
 // States sum it with XOR, so that Set can take a value's part out again.
 func valueHash(i int, v *term.T) uint64 {
-	// splitmix64's finalizer
-	x := uint64(i)<<32 | uint64(v.ID())
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	return mix.Bits(uint64(i)<<32 | uint64(v.ID()))
 }
 
 // hashTrie is the hash of the values in root.

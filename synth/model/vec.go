@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/drvsynth/drvsynth/internal/mix"
 	"github.com/drvsynth/drvsynth/synth/term"
 )
 
@@ -336,13 +337,7 @@ func (k *nodeKey) hash() uint64 {
 	for _, id := range k.ids[:k.n] {
 		h = (h ^ uint64(id)) * 0x100000001b3
 	}
-	// splitmix64's finalizer: the slot comes from the low bits
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return mix.Bits(h) // the slot comes from the low bits
 }
 
 // find is the node stored under k (hashed h), or nil.

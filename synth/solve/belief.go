@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/drvsynth/drvsynth/dsl"
+	"github.com/drvsynth/drvsynth/internal/mix"
 
 	"github.com/drvsynth/drvsynth/synth/model"
 	"github.com/drvsynth/drvsynth/synth/term"
@@ -440,14 +441,7 @@ func (c *closer) beliefSet(in []int32, lkey string) (uint32, uint64) {
 
 // idHash is the part of a belief's hash one of its states adds.
 func idHash(id int32) uint64 {
-	// splitmix64's finalizer
-	x := uint64(id) + 0x9e3779b97f4a7c15
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	return mix.Bits(uint64(id) + 0x9e3779b97f4a7c15)
 }
 
 // findSet is the belief of the states beliefSet just gathered (marked g,
